@@ -1,0 +1,151 @@
+"""Input checks shared by the replay engine: each is called once, at an entry point.
+
+Every check raises :class:`ReplayInputError`, a ``ValueError`` whose ``field`` names the offending
+parameter, so that the command line and the HTTP layer can point the caller at the right option.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+__all__ = [
+    "ReplayInputError",
+    "check_batch_size",
+    "check_confidence_threshold",
+    "check_features_labels",
+    "check_max_labels",
+    "check_random_state",
+]
+
+
+class ReplayInputError(ValueError):
+    """Invalid input to the replay engine; ``field`` names the parameter (e.g. ``batch_size``).
+
+    Parameters
+    ----------
+    field : str
+        Name of the offending parameter or input (``"costs.review"``, ``"y"``, ...).
+    message : str
+        What is wrong and, where it helps, what to do instead.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def check_random_state(random_state: int | np.random.Generator | None) -> np.random.Generator:
+    """Turn a seed into a numpy ``Generator`` (done exactly once per entry point).
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+        A non-negative integer seed, an existing generator (used as is), or None for fresh entropy.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        if int(random_state) < 0:
+            raise ReplayInputError(
+                "random_state", f"must be a non-negative integer, got {random_state}"
+            )
+        return np.random.default_rng(int(random_state))
+    raise ReplayInputError(
+        "random_state", f"must be an integer seed, a numpy Generator or None, got {random_state!r}"
+    )
+
+
+def check_batch_size(batch_size: Any) -> int:
+    """Check that ``batch_size`` (items per round) is an integer >= 1 and return it as ``int``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+        raise ReplayInputError("batch_size", f"must be an integer >= 1, got {batch_size!r}")
+    return int(batch_size)
+
+
+def check_max_labels(max_labels: Any) -> int | None:
+    """Check that ``max_labels`` (human-touched items) is None or an integer >= 1."""
+    if max_labels is None:
+        return None
+    if isinstance(max_labels, bool) or not isinstance(max_labels, Integral) or max_labels < 1:
+        raise ReplayInputError("max_labels", f"must be an integer >= 1 or None, got {max_labels!r}")
+    return int(max_labels)
+
+
+def check_confidence_threshold(confidence_threshold: Any) -> float:
+    """Check that ``confidence_threshold`` (a max class probability) lies in [0, 1]."""
+    if (
+        isinstance(confidence_threshold, bool)
+        or not isinstance(confidence_threshold, Real)
+        or not math.isfinite(float(confidence_threshold))
+        or not 0.0 <= float(confidence_threshold) <= 1.0
+    ):
+        raise ReplayInputError(
+            "confidence_threshold", f"must be a number in [0, 1], got {confidence_threshold!r}"
+        )
+    return float(confidence_threshold)
+
+
+def check_features_labels(
+    X: Any, y: Any
+) -> tuple[npt.NDArray[np.floating[Any]] | sp.csr_matrix, npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """Validate a feature matrix and its labels, and encode the labels as 0..K-1.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_items, n_features) or scipy sparse matrix
+        Numeric features; sparse input is converted to CSR.
+    y : array-like of shape (n_items,)
+        Class labels of any hashable, sortable type; at least two distinct classes.
+
+    Returns
+    -------
+    X : numpy.ndarray of float or scipy.sparse.csr_matrix
+        The features (dense float64 or CSR).
+    y_encoded : numpy.ndarray of intp
+        Labels as indices into ``classes``.
+    classes : numpy.ndarray
+        The sorted distinct labels.
+    """
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        values = X.data
+    else:
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ReplayInputError("X", f"features must be numeric: {exc}") from None
+        values = X
+    if X.ndim != 2:
+        raise ReplayInputError(
+            "X", f"must be 2-dimensional (items x features), got shape {X.shape}"
+        )
+    if X.shape[1] == 0:
+        raise ReplayInputError("X", "has no feature columns")
+    if not np.all(np.isfinite(values)):
+        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+        raise ReplayInputError(
+            "X", f"contains {bad} NaN or infinite values; impute or drop them first"
+        )
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ReplayInputError(
+            "y",
+            f"must be 1-dimensional, one label per row of X ({X.shape[0]}), got shape {y.shape}",
+        )
+    classes, y_encoded = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ReplayInputError("y", f"needs at least two classes, found {classes.size}")
+    return X, y_encoded.astype(np.intp), classes

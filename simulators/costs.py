@@ -1,0 +1,132 @@
+"""The rate card: unit prices of human and machine work in a labeling project."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from numbers import Real
+from typing import Any
+
+from simulators._validation import ReplayInputError
+
+__all__ = ["RateCard"]
+
+
+@dataclass(frozen=True)
+class RateCard:
+    """Unit prices of a labeling project, in one currency (the caller keeps track of which).
+
+    The field names match the ``costs`` object of a plan request.
+
+    Parameters
+    ----------
+    label : float
+        Price of one fresh human label (currency units per item).
+    review : float
+        Price of a human review of a model pre-label that was right (currency units per item).
+    correction : float
+        Price of a human correction of a model pre-label that was wrong (currency units per item).
+    audit : float
+        Price of auditing one auto-accepted item (currency units per item).
+    audit_rate : float
+        Share of auto-accepted items that are audited, in [0, 1] (dimensionless).
+    platform_fee : float
+        Fee per item that ends labeled, whether touched by humans or auto-accepted (currency units
+        per item).
+    round_overhead : float
+        Fixed cost of one round: retraining, project management (currency units per round).
+    """
+
+    label: float = 1.0
+    review: float = 0.25
+    correction: float = 1.0
+    audit: float = 0.25
+    audit_rate: float = 0.05
+    platform_fee: float = 0.0
+    round_overhead: float = 0.0
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise ReplayInputError(f"costs.{item.name}", f"must be a number, got {value!r}")
+            if not math.isfinite(float(value)) or float(value) < 0:
+                raise ReplayInputError(
+                    f"costs.{item.name}", f"must be a finite number >= 0, got {value!r}"
+                )
+            object.__setattr__(self, item.name, float(value))
+        if self.audit_rate > 1.0:
+            raise ReplayInputError(
+                "costs.audit_rate", f"must be in [0, 1], got {self.audit_rate!r}"
+            )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> RateCard:
+        """Build a rate card from a plan request's ``costs`` object.
+
+        Missing fields take the defaults; a ``currency`` key is ignored; any other unknown key is an
+        error.
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Unit prices by field name (currency units per item, or per round for
+            ``round_overhead``).
+
+        Returns
+        -------
+        RateCard
+        """
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known - {"currency"})
+        if unknown:
+            raise ReplayInputError(
+                f"costs.{unknown[0]}",
+                f"unknown rate card field; expected some of {', '.join(sorted(known))}",
+            )
+        return cls(**{name: value for name, value in values.items() if name in known})
+
+    def total(
+        self,
+        *,
+        fresh_labels: int,
+        reviews: int,
+        corrections: int,
+        audits: int,
+        auto_accepted: int,
+        rounds: int,
+    ) -> float:
+        """Total cost of the given volumes of work.
+
+        Parameters
+        ----------
+        fresh_labels, reviews, corrections : int
+            Items labeled from scratch, pre-labels reviewed (right) and corrected (wrong) by humans.
+        audits : int
+            Auto-accepted items that humans audited.
+        auto_accepted : int
+            Items accepted from the model without a human review (audited ones included).
+        rounds : int
+            Rounds run.
+
+        Returns
+        -------
+        float
+            Cost in currency units: ``label * fresh_labels + review * reviews + correction *
+            corrections + audit * audits + platform_fee * (fresh_labels + reviews + corrections +
+            auto_accepted) + round_overhead * rounds``.
+        """
+        touched = fresh_labels + reviews + corrections + auto_accepted
+        return (
+            self.label * fresh_labels
+            + self.review * reviews
+            + self.correction * corrections
+            + self.audit * audits
+            + self.platform_fee * touched
+            + self.round_overhead * rounds
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        """The rate card as a plain dict of floats."""
+        return asdict(self)

@@ -1,0 +1,248 @@
+"""Loading a labeled data set into a feature matrix for replay.
+
+Two formats: ``.npz`` with arrays ``X`` (float, items x columns), ``y`` (int labels), optional
+``class_names``, ``categorical`` (bool per column) and ``text`` (one string per item); and CSV with
+a header and a ``label`` column. Features are fitted without the labels: text becomes TF-IDF of word
+1-2 grams (sublinear tf, min_df=2, sparse CSR), categorical columns are one-hot encoded, the other
+columns are standardised.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from simulators._validation import ReplayInputError
+
+__all__ = ["LABEL_COLUMN", "build_features", "load_dataset"]
+
+LABEL_COLUMN = "label"
+"""Name of the label column of a CSV data set."""
+
+SUPPORTED_SUFFIXES = (".npz", ".csv")
+
+
+def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
+    """Load a labeled data set and build its feature matrix.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.npz`` file (arrays ``X``, ``y``, optional ``class_names``, ``categorical``, ``text``)
+        or a ``.csv`` file with a header and a ``label`` column (other columns: numeric features, or
+        categories when not numeric).
+
+    Returns
+    -------
+    X : numpy.ndarray of float64 or scipy.sparse.csr_matrix, shape (n_items, n_features)
+        Features; sparse CSR when text is present.
+    y : numpy.ndarray of intp, shape (n_items,)
+        Labels as indices into ``class_names``.
+    class_names : list of str
+        Name of each class.
+
+    Raises
+    ------
+    ReplayInputError
+        A ``ValueError`` naming the problem: missing file, unsupported extension, missing label
+        column, a single class, NaN or infinite features.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ReplayInputError(
+            "data",
+            f"unsupported file type {path.suffix or '(none)'!r} of {path.name}; "
+            f"expected one of {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    if not path.is_file():
+        raise ReplayInputError("data", f"file not found: {path}")
+    if path.suffix.lower() == ".npz":
+        return _load_npz(path)
+    return _load_csv(path)
+
+
+def _load_npz(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as exc:
+        raise ReplayInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
+    if "y" not in arrays:
+        raise ReplayInputError("label", f"{path.name} has no array 'y' of labels")
+    y_raw = np.asarray(arrays["y"]).ravel()
+    n_items = y_raw.size
+    text = arrays.get("text")
+    X = arrays.get("X")
+    if X is None:
+        X = np.zeros((n_items, 0))
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] != n_items:
+        raise ReplayInputError("X", f"must have shape ({n_items}, n_columns), got {X.shape}")
+    if text is not None and np.asarray(text).shape != (n_items,):
+        raise ReplayInputError("text", f"must hold one string per item ({n_items})")
+    categorical = arrays.get("categorical")
+    if categorical is None:
+        categorical = np.zeros(X.shape[1], dtype=bool)
+    categorical = np.asarray(categorical, dtype=bool)
+    if categorical.shape != (X.shape[1],):
+        raise ReplayInputError("categorical", f"must hold one flag per column of X ({X.shape[1]})")
+    feature_names = arrays.get("feature_names")
+    names = (
+        [str(name) for name in feature_names]
+        if feature_names is not None and len(feature_names) == X.shape[1]
+        else [f"column {index}" for index in range(X.shape[1])]
+    )
+    classes, y = _encode_labels(y_raw)
+    class_names = arrays.get("class_names")
+    if class_names is not None and np.issubdtype(y_raw.dtype, np.integer):
+        known = [str(name) for name in class_names]
+        if classes.min() >= 0 and classes.max() < len(known):
+            return (
+                build_features(X, categorical, names, text),
+                y,
+                [known[int(code)] for code in classes],
+            )
+    return build_features(X, categorical, names, text), y, [str(value) for value in classes]
+
+
+def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ReplayInputError("data", f"cannot read {path.name} as CSV: {exc}") from None
+    if not rows:
+        raise ReplayInputError("data", f"{path.name} is empty")
+    header = [name.strip() for name in rows[0]]
+    numbered = [
+        (line, row) for line, row in enumerate(rows[1:], start=2) if any(map(str.strip, row))
+    ]
+    body = [row for _, row in numbered]
+    if LABEL_COLUMN not in header:
+        raise ReplayInputError(
+            "label", f"{path.name} has no {LABEL_COLUMN!r} column (columns: {', '.join(header)})"
+        )
+    if not body:
+        raise ReplayInputError("data", f"{path.name} has no data rows")
+    ragged = next((line for line, row in numbered if len(row) != len(header)), None)
+    if ragged is not None:
+        raise ReplayInputError(
+            "data",
+            f"{path.name} line {ragged} does not have the header's {len(header)} fields",
+        )
+    cells = np.array(body, dtype=object)
+    label_index = header.index(LABEL_COLUMN)
+    classes, y = _encode_labels(np.array([cell.strip() for cell in cells[:, label_index]]))
+    names = [name for index, name in enumerate(header) if index != label_index]
+    columns = [cells[:, index] for index in range(len(header)) if index != label_index]
+    if not columns:
+        raise ReplayInputError(
+            "data", f"{path.name} has no feature columns besides {LABEL_COLUMN!r}"
+        )
+    numeric: list[npt.NDArray[np.float64]] = []
+    numeric_names: list[str] = []
+    categories: list[npt.NDArray[Any]] = []
+    for name, column in zip(names, columns, strict=True):
+        values = _as_float(column)
+        if values is None:
+            categories.append(np.array([str(cell).strip() for cell in column]))
+        else:
+            numeric.append(values)
+            numeric_names.append(name)
+    X_numeric = np.column_stack(numeric) if numeric else np.zeros((y.size, 0))
+    _check_finite(X_numeric, numeric_names)
+    blocks: list[Any] = []
+    if numeric:
+        blocks.append(StandardScaler().fit_transform(X_numeric))
+    if categories:
+        encoder = OneHotEncoder(sparse_output=False, handle_unknown="ignore")
+        blocks.append(encoder.fit_transform(np.column_stack(categories)))
+    return np.hstack(blocks).astype(np.float64), y, [str(value) for value in classes]
+
+
+def build_features(
+    X: npt.NDArray[Any],
+    categorical: npt.NDArray[np.bool_],
+    feature_names: list[str],
+    text: npt.NDArray[Any] | None = None,
+) -> Any:
+    """Turn raw columns (and text) into a model-ready feature matrix, without looking at labels.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n_items, n_columns)
+        Raw numeric columns; categorical ones hold category codes.
+    categorical : numpy.ndarray of bool, shape (n_columns,)
+        True where a column is a category code (one-hot encoded); the others are standardised.
+    feature_names : list of str
+        Column names, for error messages.
+    text : numpy.ndarray of str, shape (n_items,), optional
+        Raw text per item: TF-IDF of word 1-2 grams (sublinear tf, min_df=2).
+
+    Returns
+    -------
+    numpy.ndarray of float64 or scipy.sparse.csr_matrix
+        Sparse CSR when text is present, dense otherwise.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    _check_finite(X, feature_names)
+    blocks: list[Any] = []
+    if text is not None:
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        try:
+            blocks.append(vectorizer.fit_transform([str(item) for item in text]))
+        except ValueError as exc:
+            raise ReplayInputError("text", f"no usable vocabulary: {exc}") from None
+    numeric = X[:, ~categorical]
+    if numeric.shape[1]:
+        blocks.append(StandardScaler().fit_transform(numeric))
+    if categorical.any():
+        encoder = OneHotEncoder(sparse_output=text is not None, handle_unknown="ignore")
+        blocks.append(encoder.fit_transform(X[:, categorical]))
+    if not blocks:
+        raise ReplayInputError("X", "the data set has neither feature columns nor text")
+    if text is not None:
+        return sp.hstack(blocks, format="csr", dtype=np.float64)
+    return np.hstack(blocks)
+
+
+def _encode_labels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """Sorted distinct labels and each item's index into them; at least two classes."""
+    if values.size == 0:
+        raise ReplayInputError("label", "the data set has no rows")
+    classes, codes = np.unique(values, return_inverse=True)
+    if classes.size < 2:
+        raise ReplayInputError(
+            "label", f"the data set has a single class ({classes[0]!s}); at least two are needed"
+        )
+    return classes, codes.astype(np.intp)
+
+
+def _as_float(column: npt.NDArray[Any]) -> npt.NDArray[np.float64] | None:
+    """The column as floats, or None when some cell is not a number (a categorical column).
+
+    Empty cells and ``nan``/``inf`` parse as non-finite floats and are rejected later, by name.
+    """
+    try:
+        return np.array([float(cell) if str(cell).strip() else np.nan for cell in column])
+    except ValueError:
+        return None
+
+
+def _check_finite(X: npt.NDArray[np.float64], feature_names: list[str]) -> None:
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad_columns = np.flatnonzero(~finite.all(axis=0))
+    shown = ", ".join(repr(feature_names[index]) for index in bad_columns[:3])
+    more = f" and {bad_columns.size - 3} more" if bad_columns.size > 3 else ""
+    raise ReplayInputError(
+        "X", f"feature column {shown}{more} has NaN or infinite values; impute or drop them first"
+    )

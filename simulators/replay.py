@@ -1,0 +1,595 @@
+"""Pool-based replay: run a labeling policy for real on a labeled data set and count what it cost.
+
+The data set's true labels play the humans: a fresh label or a correction yields the true label, a
+review confirms a right pre-label. A random held-out evaluation set (never labeled, never selected)
+measures the model after every round, and its first items serve as the calibration sample
+(confidence and correctness of the current model on random held-out items).
+
+Policies
+--------
+``random``
+    Humans label random items (label cost each).
+``active_learning``
+    Humans label the items a query strategy picks (least confident by default; label cost each).
+``prelabel``
+    Random items; the current model pre-labels each one a human touches (review cost if right,
+    correction cost if wrong). Before any model exists the items are labeled from scratch.
+``hybrid``
+    Each round, every remaining item whose confidence (max class probability) under the current
+    model is >= ``confidence_threshold`` is auto-accepted (a random ``audit_rate`` share of them is
+    audited: audit cost, and an audited wrong item is fixed); the ``batch_size`` least confident of
+    the rest go to humans as pre-labels (review if right, correction if wrong); the model retrains
+    on all human-checked items (audited ones included); until the pool is empty.
+
+In every policy the first round(s), before a model with at least two classes exists, are random
+batches labeled from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from threadpoolctl import threadpool_limits
+
+from simulators._common import (
+    Split,
+    check_estimator,
+    default_n_eval,
+    predict_confidence,
+    split_eval_pool,
+)
+from simulators._validation import (
+    ReplayInputError,
+    check_batch_size,
+    check_confidence_threshold,
+    check_features_labels,
+    check_max_labels,
+    check_random_state,
+)
+from simulators.costs import RateCard
+from simulators.strategies import QueryContext, QueryStrategy, make_strategy
+
+__all__ = [
+    "DEFAULT_CALIBRATION_SIZE",
+    "POLICIES",
+    "ROUTES",
+    "ItemOutcomes",
+    "ReplayResult",
+    "ReplayRound",
+    "default_n_eval",
+    "replay_pool",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+POLICIES: tuple[str, ...] = ("random", "active_learning", "prelabel", "hybrid")
+"""Names of the labeling policies :func:`replay_pool` runs."""
+
+ROUTES: tuple[str, ...] = ("unlabeled", "label", "review", "correction", "auto_accepted", "audited")
+"""How a pool item ended up labeled; ``ItemOutcomes.route`` holds indices into this tuple."""
+
+DEFAULT_CALIBRATION_SIZE = 200
+"""Items of the evaluation set whose confidence and correctness are recorded each round."""
+
+
+@dataclass(frozen=True)
+class ReplayRound:
+    """State after one round of a replay; counts are cumulative since the start.
+
+    Attributes
+    ----------
+    round_index : int
+        1 for the first round.
+    human_labels : int
+        Items touched by humans (fresh labels + reviews + corrections; audits not included).
+    fresh_labels, reviews, corrections, audits, auto_accepted : int
+        Items labeled from scratch, pre-labels reviewed (right), corrected (wrong), auto-accepted
+        items audited, items auto-accepted (audited ones included).
+    cost : float
+        Cost so far, in the rate card's currency units.
+    label_errors : int
+        Wrong labels left among the accepted items (auto-accepted, not audited, and wrong).
+    remaining : int
+        Pool items without a label.
+    n_train : int
+        Items the current model was trained on (human-checked items).
+    metric : float or None
+        Accuracy of the current model on the evaluation set (None while no model exists).
+    n_eval : int
+        Evaluation set size (items).
+    calibration_confidence : tuple of float
+        Max class probability of the current model on the calibration sample (random held-out
+        items).
+    calibration_correct : tuple of bool
+        Whether the model's prediction was right on each of those items.
+    """
+
+    round_index: int
+    human_labels: int
+    fresh_labels: int
+    reviews: int
+    corrections: int
+    audits: int
+    auto_accepted: int
+    cost: float
+    label_errors: int
+    remaining: int
+    n_train: int
+    metric: float | None
+    n_eval: int
+    calibration_confidence: tuple[float, ...] = ()
+    calibration_correct: tuple[bool, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values; the calibration sample as ``{"confidence", "correct"}``."""
+        return {
+            "round": self.round_index,
+            "human_labels": self.human_labels,
+            "fresh_labels": self.fresh_labels,
+            "reviews": self.reviews,
+            "corrections": self.corrections,
+            "audits": self.audits,
+            "auto_accepted": self.auto_accepted,
+            "cost": self.cost,
+            "label_errors": self.label_errors,
+            "remaining": self.remaining,
+            "n_train": self.n_train,
+            "metric": self.metric,
+            "n_eval": self.n_eval,
+            "calibration": {
+                "confidence": list(self.calibration_confidence),
+                "correct": list(self.calibration_correct),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ItemOutcomes:
+    """What happened to each pool item (arrays aligned on the pool, length ``pool_size``).
+
+    Attributes
+    ----------
+    pool_rows : numpy.ndarray of intp
+        Row of the input data set each pool item comes from.
+    route : numpy.ndarray of int8
+        Index into :data:`ROUTES` (0 = never labeled).
+    round_index : numpy.ndarray of int
+        Round in which the item was labeled (0 = never).
+    confidence : numpy.ndarray of float
+        Model confidence (max class probability) when the item was pre-labeled or auto-accepted; NaN
+        for fresh labels and unlabeled items.
+    label_correct : numpy.ndarray of bool
+        Whether the delivered label is right (False for unlabeled items).
+    """
+
+    pool_rows: IndexArray
+    route: npt.NDArray[np.int8]
+    round_index: npt.NDArray[np.int64]
+    confidence: FloatArray
+    label_correct: BoolArray
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """Totals and history of one replay.
+
+    Attributes
+    ----------
+    policy, strategy : str
+        The policy run and the query strategy it used (``"random"`` where items were chosen at
+        random, ``"least_confidence"`` for hybrid routing).
+    batch_size : int
+        Items sent to humans per round.
+    confidence_threshold : float or None
+        Auto-accept threshold (hybrid only).
+    max_labels : int or None
+        Cap on human-touched items (None: no cap).
+    pool_size, n_eval : int
+        Items in the pool and in the evaluation set.
+    cost : float
+        Total cost in the rate card's currency units.
+    human_labels, fresh_labels, reviews, corrections, auto_accepted, audits, rounds : int
+        Totals, as in :class:`ReplayRound`.
+    label_error : float
+        Share of the pool left with a wrong label (unlabeled items are not counted as wrong).
+    unlabeled : int
+        Pool items left without a label.
+    final_metric : float or None
+        Accuracy of the last model on the evaluation set.
+    costs : RateCard
+        The unit prices used.
+    history : tuple of ReplayRound
+        One record per round.
+    items : ItemOutcomes
+        Per-item outcomes (not part of :meth:`to_dict`).
+    """
+
+    policy: str
+    strategy: str
+    batch_size: int
+    confidence_threshold: float | None
+    max_labels: int | None
+    pool_size: int
+    n_eval: int
+    cost: float
+    human_labels: int
+    fresh_labels: int
+    reviews: int
+    corrections: int
+    auto_accepted: int
+    audits: int
+    rounds: int
+    label_error: float
+    unlabeled: int
+    final_metric: float | None
+    costs: RateCard
+    history: tuple[ReplayRound, ...]
+    items: ItemOutcomes = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able totals, settings, rate card and history."""
+        return {
+            "policy": self.policy,
+            "strategy": self.strategy,
+            "batch_size": self.batch_size,
+            "confidence_threshold": self.confidence_threshold,
+            "max_labels": self.max_labels,
+            "pool_size": self.pool_size,
+            "n_eval": self.n_eval,
+            "cost": self.cost,
+            "human_labels": self.human_labels,
+            "fresh_labels": self.fresh_labels,
+            "reviews": self.reviews,
+            "corrections": self.corrections,
+            "auto_accepted": self.auto_accepted,
+            "audits": self.audits,
+            "rounds": self.rounds,
+            "label_error": self.label_error,
+            "unlabeled": self.unlabeled,
+            "final_metric": self.final_metric,
+            "costs": self.costs.to_dict(),
+            "history": [record.to_dict() for record in self.history],
+        }
+
+
+class _Replay:
+    """Mutable bookkeeping of one replay: boolean masks over the pool and running counters."""
+
+    def __init__(
+        self,
+        split: Split,
+        n_classes: int,
+        estimator: Any,
+        costs: RateCard,
+        calibration_size: int,
+        rng: np.random.Generator,
+    ) -> None:
+        n_pool = split.y_pool.size
+        self.split = split
+        self.n_classes = n_classes
+        self.estimator = estimator
+        self.costs = costs
+        self.calibration_size = min(calibration_size, split.y_eval.size)
+        self.rng = rng
+        self.remaining = np.ones(n_pool, dtype=bool)
+        self.checked = np.zeros(n_pool, dtype=bool)
+        self.route = np.zeros(n_pool, dtype=np.int8)
+        self.round_of = np.zeros(n_pool, dtype=np.int64)
+        self.confidence = np.full(n_pool, np.nan)
+        self.label_correct = np.zeros(n_pool, dtype=bool)
+        self.class_counts = np.zeros(n_classes, dtype=np.int64)
+        self.n_remaining = n_pool
+        self.fresh_labels = 0
+        self.reviews = 0
+        self.corrections = 0
+        self.audits = 0
+        self.auto_accepted = 0
+        self.label_errors = 0
+        self.rounds = 0
+        self.model: Any = None
+        self.n_train = 0
+        self.stale = False
+        self.metric: float | None = None
+        self.calibration: tuple[tuple[float, ...], tuple[bool, ...]] = ((), ())
+
+    @property
+    def human_labels(self) -> int:
+        return self.fresh_labels + self.reviews + self.corrections
+
+    def cost(self) -> float:
+        return self.costs.total(
+            fresh_labels=self.fresh_labels,
+            reviews=self.reviews,
+            corrections=self.corrections,
+            audits=self.audits,
+            auto_accepted=self.auto_accepted,
+            rounds=self.rounds,
+        )
+
+    def candidates(self) -> IndexArray:
+        return np.flatnonzero(self.remaining)
+
+    def _take(self, items: IndexArray, route: int) -> None:
+        self.remaining[items] = False
+        self.n_remaining -= items.size
+        self.route[items] = route
+        self.round_of[items] = self.rounds + 1
+
+    def _check(self, items: IndexArray) -> None:
+        """Human-checked items join the training set with their true labels."""
+        self.checked[items] = True
+        self.class_counts += np.bincount(self.split.y_pool[items], minlength=self.n_classes)
+        self.stale = True
+
+    def label_fresh(self, items: IndexArray) -> None:
+        """Humans label ``items`` from scratch."""
+        self._take(items, ROUTES.index("label"))
+        self._check(items)
+        self.label_correct[items] = True
+        self.fresh_labels += items.size
+
+    def label_prelabeled(self, items: IndexArray, confidence: FloatArray, right: BoolArray) -> None:
+        """Humans check the pre-labels of ``items``: review if right, correction if wrong."""
+        n_right = int(np.count_nonzero(right))
+        self._take(items, ROUTES.index("review"))
+        self.route[items[~right]] = ROUTES.index("correction")
+        self._check(items)
+        self.confidence[items] = confidence
+        self.label_correct[items] = True
+        self.reviews += n_right
+        self.corrections += items.size - n_right
+
+    def auto_accept(self, items: IndexArray, confidence: FloatArray, right: BoolArray) -> None:
+        """Accept the model's labels of ``items``; audit a random ``audit_rate`` share."""
+        audited = self.rng.random(items.size) < self.costs.audit_rate
+        self._take(items, ROUTES.index("auto_accepted"))
+        self.route[items[audited]] = ROUTES.index("audited")
+        self.confidence[items] = confidence
+        self.label_correct[items] = right | audited
+        self.auto_accepted += items.size
+        self.audits += int(np.count_nonzero(audited))
+        self.label_errors += int(np.count_nonzero(~right & ~audited))
+        if audited.any():
+            self._check(items[audited])
+
+    def retrain(self) -> None:
+        """Refit on all human-checked items (when new ones arrived and two classes are present)."""
+        if not self.stale or np.count_nonzero(self.class_counts) < 2:
+            return
+        train = np.flatnonzero(self.checked)
+        self.model = self.estimator.fit(self.split.X_pool[train], self.split.y_pool[train])
+        self.n_train = train.size
+        self.stale = False
+        _, confidence, predicted = predict_confidence(self.model, self.split.X_eval)
+        correct = predicted == self.split.y_eval
+        self.metric = float(np.mean(correct))
+        n_cal = self.calibration_size
+        self.calibration = (
+            tuple(confidence[:n_cal].tolist()),
+            tuple(correct[:n_cal].tolist()),
+        )
+
+    def end_round(self) -> ReplayRound:
+        """Retrain, then record the round."""
+        self.retrain()
+        self.rounds += 1
+        return ReplayRound(
+            round_index=self.rounds,
+            human_labels=self.human_labels,
+            fresh_labels=self.fresh_labels,
+            reviews=self.reviews,
+            corrections=self.corrections,
+            audits=self.audits,
+            auto_accepted=self.auto_accepted,
+            cost=self.cost(),
+            label_errors=self.label_errors,
+            remaining=self.n_remaining,
+            n_train=self.n_train,
+            metric=self.metric,
+            n_eval=int(self.split.y_eval.size),
+            calibration_confidence=self.calibration[0],
+            calibration_correct=self.calibration[1],
+        )
+
+
+def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_batch: int) -> None:
+    """One round of ``random``, ``active_learning`` or ``prelabel``."""
+    candidates = state.candidates()
+    split = state.split
+    if policy == "active_learning" and state.model is not None:
+        proba = (
+            predict_confidence(state.model, split.X_pool[candidates])[0]
+            if strategy.uses_proba
+            else None
+        )
+        train = np.flatnonzero(state.checked)
+        context = QueryContext(
+            candidates=candidates,
+            X_pool=split.X_pool,
+            proba=proba,
+            train_indices=train,
+            y_train=split.y_pool[train],
+            n_classes=state.n_classes,
+            estimator=state.estimator,
+        )
+        batch = strategy.select(context, n_batch, state.rng)
+    else:
+        batch = state.rng.choice(candidates, size=n_batch, replace=False)
+    if policy == "prelabel" and state.model is not None:
+        _, confidence, predicted = predict_confidence(state.model, split.X_pool[batch])
+        state.label_prelabeled(batch, confidence, predicted == split.y_pool[batch])
+    else:
+        state.label_fresh(batch)
+
+
+def _run_hybrid_round(
+    state: _Replay, confidence_threshold: float, batch_size: int, max_labels: int | None
+) -> None:
+    """One ``hybrid`` round: auto-accept confident items, route the least confident to humans."""
+    candidates = state.candidates()
+    split = state.split
+    budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
+    if state.model is None:
+        n_batch = min(budget if budget > 0 else batch_size, candidates.size)
+        state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
+        return
+    _, confidence, predicted = predict_confidence(state.model, split.X_pool[candidates])
+    right = predicted == split.y_pool[candidates]
+    accept = confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)
+    if accept.any():
+        state.auto_accept(candidates[accept], confidence[accept], right[accept])
+    rest = np.flatnonzero(~accept)
+    n_batch = min(budget, rest.size)
+    if n_batch > 0:
+        if n_batch < rest.size:
+            rest = rest[np.argpartition(confidence[rest], n_batch - 1)[:n_batch]]
+        state.label_prelabeled(candidates[rest], confidence[rest], right[rest])
+
+
+def replay_pool(
+    X: Any,
+    y: Any,
+    *,
+    policy: str = "active_learning",
+    strategy: str | QueryStrategy = "least_confidence",
+    batch_size: int = 100,
+    confidence_threshold: float = 0.95,
+    costs: RateCard | None = None,
+    max_labels: int | None = None,
+    n_eval: int | None = None,
+    calibration_size: int = DEFAULT_CALIBRATION_SIZE,
+    estimator: Any = None,
+    random_state: int | np.random.Generator | None = None,
+    progress: Callable[[ReplayRound], None] | None = None,
+) -> ReplayResult:
+    """Replay a labeling policy on a labeled data set and record what it really cost.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_items, n_features) or scipy sparse matrix
+        Numeric features (sparse input is used as CSR).
+    y : array-like of shape (n_items,)
+        True labels; they play the human annotators.
+    policy : {"random", "active_learning", "prelabel", "hybrid"}, default "active_learning"
+        The labeling process (see the module docstring).
+    strategy : str or QueryStrategy, default "least_confidence"
+        Query strategy of ``active_learning`` (a key of :data:`simulators.strategies.STRATEGIES` or
+        an instance); the other policies choose at random (``hybrid`` routes the least confident).
+    batch_size : int, default 100
+        Items sent to humans per round.
+    confidence_threshold : float, default 0.95
+        ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
+    costs : RateCard, optional
+        Unit prices (default: ``RateCard()``).
+    max_labels : int, optional
+        Cap on human-touched items (fresh labels + reviews + corrections). ``random``,
+        ``active_learning`` and ``prelabel`` stop there; for ``hybrid`` it is the stop point: once
+        reached, the rest of the pool is auto-accepted in one last round whatever its confidence
+        (with audits). None: until the pool is exhausted.
+    n_eval : int, optional
+        Size of the random held-out evaluation set, in items (default: a fifth of the data, at most
+        1,000).
+    calibration_size : int, default 200
+        Evaluation items whose confidence and correctness are recorded each round.
+    estimator : classifier, optional
+        Any scikit-learn classifier with ``predict_proba`` (cloned; default: logistic regression).
+    random_state : int, numpy.random.Generator or None
+        Seed of every random choice (split, random batches, audits, tie-breaking, committees).
+    progress : callable, optional
+        Called with each :class:`ReplayRound` as it completes.
+
+    Returns
+    -------
+    ReplayResult
+        Totals (cost in the rate card's currency units, counts in items), per-round history and
+        per-item outcomes.
+
+    Raises
+    ------
+    ReplayInputError
+        A ``ValueError`` naming the invalid parameter.
+    """
+    if policy not in POLICIES:
+        raise ReplayInputError(
+            "policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}"
+        )
+    query_strategy = make_strategy(strategy)
+    batch_size = check_batch_size(batch_size)
+    confidence_threshold = check_confidence_threshold(confidence_threshold)
+    max_labels = check_max_labels(max_labels)
+    costs = RateCard() if costs is None else costs
+    if not isinstance(costs, RateCard):
+        raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
+    if (
+        isinstance(calibration_size, bool)
+        or not isinstance(calibration_size, int)
+        or calibration_size < 0
+    ):
+        raise ReplayInputError(
+            "calibration_size", f"must be an integer >= 0, got {calibration_size!r}"
+        )
+    model = check_estimator(estimator)
+    X, y_encoded, classes = check_features_labels(X, y)
+    rng = check_random_state(random_state)
+
+    with threadpool_limits(limits=1):
+        split = split_eval_pool(X, y_encoded, n_eval, rng)
+        if policy == "active_learning":
+            query_strategy.prepare(split.X_pool)
+        state = _Replay(split, classes.size, model, costs, calibration_size, rng)
+        history: list[ReplayRound] = []
+        while state.n_remaining > 0:
+            if policy == "hybrid":
+                _run_hybrid_round(state, confidence_threshold, batch_size, max_labels)
+            else:
+                n_batch = min(batch_size, state.n_remaining)
+                if max_labels is not None:
+                    n_batch = min(n_batch, max_labels - state.human_labels)
+                if n_batch <= 0:
+                    break
+                _run_labeling_round(state, policy, query_strategy, n_batch)
+            record = state.end_round()
+            history.append(record)
+            if progress is not None:
+                progress(record)
+
+    if policy == "active_learning":
+        strategy_name = query_strategy.name or type(query_strategy).__name__
+    else:
+        strategy_name = "least_confidence" if policy == "hybrid" else "random"
+    pool_size = int(split.y_pool.size)
+    return ReplayResult(
+        policy=policy,
+        strategy=strategy_name,
+        batch_size=batch_size,
+        confidence_threshold=confidence_threshold if policy == "hybrid" else None,
+        max_labels=max_labels,
+        pool_size=pool_size,
+        n_eval=int(split.y_eval.size),
+        cost=state.cost(),
+        human_labels=state.human_labels,
+        fresh_labels=state.fresh_labels,
+        reviews=state.reviews,
+        corrections=state.corrections,
+        auto_accepted=state.auto_accepted,
+        audits=state.audits,
+        rounds=state.rounds,
+        label_error=state.label_errors / pool_size,
+        unlabeled=state.n_remaining,
+        final_metric=state.metric,
+        costs=costs,
+        history=tuple(history),
+        items=ItemOutcomes(
+            pool_rows=split.pool_rows,
+            route=state.route,
+            round_index=state.round_of,
+            confidence=state.confidence,
+            label_correct=state.label_correct,
+        ),
+    )

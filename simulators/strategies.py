@@ -1,0 +1,331 @@
+"""Query strategies: which unlabeled items a model asks humans to label next.
+
+Each strategy is a small subclass of :class:`QueryStrategy` that declares its ``name`` and scores
+candidates (higher = more informative); the base class owns batch selection (top ``batch_size``
+scores, ties broken at random) and registers every named subclass in :data:`STRATEGIES`, so the
+contract tests cover it at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import entr
+from sklearn.base import ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
+
+from simulators._validation import ReplayInputError, check_batch_size
+
+__all__ = [
+    "STRATEGIES",
+    "DensityWeighted",
+    "Entropy",
+    "LeastConfidence",
+    "Margin",
+    "QueryByCommittee",
+    "QueryContext",
+    "QueryStrategy",
+    "RandomSampling",
+    "make_strategy",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.intp]
+
+STRATEGIES: dict[str, type[QueryStrategy]] = {}
+"""Query strategies by name; each :class:`QueryStrategy` subclass with a ``name`` registers here."""
+
+
+def make_default_classifier() -> ClassifierMixin:
+    """The default classifier: L2 logistic regression with enough iterations to converge."""
+    return LogisticRegression(max_iter=1000)
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What a strategy may look at when it scores candidates.
+
+    Parameters
+    ----------
+    candidates : numpy.ndarray of intp, shape (n_candidates,)
+        Pool row indices the strategy may choose from.
+    X_pool : numpy.ndarray or scipy.sparse.csr_matrix, shape (n_pool, n_features)
+        Features of the whole pool.
+    proba : numpy.ndarray of shape (n_candidates, n_seen_classes) or None
+        Class probabilities of the current model for the candidates (None before any model exists).
+    train_indices : numpy.ndarray of intp
+        Pool row indices of the human-checked items the current model was trained on.
+    y_train : numpy.ndarray of intp
+        Their (encoded) labels.
+    n_classes : int
+        Number of classes in the data set.
+    estimator : classifier or None
+        Unfitted prototype of the model, for strategies that train their own (committee); None means
+        the default logistic regression.
+    """
+
+    candidates: IndexArray
+    X_pool: Any
+    proba: FloatArray | None = None
+    train_indices: IndexArray | None = None
+    y_train: IndexArray | None = None
+    n_classes: int = 2
+    estimator: Any = None
+
+
+class QueryStrategy:
+    """Base class of query strategies.
+
+    Subclasses set ``name`` (which registers them), ``uses_proba`` (whether :meth:`score` reads the
+    current model's probabilities, so the replay computes them), and implement :meth:`score`.
+    Constructors only store settings; state learned from the pool in :meth:`prepare` ends with an
+    underscore.
+    """
+
+    name: ClassVar[str] = ""
+    uses_proba: ClassVar[bool] = True
+    uses_model: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            STRATEGIES[cls.name] = cls
+
+    def prepare(self, X_pool: Any) -> QueryStrategy:
+        """Precompute what depends only on the pool's features (once per replay); return self."""
+        return self
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Informativeness of each candidate (higher is asked first).
+
+        Parameters
+        ----------
+        context : QueryContext
+            Candidates and what is known about them.
+        rng : numpy.random.Generator
+            Source of randomness for stochastic strategies.
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (n_candidates,)
+        """
+        raise NotImplementedError
+
+    def select(
+        self, context: QueryContext, batch_size: int, rng: np.random.Generator
+    ) -> IndexArray:
+        """Choose up to ``batch_size`` distinct candidates with the highest scores.
+
+        Ties are broken at random. When there are no more candidates than ``batch_size``, all are
+        returned.
+
+        Parameters
+        ----------
+        context : QueryContext
+            Candidates and what is known about them.
+        batch_size : int
+            Items to select (>= 1).
+        rng : numpy.random.Generator
+            Source of randomness (tie-breaking and stochastic strategies).
+
+        Returns
+        -------
+        numpy.ndarray of intp
+            Selected pool row indices, a subset of ``context.candidates``, most informative first.
+        """
+        batch_size = check_batch_size(batch_size)
+        candidates = np.asarray(context.candidates, dtype=np.intp)
+        if candidates.size <= batch_size:
+            return candidates.copy()
+        if self.uses_proba and context.proba is None:
+            raise ReplayInputError(
+                "proba", f"strategy {self.name!r} needs the model's probabilities"
+            )
+        scores = np.asarray(self.score(context, rng), dtype=np.float64)
+        order = rng.permutation(candidates.size)
+        shuffled = -scores[order]
+        top = np.argpartition(shuffled, batch_size - 1)[:batch_size]
+        top = top[np.argsort(shuffled[top], kind="stable")]
+        return candidates[order[top]]
+
+
+def least_confidence_scores(proba: FloatArray) -> FloatArray:
+    """1 - max class probability, per row of ``proba`` (dimensionless, in [0, 1 - 1/K])."""
+    return np.asarray(1.0 - proba.max(axis=1), dtype=np.float64)
+
+
+def margin_scores(proba: FloatArray) -> FloatArray:
+    """1 - (top probability - second probability), per row (dimensionless, in [0, 1])."""
+    if proba.shape[1] < 2:
+        return np.zeros(proba.shape[0])
+    top_two = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
+    return np.asarray(1.0 - (top_two[:, 1] - top_two[:, 0]), dtype=np.float64)
+
+
+def entropy_scores(proba: FloatArray) -> FloatArray:
+    """Shannon entropy of each row of ``proba``, in nats."""
+    return np.asarray(entr(proba).sum(axis=1), dtype=np.float64)
+
+
+class RandomSampling(QueryStrategy):
+    """Uniformly random items: the baseline every other strategy must beat."""
+
+    name = "random"
+    uses_proba = False
+    uses_model = False
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Uniform random scores."""
+        return rng.random(np.asarray(context.candidates).size)
+
+
+class LeastConfidence(QueryStrategy):
+    """Items whose most likely class has the lowest probability."""
+
+    name = "least_confidence"
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """1 - max class probability."""
+        assert context.proba is not None
+        return least_confidence_scores(context.proba)
+
+
+class Margin(QueryStrategy):
+    """Items with the smallest gap between the two most likely classes."""
+
+    name = "margin"
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """1 - (p_first - p_second)."""
+        assert context.proba is not None
+        return margin_scores(context.proba)
+
+
+class Entropy(QueryStrategy):
+    """Items with the highest entropy of the predicted class distribution."""
+
+    name = "entropy"
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Predictive entropy in nats."""
+        assert context.proba is not None
+        return entropy_scores(context.proba)
+
+
+class QueryByCommittee(QueryStrategy):
+    """Query by committee: bagged copies of the model vote; the highest vote entropy is asked first.
+
+    Parameters
+    ----------
+    n_members : int, default 5
+        Committee size; each member is trained on a bootstrap resample of the human-checked items.
+    """
+
+    name = "qbc"
+    uses_proba = False
+
+    def __init__(self, n_members: int = 5) -> None:
+        self.n_members = n_members
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Vote entropy (nats) of the committee's predicted labels."""
+        if context.train_indices is None or context.y_train is None:
+            raise ReplayInputError("train_indices", "query by committee needs the training items")
+        if self.n_members < 2:
+            raise ReplayInputError("n_members", f"must be >= 2, got {self.n_members}")
+        candidates = np.asarray(context.candidates, dtype=np.intp)
+        train = np.asarray(context.train_indices, dtype=np.intp)
+        y_train = np.asarray(context.y_train, dtype=np.intp)
+        prototype = (
+            context.estimator if context.estimator is not None else make_default_classifier()
+        )
+        X_candidates = context.X_pool[candidates]
+        votes = np.zeros((candidates.size, context.n_classes))
+        rows = np.arange(candidates.size)
+        for _ in range(self.n_members):
+            sample = self._bootstrap(y_train, rng)
+            member = clone(prototype).fit(context.X_pool[train[sample]], y_train[sample])
+            votes[rows, np.asarray(member.predict(X_candidates), dtype=np.intp)] += 1.0
+        return np.asarray(entr(votes / self.n_members).sum(axis=1), dtype=np.float64)
+
+    @staticmethod
+    def _bootstrap(y_train: IndexArray, rng: np.random.Generator, n_tries: int = 10) -> IndexArray:
+        """A bootstrap resample holding at least two classes (all items if none is found)."""
+        n_train = y_train.size
+        for _ in range(n_tries):
+            sample = rng.integers(0, n_train, size=n_train)
+            if np.unique(y_train[sample]).size >= 2:
+                return sample
+        return np.arange(n_train)
+
+
+class DensityWeighted(QueryStrategy):
+    """Density-weighted uncertainty: uncertainty x representativeness (Settles & Craven 2008).
+
+    Representativeness is the mean cosine similarity of an item to the whole pool, mapped to [0, 1]
+    as (1 + cos) / 2, computed once per pool in :meth:`prepare` in O(n_items x n_features).
+
+    Parameters
+    ----------
+    uncertainty : {"entropy", "least_confidence", "margin"}, default "entropy"
+        The uncertainty measure that is weighted.
+    beta : float, default 1.0
+        Exponent of the density weight.
+    """
+
+    name = "density"
+
+    def __init__(self, uncertainty: str = "entropy", beta: float = 1.0) -> None:
+        self.uncertainty = uncertainty
+        self.beta = beta
+
+    def prepare(self, X_pool: Any) -> DensityWeighted:
+        """Compute each pool item's mean cosine similarity to the pool (``density_``)."""
+        unit_rows = normalize(X_pool, norm="l2", axis=1)
+        mean_direction = np.asarray(unit_rows.mean(axis=0)).ravel()
+        mean_cosine = np.asarray(unit_rows @ mean_direction, dtype=np.float64).ravel()
+        self.density_: FloatArray = np.clip((1.0 + mean_cosine) / 2.0, 0.0, 1.0)
+        return self
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Uncertainty x density ** beta."""
+        assert context.proba is not None
+        measures = {
+            "entropy": entropy_scores,
+            "least_confidence": least_confidence_scores,
+            "margin": margin_scores,
+        }
+        if self.uncertainty not in measures:
+            raise ReplayInputError(
+                "uncertainty",
+                f"unknown measure {self.uncertainty!r}; expected one of {sorted(measures)}",
+            )
+        if not hasattr(self, "density_"):
+            self.prepare(context.X_pool)
+        density = self.density_[np.asarray(context.candidates, dtype=np.intp)]
+        return np.asarray(measures[self.uncertainty](context.proba) * density**self.beta)
+
+
+def make_strategy(strategy: str | QueryStrategy) -> QueryStrategy:
+    """Return a strategy instance from its registered name (or the instance itself).
+
+    Parameters
+    ----------
+    strategy : str or QueryStrategy
+        A key of :data:`STRATEGIES` or a ready instance.
+
+    Returns
+    -------
+    QueryStrategy
+    """
+    if isinstance(strategy, QueryStrategy):
+        return strategy
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        raise ReplayInputError(
+            "strategy", f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+        )
+    return STRATEGIES[strategy]()
