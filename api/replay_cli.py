@@ -1,8 +1,237 @@
-"""Placeholder: the ``annoplan replay`` command is being written (pool replay issue)."""
+"""``annoplan replay``: run a labeling policy on a real labeled data set and print what it cost.
+
+A thin shell over :mod:`simulators`: it reads the data set and the rate card, runs
+:func:`simulators.replay.replay_pool` (and :func:`simulators.pilot.simulate_pilot` for
+``--emit-pilot``), and prints the result as JSON on standard output. Progress and notes go to
+standard error; bad input exits with code 2 and a one-line message naming the option.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
-def replay_command() -> None:
-    """Replay a labeling policy on a real dataset (not yet implemented)."""
-    raise NotImplementedError("annoplan replay is not implemented yet")
+import typer
+
+from simulators._validation import ReplayInputError
+from simulators.costs import RateCard
+from simulators.datasets import load_dataset
+from simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
+from simulators.replay import POLICIES, ReplayRound, replay_pool
+from simulators.strategies import STRATEGIES
+
+DEFAULT_CONFIDENCE_THRESHOLD = 0.95
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_PILOT_ROUNDS_TEXT = ",".join(map(str, DEFAULT_PILOT_ROUNDS))
+PROGRESS_INTERVAL_SECONDS = 2.0
+
+_OPTION_OF_FIELD = {
+    "data": "DATA",
+    "policy": "--policy",
+    "strategy": "--strategy",
+    "confidence_threshold": "--threshold",
+    "batch_size": "--batch-size",
+    "max_labels": "--max-labels",
+    "random_state": "--seed",
+    "n_labels": "--pilot-rounds",
+    "costs": "--costs",
+}
+
+
+def _fail(option: str, message: str) -> NoReturn:
+    """Print a one-line error naming ``option`` to standard error and exit with code 2."""
+    one_line = " ".join(str(message).split())
+    typer.echo(f"annoplan replay: {option}: {one_line}", err=True)
+    raise typer.Exit(2)
+
+
+def _fail_on(error: ReplayInputError) -> NoReturn:
+    """Exit 2 with the option (or data set field) that ``error`` names."""
+    field = error.field
+    if field.startswith("costs."):
+        _fail("--costs", f"{field.removeprefix('costs.')}: {error.message}")
+    if field in _OPTION_OF_FIELD:
+        _fail(_OPTION_OF_FIELD[field], error.message)
+    _fail(f"DATA: {field}", error.message)
+
+
+def _note(message: str) -> None:
+    typer.echo(f"annoplan replay: {message}", err=True)
+
+
+def _read_costs(path: Path | None) -> RateCard:
+    """The rate card of a JSON file (a plan request's ``costs`` object), or the default one."""
+    if path is None:
+        return RateCard()
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail("--costs", f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}")
+    except json.JSONDecodeError as exc:
+        _fail("--costs", f"{path.name} is not valid JSON: {exc}")
+    if not isinstance(values, dict):
+        _fail("--costs", f"{path.name} must hold a JSON object of unit prices")
+    try:
+        return RateCard.from_mapping(values)
+    except ReplayInputError as error:
+        _fail_on(error)
+
+
+def _parse_pilot_rounds(text: str) -> tuple[int, ...]:
+    """``"100,200,400"`` as a tuple of positive integers."""
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        _fail("--pilot-rounds", f"must be comma-separated integers, got {text!r}")
+    if not sizes or min(sizes) < 1:
+        _fail("--pilot-rounds", f"must be integers >= 1, got {text!r}")
+    return sizes
+
+
+def _check_options(
+    policy: str,
+    strategy: str | None,
+    threshold: float | None,
+    batch_size: int,
+    max_labels: int | None,
+) -> None:
+    """Cheap checks before the data set is read, so that a typo fails fast."""
+    if policy not in POLICIES:
+        _fail("--policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
+    if strategy is not None and strategy not in STRATEGIES:
+        names = ", ".join(name for name in STRATEGIES if name != "random")
+        _fail("--strategy", f"unknown strategy {strategy!r}; expected one of {names}")
+    if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+        _fail("--threshold", f"must be in [0, 1], got {threshold}")
+    if batch_size < 1:
+        _fail("--batch-size", f"must be an integer >= 1, got {batch_size}")
+    if max_labels is not None and max_labels < 1:
+        _fail("--max-labels", f"must be an integer >= 1, got {max_labels}")
+    if strategy is not None and policy != "active_learning":
+        _note(f"--strategy is used by --policy active_learning only; ignored for {policy}")
+    if threshold is not None and policy != "hybrid":
+        _note(f"--threshold is used by --policy hybrid only; ignored for {policy}")
+
+
+class _Progress:
+    """Prints a progress line to standard error at most every few seconds."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def __call__(self, record: ReplayRound) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_INTERVAL_SECONDS:
+            return
+        self.last = now
+        metric = "n/a" if record.metric is None else f"{record.metric:.3f}"
+        _note(
+            f"round {record.round_index}: {record.human_labels} human labels, "
+            f"{record.auto_accepted} auto-accepted, {record.remaining} left, accuracy {metric}"
+        )
+
+
+def replay_command(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Data set: .npz (arrays X, y, optional text), or CSV with a 'label' column.",
+            show_default=False,
+        ),
+    ],
+    policy: Annotated[
+        str,
+        typer.Option(help=f"Labeling policy: {', '.join(POLICIES)}.", show_default=False),
+    ],
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help="Query strategy of active_learning: least_confidence (default), margin, entropy, "
+            "qbc, density.",
+            show_default=False,
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="hybrid: auto-accept items whose confidence (max class probability) is >= this "
+            f"(default {DEFAULT_CONFIDENCE_THRESHOLD}).",
+            show_default=False,
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Items sent to humans per round.")] = (
+        DEFAULT_BATCH_SIZE
+    ),
+    costs: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON rate card: label, review, correction, audit, audit_rate, platform_fee, "
+            "round_overhead (currency units per item; per round for round_overhead).",
+            show_default=False,
+        ),
+    ] = None,
+    max_labels: Annotated[
+        int | None,
+        typer.Option(
+            help="Stop after this many human-touched items (hybrid: auto-accept the rest then).",
+            show_default=False,
+        ),
+    ] = None,
+    pilot_rounds: Annotated[
+        str,
+        typer.Option(help="Cumulative label counts of the --emit-pilot rounds."),
+    ] = DEFAULT_PILOT_ROUNDS_TEXT,
+    emit_pilot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the 'pilot' object of a plan request (random pilot rounds) here.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of every choice in the replay.")] = 0,
+) -> None:
+    """Replay a labeling policy on a labeled data set; print its cost and history as JSON."""
+    _check_options(policy, strategy, threshold, batch_size, max_labels)
+    pilot_sizes = _parse_pilot_rounds(pilot_rounds)
+    rate_card = _read_costs(costs)
+    try:
+        X, y, _ = load_dataset(data)
+        result = replay_pool(
+            X,
+            y,
+            policy=policy,
+            strategy=strategy or "least_confidence",
+            batch_size=batch_size,
+            confidence_threshold=(DEFAULT_CONFIDENCE_THRESHOLD if threshold is None else threshold),
+            costs=rate_card,
+            max_labels=max_labels,
+            random_state=seed,
+            progress=_Progress(),
+        )
+        pilot = None
+        if emit_pilot is not None:
+            pilot = simulate_pilot(X, y, n_labels=pilot_sizes, random_state=seed)
+    except ReplayInputError as error:
+        _fail_on(error)
+    if pilot is not None and emit_pilot is not None:
+        _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
+    typer.echo(json.dumps(result.to_dict()))
+
+
+def _write_pilot(
+    path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int
+) -> None:
+    """Write the pilot JSON and note on standard error where it differs from what was asked."""
+    emitted = [item["n_labels"] for item in pilot["rounds"]]
+    if sorted(set(requested)) != emitted:
+        _note(
+            f"pilot rounds at {', '.join(map(str, emitted)) or 'none'} labels "
+            f"(asked {', '.join(map(str, requested))}; pool of {pool_size} items)"
+        )
+    try:
+        path.write_text(json.dumps(pilot, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail("--emit-pilot", f"cannot write {path}: {exc.strerror}")

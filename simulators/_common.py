@@ -80,3 +80,15 @@ def predict_confidence(model: Any, X: Any) -> tuple[FloatArray, FloatArray, Inde
     confidence = proba[np.arange(proba.shape[0]), best]
     predicted = np.asarray(model.classes_, dtype=np.intp)[best]
     return proba, confidence, predicted
+
+
+def predict_rows(model: Any, X: Any, rows: IndexArray) -> tuple[FloatArray, FloatArray, IndexArray]:
+    """:func:`predict_confidence` of the rows ``rows`` of ``X``.
+
+    While the rows are at least half of ``X``, predicting all of ``X`` and keeping the wanted rows
+    is cheaper than copying the rows out first (the copy costs more than the extra predictions).
+    """
+    if 2 * rows.size >= X.shape[0]:
+        proba, confidence, predicted = predict_confidence(model, X)
+        return proba[rows], confidence[rows], predicted[rows]
+    return predict_confidence(model, X[rows])

@@ -40,6 +40,7 @@ from simulators._common import (
     check_estimator,
     default_n_eval,
     predict_confidence,
+    predict_rows,
     split_eval_pool,
 )
 from simulators._validation import (
@@ -51,7 +52,7 @@ from simulators._validation import (
     check_random_state,
 )
 from simulators.costs import RateCard
-from simulators.strategies import QueryContext, QueryStrategy, make_strategy
+from simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
 
 __all__ = [
     "DEFAULT_CALIBRATION_SIZE",
@@ -404,9 +405,7 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
     split = state.split
     if policy == "active_learning" and state.model is not None:
         proba = (
-            predict_confidence(state.model, split.X_pool[candidates])[0]
-            if strategy.uses_proba
-            else None
+            predict_rows(state.model, split.X_pool, candidates)[0] if strategy.uses_proba else None
         )
         train = np.flatnonzero(state.checked)
         context = QueryContext(
@@ -439,7 +438,7 @@ def _run_hybrid_round(
         n_batch = min(budget if budget > 0 else batch_size, candidates.size)
         state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
         return
-    _, confidence, predicted = predict_confidence(state.model, split.X_pool[candidates])
+    _, confidence, predicted = predict_rows(state.model, split.X_pool, candidates)
     right = predicted == split.y_pool[candidates]
     accept = confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)
     if accept.any():
@@ -448,7 +447,7 @@ def _run_hybrid_round(
     n_batch = min(budget, rest.size)
     if n_batch > 0:
         if n_batch < rest.size:
-            rest = rest[np.argpartition(confidence[rest], n_batch - 1)[:n_batch]]
+            rest = rest[top_k(-confidence[rest], n_batch, state.rng)]
         state.label_prelabeled(candidates[rest], confidence[rest], right[rest])
 
 

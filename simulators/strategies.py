@@ -31,6 +31,7 @@ __all__ = [
     "QueryStrategy",
     "RandomSampling",
     "make_strategy",
+    "top_k",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -146,11 +147,36 @@ class QueryStrategy:
                 "proba", f"strategy {self.name!r} needs the model's probabilities"
             )
         scores = np.asarray(self.score(context, rng), dtype=np.float64)
-        order = rng.permutation(candidates.size)
-        shuffled = -scores[order]
-        top = np.argpartition(shuffled, batch_size - 1)[:batch_size]
-        top = top[np.argsort(shuffled[top], kind="stable")]
-        return candidates[order[top]]
+        return candidates[top_k(scores, batch_size, rng)]
+
+
+def top_k(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:
+    """Positions of the ``k`` highest scores, highest first; ties at the cut are broken at random.
+
+    One ``argpartition`` over the scores (O(n)); random numbers are drawn only for the items tied
+    with the ``k``-th highest score when the tie straddles the cut.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray of float, shape (n,)
+        Scores, higher first (NaN is not allowed).
+    k : int
+        Positions to return, 1 <= k <= n.
+    rng : numpy.random.Generator
+        Source of randomness for tie-breaking.
+
+    Returns
+    -------
+    numpy.ndarray of intp, shape (k,)
+    """
+    top = np.argpartition(-scores, k - 1)[:k]
+    cut = scores[top].min()
+    n_tied = int(np.count_nonzero(scores == cut))
+    kept = top[scores[top] > cut]
+    if n_tied > top.size - kept.size:
+        tied = np.flatnonzero(scores == cut)
+        top = np.concatenate([kept, rng.choice(tied, size=k - kept.size, replace=False)])
+    return top[np.argsort(-scores[top], kind="stable")]
 
 
 def least_confidence_scores(proba: FloatArray) -> FloatArray:

@@ -1,0 +1,178 @@
+"""Contract suite over the query strategy registry: every registered strategy is checked here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
+
+from simulators._validation import ReplayInputError
+from simulators.strategies import (
+    STRATEGIES,
+    QueryContext,
+    QueryStrategy,
+    entropy_scores,
+    least_confidence_scores,
+    make_strategy,
+    margin_scores,
+    top_k,
+)
+
+MODEL_STRATEGIES = [name for name, cls in STRATEGIES.items() if cls.uses_model]
+N_NEAR = 20
+
+
+def boundary_context() -> QueryContext:
+    """A 1-D problem with a learned boundary near 0: 20 candidates near it, 80 far from it.
+
+    Features are ``[x, 1]`` so that cosine similarity (density) is defined and favours no side.
+    """
+    rng = np.random.default_rng(42)
+    x_train = np.concatenate([rng.normal(-1.5, 1.0, 40), rng.normal(1.5, 1.0, 40)])
+    y_train = np.repeat([0, 1], 40)
+    x_near = np.linspace(-0.3, 0.3, N_NEAR)
+    x_far = np.concatenate([np.linspace(-6.0, -4.0, 40), np.linspace(4.0, 6.0, 40)])
+    x_pool = np.concatenate([x_train, x_near, x_far])
+    X_pool = np.column_stack([x_pool, np.ones_like(x_pool)])
+    train = np.arange(x_train.size)
+    candidates = np.arange(x_train.size, x_pool.size)
+    model = LogisticRegression().fit(X_pool[train], y_train)
+    return QueryContext(
+        candidates=candidates,
+        X_pool=X_pool,
+        proba=model.predict_proba(X_pool[candidates]),
+        train_indices=train,
+        y_train=y_train,
+        n_classes=2,
+    )
+
+
+def prepared(name: str, context: QueryContext) -> QueryStrategy:
+    return make_strategy(name).prepare(context.X_pool)
+
+
+@pytest.fixture(scope="module")
+def context() -> QueryContext:
+    return boundary_context()
+
+
+def test_registry_holds_every_strategy_of_the_spec() -> None:
+    assert {"random", "least_confidence", "margin", "entropy", "qbc", "density"} <= set(STRATEGIES)
+    for name, cls in STRATEGIES.items():
+        assert cls.name == name
+        assert issubclass(cls, QueryStrategy)
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_returns_batch_size_distinct_candidates(name: str, context: QueryContext) -> None:
+    selected = prepared(name, context).select(context, 7, np.random.default_rng(0))
+    assert selected.shape == (7,)
+    assert np.unique(selected).size == 7
+    assert np.isin(selected, context.candidates).all()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_deterministic_under_a_seed(name: str, context: QueryContext) -> None:
+    first = prepared(name, context).select(context, 10, np.random.default_rng(3))
+    second = prepared(name, context).select(context, 10, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_batch_larger_than_candidates_returns_them_all(name: str, context: QueryContext) -> None:
+    few = QueryContext(
+        candidates=context.candidates[:5],
+        X_pool=context.X_pool,
+        proba=None if context.proba is None else context.proba[:5],
+        train_indices=context.train_indices,
+        y_train=context.y_train,
+        n_classes=2,
+    )
+    selected = prepared(name, few).select(few, 50, np.random.default_rng(0))
+    assert sorted(selected.tolist()) == sorted(few.candidates.tolist())
+
+
+@pytest.mark.parametrize("name", MODEL_STRATEGIES)
+def test_picks_items_at_the_decision_boundary(name: str, context: QueryContext) -> None:
+    near = context.candidates[:N_NEAR]
+    selected = prepared(name, context).select(context, 5, np.random.default_rng(0))
+    assert np.isin(selected, near).all(), f"{name} selected far, certain items: {selected}"
+
+
+@pytest.mark.parametrize("name", [n for n, c in STRATEGIES.items() if c.uses_proba])
+def test_needs_the_models_probabilities(name: str, context: QueryContext) -> None:
+    blind = QueryContext(candidates=context.candidates, X_pool=context.X_pool, proba=None)
+    with pytest.raises(ReplayInputError, match="proba"):
+        prepared(name, blind).select(blind, 3, np.random.default_rng(0))
+
+
+def test_random_sampling_ignores_uncertainty_and_covers_the_candidates(
+    context: QueryContext,
+) -> None:
+    strategy = make_strategy("random")
+    rng = np.random.default_rng(0)
+    picked = np.concatenate([strategy.select(context, 10, rng) for _ in range(100)])
+    assert np.unique(picked).size == context.candidates.size
+    near_share = np.isin(picked, context.candidates[:N_NEAR]).mean()
+    assert 0.1 < near_share < 0.3  # 20 of 100 candidates are near the boundary
+
+
+PROBA = np.array(
+    [
+        [0.90, 0.05, 0.05],  # confident
+        [0.40, 0.35, 0.25],
+        [0.50, 0.495, 0.005],  # smallest margin
+        [0.34, 0.33, 0.33],  # least confident, highest entropy
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "first"), [("least_confidence", 3), ("margin", 2), ("entropy", 3)]
+)
+def test_uncertainty_strategies_rank_by_their_measure(name: str, first: int) -> None:
+    context = QueryContext(candidates=np.arange(4) + 100, X_pool=np.ones((104, 2)), proba=PROBA)
+    selected = make_strategy(name).select(context, 1, np.random.default_rng(0))
+    assert selected.tolist() == [100 + first]
+    ranked = make_strategy(name).select(context, 3, np.random.default_rng(0))
+    assert 100 not in ranked  # the confident item comes last
+
+
+def test_uncertainty_scores_have_their_textbook_values() -> None:
+    np.testing.assert_allclose(least_confidence_scores(PROBA), [0.10, 0.60, 0.50, 0.66])
+    np.testing.assert_allclose(margin_scores(PROBA), [0.15, 0.95, 0.995, 0.99])
+    np.testing.assert_allclose(
+        entropy_scores(np.array([[0.5, 0.5], [1.0, 0.0]])), [np.log(2.0), 0.0], atol=1e-12
+    )
+
+
+def test_density_prefers_the_typical_item_at_equal_uncertainty() -> None:
+    X_pool = np.array([[1.0, 0.0], [0.9, 0.1], [1.0, 0.05], [0.0, 1.0]])
+    proba = np.full((2, 2), 0.5)
+    context = QueryContext(candidates=np.array([0, 3]), X_pool=X_pool, proba=proba)
+    strategy = make_strategy("density").prepare(X_pool)
+    assert strategy.select(context, 1, np.random.default_rng(0)).tolist() == [0]
+
+
+def test_unknown_strategy_is_named() -> None:
+    with pytest.raises(ReplayInputError) as error:
+        make_strategy("coin_flip")
+    assert error.value.field == "strategy"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_top_k_returns_the_k_best_even_with_ties(scores: list[float], data: st.DataObject) -> None:
+    values = np.array(scores)
+    k = data.draw(st.integers(1, values.size))
+    top = top_k(values, k, np.random.default_rng(0))
+    assert np.unique(top).size == k
+    rest = np.setdiff1d(np.arange(values.size), top)
+    if rest.size:
+        assert values[top].min() >= values[rest].max()
+    assert (np.diff(values[top]) <= 0).all()

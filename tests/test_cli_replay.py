@@ -1,0 +1,215 @@
+"""``annoplan replay`` through the typer app: JSON output, pilot file, exit 2 naming the option."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from sklearn.datasets import make_classification
+from typer.testing import CliRunner, Result
+
+from api.cli import app
+
+runner = CliRunner()
+CONTRACT_KEYS = (
+    "cost",
+    "human_labels",
+    "reviews",
+    "corrections",
+    "auto_accepted",
+    "audits",
+    "rounds",
+    "label_error",
+    "history",
+)
+
+
+def invoke(*args: str) -> Result:
+    """Run ``annoplan replay ARGS`` (the app is a group once it has several commands)."""
+    is_group = hasattr(typer.main.get_command(app), "commands")
+    prefix = ["replay"] if is_group else []
+    return runner.invoke(app, [*prefix, *args])
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    X, y = make_classification(n_samples=900, n_features=6, n_informative=4, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "items.npz"
+    np.savez(
+        path,
+        X=X.astype(np.float32),
+        y=y.astype(np.int32),
+        class_names=np.array(["neg", "pos"]),
+        categorical=np.zeros(6, dtype=bool),
+    )
+    return path
+
+
+def error_line(result: Result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("policy", ["random", "active_learning", "prelabel", "hybrid"])
+def test_prints_the_replay_as_json(policy: str, data_file: Path) -> None:
+    result = invoke(str(data_file), "--policy", policy, "--batch-size", "50", "--max-labels", "200")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    for key in CONTRACT_KEYS:
+        assert key in payload
+    assert payload["policy"] == policy
+    assert payload["rounds"] == len(payload["history"])
+    assert payload["human_labels"] <= 200
+    if policy == "hybrid":
+        assert payload["human_labels"] + payload["auto_accepted"] == payload["pool_size"]
+
+
+def test_costs_file_and_options_are_used(data_file: Path, tmp_path: Path) -> None:
+    costs = tmp_path / "costs.json"
+    costs.write_text(json.dumps({"currency": "USD", "label": 2.0, "round_overhead": 10.0}))
+    result = invoke(
+        str(data_file),
+        "--policy",
+        "active_learning",
+        "--strategy",
+        "margin",
+        "--batch-size",
+        "25",
+        "--max-labels",
+        "100",
+        "--costs",
+        str(costs),
+        "--seed",
+        "3",
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["strategy"] == "margin"
+    assert payload["cost"] == pytest.approx(2.0 * 100 + 10.0 * 4)
+    assert payload["costs"]["label"] == 2.0
+
+
+def test_same_seed_same_output(data_file: Path) -> None:
+    args = (str(data_file), "--policy", "hybrid", "--threshold", "0.8", "--batch-size", "60")
+    assert invoke(*args).stdout == invoke(*args).stdout
+
+
+def test_emit_pilot_writes_the_plan_requests_pilot(data_file: Path, tmp_path: Path) -> None:
+    pilot_file = tmp_path / "pilot.json"
+    result = invoke(
+        str(data_file),
+        "--policy",
+        "random",
+        "--max-labels",
+        "50",
+        "--pilot-rounds",
+        "50,100,200",
+        "--emit-pilot",
+        str(pilot_file),
+    )
+    assert result.exit_code == 0, result.stderr
+    pilot = json.loads(pilot_file.read_text())
+    assert pilot["metric"] == "accuracy"
+    assert [item["n_labels"] for item in pilot["rounds"]] == [50, 100, 200]
+    assert all(0.0 <= item["value"] <= 1.0 and item["n_eval"] == 180 for item in pilot["rounds"])
+    assert [item["n_labels"] for item in pilot["calibration"]] == [50, 100, 200]
+    calibration = pilot["calibration"][0]
+    assert len(calibration["confidence"]) == len(calibration["correct"]) > 0
+
+
+def test_emit_pilot_scales_rounds_to_a_small_pool(data_file: Path, tmp_path: Path) -> None:
+    pilot_file = tmp_path / "pilot.json"
+    result = invoke(
+        str(data_file), "--policy", "random", "--max-labels", "10", "--emit-pilot", str(pilot_file)
+    )
+    assert result.exit_code == 0, result.stderr
+    sizes = [item["n_labels"] for item in json.loads(pilot_file.read_text())["rounds"]]
+    assert sizes == [45, 90, 180, 360]  # 100..800 scaled to half of the 720-item pool
+    assert "pilot rounds" in result.stderr
+
+
+def write_npz(path: Path, X: np.ndarray, y: np.ndarray) -> Path:
+    np.savez(path, X=X.astype(np.float32), y=y.astype(np.int32))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "option"),
+    [
+        (["--policy", "manual"], "--policy"),
+        (["--policy", "active_learning", "--strategy", "coin_flip"], "--strategy"),
+        (["--policy", "hybrid", "--threshold", "1.5"], "--threshold"),
+        (["--policy", "hybrid", "--threshold", "-0.1"], "--threshold"),
+        (["--policy", "random", "--batch-size", "0"], "--batch-size"),
+        (["--policy", "random", "--max-labels", "0"], "--max-labels"),
+        (["--policy", "random", "--pilot-rounds", "100,x"], "--pilot-rounds"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(
+    extra: list[str], option: str, data_file: Path
+) -> None:
+    result = invoke(str(data_file), *extra)
+    assert result.exit_code == 2
+    assert option in error_line(result)
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot read"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"review": -1}', "review"),
+        ('{"label": "free"}', "label"),
+        ('{"audit_rate": 2}', "audit_rate"),
+        ('{"lable": 1}', "lable"),
+    ],
+)
+def test_bad_costs_file_exits_2_naming_the_field(
+    content: str | None, words: str, data_file: Path, tmp_path: Path
+) -> None:
+    costs = tmp_path / "costs.json"
+    if content is not None:
+        costs.write_text(content)
+    result = invoke(str(data_file), "--policy", "random", "--costs", str(costs))
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert "--costs" in line and words in line
+
+
+def test_bad_data_exits_2_naming_the_problem(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    one_class = write_npz(tmp_path / "one.npz", X, np.zeros(50))
+    X_nan = X.copy()
+    X_nan[7, 1] = np.nan
+    with_nan = write_npz(tmp_path / "nan.npz", X_nan, np.arange(50) % 2)
+    no_label = tmp_path / "nolabel.csv"
+    no_label.write_text("a,b\n1,2\n3,4\n")
+    cases = [
+        (one_class, "class"),
+        (with_nan, "NaN"),
+        (no_label, "'label'"),
+        (tmp_path / "missing.npz", "not found"),
+        (tmp_path / "data.xlsx", "unsupported"),
+    ]
+    for path, words in cases:
+        result = invoke(str(path), "--policy", "random")
+        assert result.exit_code == 2, (path, result.output)
+        line = error_line(result)
+        assert "DATA" in line and words in line, line
+
+
+def test_strategy_for_another_policy_is_noted_not_fatal(data_file: Path) -> None:
+    result = invoke(
+        str(data_file), "--policy", "random", "--strategy", "entropy", "--max-labels", "100"
+    )
+    assert result.exit_code == 0
+    assert "--strategy" in result.stderr
+    assert json.loads(result.stdout)["strategy"] == "random"
