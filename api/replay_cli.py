@@ -38,6 +38,7 @@ _OPTION_OF_FIELD = {
     "random_state": "--seed",
     "n_labels": "--pilot-rounds",
     "costs": "--costs",
+    "n_eval": "DATA",
 }
 
 

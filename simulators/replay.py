@@ -150,7 +150,7 @@ class ReplayRound:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ItemOutcomes:
     """What happened to each pool item (arrays aligned on the pool, length ``pool_size``).
 
@@ -208,7 +208,7 @@ class ReplayResult:
     history : tuple of ReplayRound
         One record per round.
     items : ItemOutcomes
-        Per-item outcomes (not part of :meth:`to_dict`).
+        Per-item outcomes (not part of :meth:`to_dict`, nor of equality).
     """
 
     policy: str
@@ -231,7 +231,7 @@ class ReplayResult:
     final_metric: float | None
     costs: RateCard
     history: tuple[ReplayRound, ...]
-    items: ItemOutcomes = field(repr=False)
+    items: ItemOutcomes = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able totals, settings, rate card and history."""

@@ -82,9 +82,10 @@ class QueryStrategy:
     """Base class of query strategies.
 
     Subclasses set ``name`` (which registers them), ``uses_proba`` (whether :meth:`score` reads the
-    current model's probabilities, so the replay computes them), and implement :meth:`score`.
-    Constructors only store settings; state learned from the pool in :meth:`prepare` ends with an
-    underscore.
+    current model's probabilities, so the replay computes them), ``uses_model`` (whether the choice
+    depends on what a model learned, so that it should favour uncertain items), and implement
+    :meth:`score`. Constructors only store settings; state learned from the pool in :meth:`prepare`
+    ends with an underscore.
     """
 
     name: ClassVar[str] = ""
