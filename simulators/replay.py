@@ -347,7 +347,7 @@ class _Replay:
         self.corrections += items.size - n_right
 
     def auto_accept(self, items: IndexArray, confidence: FloatArray, right: BoolArray) -> None:
-        """Accept the model's labels of ``items``; audit a random ``audit_rate`` share."""
+        """Accept the model's labels of ``items``; audit each with probability ``audit_rate``."""
         audited = self.rng.random(items.size) < self.costs.audit_rate
         self._take(items, ROUTES.index("auto_accepted"))
         self.route[items[audited]] = ROUTES.index("audited")
