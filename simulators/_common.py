@@ -73,22 +73,25 @@ def check_estimator(estimator: Any) -> Any:
     return clone(estimator)
 
 
+def confidence_of(model: Any, proba: FloatArray) -> tuple[FloatArray, IndexArray]:
+    """Confidence (max class probability) and predicted (encoded) class of each row of ``proba``."""
+    best = proba.argmax(axis=1)
+    confidence = proba[np.arange(proba.shape[0]), best]
+    return confidence, np.asarray(model.classes_, dtype=np.intp)[best]
+
+
 def predict_confidence(model: Any, X: Any) -> tuple[FloatArray, FloatArray, IndexArray]:
     """Probabilities, confidence (max probability) and predicted (encoded) class of each row."""
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
-    best = proba.argmax(axis=1)
-    confidence = proba[np.arange(proba.shape[0]), best]
-    predicted = np.asarray(model.classes_, dtype=np.intp)[best]
-    return proba, confidence, predicted
+    return (proba, *confidence_of(model, proba))
 
 
-def predict_rows(model: Any, X: Any, rows: IndexArray) -> tuple[FloatArray, FloatArray, IndexArray]:
-    """:func:`predict_confidence` of the rows ``rows`` of ``X``.
+def predict_proba_rows(model: Any, X: Any, rows: IndexArray) -> FloatArray:
+    """Class probabilities of the rows ``rows`` of ``X``.
 
     While the rows are at least half of ``X``, predicting all of ``X`` and keeping the wanted rows
     is cheaper than copying the rows out first (the copy costs more than the extra predictions).
     """
     if 2 * rows.size >= X.shape[0]:
-        proba, confidence, predicted = predict_confidence(model, X)
-        return proba[rows], confidence[rows], predicted[rows]
-    return predict_confidence(model, X[rows])
+        return np.asarray(model.predict_proba(X), dtype=np.float64)[rows]
+    return np.asarray(model.predict_proba(X[rows]), dtype=np.float64)

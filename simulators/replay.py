@@ -38,9 +38,10 @@ from threadpoolctl import threadpool_limits
 from simulators._common import (
     Split,
     check_estimator,
+    confidence_of,
     default_n_eval,
     predict_confidence,
-    predict_rows,
+    predict_proba_rows,
     split_eval_pool,
 )
 from simulators._validation import (
@@ -405,7 +406,9 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
     split = state.split
     if policy == "active_learning" and state.model is not None:
         proba = (
-            predict_rows(state.model, split.X_pool, candidates)[0] if strategy.uses_proba else None
+            predict_proba_rows(state.model, split.X_pool, candidates)
+            if strategy.uses_proba
+            else None
         )
         train = np.flatnonzero(state.checked)
         context = QueryContext(
@@ -438,7 +441,8 @@ def _run_hybrid_round(
         n_batch = min(budget if budget > 0 else batch_size, candidates.size)
         state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
         return
-    _, confidence, predicted = predict_rows(state.model, split.X_pool, candidates)
+    proba = predict_proba_rows(state.model, split.X_pool, candidates)
+    confidence, predicted = confidence_of(state.model, proba)
     right = predicted == split.y_pool[candidates]
     accept = confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)
     if accept.any():
