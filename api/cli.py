@@ -6,9 +6,18 @@ one-line message naming the field.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
 
+import planner
 from api.replay_cli import replay_command
+from planner.errors import InvalidInputError, PlannerError
 
 app = typer.Typer(
     add_completion=False,
@@ -16,6 +25,146 @@ app = typer.Typer(
     help="annoplan: forecast what labeling strategies cost from a few pilot rounds.",
 )
 app.command("replay")(replay_command)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+#: largest request file read (bytes)
+MAX_REQUEST_BYTES = 50 * 1024 * 1024
+ROUND_COLUMNS = ("n_labels", "value", "n_eval", "std")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on standard error, then exit ``code``."""
+    typer.echo(f"annoplan: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+def read_text(source: str) -> str:
+    """The text of ``source``: a file path, or ``-`` for standard input."""
+    if source == "-":
+        text = sys.stdin.read(MAX_REQUEST_BYTES + 1)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            fail(f"FILE: {source} does not exist or is not a file")
+        if path.stat().st_size > MAX_REQUEST_BYTES:
+            fail(f"FILE: {source} is larger than {MAX_REQUEST_BYTES // 2**20} MB")
+        text = path.read_text(encoding="utf-8-sig")
+    if len(text) > MAX_REQUEST_BYTES:
+        fail(f"FILE: the request is larger than {MAX_REQUEST_BYTES // 2**20} MB")
+    return text
+
+
+def parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"FILE: {source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+
+
+def rounds_from_rows(rows: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """Pilot rounds from table rows with columns ``n_labels, value[, n_eval][, std]``."""
+    rounds = []
+    for i, row in enumerate(rows):
+        clean = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+        missing = [c for c in ROUND_COLUMNS[:2] if c not in clean]
+        if missing:
+            fail(f"FILE: {source} needs the columns n_labels and value (missing: {', '.join(missing)})")
+        entry: dict[str, Any] = {}
+        for col in ROUND_COLUMNS:
+            raw = clean.get(col)
+            if raw is None or str(raw).strip() == "":
+                continue
+            try:
+                number = float(raw)
+            except ValueError:
+                fail(f"rounds[{i}].{col}: {raw!r} in {source} is not a number")
+            entry[col] = int(number) if col in ("n_labels", "n_eval") and number.is_integer() else number
+        rounds.append(entry)
+    return rounds
+
+
+def read_table(source: str) -> list[dict[str, Any]]:
+    """Rows of a CSV (or ``-``) or of the first sheet of an XLSX file, keyed by the header row."""
+    if source.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(source, read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            fail(f"FILE: {source} is not a readable .xlsx workbook ({exc.__class__.__name__})")
+        values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        if not values:
+            fail(f"FILE: {source} has an empty first sheet")
+        header = [str(h) if h is not None else "" for h in values[0]]
+        return [dict(zip(header, r, strict=False)) for r in values[1:] if any(v is not None for v in r)]
+    return list(csv.DictReader(io.StringIO(read_text(source))))
+
+
+def emit(response: Any) -> None:
+    """The response JSON on standard output, its warnings on standard error."""
+    data = response.model_dump(mode="json")
+    for warning in data.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(json.dumps(data, indent=2))
+
+
+def run(call: Any, request: Any) -> Any:
+    """Call the planner; bad input exits 2 naming the field, other planner errors exit 1."""
+    try:
+        return call(request)
+    except InvalidInputError as exc:
+        fail(str(exc))
+    except PlannerError as exc:
+        fail(str(exc), code=1)
+
+
+@app.command("fit")
+def fit_command(
+    file: Annotated[str, typer.Argument(help="JSON fit request, or a CSV/XLSX of pilot rounds; - for stdin")],
+    metric: Annotated[
+        str, typer.Option(help="metric of a CSV/XLSX: accuracy, f1 or error_rate")
+    ] = "accuracy",
+    target: Annotated[list[float] | None, typer.Option(help="target metric value (repeatable)")] = None,
+    at: Annotated[list[int] | None, typer.Option(help="forecast at this many labels (repeatable)")] = None,
+) -> None:
+    """Fit a learning curve to pilot rounds: metric forecasts and labels needed per target."""
+    is_table = file.lower().endswith((".csv", ".xlsx"))
+    if is_table:
+        request: Any = {"metric": metric, "rounds": rounds_from_rows(read_table(file), file)}
+    else:
+        request = parse_json(read_text(file), file)
+        if not isinstance(request, dict):
+            fail("request: expected a JSON object")
+    if target:
+        request["targets"] = list(target)
+    if at:
+        request["at_labels"] = list(at)
+    emit(run(planner.fit_curve, request))
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Run annoplan on the bundled example pilot and print a readable summary."""
+    request = json.loads((EXAMPLES / "pilot_fit.json").read_text())
+    response = run(planner.fit_curve, request)
+    rounds = request["rounds"]
+    typer.echo(
+        f"annoplan demo: {request.get('name', 'example')} ({len(rounds)} pilot rounds, {response.metric})"
+    )
+    typer.echo("\nPilot rounds")
+    for r in rounds:
+        typer.echo(f"  {r['n_labels']:>8,} labels  {response.metric} {r['value']:.3f}")
+    typer.echo(f"\nForecast: {response.metric} a model trained on N labels will measure")
+    typer.echo(f"  {'labels':>10}  {'P10':>6}  {'P50':>6}  {'P90':>6}")
+    for p in response.predictions:
+        typer.echo(f"  {p.n_labels:>10,}  {p.p10:6.3f}  {p.p50:6.3f}  {p.p90:6.3f}")
+    typer.echo("\nLabels needed to reach each target")
+    typer.echo(f"  {'target':>7}  {'P10':>10}  {'P50':>10}  {'P90':>10}  {'reachable':>9}")
+    for t in response.labels_to_reach:
+        cells = [f"{v:>10,}" if v is not None else f"{'never':>10}" for v in (t.p10, t.p50, t.p90)]
+        typer.echo(f"  {t.target:7.3f}  {'  '.join(cells)}  {t.probability_reachable:9.0%}")
+    for warning in response.warnings:
+        typer.echo(f"\nwarning: {warning}")
 
 
 def main() -> None:

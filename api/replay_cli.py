@@ -163,9 +163,7 @@ def replay_command(
             show_default=False,
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Items sent to humans per round.")] = (
-        DEFAULT_BATCH_SIZE
-    ),
+    batch_size: Annotated[int, typer.Option(help="Items sent to humans per round.")] = (DEFAULT_BATCH_SIZE),
     costs: Annotated[
         Path | None,
         typer.Option(
@@ -222,9 +220,7 @@ def replay_command(
     typer.echo(json.dumps(result.to_dict()))
 
 
-def _write_pilot(
-    path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int
-) -> None:
+def _write_pilot(path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int) -> None:
     """Write the pilot JSON and note on standard error where it differs from what was asked."""
     emitted = [item["n_labels"] for item in pilot["rounds"]]
     if sorted(set(requested)) != emitted:

@@ -46,8 +46,7 @@ def split_eval_pool(
     if n_items - n_eval < min_pool:
         raise ReplayInputError(
             "n_eval",
-            f"leaves {n_items - n_eval} of {n_items} items for the pool; "
-            f"at least {min_pool} are needed",
+            f"leaves {n_items - n_eval} of {n_items} items for the pool; at least {min_pool} are needed",
         )
     order = rng.permutation(n_items)
     eval_rows = order[:n_eval]

@@ -59,9 +59,7 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
         return np.random.default_rng()
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         if int(random_state) < 0:
-            raise ReplayInputError(
-                "random_state", f"must be a non-negative integer, got {random_state}"
-            )
+            raise ReplayInputError("random_state", f"must be a non-negative integer, got {random_state}")
         return np.random.default_rng(int(random_state))
     raise ReplayInputError(
         "random_state", f"must be an integer seed, a numpy Generator or None, got {random_state!r}"
@@ -129,16 +127,12 @@ def check_features_labels(
             raise ReplayInputError("X", f"features must be numeric: {exc}") from None
         values = X
     if X.ndim != 2:
-        raise ReplayInputError(
-            "X", f"must be 2-dimensional (items x features), got shape {X.shape}"
-        )
+        raise ReplayInputError("X", f"must be 2-dimensional (items x features), got shape {X.shape}")
     if X.shape[1] == 0:
         raise ReplayInputError("X", "has no feature columns")
     if not np.all(np.isfinite(values)):
         bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-        raise ReplayInputError(
-            "X", f"contains {bad} NaN or infinite values; impute or drop them first"
-        )
+        raise ReplayInputError("X", f"contains {bad} NaN or infinite values; impute or drop them first")
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ReplayInputError(

@@ -52,14 +52,10 @@ class RateCard:
             if isinstance(value, bool) or not isinstance(value, Real):
                 raise ReplayInputError(f"costs.{item.name}", f"must be a number, got {value!r}")
             if not math.isfinite(float(value)) or float(value) < 0:
-                raise ReplayInputError(
-                    f"costs.{item.name}", f"must be a finite number >= 0, got {value!r}"
-                )
+                raise ReplayInputError(f"costs.{item.name}", f"must be a finite number >= 0, got {value!r}")
             object.__setattr__(self, item.name, float(value))
         if self.audit_rate > 1.0:
-            raise ReplayInputError(
-                "costs.audit_rate", f"must be in [0, 1], got {self.audit_rate!r}"
-            )
+            raise ReplayInputError("costs.audit_rate", f"must be in [0, 1], got {self.audit_rate!r}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RateCard:

@@ -121,9 +121,7 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     if not rows:
         raise ReplayInputError("data", f"{path.name} is empty")
     header = [name.strip() for name in rows[0]]
-    numbered = [
-        (line, row) for line, row in enumerate(rows[1:], start=2) if any(map(str.strip, row))
-    ]
+    numbered = [(line, row) for line, row in enumerate(rows[1:], start=2) if any(map(str.strip, row))]
     body = [row for _, row in numbered]
     if LABEL_COLUMN not in header:
         raise ReplayInputError(
@@ -143,9 +141,7 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     names = [name for index, name in enumerate(header) if index != label_index]
     columns = [cells[:, index] for index in range(len(header)) if index != label_index]
     if not columns:
-        raise ReplayInputError(
-            "data", f"{path.name} has no feature columns besides {LABEL_COLUMN!r}"
-        )
+        raise ReplayInputError("data", f"{path.name} has no feature columns besides {LABEL_COLUMN!r}")
     numeric: list[npt.NDArray[np.float64]] = []
     numeric_names: list[str] = []
     categories: list[npt.NDArray[Any]] = []

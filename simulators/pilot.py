@@ -100,8 +100,7 @@ def scale_pilot_sizes(n_labels: Sequence[int], pool_size: int) -> tuple[int, ...
         Strictly increasing label counts; unchanged when the largest already fits in half the pool.
     """
     if not len(n_labels) or any(
-        isinstance(value, bool) or not isinstance(value, Integral) or value < 1
-        for value in n_labels
+        isinstance(value, bool) or not isinstance(value, Integral) or value < 1 for value in n_labels
     ):
         raise ReplayInputError("n_labels", f"must be integers >= 1, got {list(n_labels)!r}")
     sizes = sorted({int(value) for value in n_labels})

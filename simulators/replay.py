@@ -405,11 +405,7 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
     candidates = state.candidates()
     split = state.split
     if policy == "active_learning" and state.model is not None:
-        proba = (
-            predict_proba_rows(state.model, split.X_pool, candidates)
-            if strategy.uses_proba
-            else None
-        )
+        proba = predict_proba_rows(state.model, split.X_pool, candidates) if strategy.uses_proba else None
         train = np.flatnonzero(state.checked)
         context = QueryContext(
             candidates=candidates,
@@ -519,9 +515,7 @@ def replay_pool(
         A ``ValueError`` naming the invalid parameter.
     """
     if policy not in POLICIES:
-        raise ReplayInputError(
-            "policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}"
-        )
+        raise ReplayInputError("policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
     query_strategy = make_strategy(strategy)
     batch_size = check_batch_size(batch_size)
     confidence_threshold = check_confidence_threshold(confidence_threshold)
@@ -529,14 +523,8 @@ def replay_pool(
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
         raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
-    if (
-        isinstance(calibration_size, bool)
-        or not isinstance(calibration_size, int)
-        or calibration_size < 0
-    ):
-        raise ReplayInputError(
-            "calibration_size", f"must be an integer >= 0, got {calibration_size!r}"
-        )
+    if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
+        raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
     X, y_encoded, classes = check_features_labels(X, y)
     rng = check_random_state(random_state)

@@ -117,9 +117,7 @@ class QueryStrategy:
         """
         raise NotImplementedError
 
-    def select(
-        self, context: QueryContext, batch_size: int, rng: np.random.Generator
-    ) -> IndexArray:
+    def select(self, context: QueryContext, batch_size: int, rng: np.random.Generator) -> IndexArray:
         """Choose up to ``batch_size`` distinct candidates with the highest scores.
 
         Ties are broken at random. When there are no more candidates than ``batch_size``, all are
@@ -144,9 +142,7 @@ class QueryStrategy:
         if candidates.size <= batch_size:
             return candidates.copy()
         if self.uses_proba and context.proba is None:
-            raise ReplayInputError(
-                "proba", f"strategy {self.name!r} needs the model's probabilities"
-            )
+            raise ReplayInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
         scores = np.asarray(self.score(context, rng), dtype=np.float64)
         return candidates[top_k(scores, batch_size, rng)]
 
@@ -267,9 +263,7 @@ class QueryByCommittee(QueryStrategy):
         candidates = np.asarray(context.candidates, dtype=np.intp)
         train = np.asarray(context.train_indices, dtype=np.intp)
         y_train = np.asarray(context.y_train, dtype=np.intp)
-        prototype = (
-            context.estimator if context.estimator is not None else make_default_classifier()
-        )
+        prototype = context.estimator if context.estimator is not None else make_default_classifier()
         X_candidates = context.X_pool[candidates]
         votes = np.zeros((candidates.size, context.n_classes))
         rows = np.arange(candidates.size)

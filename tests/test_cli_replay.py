@@ -149,9 +149,7 @@ def write_npz(path: Path, X: np.ndarray, y: np.ndarray) -> Path:
         (["--policy", "random", "--pilot-rounds", "100,x"], "--pilot-rounds"),
     ],
 )
-def test_bad_options_exit_2_naming_the_option(
-    extra: list[str], option: str, data_file: Path
-) -> None:
+def test_bad_options_exit_2_naming_the_option(extra: list[str], option: str, data_file: Path) -> None:
     result = invoke(str(data_file), *extra)
     assert result.exit_code == 2
     assert option in error_line(result)
@@ -207,9 +205,7 @@ def test_bad_data_exits_2_naming_the_problem(tmp_path: Path) -> None:
 
 
 def test_strategy_for_another_policy_is_noted_not_fatal(data_file: Path) -> None:
-    result = invoke(
-        str(data_file), "--policy", "random", "--strategy", "entropy", "--max-labels", "100"
-    )
+    result = invoke(str(data_file), "--policy", "random", "--strategy", "entropy", "--max-labels", "100")
     assert result.exit_code == 0
     assert "--strategy" in result.stderr
     assert json.loads(result.stdout)["strategy"] == "random"

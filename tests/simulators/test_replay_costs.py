@@ -54,9 +54,7 @@ def test_total_applies_each_price_to_its_volume() -> None:
         platform_fee=0.01,
         round_overhead=10.0,
     )
-    total = card.total(
-        fresh_labels=100, reviews=50, corrections=10, audits=4, auto_accepted=40, rounds=3
-    )
+    total = card.total(fresh_labels=100, reviews=50, corrections=10, audits=4, auto_accepted=40, rounds=3)
     assert total == pytest.approx(100 + 10 + 30 + 2 + 0.01 * 200 + 30)
 
 

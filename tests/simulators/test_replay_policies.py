@@ -79,9 +79,7 @@ def test_cost_is_the_rate_card_applied_to_the_counts(
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_history_is_cumulative_and_ends_at_the_totals(
-    policy: str, classification_data: Data
-) -> None:
+def test_history_is_cumulative_and_ends_at_the_totals(policy: str, classification_data: Data) -> None:
     result = run(classification_data, policy=policy, max_labels=300)
     assert [record.round_index for record in result.history] == list(range(1, result.rounds + 1))
     for field in ("human_labels", "reviews", "corrections", "auto_accepted", "audits", "cost"):
@@ -260,9 +258,7 @@ def test_strategies_choose_different_items(classification_data: Data) -> None:
     chosen = {
         name: set(
             np.flatnonzero(
-                run(
-                    classification_data, policy="active_learning", strategy=name, max_labels=200
-                ).items.route
+                run(classification_data, policy="active_learning", strategy=name, max_labels=200).items.route
             ).tolist()
         )
         for name in ("random", "least_confidence", "margin", "entropy")
@@ -282,9 +278,7 @@ def test_deterministic_under_a_seed(policy: str, classification_data: Data) -> N
 
 def test_a_generator_can_be_passed_as_random_state(classification_data: Data) -> None:
     from_seed = run(classification_data, policy="hybrid", random_state=5)
-    from_generator = run(
-        classification_data, policy="hybrid", random_state=np.random.default_rng(5)
-    )
+    from_generator = run(classification_data, policy="hybrid", random_state=np.random.default_rng(5))
     assert from_seed.to_dict() == from_generator.to_dict()
 
 
@@ -329,9 +323,7 @@ def test_bootstrap_continues_until_two_classes_are_labeled() -> None:
 
 
 def test_calibration_sample_is_recorded_each_round(classification_data: Data) -> None:
-    result = run(
-        classification_data, policy="active_learning", max_labels=200, calibration_size=150
-    )
+    result = run(classification_data, policy="active_learning", max_labels=200, calibration_size=150)
     for record in result.history:
         assert len(record.calibration_confidence) == len(record.calibration_correct) == 150
         confidence = np.array(record.calibration_confidence)

@@ -129,9 +129,7 @@ PROBA = np.array(
 )
 
 
-@pytest.mark.parametrize(
-    ("name", "first"), [("least_confidence", 3), ("margin", 2), ("entropy", 3)]
-)
+@pytest.mark.parametrize(("name", "first"), [("least_confidence", 3), ("margin", 2), ("entropy", 3)])
 def test_uncertainty_strategies_rank_by_their_measure(name: str, first: int) -> None:
     context = QueryContext(candidates=np.arange(4) + 100, X_pool=np.ones((104, 2)), proba=PROBA)
     selected = make_strategy(name).select(context, 1, np.random.default_rng(0))

@@ -1,0 +1,265 @@
+"""Backtest of learning-curve forecasts on real curves, side by side with a naive power law.
+
+Usage::
+
+    python benchmarks/curve_backtest.py --curves CURVES.jsonl --datasets DATA_DIR [--rounds 4 5]
+
+``CURVES.jsonl`` holds real learning curves, one JSON object per line with ``anchors`` (training-set sizes),
+``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
+or ``n_eval`` (the evaluation-set size of a single labeling run). ``DATA_DIR`` holds
+datasets as ``.npz`` (arrays ``X``, ``y``, optional ``text`` and ``categorical``): on each, random labeling is
+replayed with scikit-learn (logistic regression on the default features, one seeded run, a fixed held-out
+evaluation set), which gives one more real curve per dataset.
+
+For every curve, the pilot is 4 (or 5) rounds on a doubling grid up to ~10% of the horizon; the forecast is
+judged at the horizon (~8-10x the last pilot round):
+
+- ``mae``: median absolute error of the P50 of the metric at the horizon;
+- ``cover``: share of horizons inside the P10-P90 interval (honest: ~0.8);
+- ``x2``: share of targets whose labels-to-reach P50 is within a factor 2 of the truth (targets at 25/50/75%
+  of the way from the last pilot value to the horizon value; the truth is the first anchor reaching them);
+- ``ms``: median time of one forecast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np
+from scipy.optimize import least_squares
+from threadpoolctl import threadpool_limits
+
+import planner
+
+TARGET_FRACTIONS = (0.25, 0.5, 0.75)
+
+
+@dataclass
+class Curve:
+    """A real learning curve: error at each anchor; ``n_eval`` is the evaluation-set size if known."""
+
+    name: str
+    anchors: np.ndarray
+    errors: np.ndarray
+    sem: np.ndarray | None
+    n_eval: int | None
+
+
+def load_jsonl_curves(path: Path) -> list[Curve]:
+    curves = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        sem = np.asarray(d["values_sem"], float) if d.get("values_sem") else None
+        name = f"{d.get('dataset_name', '?')}/{d.get('learner', '?')}"
+        anchors, values = np.asarray(d["anchors"], float), np.asarray(d["values"], float)
+        curves.append(Curve(name, anchors, values, sem, d.get("n_eval")))
+    return curves
+
+
+def _design_matrix(data: np.lib.npyio.NpzFile, pool_idx: np.ndarray):  # type: ignore[no-untyped-def]
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    if "text" in data.files and data["X"].shape[1] == 0:
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        vec.fit(data["text"][pool_idx])
+        return sparse.csr_matrix(vec.transform(data["text"]))
+    X = data["X"].astype(float)
+    cat = data["categorical"] if "categorical" in data.files else np.zeros(X.shape[1], bool)
+    parts = []
+    if (~cat).any():
+        parts.append(StandardScaler().fit(X[pool_idx][:, ~cat]).transform(X[:, ~cat]))
+    if cat.any():
+        enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        parts.append(enc.fit(X[pool_idx][:, cat]).transform(X[:, cat]))
+    return np.hstack(parts)
+
+
+def replay_random_curve(path: Path, seed: int = 0) -> Curve | None:
+    """One seeded random-labeling run with logistic regression; None when the data has no usable curve."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = np.load(path, allow_pickle=False)
+    y = data["y"]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))
+    n_eval = min(2000, len(y) // 4)
+    eval_idx, pool_idx = order[:n_eval], order[n_eval:]
+    X = _design_matrix(data, pool_idx)
+    horizon = min(len(pool_idx), 10_000)
+    anchors = np.unique(np.geomspace(max(16, horizon / 160), horizon, 24).astype(int))
+    errors = []
+    for n in anchors:
+        idx = pool_idx[:n]
+        if len(np.unique(y[idx])) < 2:
+            errors.append(np.nan)
+            continue
+        model = LogisticRegression(max_iter=300).fit(X[idx], y[idx])
+        errors.append(float(np.mean(model.predict(X[eval_idx]) != y[eval_idx])))
+    errors_arr = np.asarray(errors)
+    keep = np.isfinite(errors_arr)
+    if keep.sum() < 8:
+        return None
+    return Curve(f"{path.stem}/logreg", anchors[keep].astype(float), errors_arr[keep], None, n_eval)
+
+
+def pilot_indices(anchors: np.ndarray, n_rounds: int) -> np.ndarray | None:
+    """Anchors nearest to horizon/10 * 2**-k, k = n_rounds-1..0 (distinct), or None if too few."""
+    horizon = anchors[-1]
+    wanted = horizon / 10 * 2.0 ** -np.arange(n_rounds - 1, -1, -1)
+    idx = np.unique([int(np.argmin(np.abs(np.log(anchors / w)))) for w in wanted])
+    return idx if len(idx) == n_rounds else None
+
+
+# --- the naive baseline: a 3-parameter power law by least squares, case-bootstrap interval ----------------
+
+
+def _pow3(n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return p[2] + p[0] * np.power(n, -p[1])
+
+
+def _fit_pow3(n: np.ndarray, e: np.ndarray) -> np.ndarray:
+    scale = n[-1]
+    res = least_squares(
+        lambda p: _pow3(n / scale, p) - e,
+        x0=[e[-1], 0.5, 0.0],
+        bounds=([0, 0, 0], [np.inf, 5, 1]),
+    )
+    return np.array([res.x[0] * scale ** res.x[1], res.x[1], res.x[2]])
+
+
+def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float], rng) -> dict:  # type: ignore[no-untyped-def]
+    p = _fit_pow3(n, e)
+    boots = []
+    for _ in range(200):
+        i = rng.integers(0, len(n), len(n))
+        if len(np.unique(n[i])) < 3:
+            continue
+        order = np.argsort(n[i])
+        boots.append(_pow3(np.array([at]), _fit_pow3(n[i][order], e[i][order]))[0])
+    lo, hi = np.quantile(boots, [0.1, 0.9])
+    need = []
+    for t in targets:
+        need.append(((t - p[2]) / p[0]) ** (-1 / p[1]) if t > p[2] else None)
+    return {
+        "p10": float(lo),
+        "p50": float(_pow3(np.array([at]), p)[0]),
+        "p90": float(hi),
+        "need": need,
+    }
+
+
+def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[float]) -> dict:
+    rounds = []
+    for i in idx:
+        r: dict = {"n_labels": int(curve.anchors[i]), "value": float(curve.errors[i])}
+        if curve.sem is not None:
+            r["std"] = float(curve.sem[i])
+        if curve.n_eval is not None:
+            r["n_eval"] = curve.n_eval
+        rounds.append(r)
+    resp = planner.fit_curve(
+        {
+            "metric": "error_rate",
+            "rounds": rounds,
+            "targets": targets,
+            "at_labels": [round(at)],
+        }
+    )
+    pred = resp.predictions[0]
+    # for an error_rate metric the quantiles of the error are the metric's own
+    return {
+        "p10": pred.p10,
+        "p50": pred.p50,
+        "p90": pred.p90,
+        "need": [t.p50 for t in resp.labels_to_reach],
+    }
+
+
+def truth_labels(curve: Curve, target: float, start: int) -> float | None:
+    hits = np.nonzero(curve.errors[start:] <= target)[0]
+    return float(curve.anchors[start + hits[0]]) if len(hits) else None
+
+
+def evaluate(curves: list[Curve], n_rounds: int, seed: int = 0) -> dict[str, dict[str, float]]:
+    rng = np.random.default_rng(seed)
+    rows: dict[str, dict[str, list[float]]] = {
+        m: {"abs": [], "cover": [], "x2": [], "ms": []} for m in ("naive", "annoplan")
+    }
+    for curve in curves:
+        idx = pilot_indices(curve.anchors, n_rounds)
+        if idx is None:
+            continue
+        n, e = curve.anchors[idx], curve.errors[idx]
+        at, truth = curve.anchors[-1], curve.errors[-1]
+        gain = e[-1] - truth
+        targets = [float(e[-1] - f * gain) for f in TARGET_FRACTIONS] if gain > 0.005 else []
+        for method in rows:
+            t0 = time.perf_counter()
+            if method == "naive":
+                out = naive_forecast(n, e, at, targets, rng)
+            else:
+                out = annoplan_forecast(curve, idx, at, targets)
+            rows[method]["ms"].append(1000 * (time.perf_counter() - t0))
+            rows[method]["abs"].append(abs(out["p50"] - truth))
+            rows[method]["cover"].append(float(out["p10"] <= truth <= out["p90"]))
+            for t, need in zip(targets, out["need"], strict=True):
+                true_n = truth_labels(curve, t, int(idx[-1]))
+                if true_n is None:
+                    continue
+                rows[method]["x2"].append(float(need is not None and 0.5 <= need / true_n <= 2.0))
+    return {
+        m: {
+            "mae": float(np.median(r["abs"])),
+            "cover": float(np.mean(r["cover"])),
+            "x2": float(np.mean(r["x2"])) if r["x2"] else float("nan"),
+            "ms": float(np.median(r["ms"])),
+            "n": len(r["abs"]),
+            "n_targets": len(r["x2"]),
+        }
+        for m, r in rows.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--curves", type=Path, nargs="*", default=[], help="JSON-lines files of curves")
+    parser.add_argument("--datasets", type=Path, help="folder of .npz datasets to replay")
+    parser.add_argument("--rounds", type=int, nargs="+", default=[4, 5])
+    args = parser.parse_args(argv)
+    if not args.curves and args.datasets is None:
+        parser.error("give --curves and/or --datasets")
+    groups: dict[str, list[Curve]] = {}
+    with threadpool_limits(1):
+        for path in args.curves:
+            groups[path.stem[:12]] = load_jsonl_curves(path)
+        if args.datasets is not None:
+            replayed = [replay_random_curve(p) for p in sorted(args.datasets.glob("*.npz"))]
+            groups["replays"] = [c for c in replayed if c is not None]
+        print(f"command: {' '.join(['python', *sys.argv])}")
+        header = f"{'set':12} {'pilot':>5} {'method':9} {'n':>4} {'MAE':>7} {'cover':>6} {'x2':>6} {'ms':>6}"
+        print(header)
+        for group, curves in groups.items():
+            for n_rounds in args.rounds:
+                for method, r in evaluate(curves, n_rounds).items():
+                    print(
+                        f"{group:12} {n_rounds:>5} {method:9} {r['n']:>4} {r['mae']:7.4f} "
+                        f"{r['cover']:6.2f} {r['x2']:6.2f} {r['ms']:6.1f}"
+                    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Learning curves: parametric families, fits and forecasts with uncertainty."""
+
+from planner.curves.families import FAMILIES, CurveFamily
+from planner.curves.fitting import FamilyFit, fit_family
+from planner.curves.forecast import CurveDraws, CurveForecast, fit_learning_curve
+
+__all__ = [
+    "FAMILIES",
+    "CurveDraws",
+    "CurveFamily",
+    "CurveForecast",
+    "FamilyFit",
+    "fit_family",
+    "fit_learning_curve",
+]

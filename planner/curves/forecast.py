@@ -1,0 +1,214 @@
+"""Learning-curve forecasts with honest uncertainty, in error space.
+
+:func:`fit_learning_curve` fits every registered family to the pilot rounds and combines them into a
+:class:`CurveForecast`. Its predictive distribution, in log error, is centred on the prior-weighted mean of
+the families' fits and spreads by three independent sources, each drawn once per whole curve:
+
+- model uncertainty: the weighted spread of the families' predictions (grows as they diverge);
+- parameter uncertainty from measurement noise: the standard errors of the level and of the log-log slope of
+  the pilot, from each round's noise (binomial variance from ``n_eval``, ``std`` where given);
+- extrapolation drift: a random slope of spread :data:`DRIFT` per unit of log(n / last pilot round), for what
+  no family captures on real curves.
+
+A measurement at ``n`` adds the noise of one evaluation (the last round's ``n_eval``/``std``). The constants
+were calibrated by ``benchmarks/curve_backtest.py`` on real learning curves and labeling runs, so that P10-P90
+intervals cover about 80% of what really happened ~10x past the pilot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.curves.families import FAMILIES, Array
+from planner.curves.fitting import FamilyFit, fit_family
+
+#: relative model discrepancy added to every pilot point's noise in the fits (share of its error)
+DISCREPANCY = 0.03
+#: absolute noise floor of a pilot point (error units)
+NOISE_FLOOR = 1e-3
+#: spread of the extrapolation drift, in log error per unit of log(n / last pilot round)
+DRIFT = 0.10
+#: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
+X_GRID = np.geomspace(1e-3, 1e5, 481)
+#: errors are kept within [ERROR_MIN, 1] in log space
+ERROR_MIN = 1e-5
+#: step (relative size) for the log-log slope of each family at the last pilot round
+TANGENT_STEP = 1.05
+
+
+@dataclass(frozen=True)
+class CurveDraws:
+    """Whole learning-curve draws: ``error`` (n_draws, len(n_grid)), non-increasing along the grid."""
+
+    n_grid: Array
+    error: Array
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.error.shape[0])
+
+    def error_at(self, n_labels: Array) -> Array:
+        """Error of every draw at ``n_labels``.
+
+        ``n_labels`` of shape (m,) gives (n_draws, m), the same sizes for every draw; shape (n_draws, m) gives
+        one row of sizes per draw. Linear interpolation in log n; flat beyond the grid.
+        """
+        n = np.asarray(n_labels, dtype=float)
+        log_grid = np.log(self.n_grid)
+        pos = np.interp(np.log(np.maximum(n, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, len(log_grid) - 1)
+        frac = pos - lo
+        if n.ndim == 2:
+            rows = np.arange(self.n_draws)[:, None]
+            return self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac
+        return self.error[:, lo] * (1 - frac) + self.error[:, hi] * frac
+
+    def labels_to_reach(self, target_error: float) -> Array:
+        """Per draw, the fewest labels whose error is <= ``target_error``; ``inf`` where never reached."""
+        below = self.error <= target_error
+        reached = below.any(axis=1)
+        first = np.argmax(below, axis=1)
+        i = np.maximum(first, 1)
+        rows = np.arange(self.n_draws)
+        e_before, e_after = self.error[rows, i - 1], self.error[rows, i]
+        drop = np.maximum(e_before - e_after, 1e-300)
+        share = np.clip((e_before - target_error) / drop, 0.0, 1.0)
+        log_n = np.log(self.n_grid)
+        need = np.exp(log_n[i - 1] + share * (log_n[i] - log_n[i - 1]))
+        need = np.where(first == 0, self.n_grid[0], need)
+        return np.where(reached, need, np.inf)
+
+
+@dataclass(frozen=True)
+class CurveForecast:
+    """A fitted learning-curve forecast (error space). Build it with :func:`fit_learning_curve`.
+
+    Attributes
+    ----------
+    n_labels, errors, noise_sd : pilot rounds: labels (count), measured error, noise (error units).
+    fits : every family's weighted least-squares fit; ``weights`` their weights in the forecast.
+    level_sd, slope_sd : noise-driven standard errors of the pilot's log level and log-log slope.
+    obs_n_eval, obs_std : noise of one new measurement (the last round's evaluation size and spread).
+    """
+
+    n_labels: Array
+    errors: Array
+    noise_sd: Array
+    fits: tuple[FamilyFit, ...]
+    weights: Array
+    level_sd: float
+    slope_sd: float
+    obs_n_eval: float | None
+    obs_std: float | None
+    drift: float = DRIFT
+
+    @property
+    def n_ref(self) -> float:
+        """The last pilot round's labels: ``x = n / n_ref`` inside the families."""
+        return float(self.n_labels[-1])
+
+    def log_center(self, n_labels: Array) -> tuple[Array, Array]:
+        """Weighted mean and spread across families of the log error at ``n_labels``.
+
+        Past the pilot no family may fall faster than its own power-law tangent at the last round (error
+        decays at most polynomially in the number of labels): an S-shaped fit that reads a last-round drop as
+        the start of a collapse continues at the current log-log slope instead.
+        """
+        x = np.asarray(n_labels, dtype=float) / self.n_ref
+        logs = np.log(np.clip(np.array([f.error(x) for f in self.fits]), ERROR_MIN, 1.0))
+        at_1 = np.log(
+            np.clip(
+                np.array([f.error(np.array([1.0, TANGENT_STEP])) for f in self.fits]),
+                ERROR_MIN,
+                1.0,
+            )
+        )
+        slope = np.minimum((at_1[:, 1] - at_1[:, 0]) / np.log(TANGENT_STEP), 0.0)
+        tangent = at_1[:, :1] + slope[:, None] * np.log(np.maximum(x, 1.0))
+        logs = np.maximum(logs, tangent)
+        center = self.weights @ logs
+        return center, np.sqrt(self.weights @ (logs - center) ** 2)
+
+    def sample(self, n_draws: int, rng: np.random.Generator) -> CurveDraws:
+        """Draw ``n_draws`` whole curves on the forecast grid (vectorised; one row per draw)."""
+        x = X_GRID
+        center, spread = self.log_center(x * self.n_ref)
+        dist = np.log(np.maximum(x, 1.0))  # distance past the last pilot round, in log labels
+        z = rng.standard_normal((n_draws, 3))
+        slope = np.hypot(self.drift, self.slope_sd)
+        log_err = center + z[:, :1] * spread + z[:, 1:2] * self.level_sd + z[:, 2:3] * slope * dist
+        err = np.exp(np.clip(log_err, np.log(ERROR_MIN), 0.0))
+        # more labels never hurt: non-increasing from the first pilot round on, and never better before it
+        first = int(np.searchsorted(x, self.n_labels[0] / self.n_ref))
+        err[:, first:] = np.minimum.accumulate(err[:, first:], axis=1)
+        err[:, :first] = np.maximum(
+            np.maximum.accumulate(err[:, :first][:, ::-1], axis=1)[:, ::-1],
+            err[:, first : first + 1],
+        )
+        return CurveDraws(x * self.n_ref, err)
+
+    def measurement_sd(self, error: Array) -> Array:
+        """Noise of one measurement of ``error`` on the pilot's evaluation set."""
+        var = np.zeros_like(error)
+        if self.obs_n_eval is not None:
+            var = var + error * (1.0 - error) / self.obs_n_eval
+        if self.obs_std is not None:
+            var = var + self.obs_std**2
+        return np.sqrt(var)
+
+    def predict_error(
+        self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array
+    ) -> Array:
+        """Quantiles of the error a model trained on ``n_labels`` will *measure*: shape (len(q), m)."""
+        err = draws.error_at(np.asarray(n_labels, dtype=float))
+        measured = np.clip(err + self.measurement_sd(err) * rng.standard_normal(err.shape), 0.0, 1.0)
+        return np.quantile(measured, quantiles, axis=0)
+
+
+def fit_learning_curve(
+    n_labels: Array,
+    errors: Array,
+    noise_sd: Array,
+    *,
+    obs_n_eval: float | None = None,
+    obs_std: float | None = None,
+) -> CurveForecast:
+    """Fit every registered family to pilot rounds and combine them into a forecast.
+
+    Parameters
+    ----------
+    n_labels : increasing numbers of labels of the pilot rounds (count), at least 2.
+    errors : measured error at each round, in [0, 1].
+    noise_sd : measurement noise of each round (error units), > 0.
+    obs_n_eval, obs_std : evaluation-set size and spread of a future measurement (``None``: not modelled).
+
+    Returns
+    -------
+    CurveForecast
+    """
+    n = np.asarray(n_labels, dtype=float)
+    e = np.asarray(errors, dtype=float)
+    sd = np.sqrt(np.asarray(noise_sd, dtype=float) ** 2 + (DISCREPANCY * e) ** 2 + NOISE_FLOOR**2)
+    x = n / n[-1]
+    families = list(FAMILIES.values())
+    fits = tuple(fit_family(f, x, e, sd) for f in families)
+    prior = np.array([f.prior_weight for f in families])
+    # noise-driven standard errors of the pilot's log level and log-log slope (weighted regression)
+    w = (np.maximum(e, NOISE_FLOOR) / sd) ** 2
+    lx = np.log(x)
+    centred = lx - (w @ lx) / w.sum()
+    ss = float(w @ centred**2)
+    return CurveForecast(
+        n_labels=n,
+        errors=e,
+        noise_sd=sd,
+        fits=fits,
+        weights=prior / prior.sum(),
+        level_sd=float(np.sqrt(1.0 / w.sum())),
+        slope_sd=float(np.sqrt(1.0 / ss)) if ss > 0 else 1.0,
+        obs_n_eval=obs_n_eval,
+        obs_std=obs_std,
+    )

@@ -1,0 +1,164 @@
+"""``fit_curve``: pilot rounds in, metric forecasts and labels-to-target out (SPEC 3.1, 4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from planner.curves import CurveForecast, fit_learning_curve
+from planner.schemas.common import higher_is_better, metric_name
+from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
+from planner.validation import parse_request
+
+#: draws behind every forecast's quantiles (fixed seed: the same request gives the same answer)
+N_DRAWS = 4000
+SEED = 20261121
+#: noise assumed for a round that gives neither ``n_eval`` nor ``std`` (binomial on this many items)
+DEFAULT_N_EVAL = 500
+#: forecasts further than this multiple of the last pilot round are flagged as far extrapolation
+FAR_FACTOR = 10.0
+#: fewer pilot rounds than this is flagged
+FEW_ROUNDS = 4
+QUANTILES = np.array([0.1, 0.5, 0.9])
+
+
+def round_noise_sd(rounds: list[PilotRound], errors: np.ndarray) -> np.ndarray:
+    """Measurement noise of each round in error units: binomial from ``n_eval`` plus ``std``."""
+    var = np.zeros(len(rounds))
+    for i, (r, e) in enumerate(zip(rounds, errors, strict=True)):
+        n_eval = r.n_eval if r.n_eval is not None else (None if r.std is not None else DEFAULT_N_EVAL)
+        if n_eval is not None:
+            p = (e * n_eval + 0.5) / (n_eval + 1.0)  # keeps a 0% or 100% measurement uncertain
+            var[i] += p * (1.0 - p) / n_eval
+        if r.std is not None:
+            var[i] += r.std**2
+    return np.sqrt(var)
+
+
+def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> CurveForecast:
+    """Fit the forecast (error space) behind a request's pilot rounds."""
+    values = np.array([r.value for r in rounds])
+    errors = 1.0 - values if higher_better else values
+    last = rounds[-1]
+    n_eval = last.n_eval if last.n_eval is not None else (None if last.std is not None else DEFAULT_N_EVAL)
+    return fit_learning_curve(
+        np.array([r.n_labels for r in rounds], dtype=float),
+        errors,
+        round_noise_sd(rounds, errors),
+        obs_n_eval=n_eval,
+        obs_std=last.std,
+    )
+
+
+def pilot_warnings(rounds: list[PilotRound], forecast: CurveForecast) -> list[str]:
+    """Plain-language warnings about the pilot itself."""
+    out = []
+    if len(rounds) < FEW_ROUNDS:
+        out.append(
+            f"only {len(rounds)} pilot rounds: the curve's shape is barely identified and intervals are "
+            f"wide; {FEW_ROUNDS} or more rounds on a doubling grid give a far more reliable forecast"
+        )
+    e, sd = forecast.errors, forecast.noise_sd
+    rises = [
+        i for i in range(1, len(e)) if e[i] - np.min(e[:i]) > 2.0 * np.hypot(sd[i], sd[int(np.argmin(e[:i]))])
+    ]
+    if rises:
+        which = ", ".join(f"rounds[{i}]" for i in rises)
+        out.append(
+            f"the pilot is not monotone: {which} measured clearly worse than an earlier round; the forecast "
+            "assumes more labels never hurt, so check those rounds (label noise, a changed evaluation set)"
+        )
+    if all(r.n_eval is None and r.std is None for r in rounds):
+        out.append(
+            f"no round gives n_eval or std: measurement noise is assumed binomial on {DEFAULT_N_EVAL} "
+            "evaluation items; give n_eval for intervals that fit your evaluation set"
+        )
+    return out
+
+
+def default_sizes(rounds: list[PilotRound]) -> list[int]:
+    """Where to forecast when the request does not say: the pilot rounds and 2x, 5x, 10x the last."""
+    last = rounds[-1].n_labels
+    return sorted({r.n_labels for r in rounds} | {2 * last, 5 * last, 10 * last})
+
+
+def to_int_labels(values: np.ndarray) -> list[int | None]:
+    """Labels needed as whole numbers, ``None`` where infinite."""
+    return [int(np.ceil(v)) if np.isfinite(v) else None for v in values]
+
+
+def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
+    """Forecast the learning curve of a pilot.
+
+    Parameters
+    ----------
+    request : FitRequest or dict
+        ``metric``, ``rounds`` (``n_labels``, ``value``, optional ``n_eval``, ``std``), ``targets`` (metric
+        values) and optional ``at_labels`` (label counts to forecast at).
+
+    Returns
+    -------
+    FitResponse
+        ``predictions``: P10/P50/P90 of the metric a model trained on each ``at_labels`` will measure;
+        ``labels_to_reach``: P10/P50/P90 of the labels needed for each target and the probability that it is
+        reachable at all; ``warnings``.
+
+    Raises
+    ------
+    InvalidInputError
+        naming the offending field.
+    """
+    req = parse_request(FitRequest, request)
+    higher_better = higher_is_better(req.metric)
+    forecast = forecast_from_rounds(req.rounds, higher_better)
+    rng = np.random.default_rng(SEED)
+    draws = forecast.sample(N_DRAWS, rng)
+    last = req.rounds[-1].n_labels
+    warnings = pilot_warnings(req.rounds, forecast)
+
+    sizes = req.at_labels if req.at_labels is not None else default_sizes(req.rounds)
+    predictions: list[Prediction] = []
+    if sizes:
+        q_err = forecast.predict_error(np.array(sizes, dtype=float), draws, rng, QUANTILES)
+        for j, n in enumerate(sizes):
+            e10, e50, e90 = q_err[:, j]
+            lo, mid, hi = (1 - e90, 1 - e50, 1 - e10) if higher_better else (e10, e50, e90)
+            predictions.append(Prediction(n_labels=n, p10=float(lo), p50=float(mid), p90=float(hi)))
+    far = [n for n in sizes if n > FAR_FACTOR * last]
+    if far:
+        warnings.append(
+            f"forecasts at {', '.join(str(n) for n in far)} labels extrapolate more than "
+            f"{FAR_FACTOR:g}x past the last pilot round ({last}): treat them as rough, and refit as rounds "
+            "come in"
+        )
+
+    labels: list[LabelsToReach] = []
+    for target in req.targets:
+        need = draws.labels_to_reach(1.0 - target if higher_better else target)
+        # labels are counted, not interpolated: an infinite draw ("never") stays a quantile of its own
+        p10, p50, p90 = to_int_labels(np.quantile(need, QUANTILES, method="inverted_cdf"))
+        labels.append(
+            LabelsToReach(
+                target=target,
+                p10=p10,
+                p50=p50,
+                p90=p90,
+                probability_reachable=float(np.isfinite(need).mean()),
+            )
+        )
+        if p50 is not None and p50 > FAR_FACTOR * last:
+            warnings.append(
+                f"reaching {target:g} needs ~{p50} labels (P50), more than {FAR_FACTOR:g}x the last "
+                f"pilot round ({last}): an extrapolation far past the pilot"
+            )
+
+    return FitResponse(
+        metric=metric_name(req.metric),
+        predictions=predictions,
+        labels_to_reach=labels,
+        families={
+            f.family.name: round(float(w), 4) for f, w in zip(forecast.fits, forecast.weights, strict=True)
+        },
+        warnings=warnings,
+    )

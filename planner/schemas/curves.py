@@ -1,0 +1,88 @@
+"""Schemas of ``fit_curve``: pilot rounds in, metric forecasts and labels-to-target out (SPEC 4.1)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from planner.schemas.common import MAX_ITEMS, Metric, ResponseModel, StrictModel
+
+#: the largest number of labels a request may name (a forecast, not an inventory)
+MAX_LABELS = 10**12
+
+
+class PilotRound(StrictModel):
+    """One pilot round: after ``n_labels`` human labels, the model measured ``value`` on a fixed eval set."""
+
+    n_labels: int = Field(ge=1, le=MAX_LABELS, description="cumulative human labels (count)")
+    value: float = Field(ge=0.0, le=1.0, description="metric measured on the evaluation set, in [0, 1]")
+    n_eval: int | None = Field(default=None, ge=1, description="evaluation-set size (items)")
+    std: float | None = Field(default=None, ge=0.0, le=1.0, description="spread over seeds/folds")
+
+
+def check_rounds(rounds: list[PilotRound]) -> list[PilotRound]:
+    """Rounds must be strictly increasing in ``n_labels`` (pydantic names the index of the culprit)."""
+    for i in range(1, len(rounds)):
+        if rounds[i].n_labels <= rounds[i - 1].n_labels:
+            what = "duplicates" if rounds[i].n_labels == rounds[i - 1].n_labels else "is below"
+            raise ValueError(
+                f"rounds must be sorted by n_labels with no repeats: rounds[{i}].n_labels="
+                f"{rounds[i].n_labels} {what} rounds[{i - 1}].n_labels={rounds[i - 1].n_labels}"
+            )
+    return rounds
+
+
+class FitRequest(StrictModel):
+    """Fit a learning curve to pilot rounds and forecast the metric and the labels needed for targets."""
+
+    name: str | None = Field(default=None, max_length=200, description="free text, shown in reports")
+    metric: Metric = "accuracy"
+    rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
+    targets: list[float] = Field(default_factory=list, max_length=MAX_ITEMS)
+    at_labels: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
+
+    _sorted = field_validator("rounds")(check_rounds)
+
+    @field_validator("targets")
+    @classmethod
+    def _targets_in_range(cls, v: list[float]) -> list[float]:
+        for i, t in enumerate(v):
+            if not 0.0 <= t <= 1.0:
+                raise ValueError(f"targets[{i}]={t} is outside [0, 1]")
+        return v
+
+    @field_validator("at_labels")
+    @classmethod
+    def _sizes_positive(cls, v: list[int] | None) -> list[int] | None:
+        for i, n in enumerate(v or []):
+            if not 1 <= n <= MAX_LABELS:
+                raise ValueError(f"at_labels[{i}]={n} must be between 1 and {MAX_LABELS}")
+        return v
+
+
+class Prediction(ResponseModel):
+    """Quantiles of the metric a model trained on ``n_labels`` labels will measure."""
+
+    n_labels: int
+    p10: float
+    p50: float
+    p90: float
+
+
+class LabelsToReach(ResponseModel):
+    """Quantiles of the labels needed to reach ``target`` (null where that quantile never reaches it)."""
+
+    target: float
+    p10: int | None
+    p50: int | None
+    p90: int | None
+    probability_reachable: float
+
+
+class FitResponse(ResponseModel):
+    """Forecast of the learning curve (SPEC 4.1 fit response)."""
+
+    metric: str
+    predictions: list[Prediction]
+    labels_to_reach: list[LabelsToReach]
+    families: dict[str, float] = Field(description="weight of each curve family in the forecast")
+    warnings: list[str]
