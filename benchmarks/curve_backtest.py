@@ -8,8 +8,8 @@ Usage::
 ``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
 or ``n_eval`` (the evaluation-set size of a single labeling run). ``DATA_DIR`` holds
 datasets as ``.npz`` (arrays ``X``, ``y``, optional ``text`` and ``categorical``): on each, random labeling is
-replayed with scikit-learn (logistic regression on the default features, one seeded run, a fixed held-out
-evaluation set), which gives one more real curve per dataset.
+replayed by the pool simulator (logistic regression on the default features, one seeded run, a fixed
+held-out evaluation set), which gives one more real labeling run per dataset.
 
 For every curve, the pilot is 4 (or 5) rounds on a doubling grid up to ~10% of the horizon; the forecast is
 judged at the horizon (~8-10x the last pilot round):
@@ -18,6 +18,7 @@ judged at the horizon (~8-10x the last pilot round):
 - ``cover``: share of horizons inside the P10-P90 interval (honest: ~0.8);
 - ``x2``: share of targets whose labels-to-reach P50 is within a factor 2 of the truth (targets at 25/50/75%
   of the way from the last pilot value to the horizon value; the truth is the first anchor reaching them);
+- ``lcover``: share of those targets whose true labels lie in the labels-to-reach P10-P90 (null = never);
 - ``ms``: median time of one forecast.
 """
 
@@ -40,6 +41,8 @@ from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 import planner
+from simulators.datasets import load_dataset
+from simulators.pilot import simulate_pilot
 
 TARGET_FRACTIONS = (0.25, 0.5, 0.75)
 
@@ -68,52 +71,24 @@ def load_jsonl_curves(path: Path) -> list[Curve]:
     return curves
 
 
-def _design_matrix(data: np.lib.npyio.NpzFile, pool_idx: np.ndarray):  # type: ignore[no-untyped-def]
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    if "text" in data.files and data["X"].shape[1] == 0:
-        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-        vec.fit(data["text"][pool_idx])
-        return sparse.csr_matrix(vec.transform(data["text"]))
-    X = data["X"].astype(float)
-    cat = data["categorical"] if "categorical" in data.files else np.zeros(X.shape[1], bool)
-    parts = []
-    if (~cat).any():
-        parts.append(StandardScaler().fit(X[pool_idx][:, ~cat]).transform(X[:, ~cat]))
-    if cat.any():
-        enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-        parts.append(enc.fit(X[pool_idx][:, cat]).transform(X[:, cat]))
-    return np.hstack(parts)
-
-
 def replay_random_curve(path: Path, seed: int = 0) -> Curve | None:
-    """One seeded random-labeling run with logistic regression; None when the data has no usable curve."""
-    from sklearn.linear_model import LogisticRegression
+    """One seeded random-labeling run replayed by the pool simulator (logistic regression, default features).
 
-    data = np.load(path, allow_pickle=False)
-    y = data["y"]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(y))
+    Nested random label sets on a doubling-ish grid up to half the pool (at most 10,000 labels), one model
+    each, scored on a fixed held-out evaluation set; None when the data has no usable curve.
+    """
+    X, y, _ = load_dataset(path)
     n_eval = min(2000, len(y) // 4)
-    eval_idx, pool_idx = order[:n_eval], order[n_eval:]
-    X = _design_matrix(data, pool_idx)
-    horizon = min(len(pool_idx), 10_000)
+    horizon = min((len(y) - n_eval) // 2, 10_000)
     anchors = np.unique(np.geomspace(max(16, horizon / 160), horizon, 24).astype(int))
-    errors = []
-    for n in anchors:
-        idx = pool_idx[:n]
-        if len(np.unique(y[idx])) < 2:
-            errors.append(np.nan)
-            continue
-        model = LogisticRegression(max_iter=300).fit(X[idx], y[idx])
-        errors.append(float(np.mean(model.predict(X[eval_idx]) != y[eval_idx])))
-    errors_arr = np.asarray(errors)
-    keep = np.isfinite(errors_arr)
-    if keep.sum() < 8:
+    pilot = simulate_pilot(
+        X, y, n_labels=anchors.tolist(), n_eval=n_eval, calibration_size=0, random_state=seed
+    )
+    if len(pilot.rounds) < 8:
         return None
-    return Curve(f"{path.stem}/logreg", anchors[keep].astype(float), errors_arr[keep], None, n_eval)
+    sizes = np.array([r.n_labels for r in pilot.rounds], dtype=float)
+    errors = 1.0 - np.array([r.value for r in pilot.rounds])
+    return Curve(f"{path.stem}/logreg", sizes, errors, None, pilot.rounds[0].n_eval)
 
 
 def pilot_indices(anchors: np.ndarray, n_rounds: int) -> np.ndarray | None:
@@ -159,6 +134,9 @@ def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]
         "p50": float(_pow3(np.array([at]), p)[0]),
         "p90": float(hi),
         "need": need,
+        # the naive method gives a point estimate of the labels needed, no interval
+        "need_lo": need,
+        "need_hi": need,
     }
 
 
@@ -186,6 +164,8 @@ def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[fl
         "p50": pred.p50,
         "p90": pred.p90,
         "need": [t.p50 for t in resp.labels_to_reach],
+        "need_lo": [t.p10 for t in resp.labels_to_reach],
+        "need_hi": [t.p90 for t in resp.labels_to_reach],
     }
 
 
@@ -194,10 +174,13 @@ def truth_labels(curve: Curve, target: float, start: int) -> float | None:
     return float(curve.anchors[start + hits[0]]) if len(hits) else None
 
 
-def evaluate(curves: list[Curve], n_rounds: int, seed: int = 0) -> dict[str, dict[str, float]]:
+def evaluate(
+    curves: list[Curve], n_rounds: int, seed: int = 0, per_curve: bool = False
+) -> dict[str, dict[str, float]]:
+    """Backtest both methods on every curve with an ``n_rounds`` pilot; summary metrics per method."""
     rng = np.random.default_rng(seed)
     rows: dict[str, dict[str, list[float]]] = {
-        m: {"abs": [], "cover": [], "x2": [], "ms": []} for m in ("naive", "annoplan")
+        m: {"abs": [], "cover": [], "x2": [], "lcover": [], "ms": []} for m in ("naive", "annoplan")
     }
     for curve in curves:
         idx = pilot_indices(curve.anchors, n_rounds)
@@ -216,16 +199,26 @@ def evaluate(curves: list[Curve], n_rounds: int, seed: int = 0) -> dict[str, dic
             rows[method]["ms"].append(1000 * (time.perf_counter() - t0))
             rows[method]["abs"].append(abs(out["p50"] - truth))
             rows[method]["cover"].append(float(out["p10"] <= truth <= out["p90"]))
-            for t, need in zip(targets, out["need"], strict=True):
+            for t, need, lo, hi in zip(targets, out["need"], out["need_lo"], out["need_hi"], strict=True):
                 true_n = truth_labels(curve, t, int(idx[-1]))
                 if true_n is None:
                     continue
                 rows[method]["x2"].append(float(need is not None and 0.5 <= need / true_n <= 2.0))
+                lo_n = 0.0 if lo is None else lo
+                hi_n = np.inf if hi is None else hi
+                rows[method]["lcover"].append(float(lo_n <= true_n <= hi_n))
+            if per_curve and method == "annoplan":
+                pilot = "/".join(str(int(v)) for v in n)
+                print(
+                    f"    {curve.name[:34]:34} pilot {pilot:24} at {int(at):>6}: truth {truth:.3f} "
+                    f"P10-P90 {out['p10']:.3f}-{out['p90']:.3f} P50 {out['p50']:.3f}"
+                )
     return {
         m: {
             "mae": float(np.median(r["abs"])),
             "cover": float(np.mean(r["cover"])),
             "x2": float(np.mean(r["x2"])) if r["x2"] else float("nan"),
+            "lcover": float(np.mean(r["lcover"])) if r["lcover"] else float("nan"),
             "ms": float(np.median(r["ms"])),
             "n": len(r["abs"]),
             "n_targets": len(r["x2"]),
@@ -238,27 +231,33 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", type=Path, nargs="*", default=[], help="JSON-lines files of curves")
     parser.add_argument("--datasets", type=Path, help="folder of .npz datasets to replay")
-    parser.add_argument("--rounds", type=int, nargs="+", default=[4, 5])
+    parser.add_argument("--rounds", type=int, nargs="+", default=[4, 5], help="pilot rounds to test")
+    parser.add_argument("--seeds", type=int, default=1, help="replayed labeling runs per dataset")
+    parser.add_argument("--per-curve", action="store_true", help="print every curve's forecast")
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
         parser.error("give --curves and/or --datasets")
     groups: dict[str, list[Curve]] = {}
     with threadpool_limits(1):
         for path in args.curves:
-            groups[path.stem[:12]] = load_jsonl_curves(path)
+            groups[path.stem] = load_jsonl_curves(path)
         if args.datasets is not None:
-            replayed = [replay_random_curve(p) for p in sorted(args.datasets.glob("*.npz"))]
-            groups["replays"] = [c for c in replayed if c is not None]
+            paths = sorted(args.datasets.glob("*.npz"))
+            replayed = [replay_random_curve(p, seed) for seed in range(args.seeds) for p in paths]
+            groups[f"replays:{args.datasets.name}"] = [c for c in replayed if c is not None]
         print(f"command: {' '.join(['python', *sys.argv])}")
-        header = f"{'set':12} {'pilot':>5} {'method':9} {'n':>4} {'MAE':>7} {'cover':>6} {'x2':>6} {'ms':>6}"
-        print(header)
+        columns = ("pilot", "method", "n", "MAE", "cover", "x2", "lcover", "ms")
+        print(f"{'set':28} " + " ".join(f"{c:>7}" for c in columns))
         for group, curves in groups.items():
             for n_rounds in args.rounds:
-                for method, r in evaluate(curves, n_rounds).items():
+                result = evaluate(curves, n_rounds, per_curve=args.per_curve)
+                for method, r in result.items():
                     print(
-                        f"{group:12} {n_rounds:>5} {method:9} {r['n']:>4} {r['mae']:7.4f} "
-                        f"{r['cover']:6.2f} {r['x2']:6.2f} {r['ms']:6.1f}"
+                        f"{group[:28]:28} {n_rounds:>7} {method:>7} {r['n']:>7} {r['mae']:7.4f} "
+                        f"{r['cover']:7.2f} {r['x2']:7.2f} {r['lcover']:7.2f} {r['ms']:7.1f}"
                     )
+                ratio = result["annoplan"]["mae"] / result["naive"]["mae"]
+                print(f"{'':28} {'':>7} MAE ratio annoplan/naive: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -194,6 +194,7 @@ class LogPower(CurveFamily):
     """Log-power: ``a * (1 + exp(-b * c)) / (1 + (x / exp(b))**c)``, falling towards 0."""
 
     name = "logpower"
+    prior_weight = 0.4  # optimistic on real curves
     shape_names = ("b", "c")
     shape_grid = (np.linspace(-6.0, 6.0, 20), _log_grid(0.05, 3.0, 12))
     has_floor = False

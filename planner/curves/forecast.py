@@ -25,7 +25,7 @@ from planner.curves.families import FAMILIES, Array
 from planner.curves.fitting import FamilyFit, fit_family
 
 #: relative model discrepancy added to every pilot point's noise in the fits (share of its error)
-DISCREPANCY = 0.03
+DISCREPANCY = 0.02
 #: absolute noise floor of a pilot point (error units)
 NOISE_FLOOR = 1e-3
 #: spread of the extrapolation drift, in log error per unit of log(n / last pilot round)
