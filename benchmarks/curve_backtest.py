@@ -128,7 +128,9 @@ def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]
     lo, hi = np.quantile(boots, [0.1, 0.9])
     need = []
     for t in targets:
-        need.append(((t - p[2]) / p[0]) ** (-1 / p[1]) if t > p[2] else None)
+        with np.errstate(over="ignore"):  # an overflow is a target the fit never reaches
+            n_needed = ((t - p[2]) / p[0]) ** (-1 / p[1]) if t > p[2] else None
+        need.append(n_needed if n_needed is not None and np.isfinite(n_needed) else None)
     return {
         "p10": float(lo),
         "p50": float(_pow3(np.array([at]), p)[0]),

@@ -12,7 +12,7 @@ from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, Pilot
 from planner.validation import parse_request
 
 #: draws behind every forecast's quantiles (fixed seed: the same request gives the same answer)
-N_DRAWS = 4000
+N_DRAWS = 2000
 SEED = 20261121
 #: noise assumed for a round that gives neither ``n_eval`` nor ``std`` (binomial on this many items)
 DEFAULT_N_EVAL = 500

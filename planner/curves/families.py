@@ -109,21 +109,6 @@ def _log_grid(lo: float, hi: float, n: int) -> Array:
     return np.geomspace(lo, hi, n)
 
 
-class Pow2(CurveFamily):
-    """Power law without a floor: ``a * x**-b`` (a straight line in log-log)."""
-
-    name = "pow2"
-    prior_weight = 1.5
-    shape_names = ("b",)
-    shape_grid = (_log_grid(0.01, 2.0, 48),)
-    has_floor = False
-
-    @classmethod
-    def basis(cls, x: Array, shape: Array) -> Array:
-        (b,) = _shape_cols(shape, 1)
-        return np.power(x, -b)
-
-
 class Pow3(CurveFamily):
     """Power law with a floor: ``c + a * x**-b``."""
 
@@ -135,6 +120,15 @@ class Pow3(CurveFamily):
     def basis(cls, x: Array, shape: Array) -> Array:
         (b,) = _shape_cols(shape, 1)
         return np.power(x, -b)
+
+
+class Pow2(Pow3):
+    """Power law without a floor: ``a * x**-b`` (a straight line in log-log)."""
+
+    name = "pow2"
+    prior_weight = 1.5
+    shape_grid = (_log_grid(0.01, 2.0, 48),)
+    has_floor = False
 
 
 class Pow4(CurveFamily):

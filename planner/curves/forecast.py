@@ -31,7 +31,7 @@ NOISE_FLOOR = 1e-3
 #: spread of the extrapolation drift, in log error per unit of log(n / last pilot round)
 DRIFT = 0.10
 #: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
-X_GRID = np.geomspace(1e-3, 1e5, 481)
+X_GRID = np.geomspace(1e-3, 1e5, 321)
 #: errors are kept within [ERROR_MIN, 1] in log space
 ERROR_MIN = 1e-5
 #: step (relative size) for the log-log slope of each family at the last pilot round
