@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", type=Path, help="folder of .npz datasets to replay")
     parser.add_argument("--rounds", type=int, nargs="+", default=[4, 5], help="pilot rounds to test")
     parser.add_argument("--seeds", type=int, default=1, help="replayed labeling runs per dataset")
-    parser.add_argument("--per-curve", action="store_true", help="print every curve's forecast")
+    parser.add_argument(
+        "--per-curve", action="store_true", help="print every curve's forecast (always for replays)"
+    )
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
         parser.error("give --curves and/or --datasets")
@@ -252,7 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'set':28} " + " ".join(f"{c:>7}" for c in columns))
         for group, curves in groups.items():
             for n_rounds in args.rounds:
-                result = evaluate(curves, n_rounds, per_curve=args.per_curve)
+                per_curve = args.per_curve or group.startswith("replays")
+                result = evaluate(curves, n_rounds, per_curve=per_curve)
                 for method, r in result.items():
                     print(
                         f"{group[:28]:28} {n_rounds:>7} {method:>7} {r['n']:>7} {r['mae']:7.4f} "
