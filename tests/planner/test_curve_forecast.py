@@ -1,0 +1,223 @@
+"""Properties of learning-curve forecasts over plausible pilots (hypothesis, derandomized).
+
+A plausible pilot: 3-6 rounds on a doubling grid, an error falling like a power law (with or without a
+floor), each round measured on ``n_eval`` items (binomial noise).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import fit_curve
+from planner.curves import CurveDraws, CurveForecast, fit_learning_curve
+from planner.schemas import FitRequest
+
+PROPERTY_SETTINGS = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@dataclass(frozen=True)
+class Pilot:
+    n_labels: list[int]
+    values: list[float]  # accuracy measured at each round
+    n_eval: int
+
+    @property
+    def last(self) -> int:
+        return self.n_labels[-1]
+
+    def request(self, **extra: Any) -> dict[str, Any]:
+        rounds = [
+            {"n_labels": n, "value": v, "n_eval": self.n_eval}
+            for n, v in zip(self.n_labels, self.values, strict=True)
+        ]
+        return {"metric": "accuracy", "rounds": rounds, **extra}
+
+
+@st.composite
+def pilots(
+    draw: st.DrawFn,
+    max_exponent: float = 0.8,
+    min_amplitude: float = 0.05,
+    floors: tuple[float, ...] = (0.0, 0.01, 0.05, 0.1),
+) -> Pilot:
+    """Accuracy at n0 * 2**i labels: 1 - (floor + amplitude * 2**(-exponent * i)) on n_eval items."""
+    n_rounds = draw(st.integers(3, 6))
+    n0 = draw(st.sampled_from([20, 50, 100, 200, 500]))
+    amplitude = draw(st.floats(min_amplitude, 0.6))
+    exponent = draw(st.floats(0.05, max_exponent))
+    floor = draw(st.sampled_from(floors))
+    n_eval = draw(st.integers(200, 5000))
+    seed = draw(st.integers(0, 2**32 - 1))
+    steps = np.arange(n_rounds)
+    error = np.clip(floor + amplitude * 2.0 ** (-exponent * steps), 0.0, 1.0)
+    correct = np.random.default_rng(seed).binomial(n_eval, 1.0 - error)
+    return Pilot([int(n0 * 2**i) for i in steps], [float(c / n_eval) for c in correct], n_eval)
+
+
+def forecast_of(pilot: Pilot) -> CurveForecast:
+    """The forecast (error space) of a pilot, with binomial noise per round."""
+    errors = 1.0 - np.array(pilot.values)
+    noise = np.sqrt(errors * (1.0 - errors) / pilot.n_eval) + 1e-3
+    return fit_learning_curve(
+        np.array(pilot.n_labels, dtype=float), errors, noise, obs_n_eval=float(pilot.n_eval)
+    )
+
+
+def labels_or_inf(value: int | None) -> float:
+    return np.inf if value is None else float(value)
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots())
+def test_quantiles_are_ordered(pilot: Pilot) -> None:
+    sizes = [*pilot.n_labels, 2 * pilot.last, 5 * pilot.last, 10 * pilot.last, 100 * pilot.last]
+    response = fit_curve(pilot.request(at_labels=sizes, targets=[0.5, 0.8, 0.9, 0.95, 0.99]))
+
+    assert [p.n_labels for p in response.predictions] == sizes
+    for p in response.predictions:
+        assert 0.0 <= p.p10 <= p.p50 <= p.p90 <= 1.0, p
+    for r in response.labels_to_reach:
+        assert labels_or_inf(r.p10) <= labels_or_inf(r.p50) <= labels_or_inf(r.p90), r
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots(), seed=st.integers(0, 2**32 - 1))
+def test_curve_uncertainty_grows_with_distance_from_the_pilot(pilot: Pilot, seed: int) -> None:
+    """In log error (relative terms) the P10-P90 spread of the curve draws widens past the last round."""
+    draws = forecast_of(pilot).sample(2000, np.random.default_rng(seed))
+    log_err = np.log(draws.error_at(np.array([2.0, 10.0, 100.0]) * pilot.last))
+    q10, q90 = np.quantile(log_err, [0.1, 0.9], axis=0)
+    width = q90 - q10
+    assert np.all(width > 0)
+    assert width[0] <= width[1] <= width[2], width
+
+
+def measured_slope(pilot: Pilot) -> float:
+    """Least-squares slope of log error against log labels over the pilot's rounds."""
+    error = np.maximum(1.0 - np.array(pilot.values), 1.0 / pilot.n_eval)
+    return float(np.polyfit(np.log(pilot.n_labels), np.log(error), 1)[0])
+
+
+def is_moderate(pilot: Pilot) -> bool:
+    return measured_slope(pilot) >= -0.3 and 1.0 - pilot.values[-1] >= 0.1
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots(max_exponent=0.5, min_amplitude=0.1, floors=(0.05, 0.1)).filter(is_moderate))
+def test_interval_in_metric_units_widens_past_the_pilot(pilot: Pilot) -> None:
+    """Moderate pilots: the P10-P90 width in accuracy points is at least as wide at 10x as at 2x.
+
+    Moderate: the measured error falls no faster than n**-0.3 and is still >= 10% at the last round. A steep
+    pilot heading for perfect accuracy may legitimately narrow in absolute points, as its error and the
+    binomial noise of measuring it shrink; the relative width (above) covers every pilot.
+    """
+    response = fit_curve(pilot.request(at_labels=[2 * pilot.last, 10 * pilot.last]))
+    near, far = response.predictions
+    assert far.p90 - far.p10 >= near.p90 - near.p10, (near, far)
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots(), seed=st.integers(0, 2**32 - 1))
+def test_a_noisier_pilot_gives_a_wider_curve_band(pilot: Pilot, seed: int) -> None:
+    """The same measurements on 16x fewer evaluation items: a wider band of curves at the last round."""
+    precise = forecast_of(pilot)
+    noisy = forecast_of(Pilot(pilot.n_labels, pilot.values, max(pilot.n_eval // 16, 1)))
+
+    def band(forecast: CurveForecast) -> float:
+        draws = forecast.sample(2000, np.random.default_rng(seed))
+        q10, q90 = np.quantile(np.log(draws.error_at(np.array([float(pilot.last)]))), [0.1, 0.9])
+        return float(q90 - q10)
+
+    assert band(noisy) > band(precise)
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots(), targets=st.lists(st.floats(0.5, 0.999), min_size=2, max_size=6, unique=True))
+def test_a_higher_target_never_needs_fewer_labels(pilot: Pilot, targets: list[float]) -> None:
+    targets = sorted(targets)
+    response = fit_curve(pilot.request(targets=targets, at_labels=[]))
+    reach = response.labels_to_reach
+    assert [r.target for r in reach] == targets
+    for r in reach:
+        assert 0.0 <= r.probability_reachable <= 1.0
+        assert labels_or_inf(r.p10) <= labels_or_inf(r.p50) <= labels_or_inf(r.p90), r
+        # a quantile is null exactly when fewer draws than its level ever reach the target
+        for level, value in ((0.1, r.p10), (0.5, r.p50), (0.9, r.p90)):
+            if r.probability_reachable > level + 1e-9:
+                assert value is not None, r
+            if r.probability_reachable < level - 1e-9:
+                assert value is None, r
+    for easy, hard in itertools.pairwise(reach):
+        assert hard.probability_reachable <= easy.probability_reachable
+        for q in ("p10", "p50", "p90"):
+            assert labels_or_inf(getattr(hard, q)) >= labels_or_inf(getattr(easy, q)), (easy, hard)
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots())
+def test_a_target_the_pilot_already_met_needs_no_more_labels(pilot: Pilot) -> None:
+    # met at the last round, with a margin of two measurement sds so that noise cannot make it a coin flip
+    # (a 100% measurement still has a margin: its accuracy is shrunk by half an item, as fit_curve does)
+    p = (pilot.values[-1] * pilot.n_eval + 0.5) / (pilot.n_eval + 1.0)
+    target = max(pilot.values[-1] - 2.0 * np.sqrt(p * (1.0 - p) / pilot.n_eval), 0.0)
+    response = fit_curve(pilot.request(targets=[target], at_labels=[]))
+    (reach,) = response.labels_to_reach
+    assert reach.p50 is not None and reach.p50 <= pilot.last, (target, reach)
+    assert reach.probability_reachable > 0.5
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots(), seed=st.integers(0, 2**32 - 1))
+def test_curve_draws_never_rise_with_more_labels(pilot: Pilot, seed: int) -> None:
+    draws = forecast_of(pilot).sample(200, np.random.default_rng(seed))
+
+    assert isinstance(draws, CurveDraws)
+    assert draws.n_draws == 200
+    assert draws.error.shape == (200, len(draws.n_grid))
+    assert np.all(np.diff(draws.n_grid) > 0)
+    assert np.all((draws.error >= 0.0) & (draws.error <= 1.0))
+    assert np.all(np.diff(draws.error, axis=1) <= 0.0)
+
+    sizes = np.geomspace(pilot.n_labels[0] / 4, 1000.0 * pilot.last, 57)
+    at = draws.error_at(sizes)
+    assert at.shape == (200, len(sizes))
+    assert np.all(np.diff(at, axis=1) <= 1e-15)
+    # one row of sizes per draw gives the same numbers as the shared sizes
+    np.testing.assert_allclose(draws.error_at(np.tile(sizes, (200, 1))), at, rtol=0, atol=1e-15)
+
+    # labels_to_reach inverts the draws: where a draw gets there, its error at those labels is the target
+    target = float(np.median(at[:, -1])) * 1.01
+    need = draws.labels_to_reach(target)
+    assert need.shape == (200,)
+    reached = np.isfinite(need)
+    assert reached.any()
+    err_at_need = draws.error_at(np.where(reached, need, 1.0)[:, None])[:, 0]
+    assert np.all(err_at_need[reached] <= target * (1 + 1e-9))
+    inside = reached & (need > draws.n_grid[0])
+    np.testing.assert_allclose(err_at_need[inside], target, rtol=1e-9)
+    assert np.all(draws.error[~reached] > target)
+    # more demanding targets need at least as many labels, draw by draw
+    harder = draws.labels_to_reach(target * 0.8)
+    assert np.all(harder >= need)
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=5)
+@given(pilot=pilots())
+def test_the_same_request_gives_the_same_answer(pilot: Pilot) -> None:
+    request = pilot.request(targets=[0.8, 0.9, 0.95])
+    first = fit_curve(request).model_dump(mode="json")
+    fit_curve(pilot.request(targets=[0.7], at_labels=[7 * pilot.last]))  # no state carried between calls
+    second = fit_curve(FitRequest.model_validate(request)).model_dump(mode="json")
+    assert first == second
