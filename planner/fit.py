@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from planner.curves import CurveForecast, fit_learning_curve
+from planner.curves.forecast import ERROR_MIN
 from planner.schemas.common import higher_is_better, metric_name
 from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
 from planner.validation import parse_request
@@ -16,6 +17,8 @@ N_DRAWS = 2000
 SEED = 20261121
 #: noise assumed for a round that gives neither ``n_eval`` nor ``std`` (binomial on this many items)
 DEFAULT_N_EVAL = 500
+#: variance of a single run from which items were labeled: binomial on n_labels (this factor times it)
+TRAIN_NOISE = 1.0
 #: forecasts further than this multiple of the last pilot round are flagged as far extrapolation
 FAR_FACTOR = 10.0
 #: fewer pilot rounds than this is flagged
@@ -33,6 +36,9 @@ def round_noise_sd(rounds: list[PilotRound], errors: np.ndarray) -> np.ndarray:
             var[i] += p * (1.0 - p) / n_eval
         if r.std is not None:
             var[i] += r.std**2
+        else:  # one run also carries the noise of which items were labeled
+            p = min(max(e, 0.5 / r.n_labels), 1.0 - 0.5 / r.n_labels)
+            var[i] += TRAIN_NOISE * p * (1.0 - p) / r.n_labels
     return np.sqrt(var)
 
 
@@ -135,7 +141,8 @@ def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
 
     labels: list[LabelsToReach] = []
     for target in req.targets:
-        need = draws.labels_to_reach(1.0 - target if higher_better else target)
+        # a perfect target means reaching the error floor of the forecast
+        need = draws.labels_to_reach(max(1.0 - target if higher_better else target, ERROR_MIN))
         # labels are counted, not interpolated: an infinite draw ("never") stays a quantile of its own
         p10, p50, p90 = to_int_labels(np.quantile(need, QUANTILES, method="inverted_cdf"))
         labels.append(

@@ -34,7 +34,13 @@ def parse_request(model: type[M], request: M | dict[str, Any] | Any) -> M:
     try:
         return model.model_validate(request)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
-        msg = first["msg"].removeprefix("Value error, ")
-        raise InvalidInputError(field_path(loc) or "request", msg) from None
+        # the most specific error: in a union (a metric name, or a custom metric object) the member whose
+        # error reaches deepest is the one the caller meant
+        errors = [(_field_loc(e["loc"]), e["msg"]) for e in exc.errors()]
+        loc, msg = max(errors, key=lambda item: len(item[0]))
+        raise InvalidInputError(field_path(loc) or "request", msg.removeprefix("Value error, ")) from None
+
+
+def _field_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The fields and indices of a pydantic error location, without union-member tags."""
+    return tuple(p for p in loc if isinstance(p, int) or not (p[:1].isupper() or "[" in p))

@@ -6,16 +6,15 @@ standard error naming the field.
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner, Result
+
+from api.cli import app
 
 runner = CliRunner()
 ROUNDS = [
@@ -27,40 +26,7 @@ ROUNDS = [
 REQUEST = {"metric": "accuracy", "rounds": ROUNDS, "targets": [0.85], "at_labels": [4000, 8000]}
 
 
-def import_installed(name: str) -> ModuleType:
-    """The package ``name`` itself, not the namespace package that the test directory tests/<name>/ makes.
-
-    pytest's default import mode puts tests/ first on sys.path to import this module; a first ``import
-    planner`` from then on finds tests/planner/ (test modules, no __init__.py) as a namespace package
-    without ``fit_curve``: running this file alone, or before tests/planner/, or after another module that
-    imported api.cli, hits that. (``pythonpath = ["."]`` in the pytest settings would make this a no-op.)
-    """
-    module = sys.modules.get(name)
-    if module is not None and getattr(module, "__file__", None) is not None:
-        return module
-    sys.modules.pop(name, None)
-    tests_dir = Path(__file__).resolve().parent
-    saved = list(sys.path)
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != tests_dir]
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path[:] = saved
-
-
-PLANNER = import_installed("planner")  # at import: test modules collected after this one import it too
-
-
-@pytest.fixture(autouse=True)
-def installed_planner(monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.cli
-
-    monkeypatch.setattr(api.cli, "planner", PLANNER)
-
-
 def invoke(*args: str, stdin: str | None = None) -> Result:
-    from api.cli import app
-
     return runner.invoke(app, list(args), input=stdin)
 
 

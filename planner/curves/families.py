@@ -185,15 +185,15 @@ class Wbl4(CurveFamily):
 
 
 class LogPower(CurveFamily):
-    """Log-power: ``a * (1 + exp(-b * c)) / (1 + (x / exp(b))**c)``, falling towards 0."""
+    """Log-power: ``a * (1 + exp(-b * k)) / (1 + (x / exp(b))**k)``, falling towards 0."""
 
     name = "logpower"
     prior_weight = 0.4  # optimistic on real curves
-    shape_names = ("b", "c")
+    shape_names = ("b", "k")
     shape_grid = (np.linspace(-6.0, 6.0, 20), _log_grid(0.05, 3.0, 12))
     has_floor = False
 
     @classmethod
     def basis(cls, x: Array, shape: Array) -> Array:
-        b, c = _shape_cols(shape, 2)
-        return (1.0 + np.exp(-b * c)) / (1.0 + np.power(x / np.exp(b), c))
+        b, k = _shape_cols(shape, 2)
+        return (1.0 + np.exp(-b * k)) / (1.0 + np.power(x / np.exp(b), k))

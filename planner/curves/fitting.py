@@ -31,7 +31,7 @@ ZOOM_LEVELS = 2
 
 
 def _profile(family: type[CurveFamily], shapes: Array, x: Array, e: Array, w: Array) -> tuple[Array, Array]:
-    """For each shape (P, n_shape), the ridge-weighted linear fit of ``(a, c)`` (clipped at 0).
+    """For each shape (P, n_shape), the ridge-weighted linear fit of ``(a, c)`` (clipped to [0, 1]).
 
     Returns the parameters (P, 2 + n_shape) and the penalised objective (P,) of every shape.
     """
@@ -45,7 +45,7 @@ def _profile(family: type[CurveFamily], shapes: Array, x: Array, e: Array, w: Ar
         c = (gg * se - sg * ge) / det
     else:
         a, c = ge / gg, np.zeros(len(shapes))
-    theta = np.column_stack([np.maximum(a, 0.0), np.maximum(c, 0.0), shapes])
+    theta = np.column_stack([np.clip(a, 0.0, 1.0), np.clip(c, 0.0, 1.0), shapes])
     objective = (w * (family.error(x, theta) - e) ** 2).sum(-1) + RIDGE * (theta[:, :2] ** 2).sum(-1)
     return theta, objective
 

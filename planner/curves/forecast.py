@@ -34,6 +34,8 @@ DRIFT = 0.10
 X_GRID = np.geomspace(1e-3, 1e5, 321)
 #: errors are kept within [ERROR_MIN, 1] in log space
 ERROR_MIN = 1e-5
+#: sizes per chunk when predicting quantiles (bounds memory at n_draws x PREDICT_CHUNK)
+PREDICT_CHUNK = 256
 #: step (relative size) for the log-log slope of each family at the last pilot round
 TANGENT_STEP = 1.05
 
@@ -162,10 +164,19 @@ class CurveForecast:
     def predict_error(
         self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array
     ) -> Array:
-        """Quantiles of the error a model trained on ``n_labels`` will *measure*: shape (len(q), m)."""
-        err = draws.error_at(np.asarray(n_labels, dtype=float))
-        measured = np.clip(err + self.measurement_sd(err) * rng.standard_normal(err.shape), 0.0, 1.0)
-        return np.quantile(measured, quantiles, axis=0)
+        """Quantiles of the error a model trained on ``n_labels`` will *measure*: shape (len(q), m).
+
+        Each draw gets one standard-normal measurement noise shared by every size, so that more labels never
+        forecast a worse quantile; sizes are processed in chunks to bound memory.
+        """
+        n = np.asarray(n_labels, dtype=float)
+        z = rng.standard_normal((draws.n_draws, 1))
+        out = np.empty((len(quantiles), len(n)))
+        for start in range(0, len(n), PREDICT_CHUNK):
+            err = draws.error_at(n[start : start + PREDICT_CHUNK])
+            measured = np.clip(err + self.measurement_sd(err) * z, 0.0, 1.0)
+            out[:, start : start + PREDICT_CHUNK] = np.quantile(measured, quantiles, axis=0)
+        return out
 
 
 def fit_learning_curve(

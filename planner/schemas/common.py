@@ -11,9 +11,9 @@ MAX_ITEMS = 10_000
 
 
 class StrictModel(BaseModel):
-    """Base of request models: unknown fields, NaN and infinities are rejected."""
+    """Base of request models: unknown fields, NaN, infinities and numbers given as text are rejected."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, frozen=True)
 
 
 class ResponseModel(BaseModel):

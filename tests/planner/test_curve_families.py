@@ -222,3 +222,18 @@ def test_fit_error_matches_the_family_formula(family: type[CurveFamily]) -> None
     np.testing.assert_array_equal(fit.error(x), family.error(x, fit.theta))
     # the fit follows a clean decreasing pilot: within a few noise sds at every round
     assert np.max(np.abs(fit.error(X_PILOT) - errors)) < 0.05
+
+
+@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=lambda f: f.name)
+def test_param_names_are_unique(family: type[CurveFamily]) -> None:
+    names = family.param_names()
+    assert len(set(names)) == len(names), f"{family.name}: parameter names {names} repeat"
+
+
+@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=lambda f: f.name)
+def test_fit_of_a_collapsing_pilot_stays_within_bounds(family: type[CurveFamily]) -> None:
+    x = np.array([0.125, 0.25, 0.5, 1.0])
+    errors = np.array([0.36, 0.81, 0.94, 0.98])  # accuracy 0.64, 0.19, 0.06, 0.02
+    fit = fit_family(family, x, errors, np.full(4, 0.01))
+    lo, hi = family.bounds()
+    assert np.all(fit.theta >= lo) and np.all(fit.theta <= hi), fit.theta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from typing import Any
 
@@ -290,7 +291,7 @@ INVALID = {
     "too many at_labels": (request(at_labels=list(range(1, 10_002))), "at_labels"),
     "at_labels 0": (request(at_labels=[100, 0]), "at_labels"),
     "unknown metric": (request(metric="auc"), "metric"),
-    "custom metric without direction": (request(metric={"name": "auc"}), "metric"),
+    "custom metric without direction": (request(metric={"name": "auc"}), "metric.higher_is_better"),
     "unknown field": (request(horizon=5), "horizon"),
 }
 
@@ -343,3 +344,30 @@ def test_a_digits_pilot_forecasts_what_1200_labels_really_give() -> None:
     assert abs(p.p50 - truth) <= 0.05
     assert p.p50 > rounds[-1]["value"]
     assert p.p90 - p.p10 < 0.1  # an interval that says something
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"value": "0.5"}, "rounds[0].value"),
+        ({"n_eval": True}, "rounds[0].n_eval"),
+        ({"n_labels": 10.5}, "rounds[0].n_labels"),
+    ],
+    ids=["number as text", "boolean as count", "fractional count"],
+)
+def test_values_of_the_wrong_type_are_refused_not_converted(value: dict[str, Any], field: str) -> None:
+    first = {"n_labels": 10, "value": 0.5, **value}
+    with pytest.raises(InvalidInputError) as info:
+        fit_curve({"rounds": [first, {"n_labels": 20, "value": 0.6}]})
+    assert info.value.field == field
+
+
+def test_more_labels_never_predict_a_worse_quantile() -> None:
+    rounds = [
+        {"n_labels": n, "value": v, "n_eval": 2000}
+        for n, v in [(250, 0.742), (500, 0.781), (1000, 0.812), (2000, 0.836)]
+    ]
+    predictions = fit_curve({"rounds": rounds, "at_labels": list(range(2000, 2200, 10))}).predictions
+    for q in ("p10", "p50", "p90"):
+        values = [getattr(p, q) for p in predictions]
+        assert all(b >= a for a, b in itertools.pairwise(values)), q
