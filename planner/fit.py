@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from planner.curves import CurveForecast, fit_learning_curve
-from planner.curves.forecast import ERROR_MIN
+from planner.curves.forecast import ERROR_MIN, measurement_var
 from planner.schemas.common import higher_is_better, metric_name
 from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
 from planner.validation import parse_request
@@ -26,34 +26,26 @@ FEW_ROUNDS = 4
 QUANTILES = np.array([0.1, 0.5, 0.9])
 
 
-def round_noise_sd(rounds: list[PilotRound], errors: np.ndarray) -> np.ndarray:
-    """Measurement noise of each round in error units: binomial from ``n_eval`` plus ``std``."""
-    var = np.zeros(len(rounds))
-    for i, (r, e) in enumerate(zip(rounds, errors, strict=True)):
-        n_eval = r.n_eval if r.n_eval is not None else (None if r.std is not None else DEFAULT_N_EVAL)
-        if n_eval is not None:
-            p = (e * n_eval + 0.5) / (n_eval + 1.0)  # keeps a 0% or 100% measurement uncertain
-            var[i] += p * (1.0 - p) / n_eval
-        if r.std is not None:
-            var[i] += r.std**2
-        else:  # one run also carries the noise of which items were labeled
-            p = min(max(e, 0.5 / r.n_labels), 1.0 - 0.5 / r.n_labels)
-            var[i] += TRAIN_NOISE * p * (1.0 - p) / r.n_labels
-    return np.sqrt(var)
-
-
 def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> CurveForecast:
-    """Fit the forecast (error space) behind a request's pilot rounds."""
+    """Fit the forecast (error space) behind a request's pilot rounds.
+
+    A round without ``n_eval`` or ``std`` is assumed measured on :data:`DEFAULT_N_EVAL` items; a future
+    measurement is assumed to be like the last round's.
+    """
     values = np.array([r.value for r in rounds])
     errors = 1.0 - values if higher_better else values
-    last = rounds[-1]
-    n_eval = last.n_eval if last.n_eval is not None else (None if last.std is not None else DEFAULT_N_EVAL)
+    n_evals = [r.n_eval if r.n_eval is not None or r.std is not None else DEFAULT_N_EVAL for r in rounds]
+    variances = [
+        measurement_var(e, r.n_labels, n_eval, r.std, TRAIN_NOISE)
+        for e, r, n_eval in zip(errors, rounds, n_evals, strict=True)
+    ]
     return fit_learning_curve(
         np.array([r.n_labels for r in rounds], dtype=float),
         errors,
-        round_noise_sd(rounds, errors),
-        obs_n_eval=n_eval,
-        obs_std=last.std,
+        np.sqrt(np.array(variances, dtype=float)),
+        obs_n_eval=n_evals[-1],
+        obs_std=rounds[-1].std,
+        obs_train_noise=TRAIN_NOISE,
     )
 
 

@@ -40,6 +40,29 @@ PREDICT_CHUNK = 256
 TANGENT_STEP = 1.05
 
 
+def measurement_var(
+    error: Array | float, n_labels: Array | float, n_eval: float | None, std: float | None, train_noise: float
+) -> Array:
+    """Variance of one measured error (error units squared).
+
+    Binomial on the ``n_eval`` evaluation items (a 0% or 100% measurement stays uncertain), plus ``std``
+    squared (spread over seeds or folds) where given; a single run without ``std`` also carries the noise of
+    which items were labeled, modelled as ``train_noise`` times binomial on ``n_labels``.
+    """
+    error = np.asarray(error, dtype=float)
+    var = np.zeros(np.broadcast_shapes(error.shape, np.shape(n_labels)))
+    if n_eval is not None:
+        p = (error * n_eval + 0.5) / (n_eval + 1.0)
+        var = var + p * (1.0 - p) / n_eval
+    if std is not None:
+        var = var + std**2
+    elif train_noise > 0:
+        n = np.asarray(n_labels, dtype=float)
+        p = np.clip(error, 0.5 / n, 1.0 - 0.5 / n)
+        var = var + train_noise * p * (1.0 - p) / n
+    return var
+
+
 @dataclass(frozen=True)
 class CurveDraws:
     """Whole learning-curve draws: ``error`` (n_draws, len(n_grid)), non-increasing along the grid."""
@@ -93,7 +116,7 @@ class CurveForecast:
     n_labels, errors, noise_sd : pilot rounds: labels (count), measured error, noise (error units).
     fits : every family's weighted least-squares fit; ``weights`` their weights in the forecast.
     level_sd, slope_sd : noise-driven standard errors of the pilot's log level and log-log slope.
-    obs_n_eval, obs_std : noise of one new measurement (the last round's evaluation size and spread).
+    obs_n_eval, obs_std, obs_train_noise : noise of one new measurement (see :func:`measurement_var`).
     """
 
     n_labels: Array
@@ -105,6 +128,7 @@ class CurveForecast:
     slope_sd: float
     obs_n_eval: float | None
     obs_std: float | None
+    obs_train_noise: float = 0.0
     drift: float = DRIFT
 
     @property
@@ -152,15 +176,6 @@ class CurveForecast:
         )
         return CurveDraws(x * self.n_ref, err)
 
-    def measurement_sd(self, error: Array) -> Array:
-        """Noise of one measurement of ``error`` on the pilot's evaluation set."""
-        var = np.zeros_like(error)
-        if self.obs_n_eval is not None:
-            var = var + error * (1.0 - error) / self.obs_n_eval
-        if self.obs_std is not None:
-            var = var + self.obs_std**2
-        return np.sqrt(var)
-
     def predict_error(
         self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array
     ) -> Array:
@@ -173,8 +188,10 @@ class CurveForecast:
         z = rng.standard_normal((draws.n_draws, 1))
         out = np.empty((len(quantiles), len(n)))
         for start in range(0, len(n), PREDICT_CHUNK):
-            err = draws.error_at(n[start : start + PREDICT_CHUNK])
-            measured = np.clip(err + self.measurement_sd(err) * z, 0.0, 1.0)
+            sizes = n[start : start + PREDICT_CHUNK]
+            err = draws.error_at(sizes)
+            var = measurement_var(err, sizes, self.obs_n_eval, self.obs_std, self.obs_train_noise)
+            measured = np.clip(err + np.sqrt(var) * z, 0.0, 1.0)
             out[:, start : start + PREDICT_CHUNK] = np.quantile(measured, quantiles, axis=0)
         return out
 
@@ -186,6 +203,7 @@ def fit_learning_curve(
     *,
     obs_n_eval: float | None = None,
     obs_std: float | None = None,
+    obs_train_noise: float = 0.0,
 ) -> CurveForecast:
     """Fit every registered family to pilot rounds and combine them into a forecast.
 
@@ -194,7 +212,7 @@ def fit_learning_curve(
     n_labels : increasing numbers of labels of the pilot rounds (count), at least 2.
     errors : measured error at each round, in [0, 1].
     noise_sd : measurement noise of each round (error units), > 0.
-    obs_n_eval, obs_std : evaluation-set size and spread of a future measurement (``None``: not modelled).
+    obs_n_eval, obs_std, obs_train_noise : noise of a future measurement (see :func:`measurement_var`).
 
     Returns
     -------
@@ -222,4 +240,5 @@ def fit_learning_curve(
         slope_sd=float(np.sqrt(1.0 / ss)) if ss > 0 else 1.0,
         obs_n_eval=obs_n_eval,
         obs_std=obs_std,
+        obs_train_noise=obs_train_noise,
     )
