@@ -1,0 +1,29 @@
+"""Confidence thresholds with a guarantee, and how coverage at a threshold grows as the model learns."""
+
+from planner.thresholds.bounds import calibration_size_needed, clopper_pearson_upper
+from planner.thresholds.certify import (
+    DEFAULT_THRESHOLDS,
+    RiskTable,
+    ThresholdCertificate,
+    certify_threshold,
+    risk_by_threshold,
+)
+from planner.thresholds.forecast import LogitTrend, SelectionDraws, SelectionForecast, fit_selection_curves
+from planner.thresholds.samples import CalibrationSample, RiskKind, check_sample
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "CalibrationSample",
+    "LogitTrend",
+    "RiskKind",
+    "RiskTable",
+    "SelectionDraws",
+    "SelectionForecast",
+    "ThresholdCertificate",
+    "calibration_size_needed",
+    "certify_threshold",
+    "check_sample",
+    "clopper_pearson_upper",
+    "fit_selection_curves",
+    "risk_by_threshold",
+]

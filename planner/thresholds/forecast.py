@@ -1,0 +1,312 @@
+"""How coverage and error at a confidence threshold change as the model learns from more labels.
+
+As a model trains on more labels it grows more confident, so a fixed threshold auto-accepts more items, and
+the error among them moves too. :func:`fit_selection_curves` reads both off the calibration samples of the
+pilot rounds: at each round, the share of the sample at or above the threshold (coverage) and the share of
+those that are wrong (error among auto-accepted items), each a binomial measurement. Each quantity follows a
+straight line in log(labels) on the logit scale,
+
+    logit p(n) = intercept + slope * (ln n - log_center),
+
+fitted by weighted least squares on empirical logits (weights: binomial information ``N p (1 - p)``; the
+covariance is inflated by the residual dispersion when more than two rounds leave some to measure). Draws of
+``(intercept, slope)`` from their normal approximation give whole curves, so every draw is a curve in [0, 1],
+and its median is the fitted line. With a single round the slope is fixed at 0: coverage and error stay as
+measured, with their binomial uncertainty, and :attr:`SelectionForecast.assumptions` says so.
+
+The error forecast is the *selective* error (wrong among auto-accepted); the share of the pool auto-accepted
+wrongly is coverage times that error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit, logit
+
+from planner.errors import InvalidInputError
+from planner.thresholds.bounds import Array
+from planner.thresholds.samples import CalibrationSample, check_sample
+
+#: logit-scale spread of a rate nothing was measured on (that of a uniform rate: the logistic distribution)
+UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)
+
+
+@dataclass(frozen=True)
+class LogitTrend:
+    """A rate as a function of labels: ``logit p(n) = intercept + slope * (ln n - log_center)``.
+
+    Attributes
+    ----------
+    intercept : logit of the rate at ``exp(log_center)`` labels. slope : change of the logit per unit of
+        ln(labels). cov : covariance (2, 2) of ``(intercept, slope)``. log_center : ln(labels) of the centre.
+    """
+
+    intercept: float
+    slope: float
+    cov: Array
+    log_center: float
+
+    def median(self, n_labels: ArrayLike) -> Array:
+        """The median rate (share) at ``n_labels`` (count; below 1 read as 1), shaped like ``n_labels``."""
+        return np.asarray(expit(self.intercept + self.slope * (_log_labels(n_labels) - self.log_center)))
+
+    def draw(self, n_draws: int, rng: np.random.Generator) -> Array:
+        """``n_draws`` parameter draws ``(intercept, slope)``: shape (n_draws, 2)."""
+        values, vectors = np.linalg.eigh(self.cov)
+        root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == cov, also when singular
+        z = rng.standard_normal((n_draws, 2))
+        return np.array([self.intercept, self.slope]) + z @ root.T
+
+
+def _log_labels(n_labels: ArrayLike) -> Array:
+    return np.log(np.maximum(np.asarray(n_labels, dtype=float), 1.0))
+
+
+def _rates_at(params: Array, log_center: float, n_labels: ArrayLike) -> Array:
+    """Rates of each parameter draw (n_draws, 2) at sizes (m,) or (n_draws, m): shape (n_draws, m)."""
+    x = _log_labels(n_labels) - log_center
+    return np.asarray(expit(params[:, :1] + params[:, 1:2] * x))
+
+
+@dataclass(frozen=True)
+class SelectionDraws:
+    """Whole coverage and error curves, one per draw. Build them with :meth:`SelectionForecast.draws`.
+
+    Attributes
+    ----------
+    coverage_params, risk_params : ``(intercept, slope)`` of each draw's coverage and error curves, shape
+        (n_draws, 2), on the logit scale around ``coverage_center`` and ``risk_center`` (ln labels).
+    """
+
+    coverage_params: Array
+    risk_params: Array
+    coverage_center: float
+    risk_center: float
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.coverage_params.shape[0])
+
+    def at(self, n_labels: ArrayLike) -> tuple[Array, Array]:
+        """Coverage and error among auto-accepted items of every draw at ``n_labels``.
+
+        Parameters
+        ----------
+        n_labels : labels the model is trained on (count; below 1 read as 1). Shape (m,) gives every draw
+            the same sizes; shape (n_draws, m) one row of sizes per draw.
+
+        Returns
+        -------
+        (coverage, risk) : shares in [0, 1], each of shape (n_draws, m).
+        """
+        coverage = _rates_at(self.coverage_params, self.coverage_center, n_labels)
+        return coverage, _rates_at(self.risk_params, self.risk_center, n_labels)
+
+
+@dataclass(frozen=True)
+class SelectionForecast:
+    """Coverage and error at a threshold as functions of labels. Build it with :func:`fit_selection_curves`.
+
+    Attributes
+    ----------
+    threshold : the confidence threshold (score in [0, 1]).
+    n_labels : labels of the rounds with a calibration sample (count), ascending.
+    n_items, n_accepted, n_errors : per round, calibration items, those at or above the threshold, and the
+        wrong ones among these (counts).
+    coverage, risk : the fitted trends of coverage and of the error among auto-accepted items.
+    assumptions : plain sentences saying what the forecast assumes (for the response and reports).
+    """
+
+    threshold: float
+    n_labels: Array
+    n_items: Array
+    n_accepted: Array
+    n_errors: Array
+    coverage: LogitTrend
+    risk: LogitTrend
+    assumptions: tuple[str, ...]
+
+    def median(self, n_labels: ArrayLike) -> tuple[Array, Array]:
+        """Median coverage and error among auto-accepted items at ``n_labels`` (shares, shape of n_labels)."""
+        return self.coverage.median(n_labels), self.risk.median(n_labels)
+
+    def draws(self, n_draws: int, rng: np.random.Generator) -> SelectionDraws:
+        """``n_draws`` whole curves (vectorised), to evaluate at any sizes with :meth:`SelectionDraws.at`."""
+        return SelectionDraws(
+            coverage_params=self.coverage.draw(n_draws, rng),
+            risk_params=self.risk.draw(n_draws, rng),
+            coverage_center=self.coverage.log_center,
+            risk_center=self.risk.log_center,
+        )
+
+    def sample(self, n_labels: ArrayLike, n_draws: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """Coverage and error among auto-accepted items of ``n_draws`` curves at ``n_labels``.
+
+        Parameters
+        ----------
+        n_labels : labels (count), shape (m,) or (n_draws, m); see :meth:`SelectionDraws.at`.
+        n_draws : number of curves drawn.
+        rng : the random generator.
+
+        Returns
+        -------
+        (coverage, risk) : shares in [0, 1], each of shape (n_draws, m); the same draw (row) is one curve.
+        """
+        return self.draws(n_draws, rng).at(n_labels)
+
+
+def _fit_trend(log_n: Array, successes: Array, trials: Array) -> LogitTrend | None:
+    """Weighted least squares of empirical logits on ln(labels); None when there is no trial at all."""
+    keep = trials > 0
+    log_n, successes, trials = log_n[keep], successes[keep], trials[keep]
+    if trials.size == 0:
+        return None
+    if np.ptp(log_n) == 0.0:  # one size: the rate as measured, flat
+        p = (successes.sum() + 0.5) / (trials.sum() + 1.0)
+        var = 1.0 / (trials.sum() * p * (1.0 - p))
+        return LogitTrend(float(logit(p)), 0.0, np.array([[var, 0.0], [0.0, 0.0]]), float(log_n[0]))
+    p = (successes + 0.5) / (trials + 1.0)
+    y = logit(p)
+    w = trials * p * (1.0 - p)
+    center = float(w @ log_n / w.sum())
+    design = np.column_stack([np.ones_like(log_n), log_n - center])
+    info = design.T @ (w[:, None] * design)
+    theta = np.linalg.solve(info, design.T @ (w * y))
+    cov: Array = np.linalg.inv(info).astype(float)
+    if log_n.size > 2:
+        residual = y - design @ theta
+        cov = cov * max(1.0, float(w @ residual**2) / (log_n.size - 2))
+    return LogitTrend(float(theta[0]), float(theta[1]), cov, center)
+
+
+def _with_drift(trend: LogitTrend, drift: float) -> LogitTrend:
+    cov = trend.cov.copy()
+    cov[1, 1] += drift**2
+    return LogitTrend(trend.intercept, trend.slope, cov, trend.log_center)
+
+
+def _check_samples(
+    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike]], field: str
+) -> list[tuple[float, Array, Array]]:
+    if isinstance(samples, str | bytes) or not isinstance(samples, Sequence):
+        raise InvalidInputError(field, "must be a list of calibration samples")
+    if len(samples) == 0:
+        raise InvalidInputError(field, "is empty: give at least one calibration sample")
+    out = []
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, tuple) or len(sample) != 3:
+            raise InvalidInputError(f"{field}[{i}]", "must be (n_labels, confidence, correct)")
+        n_labels, confidence, correct = sample
+        if (
+            isinstance(n_labels, bool)
+            or not isinstance(n_labels, int | float | np.integer | np.floating)
+            or not math.isfinite(n_labels)
+            or n_labels < 1
+        ):
+            raise InvalidInputError(
+                f"{field}[{i}].n_labels", f"must be a number of labels >= 1, got {n_labels!r}"
+            )
+        conf, right = check_sample(confidence, correct, f"{field}[{i}]")
+        out.append((float(n_labels), conf, right.astype(float)))
+    return out
+
+
+def fit_selection_curves(
+    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike]],
+    threshold: float,
+    *,
+    drift: float = 0.0,
+    field: str = "calibration",
+) -> SelectionForecast:
+    """Fit coverage and error among auto-accepted items at ``threshold`` against the number of labels.
+
+    Parameters
+    ----------
+    samples : the calibration samples of the pilot rounds, each ``(n_labels, confidence, correct)`` (see
+        :class:`CalibrationSample`); several samples may share a round.
+    threshold : the confidence threshold (score in [0, 1]): items at or above it are auto-accepted.
+    drift : extra spread of both slopes (logit per unit of ln labels, >= 0) for what a straight trend on a
+        few rounds misses; it widens the forecast away from the pilot. 0 (none) until a backtest sets it.
+    field : dotted path of the samples in the request (``pilot.calibration``), for error messages.
+
+    Returns
+    -------
+    SelectionForecast
+        Flat (coverage and error stay as measured, with binomial uncertainty) when a single round has a
+        sample, with that assumption stated.
+
+    Raises
+    ------
+    InvalidInputError
+        naming the field: no sample, an empty sample, unequal lists, confidences outside [0, 1] or NaN,
+        ``n_labels`` below 1, ``threshold`` outside [0, 1].
+    """
+    rounds = sorted(_check_samples(samples, field), key=lambda r: r[0])
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.integer | np.floating):
+        raise InvalidInputError("threshold", "must be a number in [0, 1]")
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidInputError("threshold", f"must be in [0, 1], got {threshold}")
+    threshold = float(threshold)
+    if isinstance(drift, bool) or not isinstance(drift, int | float) or not 0.0 <= drift < math.inf:
+        raise InvalidInputError("drift", f"must be a number >= 0, got {drift!r}")
+
+    n_labels = np.array([r[0] for r in rounds])
+    n_items = np.array([r[1].size for r in rounds], dtype=float)
+    accepted = [r[1] >= threshold for r in rounds]
+    n_accepted = np.array([a.sum() for a in accepted], dtype=float)
+    n_errors = np.array([(1.0 - r[2])[a].sum() for r, a in zip(rounds, accepted, strict=True)])
+    log_n = np.log(n_labels)
+
+    coverage = _fit_trend(log_n, n_accepted, n_items)
+    assert coverage is not None  # every sample has items
+    risk = _fit_trend(log_n, n_errors, n_accepted)
+    if drift > 0:
+        coverage = _with_drift(coverage, drift)
+        risk = None if risk is None else _with_drift(risk, drift)
+    at = f"threshold {threshold:.4g}"
+    sizes = np.unique(n_labels)
+    assumptions: list[str] = []
+    if sizes.size == 1:
+        assumptions.append(
+            f"only one pilot round ({sizes[0]:,.0f} labels) has a calibration sample: coverage at {at} "
+            f"({n_accepted.sum() / n_items.sum():.0%}) and the error among auto-accepted items are assumed "
+            "to stay as measured there (in the median) at any number of labels, with binomial uncertainty; "
+            "coverage usually grows as the model learns, so this likely overstates what auto-accepting costs"
+        )
+    else:
+        assumptions.append(
+            f"coverage at {at} and the error among auto-accepted items follow a logistic trend in "
+            f"log(labels) fitted to the calibration samples of {sizes.size} pilot rounds ({sizes[0]:,.0f} to "
+            f"{sizes[-1]:,.0f} labels), with binomial uncertainty; past {sizes[-1]:,.0f} labels it is an "
+            "extrapolation"
+        )
+        if coverage.slope < 0:
+            assumptions.append(
+                f"coverage at {at} fell over the pilot rounds; the forecast continues that trend"
+            )
+    if risk is None:
+        risk = LogitTrend(0.0, 0.0, np.diag([UNKNOWN_LOGIT_SD**2, 0.0]), float(log_n[-1]))
+        assumptions.append(
+            f"no calibration item reached {at}: the error among auto-accepted items is unknown and drawn "
+            "from anywhere in [0, 1]"
+        )
+    elif sizes.size > 1 and np.unique(n_labels[n_accepted > 0]).size == 1:
+        assumptions.append(
+            f"only one pilot round has calibration items at or above {at}: the error among them is assumed "
+            "to stay as measured there, with binomial uncertainty"
+        )
+    return SelectionForecast(
+        threshold=threshold,
+        n_labels=n_labels,
+        n_items=n_items,
+        n_accepted=n_accepted,
+        n_errors=n_errors,
+        coverage=coverage,
+        risk=risk,
+        assumptions=tuple(assumptions),
+    )
