@@ -36,11 +36,31 @@ def parse_request(model: type[M], request: M | dict[str, Any] | Any) -> M:
     except ValidationError as exc:
         # the most specific error: in a union (a metric name, or a custom metric object) the member whose
         # error reaches deepest is the one the caller meant
-        errors = [(_field_loc(e["loc"]), e["msg"]) for e in exc.errors()]
+        errors = [(_field_loc(e["loc"], request), e["msg"]) for e in exc.errors()]
         loc, msg = max(errors, key=lambda item: len(item[0]))
         raise InvalidInputError(field_path(loc) or "request", msg.removeprefix("Value error, ")) from None
 
 
-def _field_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """The fields and indices of a pydantic error location, without union-member tags."""
-    return tuple(p for p in loc if isinstance(p, int) or not (p[:1].isupper() or "[" in p))
+def _field_loc(loc: tuple[int | str, ...], request: Any) -> tuple[int | str, ...]:
+    """The fields and indices of a pydantic error location, without union-member and discriminator tags.
+
+    Walking the request along the location, a name that is not a key of the input object there is a tag
+    pydantic added (``MetricSpec``, ``model_metric``, ``literal[...]``), except that the last part may name a
+    missing field of an object.
+    """
+    out: list[int | str] = []
+    node = request
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(part, str) and (
+            "[" in part or not isinstance(node, dict) or (part not in node and not last)
+        ):
+            continue
+        out.append(part)
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)

@@ -2,14 +2,20 @@
 
 from planner.schemas.common import Metric, MetricSpec, Quantiles
 from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
+from planner.schemas.plans import CalibrationSample, Costs, Pilot, PlanRequest, Schedule
 
 __all__ = [
+    "CalibrationSample",
+    "Costs",
     "FitRequest",
     "FitResponse",
     "LabelsToReach",
     "Metric",
     "MetricSpec",
+    "Pilot",
     "PilotRound",
+    "PlanRequest",
     "Prediction",
     "Quantiles",
+    "Schedule",
 ]

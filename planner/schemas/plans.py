@@ -1,0 +1,123 @@
+"""Schema of a plan request (SPEC 4.1): the scenario, the pilot, the rate card and the search space.
+
+The response models land with the strategy simulation; the request is the contract callers build against.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from planner.schemas.common import MAX_ITEMS, Metric, StrictModel
+from planner.schemas.curves import MAX_LABELS, PilotRound, check_rounds
+
+#: strategies a plan can compare (SPEC 2)
+Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
+#: most Monte Carlo draws a request may ask for (memory and time stay bounded)
+MAX_DRAWS = 20_000
+#: most items in one calibration sample
+MAX_CALIBRATION_ITEMS = 100_000
+#: most batch sizes searched in one plan
+MAX_BATCH_SIZES = 20
+
+Money = Annotated[float, Field(ge=0.0, le=1e9, description="currency units per item (or per round)")]
+
+
+class CalibrationSample(StrictModel):
+    """Confidence and correctness of the model after ``n_labels`` labels, on a random held-out sample."""
+
+    n_labels: int = Field(ge=1, le=MAX_LABELS)
+    confidence: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        min_length=1, max_length=MAX_CALIBRATION_ITEMS, description="higher means more likely right"
+    )
+    correct: list[bool] = Field(min_length=1, max_length=MAX_CALIBRATION_ITEMS)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> CalibrationSample:
+        if len(self.correct) != len(self.confidence):
+            raise ValueError(
+                f"correct has {len(self.correct)} items but confidence has {len(self.confidence)}: "
+                "give one correctness flag per confidence"
+            )
+        return self
+
+
+class Pilot(StrictModel):
+    """The pilot rounds (and optional calibration samples) a plan is built on."""
+
+    metric: Metric = "accuracy"
+    rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
+    calibration: list[CalibrationSample] = Field(default_factory=list, max_length=100)
+
+    _sorted = field_validator("rounds")(check_rounds)
+
+
+class ModelMetricGoal(StrictModel):
+    """Train a model that reaches ``target`` on the pilot's metric."""
+
+    type: Literal["model_metric"]
+    target: float = Field(ge=0.0, le=1.0)
+
+
+class LabeledDatasetGoal(StrictModel):
+    """Deliver every item of the pool labeled, with at most ``max_label_error`` of them wrong."""
+
+    type: Literal["labeled_dataset"]
+    max_label_error: float = Field(gt=0.0, lt=1.0)
+
+
+Goal = Annotated[ModelMetricGoal | LabeledDatasetGoal, Field(discriminator="type")]
+
+
+class Costs(StrictModel):
+    """The rate card: unit prices in ``currency`` (ISO 4217)."""
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")
+    label: Money = Field(description="a fresh human label")
+    review: Money = Field(description="a review of a model pre-label that was right")
+    correction: Money = Field(description="a correction of a model pre-label that was wrong")
+    audit: Money = Field(default=0.0, description="an audit of an auto-accepted item")
+    audit_rate: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="share of auto-accepted items audited"
+    )
+    platform_fee: Money = Field(default=0.0, description="per item handled")
+    round_overhead: Money = Field(default=0.0, description="per round: retraining, project management")
+
+
+class Schedule(StrictModel):
+    """Throughput of the labeling team and turnaround of one round."""
+
+    labels_per_day: float = Field(default=1000.0, gt=0.0, le=1e9, description="human items per day")
+    turnaround_days: float = Field(default=1.0, ge=0.0, le=365.0, description="days per round on top")
+
+
+class PlanRequest(StrictModel):
+    """Forecast what each strategy costs to reach the goal, and recommend the settings."""
+
+    name: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=10_000)
+    pool_size: int = Field(ge=1, le=10**10, description="items still to label")
+    goal: Goal
+    pilot: Pilot
+    costs: Costs
+    strategies: list[Strategy] = Field(
+        default=["manual", "prelabel", "active_learning", "hybrid"], min_length=1, max_length=4
+    )
+    batch_sizes: list[Annotated[int, Field(ge=1, le=10**9)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_BATCH_SIZES
+    )
+    schedule: Schedule = Field(default_factory=Schedule)
+    delta: float = Field(default=0.05, gt=0.0, lt=1.0, description="1 - confidence of the error guarantee")
+    probability: float = Field(
+        default=0.9, gt=0.0, lt=1.0, description="required probability of meeting the goal"
+    )
+    draws: int = Field(default=2000, ge=100, le=MAX_DRAWS, description="Monte Carlo draws")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each strategy may be named once")
+        return v
