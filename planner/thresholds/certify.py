@@ -23,16 +23,18 @@ certify 5% at delta 0.05; fixed-sequence testing keeps that number at its minimu
 Selective risk at the most confident thresholds is measured on a handful of items, where no test can pass:
 a scan starting there would stop at once. Its scan therefore starts at the most confident threshold that
 accepts at least ``max(n_one_error, START_SHARE * n)`` calibration items (all of them if fewer), where
-``n_one_error`` is the number of items that certifies the goal despite one error: below ``n_needed`` items no
-test could pass even without errors, and starting where a single unlucky error among the most confident
-items still passes keeps the scan from ending before it starts (in simulations of calibrated classifiers
-with 200 to 2,000 items it certified up to a third more coverage than starting at ``n_needed``, and less only
-where almost nothing was certifiable). Leaving out the top ``START_SHARE`` of
-the sample costs at most that much coverage but keeps the tested sequence the same for every goal and delta
-with ``n_one_error <= START_SHARE * n``, where a looser goal or a larger delta therefore never certifies a
-higher threshold (elsewhere that holds too unless many items share one confidence). The start depends on the
-confidences, the goal and delta, never on which items are right. The pool risk needs no such start: a
-threshold that accepts nothing has pool error 0 and passes as soon as the sample has ``n_needed`` items.
+``n_one_error`` is the number of items that certifies the goal despite one error. Below ``n_needed`` items no
+test could pass even without errors; starting where one unlucky error among the most confident items still
+passes keeps the scan from ending before it starts (in simulations of calibrated classifiers with 200 to
+2,000 items it certified up to a third more coverage than starting at ``n_needed``, and less only where
+almost nothing was certifiable). Leaving out the top ``START_SHARE`` of the sample costs at most that much
+coverage, and keeps the tested sequence the same for every goal and delta with ``n_one_error <= START_SHARE *
+n``: there a looser goal or a larger delta never certifies a higher threshold (elsewhere too, unless many
+items share nearly one confidence). The start depends on the confidences, the goal and delta, never on which
+items are right; the argument above assumes a start fixed in advance, so for this start the guarantee rests
+on the error rate falling as confidence rises (what a confidence score is for), and the tests check it by
+simulation. The pool risk needs no such start: a threshold that accepts nothing has pool error 0 and passes
+as soon as the sample has ``n_needed`` items, so its guarantee is exact.
 """
 
 from __future__ import annotations
