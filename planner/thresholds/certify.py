@@ -184,9 +184,14 @@ def _bounds(
 
 def _selective_start(n: int, max_risk: float, delta: float, n_needed: int) -> int:
     """Calibration items the selective scan accepts at its first threshold (see the module docstring)."""
-    sizes = np.arange(max(n_needed, math.ceil(START_SHARE * n)), n + 1)
-    passing = clopper_pearson_upper(1, sizes, delta) <= max_risk
-    return int(sizes[np.argmax(passing)]) if passing.any() else n
+    # n_one_error: the fewest items whose bound with one error meets the goal (the bound falls with size)
+    low, high = n_needed - 1, n_needed
+    while clopper_pearson_upper(1, high, delta) > max_risk:
+        low, high = high, 2 * high
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if clopper_pearson_upper(1, mid, delta) <= max_risk else (mid, high)
+    return min(n, max(high, math.ceil(START_SHARE * n)))
 
 
 def certify_threshold(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -190,18 +191,19 @@ def _with_drift(trend: LogitTrend, drift: float) -> LogitTrend:
     return LogitTrend(trend.intercept, trend.slope, cov, trend.log_center)
 
 
-def _check_samples(
-    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike]], field: str
-) -> list[tuple[float, Array, Array]]:
+def _check_samples(samples: Sequence[Any], field: str) -> list[tuple[float, Array, Array]]:
     if isinstance(samples, str | bytes) or not isinstance(samples, Sequence):
         raise InvalidInputError(field, "must be a list of calibration samples")
     if len(samples) == 0:
         raise InvalidInputError(field, "is empty: give at least one calibration sample")
     out = []
     for i, sample in enumerate(samples):
-        if not isinstance(sample, tuple) or len(sample) != 3:
+        if isinstance(sample, tuple) and len(sample) == 3:
+            n_labels, confidence, correct = sample
+        elif all(hasattr(sample, name) for name in CalibrationSample._fields):
+            n_labels, confidence, correct = sample.n_labels, sample.confidence, sample.correct
+        else:
             raise InvalidInputError(f"{field}[{i}]", "must be (n_labels, confidence, correct)")
-        n_labels, confidence, correct = sample
         if (
             isinstance(n_labels, bool)
             or not isinstance(n_labels, int | float | np.integer | np.floating)
@@ -217,7 +219,7 @@ def _check_samples(
 
 
 def fit_selection_curves(
-    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike]],
+    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike] | Any],
     threshold: float,
     *,
     drift: float = 0.0,
@@ -228,7 +230,8 @@ def fit_selection_curves(
     Parameters
     ----------
     samples : the calibration samples of the pilot rounds, each ``(n_labels, confidence, correct)`` (see
-        :class:`CalibrationSample`); several samples may share a round.
+        :class:`CalibrationSample`) or an object with these attributes (such as the request's calibration
+        entries); several samples may share a round.
     threshold : the confidence threshold (score in [0, 1]): items at or above it are auto-accepted.
     drift : extra spread of both slopes (logit per unit of ln labels, >= 0) for what a straight trend on a
         few rounds misses; it widens the forecast away from the pilot. 0 (none) until a backtest sets it.

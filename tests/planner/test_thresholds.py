@@ -9,6 +9,7 @@ million items).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -352,6 +353,23 @@ def test_draws_are_curves_within_0_and_1_with_one_row_of_sizes_per_draw() -> Non
     assert np.all(np.diff(shared, axis=1) * draws.coverage_params[:, 1:2] >= -1e-12)
     tight = fit_selection_curves(growing_rounds(np.random.default_rng(9)), 0.95)
     assert tight.coverage.cov[1, 1] < forecast.coverage.cov[1, 1]
+
+
+def test_samples_may_be_objects_with_the_request_field_names() -> None:
+    @dataclass(frozen=True)
+    class Entry:  # stands in for the request's calibration entries
+        n_labels: int
+        confidence: list[float]
+        correct: list[bool]
+
+    rng = np.random.default_rng(12)
+    rounds = growing_rounds(rng)
+    entries = [Entry(int(r.n_labels), list(r.confidence), list(r.correct)) for r in rounds]  # type: ignore[arg-type]
+    from_entries = fit_selection_curves(entries[::-1], 0.9)  # any order
+    from_tuples = fit_selection_curves(rounds, 0.9)
+    for got, want in zip(from_entries.median([100, 1000]), from_tuples.median([100, 1000]), strict=True):
+        assert np.allclose(got, want)
+    assert from_entries.n_labels.tolist() == [100, 200, 400]
 
 
 def test_no_item_at_the_threshold_leaves_the_error_unknown() -> None:
