@@ -9,11 +9,11 @@ from planner.thresholds.certify import (
     risk_by_threshold,
 )
 from planner.thresholds.forecast import LogitTrend, SelectionDraws, SelectionForecast, fit_selection_curves
-from planner.thresholds.samples import CalibrationSample, RiskKind, check_sample
+from planner.thresholds.samples import CalibrationRound, RiskKind, check_sample
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
-    "CalibrationSample",
+    "CalibrationRound",
     "LogitTrend",
     "RiskKind",
     "RiskTable",

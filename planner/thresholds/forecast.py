@@ -31,7 +31,7 @@ from scipy.special import expit, logit
 
 from planner.errors import InvalidInputError
 from planner.thresholds.bounds import Array
-from planner.thresholds.samples import CalibrationSample, check_sample
+from planner.thresholds.samples import CalibrationRound, check_sample
 
 #: logit-scale spread of a rate nothing was measured on (that of a uniform rate: the logistic distribution)
 UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)
@@ -200,7 +200,7 @@ def _check_samples(samples: Sequence[Any], field: str) -> list[tuple[float, Arra
     for i, sample in enumerate(samples):
         if isinstance(sample, tuple) and len(sample) == 3:
             n_labels, confidence, correct = sample
-        elif all(hasattr(sample, name) for name in CalibrationSample._fields):
+        elif all(hasattr(sample, name) for name in CalibrationRound._fields):
             n_labels, confidence, correct = sample.n_labels, sample.confidence, sample.correct
         else:
             raise InvalidInputError(f"{field}[{i}]", "must be (n_labels, confidence, correct)")
@@ -219,7 +219,7 @@ def _check_samples(samples: Sequence[Any], field: str) -> list[tuple[float, Arra
 
 
 def fit_selection_curves(
-    samples: Sequence[CalibrationSample | tuple[float, ArrayLike, ArrayLike] | Any],
+    samples: Sequence[CalibrationRound | tuple[float, ArrayLike, ArrayLike] | Any],
     threshold: float,
     *,
     drift: float = 0.0,
@@ -230,7 +230,7 @@ def fit_selection_curves(
     Parameters
     ----------
     samples : the calibration samples of the pilot rounds, each ``(n_labels, confidence, correct)`` (see
-        :class:`CalibrationSample`) or an object with these attributes (such as the request's calibration
+        :class:`CalibrationRound`) or an object with these attributes (such as the request's calibration
         entries); several samples may share a round.
     threshold : the confidence threshold (score in [0, 1]): items at or above it are auto-accepted.
     drift : extra spread of both slopes (logit per unit of ln labels, >= 0) for what a straight trend on a

@@ -15,7 +15,7 @@ RiskKind = Literal["selective", "pool"]
 RISK_KINDS: tuple[RiskKind, ...] = ("selective", "pool")
 
 
-class CalibrationSample(NamedTuple):
+class CalibrationRound(NamedTuple):
     """One pilot round's calibration sample; a plain ``(n_labels, confidence, correct)`` tuple also works.
 
     Attributes
@@ -42,7 +42,7 @@ def check_sample(
 
     Parameters
     ----------
-    confidence, correct : the sample (see :class:`CalibrationSample`).
+    confidence, correct : the sample (see :class:`CalibrationRound`).
     field : dotted path of the sample in the request (``pilot.calibration[2]``), prefixed to error fields.
 
     Returns

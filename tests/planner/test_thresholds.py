@@ -21,7 +21,7 @@ from scipy.special import logit
 from planner.errors import InvalidInputError
 from planner.thresholds import (
     DEFAULT_THRESHOLDS,
-    CalibrationSample,
+    CalibrationRound,
     calibration_size_needed,
     certify_threshold,
     clopper_pearson_upper,
@@ -298,10 +298,10 @@ def test_risk_table() -> None:
 # --- coverage and risk as the model learns ---------------------------------------------------------------
 
 
-def growing_rounds(rng: np.random.Generator) -> list[CalibrationSample]:
+def growing_rounds(rng: np.random.Generator) -> list[CalibrationRound]:
     """Three rounds whose model grows more confident (Beta a from 2 to 4.5): coverage at 0.9 grows."""
     return [
-        CalibrationSample(n, *calibrated_sample(rng, 500, a)) for n, a in [(100, 2.0), (200, 3.0), (400, 4.5)]
+        CalibrationRound(n, *calibrated_sample(rng, 500, a)) for n, a in [(100, 2.0), (200, 3.0), (400, 4.5)]
     ]
 
 
