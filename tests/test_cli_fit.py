@@ -219,3 +219,20 @@ def test_a_file_that_is_not_a_workbook_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "rounds.xlsx"
     path.write_text(CSV_TEXT, encoding="utf-8")
     assert_bad_input(invoke("fit", str(path)), "FILE")
+
+
+def test_a_pilot_object_with_calibration_samples_fits_as_is(tmp_path: Path) -> None:
+    """A plan's ``pilot`` object (as ``annoplan replay --emit-pilot`` writes it) is a fit request."""
+    pilot = {
+        "metric": "accuracy",
+        "rounds": ROUNDS,
+        "calibration": [{"n_labels": 2000, "confidence": [0.99, 0.55, 0.8], "correct": [True, False, True]}],
+    }
+    path = tmp_path / "pilot.json"
+    path.write_text(json.dumps(pilot))
+    data = ok_json(invoke("fit", str(path), "--target", "0.85"))
+    assert data["labels_to_reach"][0]["target"] == 0.85
+    pilot["calibration"][0]["correct"] = [True]
+    path.write_text(json.dumps(pilot))
+    result = invoke("fit", str(path))
+    assert result.exit_code == 2 and "calibration[0]" in result.stderr

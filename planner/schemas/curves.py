@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
 
 from planner.schemas.common import MAX_ITEMS, Metric, ResponseModel, StrictModel
 
 #: the largest number of labels a request may name (a forecast, not an inventory)
 MAX_LABELS = 10**12
+#: most items in one calibration sample
+MAX_CALIBRATION_ITEMS = 100_000
 
 
 class PilotRound(StrictModel):
@@ -31,6 +35,25 @@ def check_rounds(rounds: list[PilotRound]) -> list[PilotRound]:
     return rounds
 
 
+class CalibrationSample(StrictModel):
+    """Confidence and correctness of the model after ``n_labels`` labels, on a random held-out sample."""
+
+    n_labels: int = Field(ge=1, le=MAX_LABELS)
+    confidence: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        min_length=1, max_length=MAX_CALIBRATION_ITEMS, description="higher means more likely right"
+    )
+    correct: list[bool] = Field(min_length=1, max_length=MAX_CALIBRATION_ITEMS)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> CalibrationSample:
+        if len(self.correct) != len(self.confidence):
+            raise ValueError(
+                f"correct has {len(self.correct)} items but confidence has {len(self.confidence)}: "
+                "give one correctness flag per confidence"
+            )
+        return self
+
+
 class FitRequest(StrictModel):
     """Fit a learning curve to pilot rounds and forecast the metric and the labels needed for targets."""
 
@@ -39,6 +62,11 @@ class FitRequest(StrictModel):
     rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
     targets: list[float] = Field(default_factory=list, max_length=MAX_ITEMS)
     at_labels: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
+    calibration: list[CalibrationSample] = Field(
+        default_factory=list,
+        max_length=100,
+        description="accepted so that a plan's pilot object fits as is; the curve fit does not use it",
+    )
 
     _sorted = field_validator("rounds")(check_rounds)
 

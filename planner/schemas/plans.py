@@ -7,40 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from planner.schemas.common import MAX_ITEMS, Metric, StrictModel
-from planner.schemas.curves import MAX_LABELS, PilotRound, check_rounds
+from planner.schemas.curves import CalibrationSample, PilotRound, check_rounds
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
 #: most Monte Carlo draws a request may ask for (memory and time stay bounded)
 MAX_DRAWS = 20_000
-#: most items in one calibration sample
-MAX_CALIBRATION_ITEMS = 100_000
 #: most batch sizes searched in one plan
 MAX_BATCH_SIZES = 20
 
 Money = Annotated[float, Field(ge=0.0, le=1e9, description="currency units per item (or per round)")]
-
-
-class CalibrationSample(StrictModel):
-    """Confidence and correctness of the model after ``n_labels`` labels, on a random held-out sample."""
-
-    n_labels: int = Field(ge=1, le=MAX_LABELS)
-    confidence: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
-        min_length=1, max_length=MAX_CALIBRATION_ITEMS, description="higher means more likely right"
-    )
-    correct: list[bool] = Field(min_length=1, max_length=MAX_CALIBRATION_ITEMS)
-
-    @model_validator(mode="after")
-    def _same_length(self) -> CalibrationSample:
-        if len(self.correct) != len(self.confidence):
-            raise ValueError(
-                f"correct has {len(self.correct)} items but confidence has {len(self.confidence)}: "
-                "give one correctness flag per confidence"
-            )
-        return self
 
 
 class Pilot(StrictModel):
