@@ -1,0 +1,339 @@
+"""Monte Carlo simulation of labeling strategies, vectorised over draws.
+
+Each draw is one possible reality: a learning curve (the error of a model trained on n random labels), and for
+hybrid routing the coverage and risk at the confidence threshold as the model learns. A strategy runs round
+by round with fixed settings (batch size, threshold, a cap on human labels); every quantity is an array with
+one entry per draw, and the only Python loop is over rounds. The planner draws the inputs, searches the
+settings and summarises the outcomes; this module knows nothing of requests or schemas.
+
+Strategies (SPEC 2):
+
+- ``manual``: humans label random items from scratch.
+- ``prelabel``: random items; from the second round on the current model pre-labels them, and humans review
+  (right) or correct (wrong) them at the model's average error.
+- ``active_learning``: humans label the items the model is least sure of; the model learns as random labeling
+  would with ``efficiency`` times the labels. For a labeled dataset, human work stops at the cap and the model
+  labels the rest (MCAL).
+- ``hybrid``: each round the items at or above the threshold are auto-accepted (a random ``audit_rate`` share
+  audited, wrong audited items fixed), a random validation sample re-certifies the threshold, and the
+  ``batch_size`` least confident of the rest go to humans as pre-labels. Routed items are the hard ones: their
+  error is that of the items below the threshold, from a mass balance of the calibration forecast.
+
+Goals: a target model error (stop when the model reaches it, or at the cap: the goal is met if it was
+reached), or a labeled dataset (run until every pool item is labeled: the goal is met if the share of the pool
+left wrong is at most ``max_label_error``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from simulators.costs import RateCard
+
+Array = npt.NDArray[np.float64]
+
+STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
+#: rounds after which a simulation stops whatever its state (a plan with more rounds is not a plan)
+MAX_ROUNDS = 2000
+
+
+@dataclass(frozen=True)
+class CurveDraws:
+    """Model error after ``n`` random labels, one curve per draw: ``error`` (n_draws, len(n_grid))."""
+
+    n_grid: Array
+    error: Array
+
+    def at(self, n_labels: Array) -> Array:
+        """Error of each draw at its own number of labels ``n_labels`` (n_draws,); flat beyond the grid."""
+        log_grid = np.log(self.n_grid)
+        pos = np.interp(np.log(np.maximum(n_labels, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, len(log_grid) - 1)
+        rows = np.arange(self.error.shape[0])
+        frac = pos - lo
+        return np.asarray(self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac)
+
+
+@dataclass(frozen=True)
+class RoutingDraws:
+    """At the confidence threshold, per draw: ``coverage`` (share of items at or above it) and ``risk``
+    (error among them) after n labels, each (n_draws, len(n_grid))."""
+
+    n_grid: Array
+    coverage: Array
+    risk: Array
+
+    def at(self, n_labels: Array) -> tuple[Array, Array]:
+        coverage = CurveDraws(self.n_grid, self.coverage).at(n_labels)
+        risk = CurveDraws(self.n_grid, self.risk).at(n_labels)
+        return np.clip(coverage, 0.0, 1.0), np.clip(risk, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Fixed settings of one simulated strategy."""
+
+    batch_size: int
+    stop_at_labels: float = np.inf  #: cap on human labels (a budget, or MCAL's switch to machine labels)
+    labels_per_day: float = 1000.0  #: human items handled per day
+    turnaround_days: float = 1.0  #: days each round adds (retraining, hand-over)
+    validation_size: int = 0  #: hybrid: random items labeled each round to re-certify the threshold
+
+
+@dataclass
+class Ledger:
+    """Cumulative work and state per draw (all arrays of shape (n_draws,))."""
+
+    n_draws: int
+    pool_size: int
+    fields: tuple[str, ...] = (
+        "n_train",
+        "fresh_labels",
+        "reviews",
+        "corrections",
+        "audits",
+        "auto_accepted",
+        "label_errors",
+        "rounds",
+        "human_items",
+    )
+    values: dict[str, Array] = field(default_factory=dict)
+    remaining: Array = field(init=False)
+    done: npt.NDArray[np.bool_] = field(init=False)
+    history: list[dict[str, Array]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.values = {name: np.zeros(self.n_draws) for name in self.fields}
+        self.remaining = np.full(self.n_draws, float(self.pool_size))
+        self.done = np.zeros(self.n_draws, dtype=bool)
+
+    def __getitem__(self, name: str) -> Array:
+        return self.values[name]
+
+    def add(self, name: str, amount: Array, active: npt.NDArray[np.bool_]) -> None:
+        self.values[name] = self.values[name] + np.where(active, amount, 0.0)
+
+    def take(self, amount: Array, active: npt.NDArray[np.bool_]) -> None:
+        self.remaining = self.remaining - np.where(active, amount, 0.0)
+
+    def human(self, fresh: Array, prelabeled: Array, error: Array, active: npt.NDArray[np.bool_]) -> None:
+        """Humans label ``fresh`` items from scratch and check ``prelabeled`` ones at pre-label ``error``."""
+        self.add("fresh_labels", fresh, active)
+        self.add("reviews", prelabeled * (1.0 - error), active)
+        self.add("corrections", prelabeled * error, active)
+        self.add("human_items", fresh + prelabeled, active)
+        self.add("n_train", fresh + prelabeled, active)
+        self.take(fresh + prelabeled, active)
+
+    def end_round(self, active: npt.NDArray[np.bool_], costs: RateCard) -> None:
+        self.add("rounds", np.ones(self.n_draws), active)
+        self.history.append({"cost": self.cost(costs), "remaining": self.remaining.copy()} | self.values)
+
+    def cost(self, costs: RateCard) -> Array:
+        v = self.values
+        touched = v["fresh_labels"] + v["reviews"] + v["corrections"] + v["auto_accepted"]
+        return np.asarray(
+            costs.label * v["fresh_labels"]
+            + costs.review * v["reviews"]
+            + costs.correction * v["corrections"]
+            + costs.audit * v["audits"]
+            + costs.platform_fee * touched
+            + costs.round_overhead * v["rounds"]
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one strategy with fixed settings delivers, per draw (arrays of shape (n_draws,)).
+
+    Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
+    model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
+    ``history`` holds the cumulative quantities after each round, for the median path's schedule.
+    """
+
+    strategy: str
+    settings: Settings
+    cost: Array
+    human_labels: Array
+    fresh_labels: Array
+    reviews: Array
+    corrections: Array
+    auto_accepted: Array
+    audits: Array
+    rounds: Array
+    days: Array
+    final_error: Array
+    label_error: Array
+    goal_met: npt.NDArray[np.bool_]
+    history: tuple[dict[str, Array], ...] = field(repr=False)
+
+
+def simulate_strategy(
+    strategy: str,
+    curve: CurveDraws,
+    costs: RateCard,
+    pool_size: int,
+    settings: Settings,
+    *,
+    target_error: float | None = None,
+    max_label_error: float | None = None,
+    efficiency: Array | None = None,
+    routing: RoutingDraws | None = None,
+) -> Outcome:
+    """Simulate one strategy with fixed settings over every draw.
+
+    Parameters
+    ----------
+    strategy : {"manual", "prelabel", "active_learning", "hybrid"}
+    curve : CurveDraws
+        Error of a model trained on n random labels, per draw.
+    costs : RateCard
+        Unit prices (currency units per item; per round for ``round_overhead``).
+    pool_size : int
+        Items to label (labeled dataset) or available for labeling (model metric).
+    settings : Settings
+    target_error : float, optional
+        Model-metric goal: the error the model must reach. Exactly one of ``target_error`` and
+        ``max_label_error`` is given.
+    max_label_error : float, optional
+        Labeled-dataset goal: the largest share of the pool left wrong.
+    efficiency : array (n_draws,), optional
+        ``active_learning`` and ``hybrid``: learning with n uncertainty-chosen labels equals random learning
+        with ``efficiency * n`` (default 1).
+    routing : RoutingDraws, optional
+        ``hybrid``: coverage and risk at the threshold as the model learns (required for hybrid).
+
+    Returns
+    -------
+    Outcome
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy: unknown {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+    if (target_error is None) == (max_label_error is None):
+        raise ValueError("give exactly one goal: target_error or max_label_error")
+    if strategy == "hybrid" and routing is None:
+        raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
+    n_draws = curve.error.shape[0]
+    eff = np.ones(n_draws) if efficiency is None else np.asarray(efficiency, dtype=float)
+    if strategy in ("manual", "prelabel"):
+        eff = np.ones(n_draws)
+    ledger = Ledger(n_draws, pool_size)
+    batch = float(settings.batch_size)
+    cap = float(settings.stop_at_labels)
+    labeled_dataset = max_label_error is not None
+    target = float(target_error) if target_error is not None else 0.0
+    max_error = float(max_label_error) if max_label_error is not None else 0.0
+
+    def model_error() -> Array:
+        return curve.at(np.maximum(ledger["n_train"], 1.0) * eff)
+
+    for _ in range(MAX_ROUNDS):
+        human_so_far = ledger["human_items"]
+        if labeled_dataset:
+            active = (ledger.remaining > 0) & ~ledger.done
+        else:
+            reached = (ledger["n_train"] > 0) & (model_error() <= target)
+            ledger.done |= reached
+            active = ~ledger.done & (ledger.remaining > 0) & (human_so_far < cap)
+        if not active.any():
+            break
+        has_model = ledger["n_train"] > 0
+        error = np.where(has_model, model_error(), 1.0)
+        room = np.maximum(np.minimum(cap - human_so_far, ledger.remaining), 0.0)
+
+        if strategy == "hybrid" and routing is not None:
+            _hybrid_round(ledger, routing, costs, settings, error, has_model, active, eff)
+        else:
+            n_batch = np.minimum(batch, room)
+            if strategy == "prelabel":
+                ledger.human(
+                    np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), error, active
+                )
+            else:
+                ledger.human(n_batch, np.zeros(n_draws), np.zeros(n_draws), active)
+            if labeled_dataset and strategy == "active_learning":
+                # MCAL: at the cap the model labels the rest, at its error on the (easier) remaining items
+                switch = active & (ledger["human_items"] >= cap) & (ledger.remaining > 0)
+                rest = np.where(switch, ledger.remaining, 0.0)
+                ledger.add("auto_accepted", rest, switch)
+                ledger.add("label_errors", rest * model_error(), switch)
+                ledger.take(rest, switch)
+        ledger.end_round(active, costs)
+
+    final_error = model_error()
+    if labeled_dataset:
+        label_error = ledger["label_errors"] / pool_size
+        goal_met = (ledger.remaining <= 0) & (label_error <= max_error)
+    else:
+        label_error = np.zeros(n_draws)
+        goal_met = final_error <= target
+    v = ledger.values
+    days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
+    return Outcome(
+        strategy=strategy,
+        settings=settings,
+        cost=ledger.cost(costs),
+        human_labels=v["human_items"].copy(),
+        fresh_labels=v["fresh_labels"].copy(),
+        reviews=v["reviews"].copy(),
+        corrections=v["corrections"].copy(),
+        auto_accepted=v["auto_accepted"].copy(),
+        audits=v["audits"].copy(),
+        rounds=v["rounds"].copy(),
+        days=days,
+        final_error=final_error,
+        label_error=label_error,
+        goal_met=np.asarray(goal_met),
+        history=tuple(ledger.history),
+    )
+
+
+def _hybrid_round(
+    ledger: Ledger,
+    routing: RoutingDraws,
+    costs: RateCard,
+    settings: Settings,
+    error: Array,
+    has_model: npt.NDArray[np.bool_],
+    active: npt.NDArray[np.bool_],
+    eff: Array,
+) -> None:
+    """One round of the hybrid policy (before the first model: a random batch labeled from scratch)."""
+    n_draws = ledger.n_draws
+    pool = float(ledger.pool_size)
+    n_eff = np.maximum(ledger["n_train"], 1.0) * eff
+    coverage, risk = routing.at(n_eff)
+    coverage = np.where(has_model, coverage, 0.0)
+    # the confident set grows with the model; what it already took is gone from the pool
+    accept = np.clip(coverage * pool - ledger["auto_accepted"], 0.0, ledger.remaining)
+    audited = accept * costs.audit_rate
+    ledger.add("auto_accepted", accept, active)
+    ledger.add("audits", audited, active)
+    ledger.add("label_errors", (accept - audited) * risk, active)
+    ledger.add("n_train", audited, active)
+    ledger.take(accept, active)
+    # the items below the threshold carry the rest of the model's errors (mass balance)
+    below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
+    validation = np.minimum(float(settings.validation_size), ledger.remaining)
+    validation = np.where(has_model, validation, 0.0)
+    ledger.human(np.zeros(n_draws), validation, error, active)
+    n_batch = np.minimum(float(settings.batch_size), ledger.remaining)
+    ledger.human(np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), below, active)
+
+
+def summarise(values: Array) -> dict[str, float]:
+    """Mean and P10/P50/P90 of a per-draw quantity."""
+    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+    return {"mean": float(np.mean(values)), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
+
+
+def median_path(
+    outcome: Outcome, fields: tuple[str, ...] = ("human_items", "cost", "remaining")
+) -> list[Any]:
+    """Round-by-round medians over draws of the cumulative quantities (the median path's schedule)."""
+    return [{name: float(np.median(record[name])) for name in fields} for record in outcome.history]

@@ -1,0 +1,214 @@
+"""The strategy Monte Carlo: accounting identities, known answers on deterministic curves, vectorisation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from simulators.costs import RateCard
+from simulators.montecarlo import (
+    STRATEGIES,
+    CurveDraws,
+    RoutingDraws,
+    Settings,
+    median_path,
+    simulate_strategy,
+)
+
+GRID = np.geomspace(1.0, 1e7, 400)
+COSTS = RateCard(
+    label=1.0, review=0.25, correction=0.9, audit=0.3, audit_rate=0.1, platform_fee=0.02, round_overhead=40.0
+)
+
+
+def power_curves(n_draws: int = 200, seed: int = 0) -> CurveDraws:
+    """Errors falling like floor + 0.6 * n**-b, with draws of the exponent and the floor."""
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0.4, 0.05, (n_draws, 1))
+    floor = rng.uniform(0.02, 0.05, (n_draws, 1))
+    return CurveDraws(GRID, np.clip(floor + 0.6 * GRID**-b, 0.0, 1.0))
+
+
+def routing_for(curve: CurveDraws, risk: float = 0.02) -> RoutingDraws:
+    """Coverage that grows as the error falls, a constant risk among the accepted items."""
+    coverage = np.clip(1.0 - 4.0 * curve.error, 0.0, 0.95)
+    return RoutingDraws(curve.n_grid, coverage, np.full_like(coverage, risk))
+
+
+def constant_curve(error: float, n_draws: int = 3) -> CurveDraws:
+    return CurveDraws(GRID, np.full((n_draws, len(GRID)), error))
+
+
+def expected_cost(outcome: object, costs: RateCard) -> np.ndarray:
+    o = outcome
+    touched = o.fresh_labels + o.reviews + o.corrections + o.auto_accepted  # type: ignore[attr-defined]
+    return (
+        costs.label * o.fresh_labels  # type: ignore[attr-defined]
+        + costs.review * o.reviews  # type: ignore[attr-defined]
+        + costs.correction * o.corrections  # type: ignore[attr-defined]
+        + costs.audit * o.audits  # type: ignore[attr-defined]
+        + costs.platform_fee * touched
+        + costs.round_overhead * o.rounds  # type: ignore[attr-defined]
+    )
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "goal", [{"target_error": 0.06}, {"max_label_error": 0.05}], ids=["metric", "dataset"]
+)
+def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: dict[str, float]) -> None:
+    curve = power_curves()
+    outcome = simulate_strategy(
+        strategy,
+        curve,
+        COSTS,
+        20_000,
+        Settings(batch_size=500, stop_at_labels=8_000, validation_size=60),
+        efficiency=np.full(200, 1.5),
+        routing=routing_for(curve),
+        **goal,
+    )
+    assert np.allclose(outcome.cost, expected_cost(outcome, COSTS))
+    assert np.allclose(outcome.human_labels, outcome.fresh_labels + outcome.reviews + outcome.corrections)
+    assert np.all(outcome.cost > 0) and np.all(outcome.days > 0)
+
+
+def test_manual_labels_the_whole_pool_for_a_labeled_dataset() -> None:
+    outcome = simulate_strategy(
+        "manual", constant_curve(0.1), COSTS, 10_250, Settings(batch_size=1000), max_label_error=0.01
+    )
+    assert np.all(outcome.human_labels == 10_250)
+    assert np.all(outcome.rounds == math.ceil(10_250 / 1000))
+    assert np.all(outcome.label_error == 0) and outcome.goal_met.all()
+
+
+def test_prelabel_corrects_at_the_model_error_after_the_first_round() -> None:
+    outcome = simulate_strategy(
+        "prelabel", constant_curve(0.2), COSTS, 5_000, Settings(batch_size=1000), max_label_error=0.01
+    )
+    assert np.allclose(outcome.fresh_labels, 1000)  # the first round has no model
+    assert np.allclose(outcome.corrections, 0.2 * 4000)
+    assert np.allclose(outcome.reviews, 0.8 * 4000)
+
+
+def test_a_metric_goal_stops_at_the_first_round_that_reaches_it() -> None:
+    error = np.where(GRID < 2500, 0.2, 0.05)  # reached once 2,500 labels are in
+    curve = CurveDraws(GRID, np.tile(error, (2, 1)))
+    outcome = simulate_strategy("manual", curve, COSTS, 100_000, Settings(batch_size=1000), target_error=0.1)
+    assert np.all(outcome.human_labels == 3000) and outcome.goal_met.all()
+
+
+def test_a_metric_goal_missed_before_the_cap_is_not_met() -> None:
+    outcome = simulate_strategy(
+        "manual",
+        constant_curve(0.2),
+        COSTS,
+        100_000,
+        Settings(batch_size=1000, stop_at_labels=5000),
+        target_error=0.1,
+    )
+    assert np.all(outcome.human_labels == 5000) and not outcome.goal_met.any()
+
+
+def test_active_learning_needs_fewer_labels_than_random_for_the_same_metric() -> None:
+    curve = power_curves()
+    settings = Settings(batch_size=200)
+    manual = simulate_strategy("manual", curve, COSTS, 10**6, settings, target_error=0.07)
+    active = simulate_strategy(
+        "active_learning", curve, COSTS, 10**6, settings, target_error=0.07, efficiency=np.full(200, 2.0)
+    )
+    assert np.all(active.human_labels <= manual.human_labels)
+    assert np.median(active.human_labels) < np.median(manual.human_labels)
+
+
+def test_hybrid_empties_the_pool_and_routes_the_hard_items() -> None:
+    curve = power_curves()
+    outcome = simulate_strategy(
+        "hybrid",
+        curve,
+        COSTS,
+        30_000,
+        Settings(batch_size=1000, validation_size=100),
+        routing=routing_for(curve),
+        max_label_error=0.05,
+    )
+    assert np.allclose(outcome.human_labels + outcome.auto_accepted, 30_000)
+    assert np.all(outcome.auto_accepted > 0)
+    # wrong labels left are auto-accepted unaudited items at the 2% risk: never more than that share
+    assert np.all(outcome.label_error <= 0.02 * outcome.auto_accepted / 30_000 + 1e-12)
+
+
+def test_routed_items_carry_the_errors_the_accepted_ones_do_not() -> None:
+    """Error 0.10 overall, half the items at or above the threshold with 2% error: the other half has 18%."""
+    curve = constant_curve(0.10)
+    routing = RoutingDraws(GRID, np.full_like(curve.error, 0.5), np.full_like(curve.error, 0.02))
+    outcome = simulate_strategy(
+        "hybrid", curve, COSTS, 40_000, Settings(batch_size=1000), routing=routing, max_label_error=0.05
+    )
+    pre_labeled = outcome.reviews + outcome.corrections
+    assert np.allclose(outcome.corrections / pre_labeled, (0.10 - 0.5 * 0.02) / 0.5)
+
+
+def test_draws_are_simulated_independently() -> None:
+    """Simulating draws together equals simulating each alone: the vectorisation mixes nothing."""
+    curve = power_curves(n_draws=6)
+    routing = routing_for(curve)
+    settings = Settings(batch_size=700, validation_size=50)
+    together = simulate_strategy(
+        "hybrid", curve, COSTS, 12_000, settings, routing=routing, max_label_error=0.05
+    )
+    for i in range(6):
+        alone = simulate_strategy(
+            "hybrid",
+            CurveDraws(GRID, curve.error[i : i + 1]),
+            COSTS,
+            12_000,
+            settings,
+            routing=RoutingDraws(GRID, routing.coverage[i : i + 1], routing.risk[i : i + 1]),
+            max_label_error=0.05,
+        )
+        assert alone.cost[0] == pytest.approx(together.cost[i])
+        assert alone.rounds[0] == together.rounds[i]
+
+
+@pytest.mark.parametrize(
+    "price", ["label", "review", "correction", "audit", "platform_fee", "round_overhead"]
+)
+def test_a_higher_unit_price_never_lowers_the_cost(price: str) -> None:
+    curve = power_curves()
+    routing = routing_for(curve)
+    settings = Settings(batch_size=800, validation_size=60)
+    base = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
+    dearer = RateCard(**{**COSTS.__dict__, price: getattr(COSTS, price) * 1.5 + 0.1})
+    more = simulate_strategy("hybrid", curve, dearer, 20_000, settings, routing=routing, max_label_error=0.05)
+    assert np.all(more.cost >= base.cost - 1e-9)
+
+
+def test_the_median_path_is_cumulative() -> None:
+    curve = power_curves()
+    outcome = simulate_strategy(
+        "prelabel", curve, COSTS, 8_000, Settings(batch_size=1000), max_label_error=0.05
+    )
+    path = median_path(outcome)
+    assert len(path) == int(np.max(outcome.rounds))
+    steps = itertools.pairwise(path)
+    assert all(b["cost"] >= a["cost"] and b["remaining"] <= a["remaining"] for a, b in steps)
+    assert path[-1]["remaining"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"strategy": "magic", "max_label_error": 0.05}, "strategy"),
+        ({"strategy": "manual"}, "exactly one goal"),
+        ({"strategy": "manual", "max_label_error": 0.05, "target_error": 0.1}, "exactly one goal"),
+        ({"strategy": "hybrid", "max_label_error": 0.05}, "routing"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> None:
+    strategy = str(kwargs.pop("strategy"))
+    with pytest.raises(ValueError, match=match):
+        simulate_strategy(strategy, constant_curve(0.1), COSTS, 1000, Settings(batch_size=100), **kwargs)  # type: ignore[arg-type]
