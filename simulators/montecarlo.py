@@ -33,30 +33,13 @@ import numpy as np
 import numpy.typing as npt
 
 from simulators.costs import RateCard
+from simulators.draws import CurveDraws
 
 Array = npt.NDArray[np.float64]
 
 STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
 #: rounds after which a simulation stops whatever its state (a plan with more rounds is not a plan)
 MAX_ROUNDS = 2000
-
-
-@dataclass(frozen=True)
-class CurveDraws:
-    """Model error after ``n`` random labels, one curve per draw: ``error`` (n_draws, len(n_grid))."""
-
-    n_grid: Array
-    error: Array
-
-    def at(self, n_labels: Array) -> Array:
-        """Error of each draw at its own number of labels ``n_labels`` (n_draws,); flat beyond the grid."""
-        log_grid = np.log(self.n_grid)
-        pos = np.interp(np.log(np.maximum(n_labels, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, len(log_grid) - 1)
-        rows = np.arange(self.error.shape[0])
-        frac = pos - lo
-        return np.asarray(self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac)
 
 
 @dataclass(frozen=True)

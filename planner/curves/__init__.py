@@ -2,7 +2,8 @@
 
 from planner.curves.families import FAMILIES, CurveFamily
 from planner.curves.fitting import FamilyFit, fit_family
-from planner.curves.forecast import CurveDraws, CurveForecast, fit_learning_curve
+from planner.curves.forecast import CurveForecast, fit_learning_curve
+from simulators.draws import CurveDraws
 
 __all__ = [
     "FAMILIES",

@@ -23,6 +23,7 @@ import numpy as np
 
 from planner.curves.families import FAMILIES, Array
 from planner.curves.fitting import FamilyFit, fit_family
+from simulators.draws import CurveDraws
 
 #: relative model discrepancy added to every pilot point's noise in the fits (share of its error)
 DISCREPANCY = 0.02
@@ -61,50 +62,6 @@ def measurement_var(
         p = np.clip(error, 0.5 / n, 1.0 - 0.5 / n)
         var = var + train_noise * p * (1.0 - p) / n
     return var
-
-
-@dataclass(frozen=True)
-class CurveDraws:
-    """Whole learning-curve draws: ``error`` (n_draws, len(n_grid)), non-increasing along the grid."""
-
-    n_grid: Array
-    error: Array
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.error.shape[0])
-
-    def error_at(self, n_labels: Array) -> Array:
-        """Error of every draw at ``n_labels``.
-
-        ``n_labels`` of shape (m,) gives (n_draws, m), the same sizes for every draw; shape (n_draws, m) gives
-        one row of sizes per draw. Linear interpolation in log n; flat beyond the grid.
-        """
-        n = np.asarray(n_labels, dtype=float)
-        log_grid = np.log(self.n_grid)
-        pos = np.interp(np.log(np.maximum(n, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, len(log_grid) - 1)
-        frac = pos - lo
-        if n.ndim == 2:
-            rows = np.arange(self.n_draws)[:, None]
-            return self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac
-        return self.error[:, lo] * (1 - frac) + self.error[:, hi] * frac
-
-    def labels_to_reach(self, target_error: float) -> Array:
-        """Per draw, the fewest labels whose error is <= ``target_error``; ``inf`` where never reached."""
-        below = self.error <= target_error
-        reached = below.any(axis=1)
-        first = np.argmax(below, axis=1)
-        i = np.maximum(first, 1)
-        rows = np.arange(self.n_draws)
-        e_before, e_after = self.error[rows, i - 1], self.error[rows, i]
-        drop = np.maximum(e_before - e_after, 1e-300)
-        share = np.clip((e_before - target_error) / drop, 0.0, 1.0)
-        log_n = np.log(self.n_grid)
-        need = np.exp(log_n[i - 1] + share * (log_n[i] - log_n[i - 1]))
-        need = np.where(first == 0, self.n_grid[0], need)
-        return np.where(reached, need, np.inf)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""Whole learning-curve draws on a grid of label counts: the common currency of forecasts and simulations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CurveDraws:
+    """Whole learning-curve draws: ``error`` (n_draws, len(n_grid)), non-increasing along the grid."""
+
+    n_grid: Array
+    error: Array
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.error.shape[0])
+
+    def error_at(self, n_labels: Array) -> Array:
+        """Error of every draw at ``n_labels``.
+
+        ``n_labels`` of shape (m,) gives (n_draws, m), the same sizes for every draw; shape (n_draws, m) gives
+        one row of sizes per draw. Linear interpolation in log n; flat beyond the grid.
+        """
+        n = np.asarray(n_labels, dtype=float)
+        log_grid = np.log(self.n_grid)
+        pos = np.interp(np.log(np.maximum(n, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, len(log_grid) - 1)
+        frac = pos - lo
+        if n.ndim == 2:
+            rows = np.arange(self.n_draws)[:, None]
+            return self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac
+        return self.error[:, lo] * (1 - frac) + self.error[:, hi] * frac
+
+    def labels_to_reach(self, target_error: float) -> Array:
+        """Per draw, the fewest labels whose error is <= ``target_error``; ``inf`` where never reached."""
+        below = self.error <= target_error
+        reached = below.any(axis=1)
+        first = np.argmax(below, axis=1)
+        i = np.maximum(first, 1)
+        rows = np.arange(self.n_draws)
+        e_before, e_after = self.error[rows, i - 1], self.error[rows, i]
+        drop = np.maximum(e_before - e_after, 1e-300)
+        share = np.clip((e_before - target_error) / drop, 0.0, 1.0)
+        log_n = np.log(self.n_grid)
+        need = np.exp(log_n[i - 1] + share * (log_n[i] - log_n[i - 1]))
+        need = np.where(first == 0, self.n_grid[0], need)
+        return np.where(reached, need, np.inf)
+
+    def at(self, n_labels: Array) -> Array:
+        """Error of each draw at its own number of labels: ``n_labels`` (n_draws,) -> (n_draws,)."""
+        return self.error_at(np.asarray(n_labels, dtype=float)[:, None])[:, 0]
