@@ -1,15 +1,16 @@
 """Schema of a plan request (SPEC 4.1): the scenario, the pilot, the rate card and the search space.
 
-The response models land with the strategy simulation; the request is the contract callers build against.
+Counts and shares are quantile objects; money is a decimal string in the plan's currency.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from planner.schemas.common import MAX_ITEMS, Metric, StrictModel
+from planner.money import check_currency
+from planner.schemas.common import MAX_ITEMS, Metric, Quantiles, ResponseModel, StrictModel
 from planner.schemas.curves import CalibrationSample, PilotRound, check_rounds
 
 #: strategies a plan can compare (SPEC 2)
@@ -52,7 +53,7 @@ Goal = Annotated[ModelMetricGoal | LabeledDatasetGoal, Field(discriminator="type
 class Costs(StrictModel):
     """The rate card: unit prices in ``currency`` (ISO 4217)."""
 
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")
+    currency: str = Field(default="USD", description="ISO 4217 code, e.g. USD")
     label: Money = Field(description="a fresh human label")
     review: Money = Field(description="a review of a model pre-label that was right")
     correction: Money = Field(description="a correction of a model pre-label that was wrong")
@@ -62,6 +63,8 @@ class Costs(StrictModel):
     )
     platform_fee: Money = Field(default=0.0, description="per item handled")
     round_overhead: Money = Field(default=0.0, description="per round: retraining, project management")
+
+    _known_currency = field_validator("currency")(check_currency)
 
 
 class Schedule(StrictModel):
@@ -100,3 +103,72 @@ class PlanRequest(StrictModel):
         if len(set(v)) != len(v):
             raise ValueError("each strategy may be named once")
         return v
+
+
+class MoneyQuantiles(ResponseModel):
+    """Mean and P10/P50/P90 of an amount, as decimal strings in the plan's currency."""
+
+    mean: str
+    p10: str
+    p50: str
+    p90: str
+
+
+class StrategySettings(ResponseModel):
+    """The settings a strategy's forecast assumes."""
+
+    confidence_threshold: float | None = Field(description="auto-accept at or above (hybrid only)")
+    batch_size: int = Field(description="items sent to humans per round")
+    stop_at_labels: int | None = Field(description="human labels after which human work stops (null: never)")
+
+
+class ScheduleRow(ResponseModel):
+    """The median path after one round: cumulative human labels and cost, and pool items left."""
+
+    round: int
+    human_labels: int
+    cost: str
+    remaining: int
+
+
+class StrategyForecast(ResponseModel):
+    """What one strategy costs and delivers, with its uncertainty (counts in items)."""
+
+    strategy: str
+    cost: MoneyQuantiles
+    human_labels: Quantiles
+    reviews: Quantiles
+    corrections: Quantiles
+    auto_accepted: Quantiles
+    audits: Quantiles
+    rounds: Quantiles
+    days: Quantiles
+    final_metric: Quantiles
+    label_error: Quantiles = Field(description="share of the pool left wrong")
+    probability_goal_met: float
+    settings: StrategySettings
+    schedule: list[ScheduleRow] = Field(description="round by round, the median path")
+
+
+class Recommendation(ResponseModel):
+    """The strategy and settings that meet the goal cheapest, and why."""
+
+    strategy: str
+    confidence_threshold: float | None
+    batch_size: int
+    stop_at_labels: int | None
+    cost: MoneyQuantiles
+    savings_vs_manual: MoneyQuantiles | None
+    reasons: list[str]
+
+
+class PlanResponse(ResponseModel):
+    """A plan: every strategy's forecast and a recommendation (SPEC 4.1)."""
+
+    id: str
+    name: str | None
+    currency: str
+    strategies: list[StrategyForecast]
+    recommendation: Recommendation
+    assumptions: dict[str, Any]
+    warnings: list[str]
