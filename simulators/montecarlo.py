@@ -309,12 +309,6 @@ def _hybrid_round(
     ledger.human(np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), below, active)
 
 
-def summarise(values: Array) -> dict[str, float]:
-    """Mean and P10/P50/P90 of a per-draw quantity."""
-    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
-    return {"mean": float(np.mean(values)), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
-
-
 def median_path(
     outcome: Outcome, fields: tuple[str, ...] = ("human_items", "cost", "remaining")
 ) -> list[Any]:
