@@ -6,9 +6,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from numbers import Real
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from simulators._validation import ReplayInputError
+
+#: a volume of work: a count for one replay, or one count per draw in the strategy simulation
+Volume = TypeVar("Volume", float, npt.NDArray[np.float64])
 
 __all__ = ["RateCard"]
 
@@ -86,29 +92,29 @@ class RateCard:
     def total(
         self,
         *,
-        fresh_labels: int,
-        reviews: int,
-        corrections: int,
-        audits: int,
-        auto_accepted: int,
-        rounds: int,
-    ) -> float:
+        fresh_labels: Volume,
+        reviews: Volume,
+        corrections: Volume,
+        audits: Volume,
+        auto_accepted: Volume,
+        rounds: Volume,
+    ) -> Volume:
         """Total cost of the given volumes of work.
 
         Parameters
         ----------
-        fresh_labels, reviews, corrections : int
+        fresh_labels, reviews, corrections : int, float or array
             Items labeled from scratch, pre-labels reviewed (right) and corrected (wrong) by humans.
-        audits : int
+        audits : int, float or array
             Auto-accepted items that humans audited.
-        auto_accepted : int
+        auto_accepted : int, float or array
             Items accepted from the model without a human review (audited ones included).
-        rounds : int
+        rounds : int, float or array
             Rounds run.
 
         Returns
         -------
-        float
+        float or array (one cost per entry of the volumes)
             Cost in currency units: ``label * fresh_labels + review * reviews + correction *
             corrections + audit * audits + platform_fee * (fresh_labels + reviews + corrections +
             auto_accepted) + round_overhead * rounds``.

@@ -119,14 +119,13 @@ class Ledger:
 
     def cost(self, costs: RateCard) -> Array:
         v = self.values
-        touched = v["fresh_labels"] + v["reviews"] + v["corrections"] + v["auto_accepted"]
-        return np.asarray(
-            costs.label * v["fresh_labels"]
-            + costs.review * v["reviews"]
-            + costs.correction * v["corrections"]
-            + costs.audit * v["audits"]
-            + costs.platform_fee * touched
-            + costs.round_overhead * v["rounds"]
+        return costs.total(
+            fresh_labels=v["fresh_labels"],
+            reviews=v["reviews"],
+            corrections=v["corrections"],
+            audits=v["audits"],
+            auto_accepted=v["auto_accepted"],
+            rounds=v["rounds"],
         )
 
 
