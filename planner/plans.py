@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from planner.fit import forecast_from_rounds
+from planner.fit import QUANTILES, forecast_from_rounds
 from planner.money import money
 from planner.schemas.common import Quantiles, higher_is_better
 from planner.schemas.plans import (
     LabeledDatasetGoal,
+    ModelMetricGoal,
     MoneyQuantiles,
     PlanRequest,
     PlanResponse,
@@ -49,17 +50,17 @@ def default_batch_sizes(pool_size: int) -> list[int]:
 
 
 def quantiles(values: np.ndarray) -> Quantiles:
-    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+    p10, p50, p90 = np.quantile(values, QUANTILES)
     return Quantiles(p10=float(p10), p50=float(p50), p90=float(p90))
 
 
 def money_quantiles(values: np.ndarray, currency: str) -> MoneyQuantiles:
-    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+    q = quantiles(values)
     return MoneyQuantiles(
         mean=money(float(np.mean(values)), currency),
-        p10=money(float(p10), currency),
-        p50=money(float(p50), currency),
-        p90=money(float(p90), currency),
+        p10=money(q.p10, currency),
+        p50=money(q.p50, currency),
+        p90=money(q.p90, currency),
     )
 
 
@@ -108,10 +109,11 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     curve: CurveDraws = forecast.sample(req.draws, rng)
     efficiency = np.exp(np.log(EFFICIENCY_MEDIAN) + EFFICIENCY_LOG_SD * rng.standard_normal(req.draws))
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
-    labeled_dataset = isinstance(req.goal, LabeledDatasetGoal)
-    if isinstance(req.goal, LabeledDatasetGoal):
-        goal: dict[str, float] = {"max_label_error": req.goal.max_label_error}
-    else:
+    dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
+    labeled_dataset = dataset_goal is not None
+    if dataset_goal is not None:
+        goal: dict[str, float] = {"max_label_error": dataset_goal.max_label_error}
+    elif isinstance(req.goal, ModelMetricGoal):
         goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
     warnings: list[str] = []
@@ -129,38 +131,38 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         "human_labels_are_correct": True,
     }
 
-    routing, threshold, validation_size, certificate = None, None, 0, None
-    if "hybrid" in req.strategies and labeled_dataset and req.pilot.calibration:
-        assert isinstance(req.goal, LabeledDatasetGoal)
-        last = max(req.pilot.calibration, key=lambda s: s.n_labels)
-        index = req.pilot.calibration.index(last)
-        certificate = certify_threshold(
-            last.confidence,
-            last.correct,
-            req.goal.max_label_error,
-            req.delta,
-            risk="pool",
-            field=f"pilot.calibration[{index}]",
-        )
-        validation_size = calibration_size_needed(req.goal.max_label_error, req.delta)
-        assumptions["threshold_certificate"] = certificate.summary()
-        if certificate.threshold is not None:
-            threshold = certificate.threshold
-            selection = fit_selection_curves(req.pilot.calibration, threshold, field="pilot.calibration")
-            coverage, risk = selection.draws(req.draws, rng).at(
-                np.broadcast_to(curve.n_grid, curve.error.shape)
-            )
-            routing = RoutingDraws(curve.n_grid, coverage, risk)
-            assumptions["coverage_forecast"] = list(selection.assumptions)
-        else:
+    routing, threshold, validation_size = None, None, 0
+    if "hybrid" in req.strategies:
+        if dataset_goal is None or not req.pilot.calibration:
             warnings.append(
-                f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"
+                "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in "
+                "the pilot"
             )
+        else:
+            last = max(req.pilot.calibration, key=lambda s: s.n_labels)
+            index = req.pilot.calibration.index(last)
+            certificate = certify_threshold(
+                last.confidence,
+                last.correct,
+                dataset_goal.max_label_error,
+                req.delta,
+                risk="pool",
+                field=f"pilot.calibration[{index}]",
+            )
+            validation_size = calibration_size_needed(dataset_goal.max_label_error, req.delta)
+            assumptions["threshold_certificate"] = certificate.summary()
+            if certificate.threshold is None:
+                warnings.append(
+                    f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"
+                )
+            else:
+                threshold = certificate.threshold
+                selection = fit_selection_curves(req.pilot.calibration, threshold, field="pilot.calibration")
+                grid = np.broadcast_to(curve.n_grid, curve.error.shape)
+                coverage, risk = selection.draws(req.draws, rng).at(grid)
+                routing = RoutingDraws(curve.n_grid, coverage, risk)
+                assumptions["coverage_forecast"] = list(selection.assumptions)
     strategies = [s for s in req.strategies if s != "hybrid" or routing is not None]
-    if "hybrid" in req.strategies and routing is None and not warnings:
-        warnings.append(
-            "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in the pilot"
-        )
 
     chosen: dict[str, Outcome] = {}
     for strategy in strategies:
