@@ -1,8 +1,16 @@
 """Request and response models shared by the Python API, the CLI and the HTTP API."""
 
 from planner.schemas.common import Metric, MetricSpec, Quantiles
-from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
-from planner.schemas.plans import CalibrationSample, Costs, Pilot, PlanRequest, Schedule
+from planner.schemas.curves import (
+    CalibrationSample,
+    FitRequest,
+    FitResponse,
+    LabelsToReach,
+    Pilot,
+    PilotRound,
+    Prediction,
+)
+from planner.schemas.plans import Costs, PlanRequest, Schedule
 
 __all__ = [
     "CalibrationSample",

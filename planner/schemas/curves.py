@@ -54,21 +54,29 @@ class CalibrationSample(StrictModel):
         return self
 
 
-class FitRequest(StrictModel):
-    """Fit a learning curve to pilot rounds and forecast the metric and the labels needed for targets."""
+class Pilot(StrictModel):
+    """Pilot rounds and optional calibration samples (the ``pilot`` of a plan request)."""
 
-    name: str | None = Field(default=None, max_length=200, description="free text, shown in reports")
     metric: Metric = "accuracy"
     rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
-    targets: list[float] = Field(default_factory=list, max_length=MAX_ITEMS)
-    at_labels: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
     calibration: list[CalibrationSample] = Field(
         default_factory=list,
         max_length=100,
-        description="accepted so that a plan's pilot object fits as is; the curve fit does not use it",
+        description="confidence and correctness samples; a curve fit accepts but does not use them",
     )
 
     _sorted = field_validator("rounds")(check_rounds)
+
+
+class FitRequest(Pilot):
+    """Fit a learning curve to pilot rounds and forecast the metric and the labels needed for targets.
+
+    A plan's ``pilot`` object is a fit request as it is.
+    """
+
+    name: str | None = Field(default=None, max_length=200, description="free text, shown in reports")
+    targets: list[float] = Field(default_factory=list, max_length=MAX_ITEMS)
+    at_labels: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
 
     @field_validator("targets")
     @classmethod

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from planner.money import check_currency
-from planner.schemas.common import MAX_ITEMS, Metric, Quantiles, ResponseModel, StrictModel
-from planner.schemas.curves import CalibrationSample, PilotRound, check_rounds
+from planner.schemas.common import Quantiles, ResponseModel, StrictModel
+from planner.schemas.curves import Pilot
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
@@ -21,16 +21,6 @@ MAX_DRAWS = 20_000
 MAX_BATCH_SIZES = 20
 
 Money = Annotated[float, Field(ge=0.0, le=1e9, description="currency units per item (or per round)")]
-
-
-class Pilot(StrictModel):
-    """The pilot rounds (and optional calibration samples) a plan is built on."""
-
-    metric: Metric = "accuracy"
-    rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
-    calibration: list[CalibrationSample] = Field(default_factory=list, max_length=100)
-
-    _sorted = field_validator("rounds")(check_rounds)
 
 
 class ModelMetricGoal(StrictModel):
