@@ -1,4 +1,4 @@
-"""The one exception hierarchy of annoplan, and its typed warnings.
+"""The one exception hierarchy of annoplan (warnings travel as plain sentences in each response).
 
 Every error a caller can cause is an :class:`InvalidInputError` naming the field (``field``) and what to do.
 The HTTP layer maps these classes to RFC 9457 problem+json in one table; the CLI maps them to exit code 2.
@@ -26,15 +26,3 @@ class NotFoundError(PlannerError, LookupError):
 
 class FitError(PlannerError, RuntimeError):
     """The learning curve could not be fitted to the pilot; the message says what would help."""
-
-
-class PlannerWarning(UserWarning):
-    """Base of annoplan's warnings; the same texts are returned in the response's ``warnings``."""
-
-
-class ExtrapolationWarning(PlannerWarning):
-    """A forecast extrapolates far past the pilot."""
-
-
-class PilotQualityWarning(PlannerWarning):
-    """The pilot is small or noisy (few rounds, non-monotone values)."""
