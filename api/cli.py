@@ -132,9 +132,7 @@ def fit_command(
     if is_table:
         request: Any = {"metric": metric, "rounds": rounds_from_rows(read_table(file), file)}
     else:
-        request = parse_json(read_text(file), file)
-        if not isinstance(request, dict):
-            fail("request: expected a JSON object")
+        request = read_request(file)
     if target:
         request["targets"] = list(target)
     if at:
@@ -142,28 +140,75 @@ def fit_command(
     emit(run(planner.fit_curve, request))
 
 
+def read_request(file: str) -> dict[str, Any]:
+    """A JSON request object from ``file`` (or ``-``)."""
+    request = parse_json(read_text(file), file)
+    if not isinstance(request, dict):
+        fail("request: expected a JSON object")
+    return request
+
+
+@app.command("plan")
+def plan_command(
+    file: Annotated[str, typer.Argument(help="JSON plan request; - for stdin")],
+) -> None:
+    """Forecast each strategy's cost, days and label error, and recommend the settings."""
+    emit(run(planner.make_plan, read_request(file)))
+
+
 @app.command("demo")
 def demo_command() -> None:
-    """Run annoplan on the bundled example pilot and print a readable summary."""
-    request = json.loads((EXAMPLES / "pilot_fit.json").read_text())
-    response = run(planner.fit_curve, request)
-    rounds = request["rounds"]
-    typer.echo(
-        f"annoplan demo: {request.get('name', 'example')} ({len(rounds)} pilot rounds, {response.metric})"
-    )
+    """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
+    request = json.loads((EXAMPLES / "plan.json").read_text())
+    plan = run(planner.make_plan, request)
+    typer.echo(f"annoplan demo: {plan.name or 'example plan'}")
+    typer.echo(f"  {request['pool_size']:,} items to label; goal: {describe_goal(request['goal'])}")
+    print_pilot(request["pilot"])
+    print_curve(plan.learning_curve, request["pilot"]["metric"])
+    print_plan(plan)
+
+
+def describe_goal(goal: dict[str, Any]) -> str:
+    if goal["type"] == "labeled_dataset":
+        return f"every item labeled, at most {goal['max_label_error']:.1%} of them wrong"
+    return f"a model reaching {goal['target']:g}"
+
+
+def print_pilot(pilot: dict[str, Any]) -> None:
     typer.echo("\nPilot rounds")
-    for r in rounds:
-        typer.echo(f"  {r['n_labels']:>8,} labels  {response.metric} {r['value']:.3f}")
-    typer.echo(f"\nForecast: {response.metric} a model trained on N labels will measure")
+    for r in pilot["rounds"]:
+        typer.echo(f"  {r['n_labels']:>8,} labels  {pilot['metric']} {r['value']:.3f}")
+
+
+def print_curve(curve: list[Any], metric: Any) -> None:
+    typer.echo(f"\nForecast: {metric} a model trained on N labels will measure")
     typer.echo(f"  {'labels':>10}  {'P10':>6}  {'P50':>6}  {'P90':>6}")
-    for p in response.predictions:
+    for p in curve:
         typer.echo(f"  {p.n_labels:>10,}  {p.p10:6.3f}  {p.p50:6.3f}  {p.p90:6.3f}")
-    typer.echo("\nLabels needed to reach each target")
-    typer.echo(f"  {'target':>7}  {'P10':>10}  {'P50':>10}  {'P90':>10}  {'reachable':>9}")
-    for t in response.labels_to_reach:
-        cells = [f"{v:>10,}" if v is not None else f"{'never':>10}" for v in (t.p10, t.p50, t.p90)]
-        typer.echo(f"  {t.target:7.3f}  {'  '.join(cells)}  {t.probability_reachable:9.0%}")
-    for warning in response.warnings:
+
+
+def print_plan(plan: Any) -> None:
+    currency = plan.currency
+    typer.echo(f"\nStrategies (cost in {currency}; P10 / P50 / P90)")
+    typer.echo(
+        f"  {'strategy':<16} {'cost P10':>11} {'P50':>11} {'P90':>11} {'days P50':>9} {'P(goal)':>8}"
+        "  settings"
+    )
+    for s in plan.strategies:
+        settings = f"batch {s.settings.batch_size:,}"
+        if s.settings.confidence_threshold is not None:
+            settings += f", threshold {s.settings.confidence_threshold:.3g}"
+        if s.settings.stop_at_labels is not None:
+            settings += f", stop at {s.settings.stop_at_labels:,} labels"
+        typer.echo(
+            f"  {s.strategy:<16} {s.cost.p10:>11} {s.cost.p50:>11} {s.cost.p90:>11} {s.days.p50:>9.1f} "
+            f"{s.probability_goal_met:>8.0%}  {settings}"
+        )
+    rec = plan.recommendation
+    typer.echo(f"\nRecommendation: {rec.strategy}")
+    for reason in rec.reasons:
+        typer.echo(f"  - {reason}")
+    for warning in plan.warnings:
         typer.echo(f"\nwarning: {warning}")
 
 

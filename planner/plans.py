@@ -10,13 +10,17 @@ cheapest strategy among those.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from planner.curves import CurveForecast
+from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds
 from planner.money import money
 from planner.schemas.common import Quantiles, higher_is_better
+from planner.schemas.curves import Pilot, Prediction
 from planner.schemas.plans import (
     LabeledDatasetGoal,
     ModelMetricGoal,
@@ -25,10 +29,20 @@ from planner.schemas.plans import (
     PlanResponse,
     Recommendation,
     ScheduleRow,
+    SensitivityRow,
     StrategyForecast,
     StrategySettings,
+    ThresholdRow,
+    WorkVolumes,
 )
-from planner.thresholds import calibration_size_needed, certify_threshold, fit_selection_curves
+from planner.thresholds import (
+    TABLE_THRESHOLDS,
+    ThresholdCertificate,
+    calibration_size_needed,
+    certify_threshold,
+    fit_selection_curves,
+    risk_by_threshold,
+)
 from planner.validation import parse_request
 from simulators.costs import RateCard
 from simulators.draws import CurveDraws
@@ -42,6 +56,12 @@ EFFICIENCY_LOG_SD = 0.8
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
+#: relative move of each unit price in the sensitivity table
+SENSITIVITY_CHANGE = 0.2
+#: unit prices the sensitivity table moves (fields of costs)
+PRICES = ("label", "review", "correction", "audit", "platform_fee", "round_overhead")
+#: points of the learning-curve forecast in a plan
+CURVE_POINTS = 12
 
 
 def default_batch_sizes(pool_size: int) -> list[int]:
@@ -81,6 +101,135 @@ def choose(outcomes: list[Outcome], probability: float) -> Outcome:
     if feasible:
         return min(feasible, key=lambda o: float(np.mean(o.cost)))
     return max(outcomes, key=lambda o: (float(o.goal_met.mean()), -float(np.mean(o.cost))))
+
+
+@dataclass(frozen=True)
+class HybridRouting:
+    """What the hybrid policy runs on: the certified threshold and, per draw, coverage and risk at it."""
+
+    threshold: float | None  #: None when no threshold certifies the goal on the pilot's sample
+    routing: RoutingDraws | None
+    validation_size: int  #: random items re-labeled every round to keep the threshold certified
+    certificate: ThresholdCertificate
+    table: list[ThresholdRow]  #: coverage and risk by threshold on the sample certified on
+    assumptions: dict[str, Any]
+    warnings: list[str]
+
+
+def hybrid_routing(
+    pilot: Pilot, max_label_error: float, delta: float, curve: CurveDraws, rng: np.random.Generator
+) -> HybridRouting:
+    """Certify a threshold on the pilot's latest calibration sample (pool risk: the share of the pool left
+    wrong) and draw coverage and risk at it over the curve's label grid, one draw per curve draw."""
+    if not pilot.calibration:
+        raise InvalidInputError("pilot.calibration", "hybrid routing needs at least one calibration sample")
+    last = max(pilot.calibration, key=lambda s: s.n_labels)
+    index = pilot.calibration.index(last)
+    certificate = certify_threshold(
+        last.confidence,
+        last.correct,
+        max_label_error,
+        delta,
+        risk="pool",
+        field=f"pilot.calibration[{index}]",
+    )
+    assumptions: dict[str, Any] = {
+        "threshold_certificate": certificate.summary(),
+        "threshold_risk": "pool: the share of the whole pool auto-accepted and wrong",
+    }
+    validation_size = calibration_size_needed(max_label_error, delta)
+    table = threshold_table(last.confidence, last.correct, delta, certificate.threshold)
+    if certificate.threshold is None:
+        return HybridRouting(
+            None,
+            None,
+            validation_size,
+            certificate,
+            table,
+            assumptions,
+            [f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"],
+        )
+    selection = fit_selection_curves(pilot.calibration, certificate.threshold, field="pilot.calibration")
+    n_draws = curve.error.shape[0]
+    grid = np.broadcast_to(curve.n_grid, curve.error.shape)
+    coverage, risk = selection.draws(n_draws, rng).at(grid)
+    assumptions["coverage_forecast"] = list(selection.assumptions)
+    return HybridRouting(
+        certificate.threshold,
+        RoutingDraws(curve.n_grid, coverage, risk),
+        validation_size,
+        certificate,
+        table,
+        assumptions,
+        [],
+    )
+
+
+def threshold_table(
+    confidence: list[float], correct: list[bool], delta: float, chosen: float | None
+) -> list[ThresholdRow]:
+    """Pool risk and coverage by threshold on one calibration sample, the chosen threshold marked."""
+    extra = [chosen] if chosen is not None else []
+    table = risk_by_threshold(confidence, correct, [*TABLE_THRESHOLDS, *extra], delta, risk="pool")
+    return [
+        ThresholdRow(
+            threshold=float(t),
+            coverage=float(c),
+            risk=float(r),
+            upper_bound=float(u),
+            chosen=chosen is not None and bool(np.isclose(t, chosen)),
+        )
+        for t, c, r, u in zip(table.thresholds, table.coverage, table.risk, table.upper_bound, strict=True)
+    ]
+
+
+def learning_curve(
+    pilot: Pilot, pool_size: int, forecast: CurveForecast, curve: CurveDraws, rng: np.random.Generator
+) -> list[Prediction]:
+    """The metric a model trained on n labels will measure, from the first pilot round to the pool size."""
+    first = pilot.rounds[0].n_labels
+    last = max(pool_size, pilot.rounds[-1].n_labels)
+    sizes = np.unique(np.round(np.geomspace(first, last, CURVE_POINTS)).astype(int))
+    q_err = forecast.predict_error(sizes.astype(float), curve, rng, QUANTILES)
+    higher_better = higher_is_better(pilot.metric)
+    out = []
+    for j, n in enumerate(sizes):
+        e10, e50, e90 = (float(v) for v in q_err[:, j])
+        lo, mid, hi = (1 - e90, 1 - e50, 1 - e10) if higher_better else (e10, e50, e90)
+        out.append(Prediction(n_labels=int(n), p10=lo, p50=mid, p90=hi))
+    return out
+
+
+def expected_work(o: Outcome) -> WorkVolumes:
+    return WorkVolumes(
+        fresh_labels=float(np.mean(o.fresh_labels)),
+        reviews=float(np.mean(o.reviews)),
+        corrections=float(np.mean(o.corrections)),
+        audits=float(np.mean(o.audits)),
+        auto_accepted=float(np.mean(o.auto_accepted)),
+        rounds=float(np.mean(o.rounds)),
+    )
+
+
+def sensitivity(o: Outcome, costs: RateCard, currency: str) -> list[SensitivityRow]:
+    """The outcome's mean cost with each unit price moved by -/+ SENSITIVITY_CHANGE (the work held fixed)."""
+    work = expected_work(o).model_dump()
+    rows = []
+    for price in PRICES:
+        base = getattr(costs, price)
+        low, high = (
+            float(replace(costs, **{price: base * (1 + s * SENSITIVITY_CHANGE)}).total(**work))
+            for s in (-1, 1)
+        )
+        rows.append(
+            SensitivityRow(
+                price=price,
+                change=SENSITIVITY_CHANGE,
+                low=money(low, currency),
+                high=money(high, currency),
+            )
+        )
+    return rows
 
 
 def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
@@ -132,6 +281,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     }
 
     routing, threshold, validation_size = None, None, 0
+    table: list[ThresholdRow] = []
     if "hybrid" in req.strategies:
         if dataset_goal is None or not req.pilot.calibration:
             warnings.append(
@@ -139,29 +289,11 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
                 "the pilot"
             )
         else:
-            last = max(req.pilot.calibration, key=lambda s: s.n_labels)
-            index = req.pilot.calibration.index(last)
-            certificate = certify_threshold(
-                last.confidence,
-                last.correct,
-                dataset_goal.max_label_error,
-                req.delta,
-                risk="pool",
-                field=f"pilot.calibration[{index}]",
-            )
-            validation_size = calibration_size_needed(dataset_goal.max_label_error, req.delta)
-            assumptions["threshold_certificate"] = certificate.summary()
-            if certificate.threshold is None:
-                warnings.append(
-                    f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"
-                )
-            else:
-                threshold = certificate.threshold
-                selection = fit_selection_curves(req.pilot.calibration, threshold, field="pilot.calibration")
-                grid = np.broadcast_to(curve.n_grid, curve.error.shape)
-                coverage, risk = selection.draws(req.draws, rng).at(grid)
-                routing = RoutingDraws(curve.n_grid, coverage, risk)
-                assumptions["coverage_forecast"] = list(selection.assumptions)
+            hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, curve, rng)
+            assumptions.update(hybrid.assumptions)
+            warnings.extend(hybrid.warnings)
+            routing, threshold, validation_size = hybrid.routing, hybrid.threshold, hybrid.validation_size
+            table = hybrid.table
     strategies = [s for s in req.strategies if s != "hybrid" or routing is not None]
 
     chosen: dict[str, Outcome] = {}
@@ -216,6 +348,9 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         currency=currency,
         strategies=forecasts,
         recommendation=recommendation,
+        learning_curve=learning_curve(req.pilot, req.pool_size, forecast, curve, rng),
+        thresholds=table,
+        sensitivity=sensitivity(best, costs, currency),
         assumptions=assumptions,
         warnings=warnings,
     )
@@ -257,6 +392,7 @@ def to_forecast(
             batch_size=o.settings.batch_size,
             stop_at_labels=stop_point(o, probability, labeled_dataset),
         ),
+        expected_work=expected_work(o),
         schedule=schedule,
     )
 

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 
 from planner.money import check_currency
 from planner.schemas.common import Quantiles, ResponseModel, StrictModel
-from planner.schemas.curves import Pilot
+from planner.schemas.curves import Pilot, Prediction
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
@@ -121,6 +121,18 @@ class ScheduleRow(ResponseModel):
     remaining: int
 
 
+class WorkVolumes(ResponseModel):
+    """Mean volumes of work over the draws (items; rounds): the rate card applied to them gives the mean
+    cost exactly, which is what a spreadsheet's live formulas recompute."""
+
+    fresh_labels: float
+    reviews: float
+    corrections: float
+    audits: float
+    auto_accepted: float
+    rounds: float
+
+
 class StrategyForecast(ResponseModel):
     """What one strategy costs and delivers, with its uncertainty (counts in items)."""
 
@@ -137,6 +149,7 @@ class StrategyForecast(ResponseModel):
     label_error: Quantiles = Field(description="share of the pool left wrong")
     probability_goal_met: float
     settings: StrategySettings
+    expected_work: WorkVolumes
     schedule: list[ScheduleRow] = Field(description="round by round, the median path")
 
 
@@ -152,6 +165,25 @@ class Recommendation(ResponseModel):
     reasons: list[str]
 
 
+class ThresholdRow(ResponseModel):
+    """Coverage and risk at one threshold on the pilot's latest calibration sample."""
+
+    threshold: float
+    coverage: float = Field(description="share of the sample auto-accepted")
+    risk: float = Field(description="measured risk of the plan's kind (see assumptions.threshold_risk)")
+    upper_bound: float = Field(description="one-sided Clopper-Pearson upper bound of the risk at delta")
+    chosen: bool
+
+
+class SensitivityRow(ResponseModel):
+    """The recommendation's mean cost when one unit price moves down and up by ``change``."""
+
+    price: str = Field(description="a field of costs")
+    change: float = Field(description="relative move of the price, e.g. 0.2")
+    low: str
+    high: str
+
+
 class PlanResponse(ResponseModel):
     """A plan: every strategy's forecast and a recommendation (SPEC 4.1)."""
 
@@ -160,5 +192,8 @@ class PlanResponse(ResponseModel):
     currency: str
     strategies: list[StrategyForecast]
     recommendation: Recommendation
+    learning_curve: list[Prediction] = Field(description="the pilot's metric forecast up to the pool size")
+    thresholds: list[ThresholdRow] = Field(description="empty unless hybrid was simulated")
+    sensitivity: list[SensitivityRow]
     assumptions: dict[str, Any]
     warnings: list[str]

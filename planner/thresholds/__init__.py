@@ -3,6 +3,7 @@
 from planner.thresholds.bounds import calibration_size_needed, clopper_pearson_upper
 from planner.thresholds.certify import (
     DEFAULT_THRESHOLDS,
+    TABLE_THRESHOLDS,
     RiskTable,
     ThresholdCertificate,
     certify_threshold,
@@ -13,6 +14,7 @@ from planner.thresholds.samples import CalibrationRound, RiskKind, check_sample
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "TABLE_THRESHOLDS",
     "CalibrationRound",
     "LogitTrend",
     "RiskKind",
