@@ -20,7 +20,7 @@ from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds
 from planner.money import money
 from planner.schemas.common import Quantiles, higher_is_better
-from planner.schemas.curves import Pilot, Prediction
+from planner.schemas.curves import CalibrationSample, Pilot, Prediction
 from planner.schemas.plans import (
     LabeledDatasetGoal,
     ModelMetricGoal,
@@ -56,6 +56,9 @@ EFFICIENCY_LOG_SD = 0.8
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
+#: stricter thresholds tried besides the certified one, as shares of its coverage on the pilot's sample
+#: (every threshold stricter than a certified one is certified too: fixed-sequence testing)
+STRICTER_COVERAGE = (0.85, 0.7, 0.5)
 #: relative move of each unit price in the sensitivity table
 SENSITIVITY_CHANGE = 0.2
 #: unit prices the sensitivity table moves (fields of costs)
@@ -86,17 +89,25 @@ def money_quantiles(values: np.ndarray, currency: str) -> MoneyQuantiles:
 
 def stop_point(outcome: Outcome, probability: float, labeled_dataset: bool) -> int | None:
     """Human labels after which work stops; for a metric goal, the budget meeting it with ``probability``."""
+    if np.isfinite(outcome.settings.stop_at_labels):
+        return int(outcome.settings.stop_at_labels)
     if labeled_dataset:
-        if np.isfinite(outcome.settings.stop_at_labels):
-            return int(outcome.settings.stop_at_labels)
         return int(np.ceil(np.median(outcome.human_labels)))
     needed = np.where(outcome.goal_met, outcome.human_labels, np.inf)
     value = float(np.quantile(needed, probability, method="inverted_cdf"))
     return int(np.ceil(value)) if np.isfinite(value) else None
 
 
-def choose(outcomes: list[Outcome], probability: float) -> Outcome:
-    """The cheapest (mean cost) outcome meeting the goal with ``probability``; else the likeliest to."""
+def lifetime_cost(o: Outcome, per_error: float) -> np.ndarray:
+    """Label spend plus what the model's remaining error costs over its life (Pullar-Strecker et al.)."""
+    return o.cost + o.final_error * per_error
+
+
+def choose(outcomes: list[Outcome], probability: float, per_error: float | None = None) -> Outcome:
+    """The cheapest (mean cost) outcome meeting the goal with ``probability``; else the likeliest to. When a
+    better model has a value (``per_error``: currency per unit of error), the lowest mean lifetime cost."""
+    if per_error is not None:
+        return min(outcomes, key=lambda o: float(np.mean(lifetime_cost(o, per_error))))
     feasible = [o for o in outcomes if o.goal_met.mean() >= probability]
     if feasible:
         return min(feasible, key=lambda o: float(np.mean(o.cost)))
@@ -105,15 +116,39 @@ def choose(outcomes: list[Outcome], probability: float) -> Outcome:
 
 @dataclass(frozen=True)
 class HybridRouting:
-    """What the hybrid policy runs on: the certified threshold and, per draw, coverage and risk at it."""
+    """What the hybrid policy runs on: the certified threshold and, per draw, coverage and risk at it;
+    ``options`` adds stricter thresholds (certified as well) with theirs, the certified one first."""
 
     threshold: float | None  #: None when no threshold certifies the goal on the pilot's sample
     routing: RoutingDraws | None
+    options: tuple[tuple[float, RoutingDraws], ...]
     validation_size: int  #: random items re-labeled every round to keep the threshold certified
     certificate: ThresholdCertificate
-    table: list[ThresholdRow]  #: coverage and risk by threshold on the sample certified on
+    sample: CalibrationSample  #: the calibration sample the threshold is certified on
     assumptions: dict[str, Any]
     warnings: list[str]
+
+    def table(self, chosen: float | None) -> list[ThresholdRow]:
+        """Pool risk and coverage by threshold on the certifying sample, the ``chosen`` threshold marked."""
+        extra = [chosen] if chosen is not None else []
+        table = risk_by_threshold(
+            self.sample.confidence,
+            self.sample.correct,
+            [*TABLE_THRESHOLDS, *extra],
+            self.certificate.delta,
+            risk="pool",
+        )
+        rows = zip(table.thresholds, table.coverage, table.risk, table.upper_bound, strict=True)
+        return [
+            ThresholdRow(
+                threshold=float(t),
+                coverage=float(c),
+                risk=float(r),
+                upper_bound=float(u),
+                chosen=chosen is not None and bool(np.isclose(t, chosen)),
+            )
+            for t, c, r, u in rows
+        ]
 
 
 def hybrid_routing(
@@ -138,49 +173,50 @@ def hybrid_routing(
         "threshold_risk": "pool: the share of the whole pool auto-accepted and wrong",
     }
     validation_size = calibration_size_needed(max_label_error, delta)
-    table = threshold_table(last.confidence, last.correct, delta, certificate.threshold)
     if certificate.threshold is None:
         return HybridRouting(
             None,
             None,
+            (),
             validation_size,
             certificate,
-            table,
+            last,
             assumptions,
             [f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"],
         )
-    selection = fit_selection_curves(pilot.calibration, certificate.threshold, field="pilot.calibration")
     n_draws = curve.error.shape[0]
     grid = np.broadcast_to(curve.n_grid, curve.error.shape)
-    coverage, risk = selection.draws(n_draws, rng).at(grid)
-    assumptions["coverage_forecast"] = list(selection.assumptions)
+    options = []
+    for threshold in candidate_thresholds(last.confidence, certificate.threshold):
+        selection = fit_selection_curves(pilot.calibration, threshold, field="pilot.calibration")
+        coverage, risk = selection.draws(n_draws, rng).at(grid)
+        options.append((threshold, RoutingDraws(curve.n_grid, coverage, risk)))
+        if threshold == certificate.threshold:
+            assumptions["coverage_forecast"] = list(selection.assumptions)
     return HybridRouting(
         certificate.threshold,
-        RoutingDraws(curve.n_grid, coverage, risk),
+        options[0][1],
+        tuple(options),
         validation_size,
         certificate,
-        table,
+        last,
         assumptions,
         [],
     )
 
 
-def threshold_table(
-    confidence: list[float], correct: list[bool], delta: float, chosen: float | None
-) -> list[ThresholdRow]:
-    """Pool risk and coverage by threshold on one calibration sample, the chosen threshold marked."""
-    extra = [chosen] if chosen is not None else []
-    table = risk_by_threshold(confidence, correct, [*TABLE_THRESHOLDS, *extra], delta, risk="pool")
-    return [
-        ThresholdRow(
-            threshold=float(t),
-            coverage=float(c),
-            risk=float(r),
-            upper_bound=float(u),
-            chosen=chosen is not None and bool(np.isclose(t, chosen)),
-        )
-        for t, c, r, u in zip(table.thresholds, table.coverage, table.risk, table.upper_bound, strict=True)
-    ]
+def candidate_thresholds(confidence: list[float], certified: float) -> list[float]:
+    """The certified threshold, then stricter ones auto-accepting shares of what it accepts on the sample."""
+    conf = np.asarray(confidence, dtype=float)
+    above = np.sort(conf[conf >= certified])
+    out = [certified]
+    for share in STRICTER_COVERAGE:
+        k = int(np.floor(above.size * (1.0 - share)))
+        if k < above.size:
+            t = float(above[k])
+            if t > out[-1]:
+                out.append(t)
+    return out
 
 
 def learning_curve(
@@ -280,8 +316,11 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         "human_labels_are_correct": True,
     }
 
-    routing, threshold, validation_size = None, None, 0
-    table: list[ThresholdRow] = []
+    if req.value is not None and labeled_dataset:
+        raise InvalidInputError("value", "applies to a model_metric goal only: remove it or change the goal")
+    per_error = req.value.per_unit_error if req.value is not None else None
+
+    hybrid: HybridRouting | None = None
     if "hybrid" in req.strategies:
         if dataset_goal is None or not req.pilot.calibration:
             warnings.append(
@@ -292,56 +331,46 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, curve, rng)
             assumptions.update(hybrid.assumptions)
             warnings.extend(hybrid.warnings)
-            routing, threshold, validation_size = hybrid.routing, hybrid.threshold, hybrid.validation_size
-            table = hybrid.table
-    strategies = [s for s in req.strategies if s != "hybrid" or routing is not None]
+    if per_error is not None:
+        assumptions["value_per_unit_error"] = per_error
 
     chosen: dict[str, Outcome] = {}
-    for strategy in strategies:
-        candidates = []
-        stops = (
-            [float(max(1, round(req.pool_size * s))) for s in STOP_SHARES]
-            if labeled_dataset and strategy == "active_learning"
-            else [float("inf")]
-        )
-        for batch in batch_sizes:
-            for stop in stops:
-                settings = Settings(
-                    batch_size=batch,
-                    stop_at_labels=stop,
-                    labels_per_day=req.schedule.labels_per_day,
-                    turnaround_days=req.schedule.turnaround_days,
-                    validation_size=validation_size if strategy == "hybrid" else 0,
-                )
-                candidates.append(
-                    simulate_strategy(
-                        strategy,
-                        curve,
-                        costs,
-                        req.pool_size,
-                        settings,
-                        efficiency=efficiency,
-                        routing=routing,
-                        **goal,
-                    )
-                )
-        chosen[strategy] = choose(candidates, req.probability)
+    for strategy in req.strategies:
+        candidates = [
+            simulate_strategy(
+                strategy,
+                curve,
+                costs,
+                req.pool_size,
+                settings,
+                efficiency=efficiency,
+                routing=routing,
+                **goal,
+            )
+            for settings, routing in search_space(strategy, req, batch_sizes, hybrid, per_error is not None)
+        ]
+        if candidates:
+            chosen[strategy] = choose(candidates, req.probability, per_error)
 
     forecasts = [
-        to_forecast(o, currency, higher_better, req.probability, labeled_dataset, threshold)
+        to_forecast(o, currency, higher_better, req.probability, labeled_dataset, per_error)
         for o in chosen.values()
     ]
-    best = choose(list(chosen.values()), req.probability)
+    best = choose(list(chosen.values()), req.probability, per_error)
     manual = chosen.get("manual")
+    threshold = best.settings.confidence_threshold
     recommendation = Recommendation(
         strategy=best.strategy,
-        confidence_threshold=threshold if best.strategy == "hybrid" else None,
+        confidence_threshold=threshold,
         batch_size=best.settings.batch_size,
         stop_at_labels=stop_point(best, req.probability, labeled_dataset),
         cost=money_quantiles(best.cost, currency),
         savings_vs_manual=money_quantiles(manual.cost - best.cost, currency) if manual is not None else None,
-        reasons=reasons(best, manual, req, threshold, currency),
+        reasons=reasons(best, manual, req, per_error, currency),
     )
+    table: list[ThresholdRow] = []
+    if hybrid is not None:
+        table = hybrid.table(chosen["hybrid"].settings.confidence_threshold if "hybrid" in chosen else None)
     return PlanResponse(
         id=uuid.uuid4().hex,
         name=req.name,
@@ -356,13 +385,48 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     )
 
 
+def search_space(
+    strategy: str, req: PlanRequest, batch_sizes: list[int], hybrid: HybridRouting | None, valued: bool
+) -> list[tuple[Settings, RoutingDraws | None]]:
+    """The settings tried for one strategy: batch sizes x thresholds (hybrid) x stop points (active learning
+    on a labeled dataset, or any strategy when a better model has a stated value)."""
+    if strategy == "hybrid":
+        if hybrid is None:
+            return []
+        options: list[tuple[float | None, RoutingDraws | None]] = list(hybrid.options)
+        validation = hybrid.validation_size
+    else:
+        options, validation = [(None, None)], 0
+    if (strategy == "active_learning" and isinstance(req.goal, LabeledDatasetGoal)) or valued:
+        stops = [float(max(1, round(req.pool_size * s))) for s in STOP_SHARES]
+        stops += [] if isinstance(req.goal, LabeledDatasetGoal) else [np.inf]
+    else:
+        stops = [np.inf]
+    return [
+        (
+            Settings(
+                batch_size=batch,
+                stop_at_labels=stop,
+                labels_per_day=req.schedule.labels_per_day,
+                turnaround_days=req.schedule.turnaround_days,
+                validation_size=validation,
+                confidence_threshold=threshold,
+            ),
+            routing,
+        )
+        for threshold, routing in options
+        for batch in batch_sizes
+        for stop in stops
+    ]
+
+
 def to_forecast(
     o: Outcome,
     currency: str,
     higher_better: bool,
     probability: float,
     labeled_dataset: bool,
-    threshold: float | None,
+    per_error: float | None,
 ) -> StrategyForecast:
     metric = 1.0 - o.final_error if higher_better else o.final_error
     schedule = [
@@ -386,9 +450,12 @@ def to_forecast(
         days=quantiles(o.days),
         final_metric=quantiles(metric),
         label_error=quantiles(o.label_error),
+        lifetime_cost=(
+            money_quantiles(lifetime_cost(o, per_error), currency) if per_error is not None else None
+        ),
         probability_goal_met=float(o.goal_met.mean()),
         settings=StrategySettings(
-            confidence_threshold=threshold if o.strategy == "hybrid" else None,
+            confidence_threshold=o.settings.confidence_threshold,
             batch_size=o.settings.batch_size,
             stop_at_labels=stop_point(o, probability, labeled_dataset),
         ),
@@ -398,12 +465,25 @@ def to_forecast(
 
 
 def reasons(
-    best: Outcome, manual: Outcome | None, req: PlanRequest, threshold: float | None, currency: str
+    best: Outcome, manual: Outcome | None, req: PlanRequest, per_error: float | None, currency: str
 ) -> list[str]:
     """Short plain sentences a product manager can forward."""
     p_goal = float(best.goal_met.mean())
+    mean_cost = f"{money(float(np.mean(best.cost)), currency)} {currency}"
     out = []
-    if p_goal < req.probability:
+    if per_error is not None:
+        total = money(float(np.mean(lifetime_cost(best, per_error))), currency)
+        out.append(
+            f"{best.strategy} has the lowest expected lifetime cost, {total} {currency}: {mean_cost} of "
+            f"labeling plus what the model's remaining errors cost; it meets the target with probability "
+            f"{p_goal:.0%}"
+        )
+        if np.isfinite(best.settings.stop_at_labels):
+            out.append(
+                f"stop buying labels at {best.settings.stop_at_labels:,.0f}: past that, a batch costs more "
+                "than the errors it would save"
+            )
+    elif p_goal < req.probability:
         out.append(
             f"no strategy meets the goal with probability {req.probability:.0%}: {best.strategy} comes "
             f"closest ({p_goal:.0%}); a larger pool, a looser goal or a better model would change that"
@@ -411,20 +491,22 @@ def reasons(
     else:
         out.append(
             f"{best.strategy} meets the goal with probability {p_goal:.0%} at the lowest expected cost, "
-            f"{money(float(np.mean(best.cost)), currency)} {currency}"
+            f"{mean_cost}"
         )
-    if best.strategy == "hybrid" and threshold is not None:
+    threshold = best.settings.confidence_threshold
+    if threshold is not None:
         share = float(np.median(best.auto_accepted)) / req.pool_size
         out.append(
             f"hybrid at threshold {threshold:.3g} auto-accepts ~{share:.0%} of the pool; the label-error "
-            f"goal is certified with {1 - req.delta:.0%} confidence on the pilot and re-checked every round"
+            f"goal is certified with {1 - req.delta:.0%} confidence on the pilot and re-checked every round "
+            f"on a random sample"
         )
     out.append(
         f"batches of {best.settings.batch_size:,} balance the {money(req.costs.round_overhead, currency)} "
         f"{currency} round overhead against slower learning"
     )
-    if manual is not None and best is not manual:
-        saving = float(np.median(manual.cost - best.cost))
+    saving = float(np.median(manual.cost - best.cost)) if manual is not None else 0.0
+    if manual is not None and saving > 0.01 * float(np.median(manual.cost)):
         out.append(
             f"it saves ~{money(saving, currency)} {currency} (median) versus labeling everything by hand"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,15 @@ class CurveDraws:
     def n_draws(self) -> int:
         return int(self.error.shape[0])
 
+    @cached_property
+    def _log_step(self) -> tuple[float, float] | None:
+        """(log of the first size, log step) when the grid is geometric: positions then need no search."""
+        log_grid = np.log(self.n_grid)
+        steps = np.diff(log_grid)
+        if steps.size and np.allclose(steps, steps[0], rtol=1e-9, atol=0.0):
+            return float(log_grid[0]), float(steps[0])
+        return None
+
     def error_at(self, n_labels: Array) -> Array:
         """Error of every draw at ``n_labels``.
 
@@ -28,10 +38,15 @@ class CurveDraws:
         one row of sizes per draw. Linear interpolation in log n; flat beyond the grid.
         """
         n = np.asarray(n_labels, dtype=float)
-        log_grid = np.log(self.n_grid)
-        pos = np.interp(np.log(np.maximum(n, 1e-300)), log_grid, np.arange(len(log_grid), dtype=float))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, len(log_grid) - 1)
+        size = len(self.n_grid)
+        log_n = np.log(np.maximum(n, 1e-300))
+        if self._log_step is not None:
+            start, step = self._log_step
+            pos = np.clip((log_n - start) / step, 0.0, size - 1.0)
+        else:
+            pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
+        lo = np.minimum(np.floor(pos).astype(int), size - 1)
+        hi = np.minimum(lo + 1, size - 1)
         frac = pos - lo
         if n.ndim == 2:
             rows = np.arange(self.n_draws)[:, None]

@@ -66,6 +66,7 @@ class Settings:
     labels_per_day: float = 1000.0  #: human items handled per day
     turnaround_days: float = 1.0  #: days each round adds (retraining, hand-over)
     validation_size: int = 0  #: hybrid: random items labeled each round to re-certify the threshold
+    confidence_threshold: float | None = None  #: hybrid: the threshold ``routing`` was drawn at (a record)
 
 
 @dataclass

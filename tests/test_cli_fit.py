@@ -1,4 +1,4 @@
-"""``annoplan fit`` and ``annoplan demo`` through the typer app.
+"""``annoplan fit`` through the typer app.
 
 The response JSON goes to standard output, warnings to standard error; bad input exits 2 with one line on
 standard error naming the field.
@@ -143,13 +143,6 @@ def test_warnings_go_to_standard_error_not_into_standard_output(tmp_path: Path) 
     assert len(lines) == len(data["warnings"])
     for line, warning in zip(lines, data["warnings"], strict=True):
         assert line == f"warning: {warning}"
-
-
-def test_demo_prints_a_table() -> None:
-    result = invoke("demo")
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert "P50" in result.stdout
-    assert "P10" in result.stdout and "P90" in result.stdout
 
 
 # --- bad input ----------------------------------------------------------------------------------------------

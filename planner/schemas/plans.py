@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from planner.money import check_currency
 from planner.schemas.common import Quantiles, ResponseModel, StrictModel
@@ -57,6 +57,37 @@ class Costs(StrictModel):
     _known_currency = field_validator("currency")(check_currency)
 
 
+class Value(StrictModel):
+    """What a better model is worth (``model_metric`` goal only): buying labels stops where the next batch is
+    worth less than it costs (total cost = label spend + error x predictions x cost per error, as in
+    Pullar-Strecker et al. 2024). Give ``per_metric_point``, or ``error_cost`` with ``predictions``."""
+
+    per_metric_point: Money | None = Field(
+        default=None, description="worth of one percentage point (0.01) of the metric over the model's life"
+    )
+    error_cost: Money | None = Field(default=None, description="cost of one wrong prediction")
+    predictions: int | None = Field(
+        default=None, ge=1, le=10**13, description="predictions the model will serve over its life"
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Value:
+        pair = (self.error_cost is None, self.predictions is None)
+        if self.per_metric_point is None and pair != (False, False):
+            raise ValueError("give per_metric_point, or error_cost together with predictions")
+        if self.per_metric_point is not None and pair != (True, True):
+            raise ValueError("give per_metric_point or error_cost with predictions, not both")
+        return self
+
+    @property
+    def per_unit_error(self) -> float:
+        """Currency lost per unit of model error (error 1.0 = every prediction wrong)."""
+        if self.per_metric_point is not None:
+            return 100.0 * self.per_metric_point
+        assert self.error_cost is not None and self.predictions is not None
+        return self.error_cost * self.predictions
+
+
 class Schedule(StrictModel):
     """Throughput of the labeling team and turnaround of one round."""
 
@@ -80,6 +111,7 @@ class PlanRequest(StrictModel):
         default=None, min_length=1, max_length=MAX_BATCH_SIZES
     )
     schedule: Schedule = Field(default_factory=Schedule)
+    value: Value | None = Field(default=None, description="model_metric only: stop by marginal value")
     delta: float = Field(default=0.05, gt=0.0, lt=1.0, description="1 - confidence of the error guarantee")
     probability: float = Field(
         default=0.9, gt=0.0, lt=1.0, description="required probability of meeting the goal"
@@ -147,6 +179,9 @@ class StrategyForecast(ResponseModel):
     days: Quantiles
     final_metric: Quantiles
     label_error: Quantiles = Field(description="share of the pool left wrong")
+    lifetime_cost: MoneyQuantiles | None = Field(
+        description="cost plus the value the model's remaining error loses (when the request gives value)"
+    )
     probability_goal_met: float
     settings: StrategySettings
     expected_work: WorkVolumes

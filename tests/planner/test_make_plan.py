@@ -11,6 +11,7 @@ import pytest
 
 from planner.errors import InvalidInputError
 from planner.plans import make_plan
+from simulators.costs import RateCard
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 
@@ -81,3 +82,93 @@ def test_bad_input_names_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         make_plan(small(**change))
     assert info.value.field == field
+
+
+def test_the_hybrid_threshold_is_certified_and_marked_in_the_table() -> None:
+    data = make_plan(small()).model_dump(mode="json")
+    hybrid = next(s for s in data["strategies"] if s["strategy"] == "hybrid")
+    threshold = hybrid["settings"]["confidence_threshold"]
+    chosen = [row for row in data["thresholds"] if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["threshold"] == pytest.approx(threshold)
+    # every threshold at or above a certified one is certified: its bound is within the goal
+    assert chosen[0]["upper_bound"] <= EXAMPLE["goal"]["max_label_error"]
+    assert "pool" in data["assumptions"]["threshold_risk"]
+
+
+def test_mean_work_volumes_price_to_the_mean_cost() -> None:
+    plan = make_plan(small())
+    card = RateCard(**{k: v for k, v in EXAMPLE["costs"].items() if k != "currency"})
+    for forecast in plan.strategies:
+        priced = card.total(**forecast.expected_work.model_dump())
+        assert priced == pytest.approx(float(forecast.cost.mean), abs=0.01)
+
+
+def test_sensitivity_moves_the_recommended_cost_by_each_price_times_its_volume() -> None:
+    plan = make_plan(small())
+    rec = next(s for s in plan.strategies if s.strategy == plan.recommendation.strategy)
+    mean = float(rec.cost.mean)
+    rows = {row.price: row for row in plan.sensitivity}
+    assert set(rows) == {"label", "review", "correction", "audit", "platform_fee", "round_overhead"}
+    for row in rows.values():
+        assert float(row.low) <= mean + 0.01 and float(row.high) >= mean - 0.01
+    label_volume = rec.expected_work.fresh_labels
+    swing = float(rows["label"].high) - float(rows["label"].low)
+    assert swing == pytest.approx(2 * 0.2 * EXAMPLE["costs"]["label"] * label_volume, abs=0.02)
+
+
+def metric_goal(target: float = 0.95, **changes: Any) -> dict[str, Any]:
+    pilot = {k: v for k, v in EXAMPLE["pilot"].items() if k != "calibration"}
+    return small(
+        pilot=pilot,
+        goal={"type": "model_metric", "target": target},
+        strategies=["manual", "active_learning"],
+        **changes,
+    )
+
+
+def test_a_metric_goal_stops_when_the_target_is_met() -> None:
+    plan = make_plan(metric_goal(target=0.9))
+    manual = next(s for s in plan.strategies if s.strategy == "manual")
+    assert manual.lifetime_cost is None
+    assert manual.probability_goal_met >= 0.9
+    # the budget that meets the target with probability 90%: well short of labeling the whole pool
+    assert manual.settings.stop_at_labels is not None
+    assert manual.settings.stop_at_labels <= manual.human_labels.p90 < EXAMPLE["pool_size"]
+    assert manual.final_metric.p50 >= 0.9
+
+
+def test_an_unreachable_target_is_an_answer_with_its_probability() -> None:
+    plan = make_plan(metric_goal(target=0.999))
+    assert all(s.probability_goal_met < 0.9 for s in plan.strategies)
+    assert plan.recommendation.reasons[0].startswith("no strategy meets the goal with probability 90%")
+
+
+def test_a_cheap_model_error_stops_labeling_earlier_than_a_costly_one() -> None:
+    cheap = make_plan(metric_goal(value={"per_metric_point": 1.0}))
+    costly = make_plan(metric_goal(value={"error_cost": 5.0, "predictions": 10_000_000}))
+
+    def labels(plan: Any) -> float:
+        return next(s for s in plan.strategies if s.strategy == "manual").human_labels.p50
+
+    assert labels(cheap) < labels(costly)
+    manual = next(s for s in cheap.strategies if s.strategy == "manual")
+    assert manual.lifetime_cost is not None
+    assert float(manual.lifetime_cost.mean) >= float(manual.cost.mean)
+    assert any("lifetime cost" in r for r in cheap.recommendation.reasons)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"error_cost": 1.0}, {"per_metric_point": 1.0, "predictions": 10}, {}],
+    ids=["cost without predictions", "both ways", "empty"],
+)
+def test_a_value_needs_one_complete_way_to_price_errors(value: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        make_plan(metric_goal(value=value))
+    assert info.value.field == "value"
+
+
+def test_a_value_with_a_labeled_dataset_goal_is_refused() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        make_plan(small(value={"per_metric_point": 10.0}))
+    assert info.value.field == "value"
