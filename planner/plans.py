@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 
 from planner.curves import CurveForecast
+from planner.efficiency import PRIOR_LOG_SD as EFFICIENCY_LOG_SD  # noqa: F401  (quotes use it)
+from planner.efficiency import PRIOR_MEDIAN as EFFICIENCY_MEDIAN  # noqa: F401
+from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds
 from planner.money import money
@@ -48,10 +51,6 @@ from simulators.costs import RateCard
 from simulators.draws import CurveDraws
 from simulators.montecarlo import Outcome, RoutingDraws, Settings, median_path, simulate_strategy
 
-#: active learning's label efficiency without data of the user's own: a lognormal prior (median, log-sd),
-#: measured by benchmarks/al_efficiency.py on 12 public datasets (pooled median 1.34, log-sd 0.81)
-EFFICIENCY_MEDIAN = 1.3
-EFFICIENCY_LOG_SD = 0.8
 #: batch sizes tried when the request names none, as shares of the pool
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
@@ -292,7 +291,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     rng = np.random.default_rng(req.seed)
     forecast = forecast_from_rounds(req.pilot.rounds, higher_better)
     curve: CurveDraws = forecast.sample(req.draws, rng)
-    efficiency = np.exp(np.log(EFFICIENCY_MEDIAN) + EFFICIENCY_LOG_SD * rng.standard_normal(req.draws))
+    efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
     dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
     labeled_dataset = dataset_goal is not None
@@ -309,10 +308,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         "batch_sizes": batch_sizes,
         "labels_per_day": req.schedule.labels_per_day,
         "turnaround_days": req.schedule.turnaround_days,
-        "active_learning_efficiency": (
-            f"prior: lognormal, median {EFFICIENCY_MEDIAN}, log-sd {EFFICIENCY_LOG_SD}, measured on public "
-            "datasets (no active-learning arm in the pilot)"
-        ),
+        "active_learning_efficiency": efficiency.source,
         "human_labels_are_correct": True,
     }
 
@@ -343,7 +339,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
                 costs,
                 req.pool_size,
                 settings,
-                efficiency=efficiency,
+                efficiency=efficiency.values,
                 routing=routing,
                 **goal,
             )

@@ -53,16 +53,19 @@ class CurveDraws:
             return self.error[rows, lo] * (1 - frac) + self.error[rows, hi] * frac
         return self.error[:, lo] * (1 - frac) + self.error[:, hi] * frac
 
-    def labels_to_reach(self, target_error: float) -> Array:
-        """Per draw, the fewest labels whose error is <= ``target_error``; ``inf`` where never reached."""
-        below = self.error <= target_error
+    def labels_to_reach(self, target_error: float | Array) -> Array:
+        """Per draw, the fewest labels whose error is <= ``target_error`` (one for all draws, or one per
+        draw); ``inf`` where never reached."""
+        target = np.asarray(target_error, dtype=float)
+        per_draw = np.broadcast_to(target, (self.n_draws,))
+        below = self.error <= per_draw[:, None]
         reached = below.any(axis=1)
         first = np.argmax(below, axis=1)
         i = np.maximum(first, 1)
         rows = np.arange(self.n_draws)
         e_before, e_after = self.error[rows, i - 1], self.error[rows, i]
         drop = np.maximum(e_before - e_after, 1e-300)
-        share = np.clip((e_before - target_error) / drop, 0.0, 1.0)
+        share = np.clip((e_before - per_draw) / drop, 0.0, 1.0)
         log_n = np.log(self.n_grid)
         need = np.exp(log_n[i - 1] + share * (log_n[i] - log_n[i - 1]))
         need = np.where(first == 0, self.n_grid[0], need)

@@ -23,8 +23,10 @@ class PilotRound(StrictModel):
     std: float | None = Field(default=None, ge=0.0, le=1.0, description="spread over seeds/folds")
 
 
-def check_rounds(rounds: list[PilotRound]) -> list[PilotRound]:
+def check_rounds(rounds: list[PilotRound] | None) -> list[PilotRound] | None:
     """Rounds must be strictly increasing in ``n_labels`` (pydantic names the index of the culprit)."""
+    if rounds is None:
+        return None
     for i in range(1, len(rounds)):
         if rounds[i].n_labels <= rounds[i - 1].n_labels:
             what = "duplicates" if rounds[i].n_labels == rounds[i - 1].n_labels else "is below"
@@ -64,8 +66,17 @@ class Pilot(StrictModel):
         max_length=100,
         description="confidence and correctness samples; a curve fit accepts but does not use them",
     )
+    active_learning: list[PilotRound] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description=(
+            "rounds of an active-learning arm scored on the same evaluation set: a plan estimates active "
+            "learning's label efficiency from them; a curve fit accepts but does not use them"
+        ),
+    )
 
-    _sorted = field_validator("rounds")(check_rounds)
+    _sorted = field_validator("rounds", "active_learning")(check_rounds)
 
 
 class FitRequest(Pilot):
