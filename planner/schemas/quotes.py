@@ -1,0 +1,109 @@
+"""Schema of a quote (SPEC 3.5, 4.1): a vendor's price for correction-only work on a client's pool.
+
+The client pays per correction (and per audit) only; the vendor also pays for the routed items that were
+right, for the first batch labeled before any model exists and for every round's overhead. Money is a decimal
+string in the quote's currency, rounded to its minor unit; counts are quantile objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from planner.money import check_currency
+from planner.schemas.common import Quantiles, ResponseModel, StrictModel
+from planner.schemas.curves import Pilot
+from planner.schemas.plans import MAX_BATCH_SIZES, MAX_DRAWS, Money, MoneyQuantiles
+
+#: the largest margin a quote accepts (10 = prices at eleven times the cost)
+MAX_MARGIN = 10.0
+#: the longest validity of a quote, in days
+MAX_VALIDITY_DAYS = 3650
+
+QuoteStatus = Literal["quoted", "not_possible"]
+
+
+class VendorCosts(StrictModel):
+    """What the vendor's own work costs it, in the quote's currency (never shown to the client)."""
+
+    review: Money = Field(description="reviewing a routed pre-label that was right (not billed)")
+    correction: Money = Field(description="correcting a routed pre-label that was wrong")
+    audit: Money = Field(default=0.0, description="auditing one auto-accepted item")
+    audit_rate: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="share of auto-accepted items audited (and fixed if wrong)"
+    )
+    round_overhead: Money = Field(default=0.0, description="per round: retraining, project management")
+
+
+class QuoteRequest(StrictModel):
+    """Price correction-only work on ``pool_size`` items so that the vendor keeps ``margin`` with
+    probability ``risk_level``, delivering at most ``max_label_error`` of the pool wrong."""
+
+    name: str | None = Field(default=None, max_length=200, description="free text, shown in reports")
+    vendor: str | None = Field(default=None, max_length=200, description="who quotes, shown in reports")
+    notes: str | None = Field(default=None, max_length=10_000)
+    pool_size: int = Field(ge=1, le=10**10, description="items still to label")
+    pilot: Pilot = Field(description="pilot rounds with at least one calibration sample")
+    max_label_error: float = Field(gt=0.0, lt=1.0, description="largest share of the pool left wrong")
+    vendor_costs: VendorCosts
+    margin: float = Field(ge=0.0, le=MAX_MARGIN, description="revenue covers cost x (1 + margin)")
+    risk_level: float = Field(
+        default=0.9, gt=0.5, lt=1.0, description="probability that revenue covers cost x (1 + margin)"
+    )
+    validity_days: int = Field(default=30, ge=1, le=MAX_VALIDITY_DAYS, description="days the quote holds")
+    currency: str = Field(default="USD", description="ISO 4217 code, e.g. USD")
+    batch_sizes: list[Annotated[int, Field(ge=1, le=10**9)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_BATCH_SIZES, description="candidates (items per round)"
+    )
+    price_per_audit: Money | None = Field(
+        default=None, description="fixed price per audit; default: the audit cost plus the margin"
+    )
+    delta: float = Field(default=0.05, gt=0.0, lt=1.0, description="1 - confidence of the error guarantee")
+    draws: int = Field(default=2000, ge=100, le=MAX_DRAWS, description="Monte Carlo draws")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    _known_currency = field_validator("currency")(check_currency)
+
+
+class QuoteResponse(ResponseModel):
+    """A vendor's quote (SPEC 4.1). With ``status`` ``"not_possible"`` the prices are null and ``reasons``
+    say why no honest price exists and what would make one possible."""
+
+    id: str = Field(description="uuid4, hex")
+    status: QuoteStatus
+    reasons: list[str] = Field(description="plain sentences: what the prices rest on, or why there are none")
+    name: str | None
+    vendor: str | None
+    currency: str
+    issued_on: dt.date
+    valid_until: dt.date
+    price_per_correction: str | None = Field(description="billed per corrected pre-label")
+    price_per_audit: str | None = Field(description="billed per audited auto-accepted item")
+    price_cap: str | None = Field(
+        description="the client's total bill stays at or below this with risk_level"
+    )
+    risk_level: float
+    probability_cost_covered: float | None = Field(
+        description="share of simulated outcomes whose revenue covers cost x (1 + margin) at these prices"
+    )
+    confidence_threshold: float | None = Field(description="auto-accept at or above (certified)")
+    audit_rate: float = Field(description="share of auto-accepted items audited, promised")
+    batch_size: int | None = Field(description="items routed to humans per round")
+    max_label_error: float = Field(description="the promised largest share of the pool left wrong")
+    probability_goal_met: float | None = Field(description="simulated probability the label error is met")
+    calibration_items_needed: int | None = Field(
+        description="calibration items that could certify the goal (when the pilot's sample cannot)"
+    )
+    expected_corrections: Quantiles | None
+    routed_items: Quantiles | None = Field(description="reviews + corrections (re-certification included)")
+    reviews: Quantiles | None = Field(description="routed items that were right: the vendor's, not billed")
+    auto_accepted: Quantiles | None
+    audits: Quantiles | None
+    rounds: Quantiles | None
+    label_error: Quantiles | None = Field(description="share of the pool left wrong")
+    client_bill: MoneyQuantiles | None = Field(description="corrections and audits at the quoted prices")
+    vendor_cost: MoneyQuantiles | None = Field(description="the vendor's own cost of the work")
+    assumptions: dict[str, Any]
+    warnings: list[str]
