@@ -1,0 +1,712 @@
+"""The plan workbook: what a finance reader gets from a plan, as a sheet model.
+
+Sheets: Summary, Assumptions (every input as a named, editable cell), Costs (live formulas over the
+Assumptions' unit prices), Strategies, Learning curve, Thresholds, Schedule, Sensitivity. Figures are the
+plan's own numbers computed in Python; the Costs sheet (and the live line of the Summary) recompute the mean
+cost of each strategy from its mean volumes of work, so changing a unit price moves them.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate
+
+from planner.money import money
+from planner.schemas.common import metric_name
+from planner.schemas.plans import (
+    LabeledDatasetGoal,
+    ModelMetricGoal,
+    MoneyQuantiles,
+    PlanRequest,
+    PlanResponse,
+    StrategyForecast,
+)
+from planner.validation import parse_request
+from reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Workbook, coordinate
+from reports.render import render_workbook
+from reports.sections import (
+    PRICE_NAMES,
+    amount,
+    heading,
+    input_name,
+    key_value,
+    mapping_rows,
+    object_table,
+    paragraphs,
+    request_inputs,
+    strategy_name,
+    title,
+)
+from simulators.costs import RateCard
+
+#: unit prices of a rate card, in the order of the cost formula
+PRICES = ("label", "review", "correction", "audit", "platform_fee", "round_overhead")
+#: request fields that are money, and those that are shares in [0, 1]
+MONEY_FIELDS = frozenset([*(f"costs.{p}" for p in PRICES), "value.per_metric_point", "value.error_cost"])
+SHARE_FIELDS = frozenset(["costs.audit_rate", "delta", "probability", "goal.target", "goal.max_label_error"])
+#: volumes of work on the Costs sheet: (field of expected_work, column header)
+VOLUMES = (
+    ("fresh_labels", "Fresh labels"),
+    ("reviews", "Reviews"),
+    ("corrections", "Corrections"),
+    ("audits", "Audits"),
+    ("auto_accepted", "Auto-accepted"),
+    ("rounds", "Rounds"),
+)
+SUMMARY, ASSUMPTIONS, PILOT, COSTS = "Summary", "Assumptions", "Pilot", "Costs"
+STRATEGIES, CURVE, THRESHOLDS, SCHEDULE, SENSITIVITY = (
+    "Strategies",
+    "Learning curve",
+    "Thresholds",
+    "Schedule",
+    "Sensitivity",
+)
+QUANTILE_NOTE = (
+    "P10, P50 and P90 are the 10th, 50th (median) and 90th percentiles over the simulated draws: "
+    "an 80% chance that the outcome lands between P10 and P90."
+)
+
+
+def plan_workbook(plan: PlanResponse, request: PlanRequest | dict[str, Any]) -> bytes:
+    """The plan as an ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    plan : PlanResponse
+        What ``planner.make_plan`` returned for ``request``.
+    request : PlanRequest or dict
+        The plan request (its pilot rounds, rate card, goal, name and notes fill the sheets).
+
+    Returns
+    -------
+    bytes
+        The workbook, ready for a file or an HTTP response.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``request`` is not a valid plan request (naming the field).
+    """
+    return render_workbook(build_plan_workbook(plan, request))
+
+
+def build_plan_workbook(plan: PlanResponse, request: PlanRequest | dict[str, Any]) -> Workbook:
+    """The sheet model of :func:`plan_workbook` (values and style names, no openpyxl)."""
+    req = parse_request(PlanRequest, request)
+    metric = metric_name(req.pilot.metric)
+    costs, live_rows = costs_sheet(plan)
+    sheets = (
+        summary_sheet(plan, req, live_rows[plan.recommendation.strategy]),
+        *assumptions_sheets(plan, req),
+        costs,
+        strategies_sheet(plan, metric),
+        curve_sheet(plan, req),
+        thresholds_sheet(plan, req),
+        schedule_sheet(plan),
+        sensitivity_sheet(plan, req),
+    )
+    return Workbook(title=f"annoplan plan: {plan.name or 'unnamed'}", currency=plan.currency, sheets=sheets)
+
+
+def describe_goal(req: PlanRequest) -> str:
+    """The goal in words."""
+    goal = req.goal
+    if isinstance(goal, LabeledDatasetGoal):
+        return f"every item of the pool labeled, at most {goal.max_label_error:.1%} of them wrong"
+    assert isinstance(goal, ModelMetricGoal)
+    return f"a model reaching {metric_name(req.pilot.metric)} {goal.target:.4g} on the evaluation set"
+
+
+def recommended(plan: PlanResponse) -> StrategyForecast:
+    """The forecast of the recommended strategy."""
+    return next(f for f in plan.strategies if f.strategy == plan.recommendation.strategy)
+
+
+def cost_formula(row: int) -> Formula:
+    """The mean cost of the volumes of work in ``row`` of the Costs sheet at the Assumptions' unit prices
+    (``simulators.costs.RateCard.total``)."""
+    cell = {key: coordinate(row, 2 + i) for i, (key, _) in enumerate(VOLUMES)}
+    price = {p: input_name(f"costs.{p}") for p in PRICES}
+    touched = "+".join(cell[k] for k in ("fresh_labels", "reviews", "corrections", "auto_accepted"))
+    return Formula(
+        f"={price['label']}*{cell['fresh_labels']}+{price['review']}*{cell['reviews']}"
+        f"+{price['correction']}*{cell['corrections']}+{price['audit']}*{cell['audits']}"
+        f"+{price['platform_fee']}*({touched})+{price['round_overhead']}*{cell['rounds']}"
+    )
+
+
+#: column of the live mean cost on the Costs sheet
+LIVE_COLUMN = 2 + len(VOLUMES)
+
+
+def costs_sheet(plan: PlanResponse) -> tuple[Sheet, dict[str, int]]:
+    """Live formulas: each strategy's mean volumes of work times the Assumptions' unit prices; returns the
+    sheet and the row of each strategy."""
+    sb = SheetBuilder(COSTS)
+    manual = any(f.strategy == "manual" for f in plan.strategies)
+    span = LIVE_COLUMN + 2 + int(manual)
+    title(
+        sb,
+        "Costs at the Assumptions' unit prices",
+        span,
+        note=(
+            "Mean volumes of work per strategy over the simulated draws, priced by formulas at the unit "
+            "prices on the Assumptions sheet (costs_label, costs_review, ...). Change a price there and "
+            "these costs move; 'Mean cost (plan)' keeps the figure the plan computed, for comparison."
+        ),
+    )
+    sb.add(
+        Cell("Strategy", "header_left"),
+        *(Cell(header, "header") for _, header in VOLUMES),
+        Cell("Mean cost (live)", "header"),
+        Cell("Mean cost (plan)", "header"),
+        Cell("Difference", "header"),
+        *([Cell("Savings vs manual (live)", "header")] if manual else []),
+    )
+    first = sb.next_row
+    rows = {f.strategy: first + i for i, f in enumerate(plan.strategies)}
+    live = get_column_letter(LIVE_COLUMN)
+    for f in plan.strategies:
+        r = rows[f.strategy]
+        volumes = [
+            Cell(getattr(f.expected_work, key), "decimal" if key == "rounds" else "count")
+            for key, _ in VOLUMES
+        ]
+        savings = [Cell(Formula(f"={live}{rows['manual']}-{live}{r}"), "money")] if manual else []
+        sb.add(
+            Cell(
+                strategy_name(f.strategy), "strong" if f.strategy == plan.recommendation.strategy else "label"
+            ),
+            *volumes,
+            Cell(cost_formula(r), "money"),
+            Cell(amount(f.cost.mean), "money"),
+            Cell(Formula(f"={live}{r}-{coordinate(r, LIVE_COLUMN + 1)}"), "money"),
+            *savings,
+        )
+    sb.blank()
+    paragraphs(
+        sb,
+        [
+            "Mean cost = label x fresh labels + review x reviews + correction x corrections + audit x audits "
+            "+ platform fee x (fresh labels + reviews + corrections + auto-accepted) + overhead x rounds. "
+            "The difference is rounding to the currency's minor unit. Percentiles (P10/P50/P90) come from "
+            "the simulation and do not move with the prices: run a new plan for those."
+        ],
+        span,
+        "note",
+    )
+    return sb.build(header_rows=4, label_columns=1, landscape=True), rows
+
+
+def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
+    """The recommendation and headline figures, reasons, warnings and notes."""
+    sb = SheetBuilder(SUMMARY)
+    span = 5
+    rec = plan.recommendation
+    best = recommended(plan)
+    sb.add(Cell("Annotation plan", "title", span=span))
+    sb.add(Cell(plan.name or "Unnamed plan", "subtitle", span=span))
+    sb.blank()
+    key_value(sb, "Goal", Cell(describe_goal(req), "wrap", span=span - 1))
+    key_value(sb, "Pool size (items)", Cell(req.pool_size, "count"))
+    key_value(sb, "Currency", Cell(plan.currency))
+    key_value(sb, "Plan ID", Cell(plan.id, span=span - 1))
+    sb.blank()
+    heading(sb, "Recommendation", span)
+    key_value(sb, "Strategy", Cell(strategy_name(rec.strategy), "strong"))
+    key_value(
+        sb,
+        "Confidence threshold",
+        Cell(rec.confidence_threshold, "threshold")
+        if rec.confidence_threshold is not None
+        else Cell("none: nothing is auto-accepted", span=span - 1),
+    )
+    key_value(sb, "Batch size (items per round)", Cell(rec.batch_size, "count"))
+    key_value(
+        sb,
+        "Stop after human labels",
+        Cell(rec.stop_at_labels, "count")
+        if rec.stop_at_labels is not None
+        else Cell("no stop point meets the goal", span=span - 1),
+    )
+    key_value(sb, "Probability goal met", Cell(best.probability_goal_met, "percent"))
+    key_value(sb, "Required probability", Cell(req.probability, "percent"))
+    sb.blank()
+    sb.add(
+        Cell(None, "header_left"),
+        *(Cell(text, "header") for text in ("Mean", "P10", "P50", "P90")),
+    )
+    sb.add(*_money_row("Cost", rec.cost, highlight=True))
+    sb.add(*_money_row("Savings vs manual", rec.savings_vs_manual))
+    sb.add(
+        Cell("Calendar days", "label"),
+        Cell(None),
+        *(Cell(getattr(best.days, k), "days") for k in ("p10", "p50", "p90")),
+    )
+    key_value(
+        sb,
+        "Mean cost, live",
+        Cell(Formula(f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}"), "money"),
+        Cell("at the unit prices on the Assumptions sheet (see Costs)", "note", span=span - 2),
+    )
+    sb.blank()
+    heading(sb, "Why", span)
+    paragraphs(sb, [f"- {reason}" for reason in rec.reasons], span)
+    sb.blank()
+    heading(sb, "Warnings", span)
+    paragraphs(
+        sb, [f"- {w}" for w in plan.warnings] or ["None."], span, "warning" if plan.warnings else "wrap"
+    )
+    sb.blank()
+    heading(sb, "Notes", span)
+    paragraphs(sb, [req.notes] if req.notes else ["None."], span)
+    sb.blank()
+    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+    return sb.build(widths=((1, 30.0),))
+
+
+def _money_row(label: str, q: MoneyQuantiles | None, highlight: bool = False) -> tuple[Cell, ...]:
+    if q is None:
+        return (Cell(label, "label"), Cell("n/a: manual was not simulated", span=4))
+    return (
+        Cell(label, "label"),
+        *(Cell(amount(getattr(q, k)), "money", highlight=highlight) for k in ("mean", "p10", "p50", "p90")),
+    )
+
+
+#: meanings of request fields whose schema gives none
+MEANINGS = {
+    "name": "free text, shown in reports",
+    "notes": "free text, shown in reports",
+    "goal.type": "model_metric (train a model to a target) or labeled_dataset (label the whole pool)",
+    "goal.target": "the metric the model must reach",
+    "goal.max_label_error": "largest share of the pool that may end up wrong",
+    "pilot.metric": "the pilot's metric",
+    "strategies": "strategies compared",
+    "batch_sizes": "batch sizes searched (items per round; empty: the planner's spread)",
+    "seed": "seed of the simulation (same seed, same plan)",
+}
+
+
+def assumptions_sheets(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, Sheet]:
+    """Every input as a named, editable cell and the planner's own assumptions; and the pilot's tables."""
+    sb = SheetBuilder(ASSUMPTIONS)
+    span = 3
+    title(
+        sb,
+        "Assumptions",
+        span,
+        note=(
+            "Blue cells are inputs, each a named cell (the name is the input's path with _ for dots, e.g. "
+            "costs_label). Changing a unit price (costs_*) moves the Costs sheet and the live cost on the "
+            "Summary; the other inputs are recorded as the plan used them: run a new plan to change the "
+            "forecasts."
+        ),
+    )
+    sb.add(Cell("Input", "header_left"), Cell("Value", "header"), Cell("Meaning", "header_left"))
+    tables = request_inputs(
+        sb, req, money=MONEY_FIELDS, shares=SHARE_FIELDS, meanings=MEANINGS, tables_on=PILOT
+    )
+    sb.blank()
+    heading(sb, "Model assumptions (set by the planner)", span)
+    mapping_rows(sb, plan.assumptions, span)
+    assumptions = sb.build(header_rows=4, widths=((1, 26.0), (2, 24.0), (3, 50.0)))
+    pilot = SheetBuilder(PILOT)
+    title(
+        pilot,
+        "Pilot",
+        5,
+        note="The pilot's rounds and calibration samples as the request gave them (lists by their mean).",
+    )
+    for i, (path, items) in enumerate(tables):
+        if i:
+            pilot.blank()
+        object_table(pilot, path, items, pilot.next_row)
+    return assumptions, pilot.build()
+
+
+def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:
+    """Every strategy side by side: cost (mean, P10/P50/P90), volumes, days, metric, label error, settings."""
+    sb = SheetBuilder(STRATEGIES)
+    forecasts = plan.strategies
+    span = 2 + len(forecasts)
+    title(sb, "Strategies side by side", span, note=QUANTILE_NOTE)
+    rec = plan.recommendation.strategy
+    sb.add(
+        Cell("Quantity", "header_left"),
+        Cell("Statistic", "header"),
+        *(
+            Cell(
+                strategy_name(f.strategy) + (" (recommended)" if f.strategy == rec else ""),
+                "header",
+                highlight=f.strategy == rec,
+            )
+            for f in forecasts
+        ),
+    )
+
+    def block(label: str, stats: tuple[str, ...], values: list[list[float | None]], style: str) -> None:
+        for i, stat in enumerate(stats):
+            sb.add(
+                Cell(label if i == 0 else None, "strong"),
+                Cell(stat.upper() if stat.startswith("p") else stat, "label"),
+                *(Cell(v[i], style) for v in values),
+            )
+
+    money_stats = ("mean", "p10", "p50", "p90")
+    block(
+        "Cost", money_stats, [[amount(getattr(f.cost, k)) for k in money_stats] for f in forecasts], "money"
+    )
+    lifetime = [getattr(f, "lifetime_cost", None) for f in forecasts]
+    if any(q is not None for q in lifetime):
+        block(
+            "Lifetime cost",
+            money_stats,
+            [[amount(getattr(q, k)) if q is not None else None for k in money_stats] for q in lifetime],
+            "money",
+        )
+    stats = ("p10", "p50", "p90")
+    for attr, label, style in (
+        ("human_labels", "Human labels", "count"),
+        ("reviews", "Reviews", "count"),
+        ("corrections", "Corrections", "count"),
+        ("auto_accepted", "Auto-accepted", "count"),
+        ("audits", "Audits", "count"),
+        ("rounds", "Rounds", "count"),
+        ("days", "Calendar days", "days"),
+        ("final_metric", f"Final {metric}", "percent"),
+        ("label_error", "Label error", "percent_fine"),
+    ):
+        block(label, stats, [[getattr(getattr(f, attr), k) for k in stats] for f in forecasts], style)
+    sb.add(
+        Cell("Goal met", "strong"),
+        Cell("probability", "label"),
+        *(Cell(f.probability_goal_met, "percent") for f in forecasts),
+    )
+    sb.add(
+        Cell("Settings", "strong"),
+        Cell("threshold", "label"),
+        *(
+            Cell(f.settings.confidence_threshold, "threshold")
+            if f.settings.confidence_threshold is not None
+            else Cell("none", "missing")
+            for f in forecasts
+        ),
+    )
+    sb.add(
+        Cell(None), Cell("batch size", "label"), *(Cell(f.settings.batch_size, "count") for f in forecasts)
+    )
+    sb.add(
+        Cell(None),
+        Cell("stop at labels", "label"),
+        *(
+            Cell(f.settings.stop_at_labels, "count")
+            if f.settings.stop_at_labels is not None
+            else Cell("none", "missing")
+            for f in forecasts
+        ),
+    )
+    sb.blank()
+    paragraphs(
+        sb,
+        [
+            "Label error is the share of the pool left wrong; counts are items; the settings are those the "
+            "forecast assumes (threshold: auto-accept at or above, hybrid only)."
+        ],
+        span,
+        "note",
+    )
+    return sb.build(header_rows=4, label_columns=2, widths=((1, 16.0), (2, 12.0)))
+
+
+def curve_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
+    """The pilot's measured points, the forecast P50 and its P10-P90 band, and a chart with a log x axis."""
+    sb = SheetBuilder(CURVE)
+    metric = metric_name(req.pilot.metric)
+    span = 7
+    title(
+        sb,
+        "Learning curve",
+        span,
+        note=(
+            f"The {metric} a model trained on n labels will measure: the pilot's measured rounds, the "
+            "forecast median (P50) and its P10-P90 band. The chart's label axis is logarithmic."
+        ),
+    )
+    sb.add(
+        *(Cell(h, "header") for h in ("Labels", "P10", "P50", "P90")),
+        Cell(None),
+        Cell("Pilot labels", "header"),
+        Cell(f"Pilot {metric}", "header"),
+    )
+    first = sb.next_row
+    curve, pilot = plan.learning_curve, req.pilot.rounds
+    for i in range(max(len(curve), len(pilot))):
+        left: tuple[Cell, ...] = (Cell(None),) * 4
+        if i < len(curve):
+            p = curve[i]
+            left = (
+                Cell(p.n_labels, "count"),
+                *(Cell(getattr(p, k), "percent") for k in ("p10", "p50", "p90")),
+            )
+        right: tuple[Cell, ...] = ()
+        if i < len(pilot):
+            right = (Cell(pilot[i].n_labels, "count"), Cell(pilot[i].value, "percent"))
+        sb.add(*left, Cell(None), *right)
+    last_curve, last_pilot = first + len(curve) - 1, first + len(pilot) - 1
+    labels = [p.n_labels for p in curve] + [r.n_labels for r in pilot]
+    values = [v for p in curve for v in (p.p10, p.p90)] + [r.value for r in pilot]
+    band = "8FAADC"
+    series = [
+        Series(
+            f"Pilot {metric}",
+            sb.ref(7, first, last_pilot),
+            sb.ref(6, first, last_pilot),
+            "markers",
+            color="C55A11",
+        ),
+    ]
+    if curve:
+        series += [
+            Series(
+                "P50 forecast",
+                sb.ref(3, first, last_curve),
+                sb.ref(1, first, last_curve),
+                "line",
+                color="2F5597",
+            ),
+            Series("P10", sb.ref(2, first, last_curve), sb.ref(1, first, last_curve), "dashed", color=band),
+            Series("P90", sb.ref(4, first, last_curve), sb.ref(1, first, last_curve), "dashed", color=band),
+        ]
+    sb.blank()
+    sb.charts.append(
+        Chart(
+            kind="scatter",
+            title=f"{metric[:1].upper()}{metric[1:]} by number of labels",
+            series=tuple(series),
+            anchor=coordinate(sb.next_row + 1, 1),
+            x_title="labels (log scale)",
+            y_title=metric,
+            x_log=True,
+            x_min=10.0 ** math.floor(math.log10(min(labels))),
+            x_max=10.0 ** math.ceil(math.log10(max(labels))),
+            y_min=max(0.0, math.floor(min(values) * 20) / 20),
+            y_max=min(1.0, math.ceil(max(values) * 20) / 20),
+            y_style="percent",
+        )
+    )
+    return sb.build(header_rows=4)
+
+
+def thresholds_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
+    """Coverage and risk by confidence threshold, the chosen one marked, and a chart of each."""
+    sb = SheetBuilder(THRESHOLDS)
+    goal = req.goal.max_label_error if isinstance(req.goal, LabeledDatasetGoal) else None
+    span = 5 + int(goal is not None)
+    title(
+        sb,
+        "Confidence thresholds",
+        span,
+        note=(
+            "On the pilot's latest calibration sample: the share auto-accepted at each threshold (coverage), "
+            "the measured risk (see threshold_risk on the Assumptions sheet) and its one-sided "
+            "Clopper-Pearson upper bound at delta, against the goal's largest label error. The chosen "
+            "threshold is highlighted."
+        ),
+    )
+    if not plan.thresholds:
+        paragraphs(
+            sb,
+            [
+                "Hybrid routing was not simulated in this plan (it needs a labeled_dataset goal and "
+                "calibration samples in the pilot), so no threshold was chosen."
+            ],
+            span,
+        )
+        return sb.build()
+    headers = (
+        "Threshold",
+        "Coverage",
+        "Risk",
+        "Upper bound",
+        *(("Goal",) if goal is not None else ()),
+        "Chosen",
+    )
+    sb.add(*(Cell(h, "header") for h in headers))
+    first = sb.next_row
+    chosen_row = None
+    for row in plan.thresholds:
+        mark = row.chosen
+        r = sb.add(
+            Cell(row.threshold, "threshold", highlight=mark),
+            Cell(row.coverage, "percent", highlight=mark),
+            Cell(row.risk, "percent_fine", highlight=mark),
+            Cell(row.upper_bound, "percent_fine", highlight=mark),
+            *((Cell(goal, "percent_fine", highlight=mark),) if goal is not None else ()),
+            Cell("chosen" if mark else None, highlight=mark),
+        )
+        if mark:
+            chosen_row = r
+    last = sb.next_row - 1
+    x = sb.ref(1, first, last)
+    chosen = [] if chosen_row is None else [sb.ref(1, chosen_row, chosen_row)]
+    coverage = [Series("Coverage", sb.ref(2, first, last), x, "line", color="2F5597")]
+    risk = [
+        Series("Risk", sb.ref(3, first, last), x, "line", color="C55A11"),
+        Series("Upper bound", sb.ref(4, first, last), x, "dashed", color="C55A11"),
+        *([Series("Goal", sb.ref(5, first, last), x, "dashed", color="7F7F7F")] if goal is not None else []),
+    ]
+    for at in chosen:
+        coverage.append(Series("Chosen", sb.ref(2, at.first, at.last), at, "marker", color="548235"))
+        risk.append(Series("Chosen", sb.ref(4, at.first, at.last), at, "marker", color="548235"))
+    for i, (name, series, style) in enumerate(
+        (("Coverage by threshold", coverage, "percent"), ("Risk by threshold", risk, "percent_fine"))
+    ):
+        sb.charts.append(
+            Chart(
+                kind="scatter",
+                title=name,
+                series=tuple(series),
+                anchor=coordinate(4 + 20 * i, span + 2),
+                x_title="confidence threshold",
+                x_min=0.0,
+                x_max=1.0,
+                y_min=0.0,
+                y_max=1.0 if i == 0 else None,
+                x_style="decimal",
+                y_style=style,
+                height_cm=9.5,
+            )
+        )
+    return sb.build(header_rows=4, landscape=True)
+
+
+def schedule_sheet(plan: PlanResponse) -> Sheet:
+    """The median path of every strategy round by round, and cumulative cost by round."""
+    sb = SheetBuilder(SCHEDULE)
+    span = 5
+    title(
+        sb,
+        "Schedule",
+        span,
+        note="Round by round along the median path of each strategy: cumulative human labels and cost, and "
+        "items left in the pool.",
+    )
+    sb.add(
+        *(
+            Cell(h, "header")
+            for h in ("Strategy", "Round", "Human labels (cumulative)", "Cost (cumulative)", "Items left")
+        )
+    )
+    header = sb.next_row - 1
+    series = []
+    for f in plan.strategies:
+        first = sb.next_row
+        for row in f.schedule:
+            sb.add(
+                Cell(strategy_name(f.strategy)),
+                Cell(row.round, "count"),
+                Cell(row.human_labels, "count"),
+                Cell(amount(row.cost), "money"),
+                Cell(row.remaining, "count"),
+            )
+        if f.schedule:
+            last = sb.next_row - 1
+            series.append(
+                Series(
+                    strategy_name(f.strategy), sb.ref(4, first, last), sb.ref(2, first, last), "line_markers"
+                )
+            )
+    last_row = sb.next_row - 1
+    if series:
+        sb.charts.append(
+            Chart(
+                kind="scatter",
+                title="Cumulative cost by round (median path)",
+                series=tuple(series),
+                anchor=coordinate(header, span + 2),
+                x_title="round",
+                y_title=f"cost ({plan.currency})",
+                x_min=0.0,
+                y_min=0.0,
+                y_style="money",
+                height_cm=11.0,
+            )
+        )
+    return sb.build(
+        header_rows=header, landscape=True, autofilter=f"A{header}:{coordinate(max(last_row, header), span)}"
+    )
+
+
+def sensitivity_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
+    """The recommended mean cost when each unit price moves down and up, as a table and a tornado chart."""
+    sb = SheetBuilder(SENSITIVITY)
+    span = 7
+    best = recommended(plan)
+    card = RateCard.from_mapping(req.costs.model_dump())
+    base = amount(money(float(card.total(**best.expected_work.model_dump())), plan.currency))
+    assert base is not None
+    title(
+        sb,
+        "Sensitivity to unit prices",
+        span,
+        note=(
+            f"The mean cost of the recommendation ({strategy_name(best.strategy)}) when one unit price moves "
+            "down and up, the volumes of work held fixed; the largest swing first."
+        ),
+    )
+    key_value(sb, "Mean cost at today's prices", Cell(base, "money"))
+    sb.blank()
+    sb.add(
+        Cell("Unit price", "header_left"),
+        *(
+            Cell(h, "header")
+            for h in (
+                "Today",
+                "Move",
+                "Cost, price down",
+                "Cost, price up",
+                "Change, price down",
+                "Change, price up",
+            )
+        ),
+    )
+    header = sb.next_row - 1
+    first = sb.next_row
+    rows = sorted(plan.sensitivity, key=lambda s: -(Decimal(s.high) - Decimal(s.low)))
+    for s in rows:
+        low, high = amount(s.low), amount(s.high)
+        assert low is not None and high is not None
+        today = getattr(req.costs, s.price, None)
+        sb.add(
+            Cell(PRICE_NAMES.get(s.price, s.price), "label"),
+            Cell(today, "money"),
+            Cell(s.change, "percent"),
+            Cell(low, "money"),
+            Cell(high, "money"),
+            Cell(round(low - base, 6), "money"),
+            Cell(round(high - base, 6), "money"),
+        )
+    last = sb.next_row - 1
+    if rows:
+        sb.blank()
+        sb.charts.append(
+            Chart(
+                kind="bar",
+                title="Change in mean cost when one unit price moves",
+                series=(
+                    Series("Price down", sb.ref(6, first, last), sb.ref(1, first, last), color="548235"),
+                    Series("Price up", sb.ref(7, first, last), sb.ref(1, first, last), color="C00000"),
+                ),
+                anchor=coordinate(sb.next_row + 1, 1),
+                y_title=f"change in mean cost ({plan.currency})",
+                y_style="money",
+                width_cm=24.0,
+                height_cm=9.0,
+            )
+        )
+    return sb.build(header_rows=header, label_columns=1, landscape=True)

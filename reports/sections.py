@@ -1,0 +1,208 @@
+"""Building blocks shared by the plan and quote workbooks: titles, paragraphs, key-value rows, money, and the
+inputs of a request as named, editable cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from planner.money import MINOR_UNITS
+from reports.model import Cell, SheetBuilder, Validation
+
+#: display names of the strategies (SPEC 2)
+STRATEGY_NAMES = {
+    "manual": "Manual",
+    "prelabel": "Pre-label",
+    "active_learning": "Active learning",
+    "hybrid": "Hybrid",
+}
+#: display names of the unit prices of a rate card
+PRICE_NAMES = {
+    "label": "Fresh label",
+    "review": "Review (pre-label right)",
+    "correction": "Correction (pre-label wrong)",
+    "audit": "Audit of an auto-accepted item",
+    "platform_fee": "Platform fee per item",
+    "round_overhead": "Overhead per round",
+}
+#: request fields (dotted paths) with a fixed set of values, offered as dropdowns
+CHOICES: dict[str, tuple[str, ...]] = {
+    "goal.type": ("model_metric", "labeled_dataset"),
+    "pilot.metric": ("accuracy", "f1", "error_rate"),
+    "currency": tuple(sorted(MINOR_UNITS)),
+    "costs.currency": tuple(sorted(MINOR_UNITS)),
+}
+
+
+def strategy_name(strategy: str) -> str:
+    return STRATEGY_NAMES.get(strategy, strategy)
+
+
+def amount(text: str | None) -> float | None:
+    """A decimal string of money as a number for a display cell (None stays empty)."""
+    return None if text is None else float(Decimal(text))
+
+
+def input_name(path: str) -> str:
+    """The defined name of a request field: ``costs.label`` -> ``costs_label``."""
+    return path.replace(".", "_")
+
+
+def title(sb: SheetBuilder, text: str, span: int, note: str | None = None) -> None:
+    """A sheet title and an optional explanatory note under it, both spanning ``span`` columns."""
+    sb.add(Cell(text, "title", span=span))
+    if note:
+        sb.add(Cell(note, "note", span=span))
+    sb.blank()
+
+
+def heading(sb: SheetBuilder, text: str, span: int) -> int:
+    return sb.add(*[Cell(text, "heading"), *[Cell(None, "heading") for _ in range(span - 1)]])
+
+
+def paragraphs(sb: SheetBuilder, lines: Iterable[str], span: int, style: str = "wrap") -> None:
+    """One wrapped row per line of text (newlines inside a line start new rows)."""
+    for line in lines:
+        for part in line.splitlines() or [""]:
+            sb.add(Cell(part, style, span=span))
+
+
+def key_value(sb: SheetBuilder, label: str, *values: Cell) -> int:
+    return sb.add(Cell(label, "label"), *values)
+
+
+def describe(value: Any) -> str:
+    """Plain text of a planner assumption: dicts as ``key: value; ...``, lists joined with ``; ``."""
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {describe(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(describe(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def mapping_rows(sb: SheetBuilder, values: Mapping[str, Any], span: int) -> None:
+    """One row per entry: the key, then its value as text across the other columns."""
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            sb.add(Cell(str(key), "label"), Cell(value, "decimal" if isinstance(value, float) else "count"))
+        else:
+            sb.add(Cell(str(key), "label"), Cell(describe(value), "wrap", span=span - 1))
+
+
+def request_inputs(
+    sb: SheetBuilder,
+    model: BaseModel,
+    *,
+    money: frozenset[str],
+    shares: frozenset[str],
+    meanings: Mapping[str, str] | None = None,
+    tables_on: str = "",
+) -> list[tuple[str, list[BaseModel]]]:
+    """Every plain field of a request as a row ``path | value | meaning``.
+
+    Each value is an input cell with a defined name (``costs.label`` -> ``costs_label``), a dropdown where
+    the field has choices (:data:`CHOICES`), bounds where it is money (>= 0) or a share (0 to 1). Nested
+    objects are walked; lists of plain values become one text cell; ``meanings`` fills in what the schema
+    does not describe. Lists of objects (pilot rounds, calibration samples) get a row pointing at the sheet
+    ``tables_on`` and are returned as ``(path, items)`` for :func:`object_table`.
+    """
+    tables: list[tuple[str, list[BaseModel]]] = []
+    _input_rows(sb, model, "", money, shares, meanings or {}, tables_on, tables)
+    return tables
+
+
+def _input_rows(
+    sb: SheetBuilder,
+    model: BaseModel,
+    prefix: str,
+    money: frozenset[str],
+    shares: frozenset[str],
+    meanings: Mapping[str, str],
+    tables_on: str,
+    tables: list[tuple[str, list[BaseModel]]],
+) -> None:
+    for field, info in type(model).model_fields.items():
+        path = f"{prefix}{field}"
+        value = getattr(model, field)
+        meaning = info.description or meanings.get(path, "")
+        if isinstance(value, BaseModel):
+            _input_rows(sb, value, f"{path}.", money, shares, meanings, tables_on, tables)
+            continue
+        if isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
+            tables.append((path, value))
+            where = f"{len(value)} rows, see {tables_on}" if tables_on else f"{len(value)} rows"
+            sb.add(Cell(path, "label"), Cell(where, "missing"), Cell(meaning, "note"))
+            continue
+        if value in (None, []) and _is_object_field(info.annotation):
+            sb.add(Cell(path, "label"), Cell("not given", "missing"), Cell(meaning, "note"))
+            continue
+        style, validation = _input_style(path, value, money, shares)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        sb.add(
+            Cell(path, "label"),
+            Cell(value, style, name=input_name(path), validation=validation),
+            Cell(meaning, "note"),
+        )
+
+
+def object_table(sb: SheetBuilder, path: str, items: list[BaseModel], row: int, column: int = 1) -> int:
+    """A list of request objects as a table with its top-left corner at (``row``, ``column``): a column per
+    plain field (blue, as given); a list field becomes the mean of its values (a share for flags), with the
+    number of items once. Returns the last row written."""
+    fields = list(type(items[0]).model_fields)
+    lists = [f for f in fields if isinstance(getattr(items[0], f), list)]
+    plain = [f for f in fields if f not in lists]
+    headers = [*plain, *([] if not lists else ["items"]), *(f"{f} (mean)" for f in lists)]
+    sb.put(row, column, Cell(path, "heading"), *(Cell(None, "heading") for _ in headers[1:]))
+    sb.put(row + 1, column, *(Cell(h, "header") for h in headers))
+    for i, item in enumerate(items, start=row + 2):
+        sequences = [list(getattr(item, f)) for f in lists]
+        sb.put(
+            i,
+            column,
+            *(Cell(getattr(item, f), _table_style(f, items)) for f in plain),
+            *([Cell(len(sequences[0]), "count")] if lists else []),
+            *(Cell(sum(map(float, seq)) / len(seq) if seq else None, "threshold") for seq in sequences),
+        )
+    return row + 1 + len(items)
+
+
+def _table_style(field: str, items: list[BaseModel]) -> str:
+    values = [getattr(item, field) for item in items]
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers and all(isinstance(v, int) for v in numbers):
+        return "input_count"
+    if numbers and all(0.0 <= v <= 1.0 for v in numbers):
+        return "input_percent_fine"
+    return "input_decimal" if numbers else "input_text"
+
+
+def _input_style(
+    path: str, value: Any, money: frozenset[str], shares: frozenset[str]
+) -> tuple[str, Validation | None]:
+    if path in CHOICES:
+        return "input_text", Validation(choices=CHOICES[path])
+    if path in money:
+        return "input_money", Validation(minimum=0.0)
+    if path in shares:
+        return "input_percent_fine", Validation(minimum=0.0, maximum=1.0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "input_text", None
+    if isinstance(value, int):
+        return "input_count", Validation(minimum=0.0)
+    return "input_decimal", None
+
+
+def _is_object_field(annotation: Any) -> bool:
+    """Whether a field's type is (optionally) an object or a list of objects, e.g. ``Value | None``."""
+    args = getattr(annotation, "__args__", (annotation,))
+    return any(
+        (isinstance(a, type) and issubclass(a, BaseModel)) or (a is not annotation and _is_object_field(a))
+        for a in args
+    )
