@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest clean
+.PHONY: test demo lint typecheck pytest clean spreadsheet-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest
 
-test: lint typecheck pytest
+# the workbook tests open a workbook in a real spreadsheet (LibreOffice Calc) and read its PDF (poppler)
+spreadsheet-tools:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdfinfo >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			libreoffice-calc-nogui poppler-utils; \
+	fi
+
+test: spreadsheet-tools lint typecheck pytest
 
 demo: $(STAMP)
 	$(BIN)/annoplan demo
