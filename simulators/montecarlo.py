@@ -85,6 +85,7 @@ class Ledger:
         "label_errors",
         "rounds",
         "human_items",
+        "random_items",
     )
     values: dict[str, Array] = field(default_factory=dict)
     remaining: Array = field(init=False)
@@ -292,8 +293,10 @@ def _hybrid_round(
     n_eff = np.maximum(ledger["n_train"], 1.0) * eff
     coverage, risk = routing.at(n_eff)
     coverage = np.where(has_model, coverage, 0.0)
-    # the confident set grows with the model; what it already took is gone from the pool
-    accept = np.clip(coverage * pool - ledger["auto_accepted"], 0.0, ledger.remaining)
+    # the confident set grows with the model; what it already took is gone from the pool, and so is its
+    # share of the items humans took at random (the first batch, the validation samples)
+    confident = coverage * (pool - ledger["random_items"])
+    accept = np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining)
     audited = accept * costs.audit_rate
     ledger.add("auto_accepted", accept, active)
     ledger.add("audits", audited, active)
@@ -306,7 +309,9 @@ def _hybrid_round(
     validation = np.where(has_model, validation, 0.0)
     ledger.human(np.zeros(n_draws), validation, error, active)
     n_batch = np.minimum(float(settings.batch_size), ledger.remaining)
-    ledger.human(np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), below, active)
+    first = np.where(has_model, 0.0, n_batch)
+    ledger.human(first, np.where(has_model, n_batch, 0.0), below, active)
+    ledger.add("random_items", validation + first, active)
 
 
 def median_path(

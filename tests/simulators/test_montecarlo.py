@@ -152,6 +152,27 @@ def test_routed_items_carry_the_errors_the_accepted_ones_do_not() -> None:
     assert np.allclose(outcome.corrections / pre_labeled, (0.10 - 0.5 * 0.02) / 0.5)
 
 
+@pytest.mark.parametrize("validation", [0, 100])
+def test_items_humans_took_at_random_are_not_auto_accepted_again(validation: int) -> None:
+    """Coverage 60% throughout: the confident items are 60% of what the random first batch and the
+    validation samples left, never 60% of the whole pool."""
+    curve = constant_curve(0.10)
+    routing = RoutingDraws(GRID, np.full_like(curve.error, 0.6), np.full_like(curve.error, 0.0))
+    outcome = simulate_strategy(
+        "hybrid",
+        curve,
+        COSTS,
+        10_000,
+        Settings(batch_size=1000, validation_size=validation),
+        routing=routing,
+        max_label_error=0.05,
+    )
+    # round 1 labels 1,000 at random; round 2 accepts 60% of the 9,000 left before it draws its validation
+    # sample; with coverage flat, nothing more becomes confident later
+    assert np.allclose(outcome.auto_accepted, 0.6 * 9_000)
+    assert np.allclose(outcome.human_labels, 10_000 - 0.6 * 9_000)
+
+
 def test_draws_are_simulated_independently() -> None:
     """Simulating draws together equals simulating each alone: the vectorisation mixes nothing."""
     curve = power_curves(n_draws=6)
