@@ -156,6 +156,14 @@ def plan_command(
     emit(run(planner.make_plan, read_request(file)))
 
 
+@app.command("quote")
+def quote_command(
+    file: Annotated[str, typer.Argument(help="JSON quote request; - for stdin")],
+) -> None:
+    """Price correction-only work: unit prices that keep the vendor's margin at the chosen risk level."""
+    emit(run(planner.make_quote, read_request(file)))
+
+
 @app.command("demo")
 def demo_command() -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""

@@ -16,8 +16,6 @@ from typing import Any
 import numpy as np
 
 from planner.curves import CurveForecast
-from planner.efficiency import PRIOR_LOG_SD as EFFICIENCY_LOG_SD  # noqa: F401  (quotes use it)
-from planner.efficiency import PRIOR_MEDIAN as EFFICIENCY_MEDIAN  # noqa: F401
 from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds

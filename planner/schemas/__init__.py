@@ -10,7 +10,8 @@ from planner.schemas.curves import (
     PilotRound,
     Prediction,
 )
-from planner.schemas.plans import Costs, PlanRequest, Schedule
+from planner.schemas.plans import Costs, PlanRequest, PlanResponse, Schedule, Value
+from planner.schemas.quotes import QuoteRequest, QuoteResponse, VendorCosts
 
 __all__ = [
     "CalibrationSample",
@@ -23,7 +24,12 @@ __all__ = [
     "Pilot",
     "PilotRound",
     "PlanRequest",
+    "PlanResponse",
     "Prediction",
     "Quantiles",
+    "QuoteRequest",
+    "QuoteResponse",
     "Schedule",
+    "Value",
+    "VendorCosts",
 ]
