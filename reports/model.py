@@ -9,14 +9,15 @@ Only a :class:`Formula` is ever written as a formula; every ``str`` value is wri
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-#: a cell's value: text, a number, a flag, a formula, or empty
-Value = str | float | int | bool | None
+#: a cell's value: text, a number, a flag, a date, or empty (or a :class:`Formula`)
+Value = str | float | int | bool | dt.date | None
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Cell:
 
     Parameters
     ----------
-    value : str, float, int, bool, Formula or None
+    value : str, float, int, bool, datetime.date, Formula or None
         Text is always written as text (never as a formula); numbers keep full precision.
     style : str
         A semantic style name such as ``"money"``, ``"count"``, ``"percent"``, ``"input_money"``.

@@ -30,14 +30,13 @@ from reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Wor
 from reports.render import render_workbook
 from reports.sections import (
     PRICE_NAMES,
+    QUANTILE_NOTE,
     amount,
     heading,
     input_name,
+    inputs_sheets,
     key_value,
-    mapping_rows,
-    object_table,
     paragraphs,
-    request_inputs,
     strategy_name,
     title,
 )
@@ -57,17 +56,13 @@ VOLUMES = (
     ("auto_accepted", "Auto-accepted"),
     ("rounds", "Rounds"),
 )
-SUMMARY, ASSUMPTIONS, PILOT, COSTS = "Summary", "Assumptions", "Pilot", "Costs"
+SUMMARY, COSTS = "Summary", "Costs"
 STRATEGIES, CURVE, THRESHOLDS, SCHEDULE, SENSITIVITY = (
     "Strategies",
     "Learning curve",
     "Thresholds",
     "Schedule",
     "Sensitivity",
-)
-QUANTILE_NOTE = (
-    "P10, P50 and P90 are the 10th, 50th (median) and 90th percentiles over the simulated draws: "
-    "an 80% chance that the outcome lands between P10 and P90."
 )
 
 
@@ -294,12 +289,12 @@ MEANINGS = {
 
 def assumptions_sheets(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, Sheet]:
     """Every input as a named, editable cell and the planner's own assumptions; and the pilot's tables."""
-    sb = SheetBuilder(ASSUMPTIONS)
-    span = 3
-    title(
-        sb,
-        "Assumptions",
-        span,
+    return inputs_sheets(
+        req,
+        plan.assumptions,
+        money=MONEY_FIELDS,
+        shares=SHARE_FIELDS,
+        meanings=MEANINGS,
         note=(
             "Blue cells are inputs, each a named cell (the name is the input's path with _ for dots, e.g. "
             "costs_label). Changing a unit price (costs_*) moves the Costs sheet and the live cost on the "
@@ -307,26 +302,6 @@ def assumptions_sheets(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, She
             "forecasts."
         ),
     )
-    sb.add(Cell("Input", "header_left"), Cell("Value", "header"), Cell("Meaning", "header_left"))
-    tables = request_inputs(
-        sb, req, money=MONEY_FIELDS, shares=SHARE_FIELDS, meanings=MEANINGS, tables_on=PILOT
-    )
-    sb.blank()
-    heading(sb, "Model assumptions (set by the planner)", span)
-    mapping_rows(sb, plan.assumptions, span)
-    assumptions = sb.build(header_rows=4, widths=((1, 26.0), (2, 24.0), (3, 50.0)))
-    pilot = SheetBuilder(PILOT)
-    title(
-        pilot,
-        "Pilot",
-        5,
-        note="The pilot's rounds and calibration samples as the request gave them (lists by their mean).",
-    )
-    for i, (path, items) in enumerate(tables):
-        if i:
-            pilot.blank()
-        object_table(pilot, path, items, pilot.next_row)
-    return assumptions, pilot.build()
 
 
 def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:

@@ -7,6 +7,7 @@ styles; columns are sized to their content; every sheet prints one page wide.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
@@ -142,7 +143,7 @@ def _write_value(target: openpyxl.cell.Cell, value: object) -> None:
         target.data_type = "s"  # openpyxl would take "=..." for a formula and "#N/A" for an error
         if needs_quote_prefix(text):
             target.quotePrefix = True
-    elif isinstance(value, bool):
+    elif isinstance(value, bool | dt.date):
         target.value = value
     elif isinstance(value, int | float):
         if math.isfinite(value):

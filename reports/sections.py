@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from planner.money import MINOR_UNITS
-from reports.model import Cell, SheetBuilder, Validation
+from reports.model import Cell, Sheet, SheetBuilder, Validation
 
 #: display names of the strategies (SPEC 2)
 STRATEGY_NAMES = {
@@ -35,6 +35,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "currency": tuple(sorted(MINOR_UNITS)),
     "costs.currency": tuple(sorted(MINOR_UNITS)),
 }
+
+
+ASSUMPTIONS, PILOT = "Assumptions", "Pilot"
+QUANTILE_NOTE = (
+    "P10, P50 and P90 are the 10th, 50th (median) and 90th percentiles over the simulated draws: "
+    "an 80% chance that the outcome lands between P10 and P90."
+)
 
 
 def strategy_name(strategy: str) -> str:
@@ -101,6 +108,7 @@ def request_inputs(
     money: frozenset[str],
     shares: frozenset[str],
     meanings: Mapping[str, str] | None = None,
+    skip: frozenset[str] = frozenset(),
     tables_on: str = "",
 ) -> list[tuple[str, list[BaseModel]]]:
     """Every plain field of a request as a row ``path | value | meaning``.
@@ -108,11 +116,12 @@ def request_inputs(
     Each value is an input cell with a defined name (``costs.label`` -> ``costs_label``), a dropdown where
     the field has choices (:data:`CHOICES`), bounds where it is money (>= 0) or a share (0 to 1). Nested
     objects are walked; lists of plain values become one text cell; ``meanings`` fills in what the schema
-    does not describe. Lists of objects (pilot rounds, calibration samples) get a row pointing at the sheet
-    ``tables_on`` and are returned as ``(path, items)`` for :func:`object_table`.
+    does not describe; fields (or objects) in ``skip`` are left out. Lists of objects (pilot rounds,
+    calibration samples) get a row pointing at the sheet ``tables_on`` and are returned as ``(path, items)``
+    for :func:`object_table`.
     """
     tables: list[tuple[str, list[BaseModel]]] = []
-    _input_rows(sb, model, "", money, shares, meanings or {}, tables_on, tables)
+    _input_rows(sb, model, "", money, shares, meanings or {}, skip, tables_on, tables)
     return tables
 
 
@@ -123,15 +132,18 @@ def _input_rows(
     money: frozenset[str],
     shares: frozenset[str],
     meanings: Mapping[str, str],
+    skip: frozenset[str],
     tables_on: str,
     tables: list[tuple[str, list[BaseModel]]],
 ) -> None:
     for field, info in type(model).model_fields.items():
         path = f"{prefix}{field}"
+        if path in skip:
+            continue
         value = getattr(model, field)
         meaning = info.description or meanings.get(path, "")
         if isinstance(value, BaseModel):
-            _input_rows(sb, value, f"{path}.", money, shares, meanings, tables_on, tables)
+            _input_rows(sb, value, f"{path}.", money, shares, meanings, skip, tables_on, tables)
             continue
         if isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
             tables.append((path, value))
@@ -149,6 +161,43 @@ def _input_rows(
             Cell(value, style, name=input_name(path), validation=validation),
             Cell(meaning, "note"),
         )
+
+
+def inputs_sheets(
+    request: BaseModel,
+    assumptions: Mapping[str, Any],
+    *,
+    money: frozenset[str],
+    shares: frozenset[str],
+    meanings: Mapping[str, str],
+    note: str,
+    skip: frozenset[str] = frozenset(),
+) -> tuple[Sheet, Sheet]:
+    """The Assumptions sheet (every input of ``request`` as a named, editable cell, see
+    :func:`request_inputs`, then the planner's ``assumptions``) and the Pilot sheet (its tables)."""
+    sb = SheetBuilder(ASSUMPTIONS)
+    span = 3
+    title(sb, "Assumptions", span, note=note)
+    sb.add(Cell("Input", "header_left"), Cell("Value", "header"), Cell("Meaning", "header_left"))
+    tables = request_inputs(
+        sb, request, money=money, shares=shares, meanings=meanings, skip=skip, tables_on=PILOT
+    )
+    if assumptions:
+        sb.blank()
+        heading(sb, "Model assumptions (set by the planner)", span)
+        mapping_rows(sb, assumptions, span)
+    pilot = SheetBuilder(PILOT)
+    title(
+        pilot,
+        "Pilot",
+        5,
+        note="The pilot's rounds and calibration samples as the request gave them (lists by their mean).",
+    )
+    for i, (path, items) in enumerate(tables):
+        if i:
+            pilot.blank()
+        object_table(pilot, path, items, pilot.next_row)
+    return sb.build(header_rows=4, widths=((1, 26.0), (2, 24.0), (3, 50.0))), pilot.build()
 
 
 def object_table(sb: SheetBuilder, path: str, items: list[BaseModel], row: int, column: int = 1) -> int:

@@ -7,6 +7,7 @@ unit (``planner.money.MINOR_UNITS``).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ _NUMBERS = {
     "percent_fine": "0.00%",
     "threshold": "0.000",
     "days": "#,##0.0",
+    "date": "yyyy-mm-dd",
 }
 
 #: every style name a cell may use
@@ -90,6 +92,8 @@ def number_format(style: str, currency: str) -> str:
 
 def shown(value: object, style: str, currency: str) -> str:
     """About what a spreadsheet shows for ``value`` in ``style`` (sizes columns to their content)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "" if value is None else str(value)
     if not math.isfinite(value):

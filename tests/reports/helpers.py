@@ -18,6 +18,26 @@ def small_request(**changes: Any) -> dict[str, Any]:
     return {**EXAMPLE, "draws": 300, "batch_sizes": [1000, 5000], **changes}
 
 
+VENDOR_COSTS = {"review": 0.2, "correction": 0.8, "audit": 0.2, "audit_rate": 0.05, "round_overhead": 50.0}
+
+
+def quote_request(**changes: Any) -> dict[str, Any]:
+    """A quote request on the example's pilot (300 draws), updated by ``changes``."""
+    return {
+        "name": "Support tickets backlog",
+        "vendor": "Acme labeling",
+        "notes": "Correction-only pricing.",
+        "pool_size": 20_000,
+        "pilot": EXAMPLE["pilot"],
+        "max_label_error": 0.05,
+        "vendor_costs": VENDOR_COSTS,
+        "margin": 0.2,
+        "draws": 300,
+        "seed": 1,
+        **changes,
+    }
+
+
 def load(data: bytes) -> openpyxl.Workbook:
     """A workbook's bytes loaded back as a spreadsheet reader sees them (formulas as text, not results)."""
     return openpyxl.load_workbook(io.BytesIO(data))

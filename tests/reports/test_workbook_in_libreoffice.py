@@ -9,26 +9,32 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
+from planner.quotes import make_quote
 from planner.schemas.plans import PlanResponse
+from reports import quote_workbook
 from reports.sections import STRATEGY_NAMES
 from simulators.costs import RateCard
+from tests.reports.helpers import load, quote_request
 
 TIMEOUT = 240
 
 
-def convert(data: bytes, to: str, workdir: Path) -> Path:
-    """``data`` saved as ``plan.xlsx`` and converted by LibreOffice to ``to`` in ``workdir/out``, with a
-    profile of its own (parallel runs do not share one)."""
+def convert(files: dict[str, bytes], to: str, workdir: Path) -> dict[str, Path]:
+    """Workbooks (by file stem) saved in ``workdir`` and converted by LibreOffice to ``to`` in one run, with
+    a profile of its own (parallel runs do not share one)."""
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice is missing: make test installs libreoffice-calc-nogui"
-    source = workdir / "plan.xlsx"
-    source.write_bytes(data)
+    sources = []
+    for stem, data in files.items():
+        sources.append(workdir / f"{stem}.xlsx")
+        sources[-1].write_bytes(data)
     out = workdir / "out"
     subprocess.run(
         [
@@ -39,15 +45,25 @@ def convert(data: bytes, to: str, workdir: Path) -> Path:
             to,
             "--outdir",
             str(out),
-            str(source),
+            *map(str, sources),
         ],
         check=True,
         capture_output=True,
         timeout=TIMEOUT,
     )
-    converted = out / f"plan.{to}"
-    assert converted.is_file(), f"LibreOffice wrote no {to}"
+    converted = {stem: out / f"{stem}.{to}" for stem in files}
+    assert all(path.is_file() for path in converted.values()), f"LibreOffice wrote no {to}"
     return converted
+
+
+def pdf_text(pdf: Path, sheets: list[str]) -> str:
+    """The text of a rendered workbook, after checking that every sheet has a page."""
+    pages = re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(pdf)), re.M)
+    assert pages and int(pages.group(1)) >= len(sheets)
+    text = poppler("pdftotext", "-layout", str(pdf), "-")
+    for footer in sheets:
+        assert footer in text
+    return text
 
 
 def poppler(tool: str, *args: str) -> str:
@@ -56,25 +72,28 @@ def poppler(tool: str, *args: str) -> str:
     return subprocess.run([path, *args], check=True, capture_output=True, text=True, timeout=60).stdout
 
 
-def test_the_workbook_renders_to_pdf_with_every_sheet_readable(
+def test_the_plan_and_quote_workbooks_render_to_pdf_with_every_sheet_readable(
     workbook_bytes: bytes, book: openpyxl.Workbook, plan: PlanResponse, tmp_path: Path
 ) -> None:
-    pdf = convert(workbook_bytes, "pdf", tmp_path)
-    pages = re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(pdf)), re.M)
-    assert pages and int(pages.group(1)) >= len(book.sheetnames)
-    text = poppler("pdftotext", "-layout", str(pdf), "-")
+    quote = make_quote(quote_request())
+    quote_bytes = quote_workbook(quote, quote_request())
+    pdfs = convert({"plan": workbook_bytes, "quote": quote_bytes}, "pdf", tmp_path)
+    text = pdf_text(pdfs["plan"], book.sheetnames)
     assert "###" not in text
     assert plan.name and plan.name in text
     for heading in ("Annotation plan", "Costs at the Assumptions' unit prices", "Sensitivity to unit prices"):
         assert heading in text
-    for footer in book.sheetnames:
-        assert footer in text
+    text = pdf_text(pdfs["quote"], load(quote_bytes).sheetnames)
+    assert "###" not in text
+    assert quote.price_cap is not None and f"{Decimal(quote.price_cap):,} USD" in text
 
 
 def test_the_spreadsheet_computes_the_live_costs_to_the_plan(
     workbook_bytes: bytes, plan: PlanResponse, plan_request: dict[str, Any], tmp_path: Path
 ) -> None:
-    recalculated = openpyxl.load_workbook(convert(workbook_bytes, "xlsx", tmp_path), data_only=True)
+    recalculated = openpyxl.load_workbook(
+        convert({"plan": workbook_bytes}, "xlsx", tmp_path)["plan"], data_only=True
+    )
     ws = recalculated["Costs"]
     header = [c.value for c in ws[4]]
     live = header.index("Mean cost (live)")

@@ -1,0 +1,261 @@
+"""The quote workbook: a vendor's correction-only quote as a sheet model.
+
+Sheets: Quote (prices, price cap, validity, what is delivered, expected volumes with intervals, and the bill
+at those volumes as live formulas over the quoted prices), Vendor costs (the vendor's own cost and margin:
+left out of the client's copy), Assumptions and Pilot (every input; the client's copy leaves out the vendor's
+costs and margin).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.utils.cell import absolute_coordinate
+
+from planner.schemas.common import Quantiles
+from planner.schemas.plans import MoneyQuantiles
+from planner.schemas.quotes import QuoteRequest, QuoteResponse
+from planner.validation import parse_request
+from reports.model import Cell, Formula, Sheet, SheetBuilder, Workbook, coordinate
+from reports.render import render_workbook
+from reports.sections import QUANTILE_NOTE, amount, heading, inputs_sheets, key_value, paragraphs, title
+
+QUOTE, VENDOR = "Quote", "Vendor costs"
+#: request fields that are money, and those that are shares in [0, 1]
+MONEY_FIELDS = frozenset(
+    [*(f"vendor_costs.{p}" for p in ("review", "correction", "audit", "round_overhead")), "price_per_audit"]
+)
+SHARE_FIELDS = frozenset(["vendor_costs.audit_rate", "max_label_error", "risk_level", "delta"])
+#: what the client's copy leaves out: the vendor's costs and margin
+VENDOR_ONLY_FIELDS = frozenset(["vendor_costs", "margin"])
+#: planner assumptions the client's copy keeps (the others speak of the vendor's costs and margin)
+CLIENT_ASSUMPTIONS = (
+    "revenue",
+    "price_cap_rule",
+    "validation_size",
+    "human_labels_are_correct",
+    "threshold_certificate",
+    "threshold_risk",
+    "coverage_forecast",
+    "issued_on",
+)
+MEANINGS = {
+    "seed": "seed of the simulation (same seed, same quote)",
+    "notes": "free text, shown in reports",
+    "pilot.metric": "the pilot's metric",
+}
+#: defined names of the quoted prices (the request's own price_per_audit is named on the Assumptions sheet)
+PRICE_NAMES = {"correction": "quote_price_per_correction", "audit": "quote_price_per_audit"}
+
+
+def quote_workbook(
+    quote: QuoteResponse, request: QuoteRequest | dict[str, Any], *, client: bool = False
+) -> bytes:
+    """The quote as an ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    quote : QuoteResponse
+        What ``planner.quotes.make_quote`` returned for ``request``.
+    request : QuoteRequest or dict
+        The quote request (pool, pilot, vendor costs, name, vendor and notes fill the sheets).
+    client : bool
+        The client's copy: without the vendor's costs, margin, reasons and internal assumptions.
+
+    Returns
+    -------
+    bytes
+        The workbook, ready for a file or an HTTP response.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``request`` is not a valid quote request (naming the field).
+    """
+    return render_workbook(build_quote_workbook(quote, request, client=client))
+
+
+def build_quote_workbook(
+    quote: QuoteResponse, request: QuoteRequest | dict[str, Any], *, client: bool = False
+) -> Workbook:
+    """The sheet model of :func:`quote_workbook` (values and style names, no openpyxl)."""
+    req = parse_request(QuoteRequest, request)
+    assumptions = {k: v for k, v in quote.assumptions.items() if k != "request"}
+    if client:
+        assumptions = {k: assumptions[k] for k in CLIENT_ASSUMPTIONS if k in assumptions}
+    inputs, pilot = inputs_sheets(
+        req,
+        assumptions,
+        money=MONEY_FIELDS,
+        shares=SHARE_FIELDS,
+        meanings=MEANINGS,
+        skip=VENDOR_ONLY_FIELDS if client else frozenset(),
+        note=(
+            "The request as the quote used it. Blue cells are inputs, each a named cell (the input's path "
+            "with _ for dots); they record what the quote rests on: request a new quote to change it."
+        ),
+    )
+    sheets = (
+        quote_sheet(quote, req, client),
+        *(() if client else (vendor_sheet(quote, req),)),
+        inputs,
+        pilot,
+    )
+    return Workbook(
+        title=f"annoplan quote: {quote.name or 'unnamed'}", currency=quote.currency, sheets=sheets
+    )
+
+
+def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
+    """Prices, validity, what is delivered, expected volumes with intervals and the bill at those volumes."""
+    sb = SheetBuilder(QUOTE)
+    span = 5
+    quoted = quote.status == "quoted"
+    sb.add(Cell("Quote", "title", span=span))
+    sb.add(Cell(quote.name or "Unnamed quote", "subtitle", span=span))
+    sb.blank()
+    key_value(sb, "Vendor", Cell(quote.vendor or "not named", span=span - 1))
+    key_value(sb, "Quote ID", Cell(quote.id, span=span - 1))
+    key_value(
+        sb, "Status", Cell("quoted" if quoted else "no price possible: see why below", "strong", span=4)
+    )
+    key_value(sb, "Issued on", Cell(quote.issued_on, "date"))
+    key_value(sb, "Valid until", Cell(quote.valid_until, "date", highlight=True))
+    key_value(sb, "Currency", Cell(quote.currency))
+    key_value(sb, "Pool size (items)", Cell(req.pool_size, "count"))
+    sb.blank()
+    heading(sb, "Prices", span)
+    price_rows = {}
+    for kind, label, value, meaning in (
+        ("correction", "Price per correction", quote.price_per_correction, "billed per corrected pre-label"),
+        ("audit", "Price per audit", quote.price_per_audit, "billed per audited auto-accepted item"),
+    ):
+        price_rows[kind] = key_value(
+            sb,
+            label,
+            Cell(amount(value), "input_money", name=PRICE_NAMES[kind], highlight=True)
+            if value is not None
+            else Cell("n/a", "missing"),
+            Cell(meaning, "note", span=span - 2),
+        )
+    key_value(
+        sb,
+        "Price cap",
+        Cell(amount(quote.price_cap), "money") if quote.price_cap is not None else Cell("n/a", "missing"),
+        Cell(
+            f"the total bill stays at or below this with probability {quote.risk_level:.0%}", "note", span=3
+        ),
+    )
+    sb.blank()
+    heading(sb, "What is delivered", span)
+    for label, cell, meaning in (
+        ("Largest label error", Cell(quote.max_label_error, "percent_fine"), "share of the pool left wrong"),
+        (
+            "Probability goal met",
+            _or_na(quote.probability_goal_met, "percent"),
+            "over the simulated outcomes",
+        ),
+        ("Confidence threshold", _or_na(quote.confidence_threshold, "threshold"), "auto-accept at or above"),
+        ("Audit rate", Cell(quote.audit_rate, "percent"), "share of auto-accepted items audited"),
+        ("Batch size", _or_na(quote.batch_size, "count"), "items routed to humans per round"),
+    ):
+        key_value(sb, label, cell, Cell(meaning, "note", span=span - 2))
+    sb.blank()
+    sb.add(
+        Cell("Expected volumes", "header_left"), *(Cell(h, "header") for h in ("Mean", "P10", "P50", "P90"))
+    )
+    rows = {}
+    for key, label, style in (
+        ("expected_corrections", "Corrections", "count"),
+        ("audits", "Audits", "count"),
+        ("auto_accepted", "Auto-accepted items", "count"),
+        ("rounds", "Rounds", "count"),
+        ("label_error", "Label error", "percent_fine"),
+    ):
+        rows[key] = sb.add(*_quantile_row(label, getattr(quote, key), style))
+    sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
+    if quoted and quote.expected_corrections is not None and quote.audits is not None:
+        price = {k: absolute_coordinate(coordinate(r, 2)) for k, r in price_rows.items()}
+        sb.add(
+            Cell("Bill at these volumes, live", "label"),
+            Cell(None),
+            *(
+                Cell(
+                    Formula(
+                        f"={price['correction']}*{coordinate(rows['expected_corrections'], c)}"
+                        f"+{price['audit']}*{coordinate(rows['audits'], c)}"
+                    ),
+                    "money",
+                )
+                for c in (3, 4, 5)
+            ),
+        )
+        paragraphs(
+            sb,
+            [
+                "The live row prices the P10, P50 and P90 volumes at the prices above: change a price "
+                "to see it move."
+            ],
+            span,
+            "note",
+        )
+    if not client or not quoted:
+        sb.blank()
+        heading(sb, "Why" if quoted else "Why no price", span)
+        paragraphs(sb, [f"- {reason}" for reason in quote.reasons], span)
+    sb.blank()
+    heading(sb, "Warnings", span)
+    paragraphs(
+        sb, [f"- {w}" for w in quote.warnings] or ["None."], span, "warning" if quote.warnings else "wrap"
+    )
+    sb.blank()
+    heading(sb, "Notes", span)
+    paragraphs(sb, [req.notes] if req.notes else ["None."], span)
+    sb.blank()
+    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+    return sb.build(widths=((1, 28.0),))
+
+
+def vendor_sheet(quote: QuoteResponse, req: QuoteRequest) -> Sheet:
+    """The vendor's side: margin, risk, its own cost of the work against the client's bill."""
+    sb = SheetBuilder(VENDOR)
+    span = 5
+    title(
+        sb,
+        "Vendor costs (internal)",
+        span,
+        note="Not for the client: the vendor's own cost of the work and the margin the prices keep. The "
+        "client's copy of this workbook leaves this sheet out.",
+    )
+    key_value(sb, "Margin over cost", Cell(req.margin, "percent"))
+    key_value(sb, "Risk level", Cell(quote.risk_level, "percent"), Cell("asked", "note"))
+    key_value(
+        sb,
+        "Probability cost covered",
+        _or_na(quote.probability_cost_covered, "percent"),
+        Cell("revenue covers cost x (1 + margin) at the quoted prices", "note", span=3),
+    )
+    sb.blank()
+    sb.add(Cell(None, "header_left"), *(Cell(h, "header") for h in ("Mean", "P10", "P50", "P90")))
+    sb.add(*_quantile_row("Vendor cost", quote.vendor_cost, "money"))
+    sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
+    sb.add(*_quantile_row("Reviews (not billed)", quote.reviews, "count"))
+    sb.add(*_quantile_row("Routed items", quote.routed_items, "count"))
+    sb.blank()
+    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+    return sb.build(widths=((1, 28.0),))
+
+
+def _or_na(value: float | None, style: str) -> Cell:
+    return Cell(value, style) if value is not None else Cell("n/a", "missing")
+
+
+def _quantile_row(label: str, q: Quantiles | MoneyQuantiles | None, style: str) -> tuple[Cell, ...]:
+    if q is None:
+        return (Cell(label, "label"), Cell("n/a", "missing"))
+    if isinstance(q, MoneyQuantiles):
+        return (
+            Cell(label, "label"),
+            *(Cell(amount(getattr(q, k)), style) for k in ("mean", "p10", "p50", "p90")),
+        )
+    return (Cell(label, "label"), Cell(None), *(Cell(getattr(q, k), style) for k in ("p10", "p50", "p90")))
