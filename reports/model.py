@@ -22,9 +22,11 @@ Value = str | float | int | bool | dt.date | None
 
 @dataclass(frozen=True)
 class Formula:
-    """A live formula built by annoplan (never from user text), e.g. ``=costs_label*B5``."""
+    """A live formula built by annoplan (never from user text), e.g. ``=costs_label*B5``; ``estimate`` is
+    what it computes at the workbook's inputs (it sizes the column)."""
 
     text: str
+    estimate: float | None = None
 
     def __post_init__(self) -> None:
         if not self.text.startswith("="):
@@ -110,7 +112,7 @@ class Chart:
     kind: Literal["scatter", "bar"]
     title: str
     series: tuple[Series, ...]
-    anchor: str  #: top-left cell, e.g. "H2"
+    anchor: str  #: top-left cell, e.g. "H5": below the header rows, which repeat on every printed page
     x_title: str = ""
     y_title: str = ""
     x_log: bool = False

@@ -93,7 +93,7 @@ def build_plan_workbook(plan: PlanResponse, request: PlanRequest | dict[str, Any
     """The sheet model of :func:`plan_workbook` (values and style names, no openpyxl)."""
     req = parse_request(PlanRequest, request)
     metric = metric_name(req.pilot.metric)
-    costs, live_rows = costs_sheet(plan)
+    costs, live_rows = costs_sheet(plan, req)
     sheets = (
         summary_sheet(plan, req, live_rows[plan.recommendation.strategy]),
         *assumptions_sheets(plan, req),
@@ -121,16 +121,17 @@ def recommended(plan: PlanResponse) -> StrategyForecast:
     return next(f for f in plan.strategies if f.strategy == plan.recommendation.strategy)
 
 
-def cost_formula(row: int) -> Formula:
+def cost_formula(row: int, estimate: float) -> Formula:
     """The mean cost of the volumes of work in ``row`` of the Costs sheet at the Assumptions' unit prices
-    (``simulators.costs.RateCard.total``)."""
+    (``simulators.costs.RateCard.total``); ``estimate``: its value at the request's prices."""
     cell = {key: coordinate(row, 2 + i) for i, (key, _) in enumerate(VOLUMES)}
     price = {p: input_name(f"costs.{p}") for p in PRICES}
     touched = "+".join(cell[k] for k in ("fresh_labels", "reviews", "corrections", "auto_accepted"))
     return Formula(
         f"={price['label']}*{cell['fresh_labels']}+{price['review']}*{cell['reviews']}"
         f"+{price['correction']}*{cell['corrections']}+{price['audit']}*{cell['audits']}"
-        f"+{price['platform_fee']}*({touched})+{price['round_overhead']}*{cell['rounds']}"
+        f"+{price['platform_fee']}*({touched})+{price['round_overhead']}*{cell['rounds']}",
+        estimate,
     )
 
 
@@ -138,7 +139,13 @@ def cost_formula(row: int) -> Formula:
 LIVE_COLUMN = 2 + len(VOLUMES)
 
 
-def costs_sheet(plan: PlanResponse) -> tuple[Sheet, dict[str, int]]:
+def live_costs(plan: PlanResponse, req: PlanRequest) -> dict[str, float]:
+    """Each strategy's mean cost at the request's unit prices, as the live formulas compute it."""
+    card = RateCard.from_mapping(req.costs.model_dump())
+    return {f.strategy: float(card.total(**f.expected_work.model_dump())) for f in plan.strategies}
+
+
+def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, int]]:
     """Live formulas: each strategy's mean volumes of work times the Assumptions' unit prices; returns the
     sheet and the row of each strategy."""
     sb = SheetBuilder(COSTS)
@@ -165,21 +172,27 @@ def costs_sheet(plan: PlanResponse) -> tuple[Sheet, dict[str, int]]:
     first = sb.next_row
     rows = {f.strategy: first + i for i, f in enumerate(plan.strategies)}
     live = get_column_letter(LIVE_COLUMN)
+    estimates = live_costs(plan, req)
     for f in plan.strategies:
         r = rows[f.strategy]
+        estimate = estimates[f.strategy]
         volumes = [
             Cell(getattr(f.expected_work, key), "decimal" if key == "rounds" else "count")
             for key, _ in VOLUMES
         ]
-        savings = [Cell(Formula(f"={live}{rows['manual']}-{live}{r}"), "money")] if manual else []
+        savings = (
+            [Cell(Formula(f"={live}{rows['manual']}-{live}{r}", estimates["manual"] - estimate), "money")]
+            if manual
+            else []
+        )
         sb.add(
             Cell(
                 strategy_name(f.strategy), "strong" if f.strategy == plan.recommendation.strategy else "label"
             ),
             *volumes,
-            Cell(cost_formula(r), "money"),
+            Cell(cost_formula(r, estimate), "money"),
             Cell(amount(f.cost.mean), "money"),
-            Cell(Formula(f"={live}{r}-{coordinate(r, LIVE_COLUMN + 1)}"), "money"),
+            Cell(Formula(f"={live}{r}-{coordinate(r, LIVE_COLUMN + 1)}", 0.0), "money"),
             *savings,
         )
     sb.blank()
@@ -245,7 +258,13 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     key_value(
         sb,
         "Mean cost, live",
-        Cell(Formula(f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}"), "money"),
+        Cell(
+            Formula(
+                f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}",
+                live_costs(plan, req)[rec.strategy],
+            ),
+            "money",
+        ),
         Cell("at the unit prices on the Assumptions sheet (see Costs)", "note", span=span - 2),
     )
     sb.blank()
@@ -546,7 +565,7 @@ def thresholds_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
                 kind="scatter",
                 title=name,
                 series=tuple(series),
-                anchor=coordinate(4 + 20 * i, span + 2),
+                anchor=coordinate(first + 20 * i, span + 2),
                 x_title="confidence threshold",
                 x_min=0.0,
                 x_max=1.0,
@@ -603,7 +622,7 @@ def schedule_sheet(plan: PlanResponse) -> Sheet:
                 kind="scatter",
                 title="Cumulative cost by round (median path)",
                 series=tuple(series),
-                anchor=coordinate(header, span + 2),
+                anchor=coordinate(header + 1, span + 2),
                 x_title="round",
                 y_title=f"cost ({plan.currency})",
                 x_min=0.0,

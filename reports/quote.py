@@ -174,8 +174,13 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
     ):
         rows[key] = sb.add(*_quantile_row(label, getattr(quote, key), style))
     sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
-    if quoted and quote.expected_corrections is not None and quote.audits is not None:
+    corrections, audits = quote.expected_corrections, quote.audits
+    if quoted and corrections is not None and audits is not None:
         price = {k: absolute_coordinate(coordinate(r, 2)) for k, r in price_rows.items()}
+        correction_price, audit_price = (
+            float(quote.price_per_correction or 0),
+            float(quote.price_per_audit or 0),
+        )
         sb.add(
             Cell("Bill at these volumes, live", "label"),
             Cell(None),
@@ -183,11 +188,12 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
                 Cell(
                     Formula(
                         f"={price['correction']}*{coordinate(rows['expected_corrections'], c)}"
-                        f"+{price['audit']}*{coordinate(rows['audits'], c)}"
+                        f"+{price['audit']}*{coordinate(rows['audits'], c)}",
+                        correction_price * getattr(corrections, q) + audit_price * getattr(audits, q),
                     ),
                     "money",
                 )
-                for c in (3, 4, 5)
+                for c, q in ((3, "p10"), (4, "p50"), (5, "p90"))
             ),
         )
         paragraphs(

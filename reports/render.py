@@ -203,13 +203,15 @@ def _column_widths(sheet: Sheet, currency: str) -> dict[int, float]:
     widths: dict[int, float] = defaultdict(lambda: MIN_WIDTH)
     for row in sheet.rows:
         for c, cell in enumerate(row, start=1):
-            if cell.span > 1 or cell.value is None or isinstance(cell.value, Formula):
-                if isinstance(cell.value, Formula):
-                    widths[c] = max(widths[c], 16.0)
+            if cell.span > 1 or cell.value is None:
                 continue
             if cell.style in ("title", "subtitle", "heading"):
                 continue  # they overflow into the empty cells beside them
-            text = shown(cell.value, cell.style, currency)
+            if isinstance(cell.value, Formula):
+                # room for the value at the workbook's prices and a few more digits after an edit
+                text = shown(cell.value.estimate, cell.style, currency) + "0" * 3
+            else:
+                text = shown(cell.value, cell.style, currency)
             longest_line = max((len(line) for line in text.splitlines()), default=0)
             if STYLES[cell.style].wrap:
                 longest_word = max((len(w) for w in text.split()), default=0)
@@ -275,6 +277,7 @@ def _chart(
         chart.gapWidth = 40
         chart.x_axis.scaling.orientation = "maxMin"
         chart.x_axis.tickLblPos = "low"
+        chart.y_axis.crosses = "max"  # the value axis under the last category, by its title
     chart.title = _title(spec.title, 1200)
     chart.width, chart.height = spec.width_cm, spec.height_cm
     chart.legend.position = "b"

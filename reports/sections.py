@@ -71,10 +71,26 @@ def heading(sb: SheetBuilder, text: str, span: int) -> int:
 
 
 def paragraphs(sb: SheetBuilder, lines: Iterable[str], span: int, style: str = "wrap") -> None:
-    """One wrapped row per line of text (newlines inside a line start new rows)."""
+    """One wrapped row per line of text (newlines inside a line start new rows; a long line is cut at spaces
+    into rows a spreadsheet can show whole)."""
     for line in lines:
         for part in line.splitlines() or [""]:
-            sb.add(Cell(part, style, span=span))
+            for chunk in _chunks(part, ROW_CHARS):
+                sb.add(Cell(chunk, style, span=span))
+
+
+#: most characters of wrapped text in one row (a row is at most 409 points, about 27 lines, tall)
+ROW_CHARS = 1500
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, cut after a space where there is one."""
+    out = []
+    while len(text) > size:
+        cut = text.rfind(" ", 0, size) + 1 or size
+        out.append(text[:cut].rstrip())
+        text = text[cut:]
+    return [*out, text]
 
 
 def key_value(sb: SheetBuilder, label: str, *values: Cell) -> int:

@@ -272,3 +272,14 @@ def test_a_model_metric_goal_and_a_currency_without_decimals() -> None:
     assert summary.cell(find(summary, "Cost"), 2).number_format == '#,##0 "JPY"'
     assert named_value(book, "goal_target").value == 0.95
     assert named_value(book, "costs_label").number_format == '#,##0 "JPY"'
+
+
+def test_long_notes_are_split_into_rows_a_spreadsheet_shows_whole(plan: PlanResponse) -> None:
+    notes = " ".join(f"sentence {i} of a long scenario description." for i in range(200))
+    model = build_plan_workbook(plan, small_request(notes=notes))
+    summary = model.sheet("Summary").rows
+    start = next(i for i, row in enumerate(summary) if row and row[0].value == "Notes") + 1
+    end = next(i for i in range(start, len(summary)) if not summary[i])
+    rows = [str(row[0].value) for row in summary[start:end]]
+    assert len(rows) > 1 and all(len(text) <= 1500 for text in rows)
+    assert " ".join(rows) == notes

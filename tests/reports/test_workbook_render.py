@@ -186,3 +186,11 @@ def test_charts_point_at_their_sheet_ranges() -> None:
 def test_every_cell_of_a_sheet_is_written() -> None:
     rows = tuple((Cell(f"r{r}c{c}"),) * 1 for r in range(3) for c in range(1))
     assert len(cells(load(render_workbook(one_sheet(*rows))))) == 3
+
+
+def test_a_formula_column_is_as_wide_as_the_value_it_computes() -> None:
+    big = 11_114_270_076_543.2
+    ws = load(render_workbook(one_sheet((Cell(big, "money"), Cell(Formula("=A1*1", big), "money")))))["Data"]
+    assert (
+        ws.column_dimensions["B"].width >= ws.column_dimensions["A"].width >= len("11,114,270,076,543.20 USD")
+    )
