@@ -1,0 +1,111 @@
+"""What the API checks before handing a request to the planner: its size, and what the planner misses.
+
+Size: the server's cap on simulation.
+
+A plan simulates every strategy for every setting it searches (batch size, threshold, stop point), round by
+round over all draws; its time and memory grow with draws x simulated rounds. The schema bounds draws and
+the number of batch sizes but not their product with the rounds (a pool of millions in batches of one runs
+each simulation to its round cap), so the API refuses plans above ``Settings.max_plan_work`` with a 422 that
+states the arithmetic, before computing anything. A curve fit is capped in its number of targets.
+
+Gaps: a plan whose only strategy is hybrid, where hybrid cannot be simulated (no labeled_dataset goal or no
+calibration sample), leaves the planner nothing to recommend; it is refused here as invalid input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from api.problems import FieldError, ProblemError
+from planner.plans import STRICTER_COVERAGE, default_batch_sizes, search_space
+from planner.schemas.curves import FitRequest
+from planner.schemas.plans import LabeledDatasetGoal, PlanRequest
+from simulators.montecarlo import MAX_ROUNDS
+
+#: most targets one curve fit answers (labels-to-target is searched per target: about 1 ms each)
+MAX_FIT_TARGETS = 1_000
+#: fixed cost of one simulated round, in draws' worth of work (numpy call overhead; measured on the bundled
+#: example and on pools run in batches of one item); one core does about a million work units per 0.2 s
+#: (2,000 draws) to 0.9 s (20,000 draws: memory traffic grows with the arrays)
+ROUND_OVERHEAD_DRAWS = 1000
+
+
+@dataclass(frozen=True)
+class SimulationSize:
+    """Upper bound of what a request simulates: ``simulations`` settings, ``rounds`` rounds in all."""
+
+    simulations: int
+    rounds: int
+    draws: int
+
+    @property
+    def work(self) -> int:
+        """Work units: simulated rounds x (draws + the fixed cost of a round)."""
+        return self.rounds * (self.draws + ROUND_OVERHEAD_DRAWS)
+
+
+def rounds_bound(pool_size: int, batch_size: int, stop_at_labels: float) -> int:
+    """Most rounds one simulation runs: every round takes ``batch_size`` items until the pool or the stop."""
+    items = min(float(pool_size), stop_at_labels)
+    return min(MAX_ROUNDS, max(1, math.ceil(items / batch_size)))
+
+
+def plan_size(req: PlanRequest) -> SimulationSize:
+    """What :func:`planner.make_plan` will simulate for ``req`` (at most)."""
+    batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
+    valued = req.value is not None
+    simulations = rounds = 0
+    for strategy in req.strategies:
+        if strategy == "hybrid":
+            if not (isinstance(req.goal, LabeledDatasetGoal) and req.pilot.calibration):
+                continue  # the planner skips hybrid here (and says so)
+            thresholds = 1 + len(STRICTER_COVERAGE)
+            simulations += thresholds * len(batch_sizes)
+            rounds += thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
+            continue
+        for settings, _ in search_space(strategy, req, batch_sizes, None, valued):
+            simulations += 1
+            rounds += rounds_bound(req.pool_size, settings.batch_size, settings.stop_at_labels)
+    return SimulationSize(simulations=simulations, rounds=rounds, draws=req.draws)
+
+
+def admit_plan(req: PlanRequest, limit: int) -> None:
+    """Refuse (422) a plan the planner cannot answer or that exceeds this server's simulation cap."""
+    hybrid_possible = isinstance(req.goal, LabeledDatasetGoal) and bool(req.pilot.calibration)
+    if req.strategies == ["hybrid"] and not hybrid_possible:
+        message = (
+            "hybrid alone needs a labeled_dataset goal and calibration samples in the pilot; "
+            "add another strategy or give both"
+        )
+        error = FieldError(field="strategies", location="body", message=message, type="value_error")
+        raise ProblemError("invalid-input", f"strategies: {message}", errors=[error])
+    check_size(plan_size(req), limit, "plan")
+
+
+def check_size(size: SimulationSize, limit: int, what: str) -> None:
+    """Refuse (422, naming ``draws`` and ``batch_sizes``) a request whose simulation exceeds ``limit``."""
+    if size.work <= limit:
+        return
+    detail = (
+        f"this {what} would simulate up to {size.rounds:,} rounds ({size.simulations:,} strategy settings) "
+        f"x ({size.draws:,} draws + {ROUND_OVERHEAD_DRAWS}) = {size.work:,} work units, more than the "
+        f"{limit:,} this server accepts; lower draws, or give fewer or larger batch_sizes"
+    )
+    message = f"at most {limit:,} work units: simulated rounds x (draws + {ROUND_OVERHEAD_DRAWS})"
+    errors = [
+        FieldError(field=name, location="body", message=message, type="simulation_too_large")
+        for name in ("draws", "batch_sizes")
+    ]
+    raise ProblemError("simulation-too-large", detail, errors=errors)
+
+
+def admit_fit(req: FitRequest) -> None:
+    """Refuse (422, naming ``targets``) a fit with more targets than :data:`MAX_FIT_TARGETS`."""
+    if len(req.targets) <= MAX_FIT_TARGETS:
+        return
+    message = f"at most {MAX_FIT_TARGETS:,} targets per request on this server (got {len(req.targets):,})"
+    error = FieldError(field="targets", location="body", message=message, type="too_long")
+    raise ProblemError(
+        "simulation-too-large", f"targets: {message}; split them over several requests", errors=[error]
+    )

@@ -1,0 +1,62 @@
+"""Typed dependencies of the routes: settings, storage, planner slots and the Idempotency-Key header."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request
+
+from api.settings import Settings
+from api.storage import Storage
+
+T = TypeVar("T")
+
+
+class Computations:
+    """At most ``limit`` planner computations at once in this process; the rest wait their turn.
+
+    CPU-bound work in more threads than cores only slows every request down and multiplies memory.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def run(self, compute: Callable[[], T]) -> T:
+        with self._slots:
+            return compute()
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_computations(request: Request) -> Computations:
+    computations: Computations = request.app.state.computations
+    return computations
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+ComputationsDep = Annotated[Computations, Depends(get_computations)]
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[!-~]+$",
+        description=(
+            "a key of your choice (printable ASCII, at most 255 characters) that makes a retry safe: the "
+            "same key with the same body returns the stored response instead of creating another; the same "
+            "key with a different body is refused with 422"
+        ),
+    ),
+]

@@ -1,0 +1,95 @@
+"""Stored results over HTTP: create one idempotently, read one back, for any kind (plans, quotes).
+
+Routes stay thin: they validate, call the planner through :func:`create_stored`, and read through
+:func:`read_stored`. The response body is the stored JSON text itself, so a read returns exactly what the
+create returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Protocol
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from api.problems import ProblemError
+from api.storage import Record, Storage
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class StoredResponse(Protocol):
+    """A response model that is stored: it has an id and serialises to JSON."""
+
+    @property
+    def id(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+def request_hash(request: BaseModel) -> str:
+    """SHA-256 of the validated request as canonical JSON (key order and spacing do not matter)."""
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def json_response(record: Record, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(record.response, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def create_stored(
+    *,
+    kind: str,
+    request: BaseModel,
+    compute: Callable[[], StoredResponse],
+    storage: Storage,
+    tenant: str,
+    idempotency_key: str | None,
+    location: Callable[[str], str],
+) -> Response:
+    """Compute, store and return a ``kind`` result (201, ``Location``), or replay an earlier one.
+
+    With an idempotency key already used by ``tenant`` for ``kind``: the same request replays the stored
+    response (nothing is computed or stored again); a different request is refused with 422.
+    """
+    digest = request_hash(request)
+    if idempotency_key is not None:
+        earlier = storage.find_idempotent(kind, tenant, idempotency_key)
+        if earlier is not None:
+            return replay(earlier, digest, location)
+    result = compute()
+    record = Record(
+        kind=kind,
+        id=result.id,
+        tenant=tenant,
+        request=request.model_dump_json(),
+        response=result.model_dump_json(),
+        request_hash=digest,
+        idempotency_key=idempotency_key,
+    )
+    stored = storage.add(record)
+    if stored.id != record.id:  # a concurrent request with the same key stored first
+        return replay(stored, digest, location)
+    return json_response(stored, 201, {"Location": location(stored.id)})
+
+
+def replay(earlier: Record, digest: str, location: Callable[[str], str]) -> Response:
+    """The stored response of a retry, or 422 when the key was used for a different request."""
+    if earlier.request_hash != digest:
+        raise ProblemError(
+            "idempotency-key-reused",
+            f"this Idempotency-Key was already used for a different {earlier.kind} request "
+            f"({earlier.kind} {earlier.id}); use a new key for a new request",
+        )
+    return json_response(earlier, 201, {"Location": location(earlier.id), REPLAYED_HEADER: "true"})
+
+
+def read_stored(storage: Storage, kind: str, tenant: str, record_id: str) -> Record:
+    """The caller's ``kind`` record ``record_id``; 404 if it does not exist or belongs to another key."""
+    record = storage.get(kind, tenant, record_id)
+    if record is None:
+        raise ProblemError("not-found", f"no {kind} with id {record_id!r} belongs to this API key")
+    return record

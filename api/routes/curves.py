@@ -1,0 +1,35 @@
+"""``POST /v1/curves/fit``: learning-curve forecasts from pilot rounds (computed, not stored)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+import planner
+from api.admission import admit_fit
+from api.deps import ComputationsDep
+from api.examples import openapi_examples
+from api.problems import problem_responses
+from planner.schemas.curves import FitRequest, FitResponse
+
+router = APIRouter(prefix="/curves", tags=["curves"])
+
+
+@router.post(
+    "/fit",
+    operation_id="fitCurve",
+    summary="Forecast a learning curve",
+    responses=problem_responses(400, 401, 413, 415, 422),
+)
+def fit_curve(
+    request: Annotated[
+        FitRequest, Body(openapi_examples=openapi_examples("pilot_fit.json", "Four pilot rounds"))
+    ],
+    computations: ComputationsDep,
+) -> FitResponse:
+    """P10/P50/P90 of the metric a model trained on given numbers of labels will measure, and of the
+    labels needed to reach each target. Deterministic: the same request always gives the same answer, so a
+    retry is safe without an idempotency key."""
+    admit_fit(request)
+    return computations.run(lambda: planner.fit_curve(request))

@@ -1,0 +1,91 @@
+"""Plans: ``POST /v1/plans``, ``GET /v1/plans/{id}``, ``GET /v1/plans/{id}/report.xlsx``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response
+
+import planner
+import reports
+from api.admission import admit_plan
+from api.auth import TenantDep
+from api.deps import ComputationsDep, IdempotencyKeyDep, SettingsDep, StorageDep
+from api.examples import openapi_examples
+from api.problems import problem_responses
+from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
+from api.resources import create_stored, read_stored
+from planner.schemas.plans import PlanRequest, PlanResponse
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+
+KIND = "plan"
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createPlan",
+    summary="Create a plan",
+    response_model=PlanResponse,
+    responses={
+        201: {"headers": {"Location": {"description": "the plan's URL", "schema": {"type": "string"}}}},
+        **problem_responses(400, 401, 413, 415, 422),
+    },
+)
+def create_plan(
+    body: Annotated[
+        PlanRequest,
+        Body(openapi_examples=openapi_examples("plan.json", "Label a 50,000-item backlog at 5% error")),
+    ],
+    request: Request,
+    tenant: TenantDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    computations: ComputationsDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Forecast what each strategy costs to reach the goal (P10/P50/P90 of money, labels and days) and
+    recommend the settings; the plan is stored for this API key and readable at its ``Location``."""
+    admit_plan(body, settings.max_plan_work)
+    return create_stored(
+        kind=KIND,
+        request=body,
+        compute=lambda: computations.run(lambda: planner.make_plan(body)),
+        storage=storage,
+        tenant=tenant,
+        idempotency_key=idempotency_key,
+        location=lambda plan_id: request.app.url_path_for("get_plan", plan_id=plan_id),
+    )
+
+
+@router.get(
+    "/{plan_id}",
+    operation_id="getPlan",
+    summary="Read a stored plan",
+    response_model=PlanResponse,
+    responses=problem_responses(401, 404),
+)
+def get_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
+    """The plan exactly as it was returned when created (404 for an unknown id or another key's plan)."""
+    record = read_stored(storage, KIND, tenant, plan_id)
+    return Response(record.response, media_type="application/json")
+
+
+@router.get(
+    "/{plan_id}/report.xlsx",
+    operation_id="getPlanReport",
+    summary="Download a plan as an Excel workbook",
+    response_class=XlsxResponse,
+    responses={**XLSX_RESPONSES, **problem_responses(401, 404)},
+)
+def get_plan_report(
+    plan_id: str, tenant: TenantDep, storage: StorageDep, computations: ComputationsDep
+) -> Response:
+    """The plan's workbook: summary, assumptions (editable, with live formulas), strategies, learning
+    curve, thresholds, schedule and sensitivity."""
+    record = read_stored(storage, KIND, tenant, plan_id)
+    plan = PlanResponse.model_validate_json(record.response)
+    plan_request = PlanRequest.model_validate_json(record.request)
+    content = computations.run(lambda: reports.plan_workbook(plan, plan_request))
+    return workbook_response(content, f"annoplan-plan-{record.id}.xlsx")

@@ -1,0 +1,63 @@
+"""The simulation-size bound is an upper bound of what the planner really simulates, and tight enough."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import planner.plans
+from api.admission import plan_size, rounds_bound
+from planner.schemas.plans import PlanRequest
+from simulators.montecarlo import MAX_ROUNDS, Outcome
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"goal": {"type": "model_metric", "target": 0.97}},
+        {"goal": {"type": "model_metric", "target": 0.97}, "value": {"per_metric_point": 500.0}},
+        {"pool_size": 3000, "batch_sizes": [7, 400]},
+        {"strategies": ["manual", "hybrid"], "pilot_calibration": []},
+    ],
+    ids=["dataset", "metric", "metric-valued", "small-batches", "hybrid-skipped"],
+)
+def test_size_bounds_what_the_planner_simulates(
+    plan_request: dict[str, Any], changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes = dict(changes)
+    if "pilot_calibration" in changes:
+        plan_request["pilot"]["calibration"] = changes.pop("pilot_calibration")
+    plan_request.update(changes, draws=100)
+    simulated: list[Outcome] = []
+    simulate = planner.plans.simulate_strategy
+
+    def counting(*args: Any, **kwargs: Any) -> Outcome:
+        outcome = simulate(*args, **kwargs)
+        simulated.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(planner.plans, "simulate_strategy", counting)
+    planner.plans.make_plan(plan_request)
+    size = plan_size(PlanRequest.model_validate(plan_request))
+    rounds = sum(int(o.rounds.max()) for o in simulated)
+    assert len(simulated) <= size.simulations
+    assert rounds <= size.rounds
+    assert size.simulations <= 4 * len(simulated)  # the bound is not wildly loose
+
+
+def test_rounds_bound() -> None:
+    assert rounds_bound(1000, 100, float("inf")) == 10
+    assert rounds_bound(1000, 300, float("inf")) == 4
+    assert rounds_bound(1000, 100, 250.0) == 3
+    assert rounds_bound(10**9, 1, float("inf")) == MAX_ROUNDS
+    assert rounds_bound(5, 100, float("inf")) == 1
+
+
+def test_work_grows_with_draws_and_rounds(plan_request: dict[str, Any]) -> None:
+    small = plan_size(PlanRequest.model_validate(plan_request))
+    more_draws = plan_size(PlanRequest.model_validate(plan_request | {"draws": 3000}))
+    smaller_batches = plan_size(PlanRequest.model_validate(plan_request | {"batch_sizes": [100, 500]}))
+    assert more_draws.work > small.work
+    assert smaller_batches.work > small.work
