@@ -17,7 +17,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy planner simulators api
+	$(BIN)/mypy planner simulators reports api
 
 pytest: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest
@@ -32,7 +32,7 @@ spreadsheet-tools:
 test: spreadsheet-tools lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/annoplan demo
+	OPENBLAS_NUM_THREADS=1 $(BIN)/annoplan demo --xlsx demo-plan.xlsx
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

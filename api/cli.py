@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 import planner
+import reports
 from api.replay_cli import replay_command
 from planner.errors import InvalidInputError, PlannerError
 
@@ -148,24 +149,49 @@ def read_request(file: str) -> dict[str, Any]:
     return request
 
 
+XLSX_OPTION = typer.Option("--xlsx", help="also write the Excel workbook to this file")
+
+
+def write_workbook(path: Path, content: bytes) -> None:
+    """Write a workbook; a path that cannot be written exits 2 naming the option."""
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(f"--xlsx: cannot write {path} ({exc.strerror or exc.__class__.__name__})")
+    typer.echo(f"wrote {path}", err=True)
+
+
 @app.command("plan")
 def plan_command(
     file: Annotated[str, typer.Argument(help="JSON plan request; - for stdin")],
+    xlsx: Annotated[Path | None, XLSX_OPTION] = None,
 ) -> None:
     """Forecast each strategy's cost, days and label error, and recommend the settings."""
-    emit(run(planner.make_plan, read_request(file)))
+    request = read_request(file)
+    plan = run(planner.make_plan, request)
+    emit(plan)
+    if xlsx is not None:
+        write_workbook(xlsx, reports.plan_workbook(plan, request))
 
 
 @app.command("quote")
 def quote_command(
     file: Annotated[str, typer.Argument(help="JSON quote request; - for stdin")],
+    xlsx: Annotated[Path | None, XLSX_OPTION] = None,
+    client: Annotated[
+        bool, typer.Option("--client", help="the workbook is the client's copy: no vendor costs or margin")
+    ] = False,
 ) -> None:
     """Price correction-only work: unit prices that keep the vendor's margin at the chosen risk level."""
-    emit(run(planner.make_quote, read_request(file)))
+    request = read_request(file)
+    quote = run(planner.make_quote, request)
+    emit(quote)
+    if xlsx is not None:
+        write_workbook(xlsx, reports.quote_workbook(quote, request, client=client))
 
 
 @app.command("demo")
-def demo_command() -> None:
+def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
     request = json.loads((EXAMPLES / "plan.json").read_text())
     plan = run(planner.make_plan, request)
@@ -174,6 +200,8 @@ def demo_command() -> None:
     print_pilot(request["pilot"])
     print_curve(plan.learning_curve, request["pilot"]["metric"])
     print_plan(plan)
+    if xlsx is not None:
+        write_workbook(xlsx, reports.plan_workbook(plan, request))
 
 
 def describe_goal(goal: dict[str, Any]) -> str:

@@ -317,5 +317,9 @@ def _hybrid_round(
 def median_path(
     outcome: Outcome, fields: tuple[str, ...] = ("human_items", "cost", "remaining")
 ) -> list[Any]:
-    """Round-by-round medians over draws of the cumulative quantities (the median path's schedule)."""
-    return [{name: float(np.median(record[name])) for name in fields} for record in outcome.history]
+    """Round-by-round medians over draws of the cumulative quantities (the median path's schedule), up to
+    the median number of rounds (later rows would only show the draws that run longer)."""
+    n_rounds = int(np.ceil(np.median(outcome.rounds)))
+    return [
+        {name: float(np.median(record[name])) for name in fields} for record in outcome.history[:n_rounds]
+    ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -72,3 +73,19 @@ def test_demo_prints_the_plan_and_its_recommendation() -> None:
         assert f"\n  {strategy} " in result.stdout
     assert "Recommendation: " in result.stdout
     assert "P10" in result.stdout and "P90" in result.stdout
+
+
+def test_plan_writes_the_workbook_beside_the_json(tmp_path: Path) -> None:
+    out = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", write(tmp_path, SMALL), "--xlsx", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["strategies"]
+    sheets = load_workbook(out).sheetnames
+    assert {"Summary", "Assumptions", "Strategies", "Sensitivity"} <= set(sheets)
+
+
+def test_an_unwritable_workbook_path_exits_2_naming_the_option(tmp_path: Path) -> None:
+    out = tmp_path / "missing-folder" / "plan.xlsx"
+    result = runner.invoke(app, ["plan", write(tmp_path, SMALL), "--xlsx", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("annoplan: --xlsx: cannot write")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -59,3 +60,15 @@ def test_bad_input_exits_2_naming_the_field(tmp_path: Path, change: dict[str, An
     result = runner.invoke(app, ["quote", write(tmp_path, {**SMALL, **change})])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"annoplan: {field}:")
+
+
+@pytest.mark.parametrize(("flag", "internal"), [([], True), (["--client"], False)], ids=["vendor", "client"])
+def test_quote_writes_the_vendor_or_the_client_workbook(
+    tmp_path: Path, flag: list[str], internal: bool
+) -> None:
+    out = tmp_path / "quote.xlsx"
+    result = runner.invoke(app, ["quote", write(tmp_path, SMALL), "--xlsx", str(out), *flag])
+    assert result.exit_code == 0, result.stderr
+    sheets = load_workbook(out).sheetnames
+    assert "Quote" in sheets
+    assert ("Vendor costs" in sheets) is internal
