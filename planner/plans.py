@@ -192,6 +192,10 @@ def hybrid_routing(
         options.append((threshold, RoutingDraws(curve.n_grid, coverage, risk)))
         if threshold == certificate.threshold:
             assumptions["coverage_forecast"] = list(selection.assumptions)
+    assumptions["thresholds_searched"] = (
+        f"{', '.join(f'{t:.4g}' for t, _ in options)}: the certified threshold and stricter ones, which "
+        "fixed-sequence testing certifies as well; the plan keeps the cheapest that meets the goal"
+    )
     return HybridRouting(
         certificate.threshold,
         options[0][1],
