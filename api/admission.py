@@ -1,12 +1,11 @@
 """What the API checks before handing a request to the planner: its size, and what the planner misses.
 
-Size: the server's cap on simulation.
-
-A plan simulates every strategy for every setting it searches (batch size, threshold, stop point), round by
-round over all draws; its time and memory grow with draws x simulated rounds. The schema bounds draws and
-the number of batch sizes but not their product with the rounds (a pool of millions in batches of one runs
-each simulation to its round cap), so the API refuses plans above ``Settings.max_plan_work`` with a 422 that
-states the arithmetic, before computing anything. A curve fit is capped in its number of targets.
+Size: a plan simulates every strategy for every setting it searches (batch size, threshold, stop point),
+round by round over all draws (a quote: hybrid routing per threshold and batch size); time and memory grow
+with draws x simulated rounds. The schema bounds draws and the number of batch sizes but not their product
+with the rounds (a pool of millions in batches of one runs each simulation to its round cap), so the API
+refuses plans and quotes above ``Settings.max_plan_work`` with a 422 that states the arithmetic, before
+computing anything. A curve fit is capped in its number of targets.
 
 Gaps: a plan whose only strategy is hybrid, where hybrid cannot be simulated (no labeled_dataset goal or no
 calibration sample), leaves the planner nothing to recommend; it is refused here as invalid input.
@@ -19,8 +18,10 @@ from dataclasses import dataclass
 
 from api.problems import FieldError, ProblemError
 from planner.plans import STRICTER_COVERAGE, default_batch_sizes, search_space
+from planner.quotes import candidate_batch_sizes
 from planner.schemas.curves import FitRequest
 from planner.schemas.plans import LabeledDatasetGoal, PlanRequest
+from planner.schemas.quotes import QuoteRequest
 from simulators.montecarlo import MAX_ROUNDS
 
 #: most targets one curve fit answers (labels-to-target is searched per target: about 1 ms each)
@@ -68,6 +69,23 @@ def plan_size(req: PlanRequest) -> SimulationSize:
             simulations += 1
             rounds += rounds_bound(req.pool_size, settings.batch_size, settings.stop_at_labels)
     return SimulationSize(simulations=simulations, rounds=rounds, draws=req.draws)
+
+
+def quote_size(req: QuoteRequest) -> SimulationSize:
+    """What :func:`planner.make_quote` will simulate for ``req`` (at most): hybrid routing at every
+    candidate threshold and batch size."""
+    if not req.pilot.calibration:
+        return SimulationSize(simulations=0, rounds=0, draws=req.draws)  # the planner refuses it
+    certified_labels = max(sample.n_labels for sample in req.pilot.calibration)
+    batch_sizes = sorted(set(req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)))
+    thresholds = 1 + len(STRICTER_COVERAGE)
+    rounds = thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
+    return SimulationSize(simulations=thresholds * len(batch_sizes), rounds=rounds, draws=req.draws)
+
+
+def admit_quote(req: QuoteRequest, limit: int) -> None:
+    """Refuse (422) a quote that exceeds this server's simulation cap."""
+    check_size(quote_size(req), limit, "quote")
 
 
 def admit_plan(req: PlanRequest, limit: int) -> None:

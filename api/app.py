@@ -18,7 +18,7 @@ from api.auth import require_tenant
 from api.deps import Computations
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
-from api.routes import curves, health, plans
+from api.routes import curves, health, plans, quotes
 from api.settings import Settings, get_settings
 from api.storage import Storage
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "curves", "description": "learning-curve forecasts from pilot rounds"},
             {"name": "plans", "description": "cost forecasts and recommendations, stored per API key"},
+            {"name": "quotes", "description": "correction-only price offers, stored per API key"},
             {"name": "health", "description": "liveness and readiness, without an API key"},
         ],
     )
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(curves.router, prefix="/v1", dependencies=authenticated)
     app.include_router(plans.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(quotes.router, prefix="/v1", dependencies=authenticated)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -36,6 +36,14 @@ def plan_request() -> dict[str, Any]:
 
 
 @pytest.fixture
+def quote_request() -> dict[str, Any]:
+    """The bundled example quote, made small like the plan."""
+    request = copy.deepcopy(example("quote.json"))
+    request.update(draws=300, batch_sizes=[1000, 5000])
+    return request
+
+
+@pytest.fixture
 def fit_request() -> dict[str, Any]:
     return copy.deepcopy(example("pilot_fit.json"))
 

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 import planner.plans
-from api.admission import plan_size, rounds_bound
+import planner.quotes
+from api.admission import plan_size, quote_size, rounds_bound
 from planner.schemas.plans import PlanRequest
+from planner.schemas.quotes import QuoteRequest
 from simulators.montecarlo import MAX_ROUNDS, Outcome
 
 
@@ -45,6 +47,26 @@ def test_size_bounds_what_the_planner_simulates(
     assert len(simulated) <= size.simulations
     assert rounds <= size.rounds
     assert size.simulations <= 4 * len(simulated)  # the bound is not wildly loose
+
+
+@pytest.mark.parametrize("batch_sizes", [None, [300, 5000, 5000]])
+def test_quote_size_bounds_what_the_planner_simulates(
+    quote_request: dict[str, Any], batch_sizes: list[int] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quote_request.update(draws=100, batch_sizes=batch_sizes)
+    simulated: list[Outcome] = []
+    simulate = planner.quotes.simulate_strategy
+
+    def counting(*args: Any, **kwargs: Any) -> Outcome:
+        outcome = simulate(*args, **kwargs)
+        simulated.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(planner.quotes, "simulate_strategy", counting)
+    planner.quotes.make_quote(quote_request)
+    size = quote_size(QuoteRequest.model_validate(quote_request))
+    assert len(simulated) <= size.simulations <= 4 * len(simulated)
+    assert sum(int(o.rounds.max()) for o in simulated) <= size.rounds
 
 
 def test_rounds_bound() -> None:

@@ -34,6 +34,9 @@ def test_operation_ids_and_paths(document: dict[str, Any]) -> None:
         "createPlan": ("POST", "/v1/plans"),
         "getPlan": ("GET", "/v1/plans/{plan_id}"),
         "getPlanReport": ("GET", "/v1/plans/{plan_id}/report.xlsx"),
+        "createQuote": ("POST", "/v1/quotes"),
+        "getQuote": ("GET", "/v1/quotes/{quote_id}"),
+        "getQuoteReport": ("GET", "/v1/quotes/{quote_id}/report.xlsx"),
     }
 
 
@@ -66,6 +69,8 @@ def test_request_bodies_carry_the_bundled_examples(document: dict[str, Any]) -> 
     plan = ops["createPlan"][2]["requestBody"]["content"]["application/json"]
     assert plan["examples"]["example"]["value"]["pool_size"] == 50000
     assert plan["schema"]["$ref"].endswith("PlanRequest")
+    quote = ops["createQuote"][2]["requestBody"]["content"]["application/json"]
+    assert quote["examples"]["example"]["value"]["margin"] == 0.2
     fit = ops["fitCurve"][2]["requestBody"]["content"]["application/json"]
     assert fit["examples"]["example"]["value"]["targets"] == [0.85, 0.87, 0.9]
 

@@ -1,0 +1,99 @@
+"""Quotes: ``POST /v1/quotes``, ``GET /v1/quotes/{id}``, ``GET /v1/quotes/{id}/report.xlsx``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+import planner
+import reports
+from api.admission import admit_quote
+from api.auth import TenantDep
+from api.deps import ComputationsDep, IdempotencyKeyDep, SettingsDep, StorageDep
+from api.examples import openapi_examples
+from api.problems import problem_responses
+from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
+from api.resources import create_stored, read_stored
+from planner.schemas.quotes import QuoteRequest, QuoteResponse
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+
+KIND = "quote"
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createQuote",
+    summary="Create a quote",
+    response_model=QuoteResponse,
+    responses={
+        201: {"headers": {"Location": {"description": "the quote's URL", "schema": {"type": "string"}}}},
+        **problem_responses(400, 401, 413, 415, 422),
+    },
+)
+def create_quote(
+    body: Annotated[
+        QuoteRequest,
+        Body(openapi_examples=openapi_examples("quote.json", "Correction-only offer on a 50,000-item pool")),
+    ],
+    request: Request,
+    tenant: TenantDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    computations: ComputationsDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Price correction-only work so that revenue covers the vendor's cost plus margin with probability
+    ``risk_level``; ``status`` ``not_possible`` (still 201) says why no honest price exists. The quote is
+    stored for this API key and readable at its ``Location``."""
+    admit_quote(body, settings.max_plan_work)
+    return create_stored(
+        kind=KIND,
+        request=body,
+        compute=lambda: computations.run(lambda: planner.make_quote(body)),
+        storage=storage,
+        tenant=tenant,
+        idempotency_key=idempotency_key,
+        location=lambda quote_id: request.app.url_path_for("get_quote", quote_id=quote_id),
+    )
+
+
+@router.get(
+    "/{quote_id}",
+    operation_id="getQuote",
+    summary="Read a stored quote",
+    response_model=QuoteResponse,
+    responses=problem_responses(401, 404),
+)
+def get_quote(quote_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
+    """The quote exactly as it was returned when created (404 for an unknown id or another key's quote)."""
+    record = read_stored(storage, KIND, tenant, quote_id)
+    return Response(record.response, media_type="application/json")
+
+
+@router.get(
+    "/{quote_id}/report.xlsx",
+    operation_id="getQuoteReport",
+    summary="Download a quote as an Excel workbook",
+    response_class=XlsxResponse,
+    responses={**XLSX_RESPONSES, **problem_responses(401, 404, 422)},
+)
+def get_quote_report(
+    quote_id: str,
+    tenant: TenantDep,
+    storage: StorageDep,
+    computations: ComputationsDep,
+    copy: Annotated[
+        Literal["vendor", "client"],
+        Query(description="client: the copy to send the client, without the vendor's costs and margin"),
+    ] = "vendor",
+) -> Response:
+    """The quote's workbook: prices, validity, promised settings, volumes with intervals and a live bill."""
+    record = read_stored(storage, KIND, tenant, quote_id)
+    quote = QuoteResponse.model_validate_json(record.response)
+    quote_request = QuoteRequest.model_validate_json(record.request)
+    content = computations.run(lambda: reports.quote_workbook(quote, quote_request, client=copy == "client"))
+    suffix = "-client" if copy == "client" else ""
+    return workbook_response(content, f"annoplan-quote-{record.id}{suffix}.xlsx")
