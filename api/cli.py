@@ -18,6 +18,7 @@ import typer
 import planner
 import reports
 from api.replay_cli import replay_command
+from api.serve import serve_command
 from planner.errors import InvalidInputError, PlannerError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
     help="annoplan: forecast what labeling strategies cost from a few pilot rounds.",
 )
 app.command("replay")(replay_command)
+app.command("serve")(serve_command)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: largest request file read (bytes)
