@@ -6,9 +6,15 @@ the families' fits and spreads by three independent sources, each drawn once per
 
 - model uncertainty: the weighted spread of the families' predictions (grows as they diverge);
 - parameter uncertainty from measurement noise: the standard errors of the level and of the log-log slope of
-  the pilot, from each round's noise (binomial variance from ``n_eval``, ``std`` where given);
-- extrapolation drift: a random slope of spread :data:`DRIFT` per unit of log(n / last pilot round), for what
-  no family captures on real curves.
+  the pilot, from each round's noise (binomial variance from ``n_eval``, ``std`` where given) and discrepancy;
+- extrapolation drift: a random slope, for what no family captures on real curves, of spread :data:`DRIFT` per
+  unit of log(n / last pilot round) for a pilot spanning :data:`REFERENCE_SPAN` in log labels; the distance
+  extrapolated counts in units of the pilot's own span, so a longer pilot drifts proportionally less.
+
+A forecast extrapolates from the end of the pilot, so the fits follow its recent rounds: each round carries a
+model discrepancy (what no family captures) that grows with its distance from the last round in log labels
+(:data:`DISCREPANCY_GROWTH`). An early round, often in another regime of the curve (near chance, before the
+power-law phase), still anchors the fit but no longer bends it.
 
 A measurement at ``n`` adds the noise of one evaluation (the last round's ``n_eval``/``std``). The constants
 were calibrated by ``benchmarks/curve_backtest.py`` on real learning curves and labeling runs, so that P10-P90
@@ -25,12 +31,21 @@ from planner.curves.families import FAMILIES, Array
 from planner.curves.fitting import FamilyFit, fit_family
 from simulators.draws import CurveDraws
 
-#: relative model discrepancy added to every pilot point's noise in the fits (share of its error)
+#: relative model discrepancy added to every pilot point's noise in the fits (share of its error) at the last
+#: pilot round
 DISCREPANCY = 0.02
+#: growth of the model discrepancy with a round's distance from the last round: the discrepancy is
+#: ``DISCREPANCY * error * (1 + DISCREPANCY_GROWTH * log(last round / round))`` (doubled one e-fold back)
+DISCREPANCY_GROWTH = 1.0
 #: absolute noise floor of a pilot point (error units)
 NOISE_FLOOR = 1e-3
-#: spread of the extrapolation drift, in log error per unit of log(n / last pilot round)
+#: spread of the extrapolation drift, in log error per unit of log(n / last pilot round) for a pilot spanning
+#: :data:`REFERENCE_SPAN`; a pilot spanning more (fewer) log labels drifts proportionally less (more)
 DRIFT = 0.10
+#: span in log labels of the pilots DRIFT was calibrated on (4 rounds on a doubling grid: 8x)
+REFERENCE_SPAN = float(np.log(8.0))
+#: spans shorter than one doubling count as one doubling (the noise-driven slope uncertainty dominates there)
+MIN_SPAN = float(np.log(2.0))
 #: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
 X_GRID = np.geomspace(1e-3, 1e5, 321)
 #: errors are kept within [ERROR_MIN, 1] in log space
@@ -72,7 +87,8 @@ class CurveForecast:
     ----------
     n_labels, errors, noise_sd : pilot rounds: labels (count), measured error, noise (error units).
     fits : every family's weighted least-squares fit; ``weights`` their weights in the forecast.
-    level_sd, slope_sd : noise-driven standard errors of the pilot's log level and log-log slope.
+    level_sd, slope_sd : standard errors of the pilot's log level and log-log slope (noise and discrepancy).
+    drift : spread of the extrapolation drift, log error per unit of log(n / last pilot round).
     obs_n_eval, obs_std, obs_train_noise : noise of one new measurement (see :func:`measurement_var`).
     """
 
@@ -177,13 +193,18 @@ def fit_learning_curve(
     """
     n = np.asarray(n_labels, dtype=float)
     e = np.asarray(errors, dtype=float)
-    sd = np.sqrt(np.asarray(noise_sd, dtype=float) ** 2 + (DISCREPANCY * e) ** 2 + NOISE_FLOOR**2)
+    noise = np.asarray(noise_sd, dtype=float)
     x = n / n[-1]
+    sd = np.sqrt(noise**2 + (DISCREPANCY * e) ** 2 + NOISE_FLOOR**2)
+    # the fits (and the level and slope they extrapolate) weigh rounds by their noise and a model discrepancy
+    # that grows with the distance from the last round
+    growth = 1.0 + DISCREPANCY_GROWTH * np.log(1.0 / x)
+    sd_fit = np.sqrt(noise**2 + (DISCREPANCY * e * growth) ** 2 + NOISE_FLOOR**2)
     families = list(FAMILIES.values())
-    fits = tuple(fit_family(f, x, e, sd) for f in families)
+    fits = tuple(fit_family(f, x, e, sd_fit) for f in families)
     prior = np.array([f.prior_weight for f in families])
-    # noise-driven standard errors of the pilot's log level and log-log slope (weighted regression)
-    w = (np.maximum(e, NOISE_FLOOR) / sd) ** 2
+    # standard errors of the pilot's log level and log-log slope, by the fits' weighted regression
+    w = (np.maximum(e, NOISE_FLOOR) / sd_fit) ** 2
     lx = np.log(x)
     centred = lx - (w @ lx) / w.sum()
     ss = float(w @ centred**2)
@@ -198,4 +219,5 @@ def fit_learning_curve(
         obs_n_eval=obs_n_eval,
         obs_std=obs_std,
         obs_train_noise=obs_train_noise,
+        drift=DRIFT * REFERENCE_SPAN / max(float(np.log(n[-1] / n[0])), MIN_SPAN),
     )

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import planner.curves.forecast as forecast_module
 from planner import fit_curve
 from planner.curves import CurveDraws, CurveForecast, fit_learning_curve
 from planner.schemas import FitRequest
@@ -221,3 +223,50 @@ def test_the_same_request_gives_the_same_answer(pilot: Pilot) -> None:
     fit_curve(pilot.request(targets=[0.7], at_labels=[7 * pilot.last]))  # no state carried between calls
     second = fit_curve(FitRequest.model_validate(request)).model_dump(mode="json")
     assert first == second
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=25)
+@given(
+    exponent=st.floats(0.1, 0.6),
+    amplitude=st.floats(0.05, 0.3),
+    lift=st.floats(0.8, 1.0),
+)
+def test_an_early_round_off_the_trend_bends_the_forecast_less(
+    exponent: float, amplitude: float, lift: float
+) -> None:
+    """A first round still on the initial plateau is another regime of the curve.
+
+    The model discrepancy of a round grows with its distance from the last round, so the fits follow the
+    recent rounds: at 10x the power law with a floor (which reads the plateau as the floor coming) and the
+    whole forecast stay closer to the recent power law than with a discrepancy equal for every round.
+    """
+    last = 3200.0
+    n = np.array([200.0, 400.0, 800.0, 1600.0, last])
+    errors = amplitude * (n / last) ** -exponent
+    errors[0] -= lift * (errors[0] - errors[1])  # lift 1: a plateau from the first round to the second
+    assume(errors[0] < 0.9)
+    noise = np.sqrt(errors * (1.0 - errors) / 5000)
+    truth = amplitude * 10.0**-exponent
+
+    def misses_at_10x() -> tuple[float, float]:
+        forecast = fit_learning_curve(n, errors, noise, obs_n_eval=5000.0)
+        pow3 = {f.family.name: f for f in forecast.fits}["pow3"].error(np.array([10.0]))[0]
+        draws = forecast.sample(2000, np.random.default_rng(0))
+        p50 = forecast.predict_error(np.array([10 * last]), draws, np.random.default_rng(1), np.array([0.5]))
+        return abs(float(np.log(pow3 / truth))), abs(float(np.log(p50[0, 0] / truth)))
+
+    following = misses_at_10x()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(forecast_module, "DISCREPANCY_GROWTH", 0.0)
+        equal = misses_at_10x()
+    assert following[0] < equal[0]
+    assert following[1] < equal[1]
+
+
+@PROPERTY_SETTINGS
+@given(pilot=pilots())
+def test_the_drift_counts_distance_in_pilot_spans(pilot: Pilot) -> None:
+    """The drift is per pilot span extrapolated: a pilot spanning twice the log labels drifts half as much."""
+    forecast = forecast_of(pilot)
+    span = max(np.log(pilot.last / pilot.n_labels[0]), forecast_module.MIN_SPAN)
+    assert forecast.drift * span == pytest.approx(forecast_module.DRIFT * forecast_module.REFERENCE_SPAN)
