@@ -106,11 +106,11 @@ def check_size(size: SimulationSize, limit: int, what: str) -> None:
     if size.work <= limit:
         return
     detail = (
-        f"this {what} would simulate up to {size.rounds:,} rounds ({size.simulations:,} strategy settings) "
-        f"x ({size.draws:,} draws + {ROUND_OVERHEAD_DRAWS}) = {size.work:,} work units, more than the "
+        f"this {what} would simulate up to {size.rounds:,} rounds in {size.simulations:,} simulations x "
+        f"({size.draws:,} draws + {ROUND_OVERHEAD_DRAWS:,}) = {size.work:,} work units, more than the "
         f"{limit:,} this server accepts; lower draws, or give fewer or larger batch_sizes"
     )
-    message = f"at most {limit:,} work units: simulated rounds x (draws + {ROUND_OVERHEAD_DRAWS})"
+    message = f"at most {limit:,} work units: simulated rounds x (draws + {ROUND_OVERHEAD_DRAWS:,})"
     errors = [
         FieldError(field=name, location="body", message=message, type="simulation_too_large")
         for name in ("draws", "batch_sizes")

@@ -58,9 +58,18 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     )
 }
 #: the problem type of an HTTP error raised by the framework itself (routing, body reading), by status
-FRAMEWORK_TYPES = {t.status: t for t in PROBLEM_TYPES.values() if t.slug != "invalid-input"} | {
-    422: PROBLEM_TYPES["invalid-input"]
-}
+FRAMEWORK_SLUGS = (
+    "malformed-body",
+    "unauthorized",
+    "not-found",
+    "method-not-allowed",
+    "body-too-large",
+    "unsupported-media-type",
+    "invalid-input",
+    "internal-error",
+    "not-ready",
+)
+FRAMEWORK_TYPES = {PROBLEM_TYPES[slug].status: PROBLEM_TYPES[slug] for slug in FRAMEWORK_SLUGS}
 #: planner errors -> problem types (the most specific class first)
 PLANNER_TYPES: tuple[tuple[type[PlannerError], str], ...] = (
     (InvalidInputError, "invalid-input"),

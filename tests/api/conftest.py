@@ -68,6 +68,7 @@ def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
     for client in clients:
         client.close()
         client.app.state.storage.dispose()  # type: ignore[attr-defined]
+        client.app.state.computations.shutdown()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
