@@ -7,7 +7,7 @@ Usage::
 The request (default: the bundled ``examples/plan.json``) has 4 pilot rounds with calibration samples, all 4
 strategies, the default 5 batch sizes and 2,000 Monte Carlo draws. After one warm-up call (imports, caches),
 ``make_plan`` runs ``--repeats`` times in this process; the script prints the median, min and max wall time,
-and the process's CPU time per run (on a shared machine the wall time also measures the other load).
+and the process's CPU time per run (when other processes load the machine, the wall time measures them too).
 Memory: the peak of Python allocations during one more run (``tracemalloc``, which numpy reports to; that run
 is not timed) and the process's maximum resident set size at the end (``resource.getrusage``), next to the
 resident size after the imports, before any plan.
