@@ -345,6 +345,8 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
 
         card = RateCard.from_mapping(COSTS)
         estimator = WithPilotLabels(X[labeled], y[labeled]) if start == "warm" else None
+        # the policy the plan prices: a random re-certification sample every round
+        validation = int(plan.assumptions.get("validation_size", 0))
 
         def replay(threshold: float, batch: int) -> ReplayResult:
             result = replay_pool(
@@ -353,6 +355,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
                 policy="hybrid",
                 batch_size=batch,
                 confidence_threshold=threshold,
+                validation_size=validation,
                 costs=card,
                 n_eval=eval_rows.size,
                 estimator=estimator,

@@ -10,6 +10,7 @@ cheapest strategy among those.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -102,15 +103,21 @@ def lifetime_cost(o: Outcome, per_error: float) -> np.ndarray:
     return o.cost + o.final_error * per_error
 
 
-def choose(outcomes: list[Outcome], probability: float, per_error: float | None = None) -> Outcome:
+def choose(outcomes: Iterable[Outcome], probability: float, per_error: float | None = None) -> Outcome | None:
     """The cheapest (mean cost) outcome meeting the goal with ``probability``; else the likeliest to. When a
-    better model has a value (``per_error``: currency per unit of error), the lowest mean lifetime cost."""
-    if per_error is not None:
-        return min(outcomes, key=lambda o: float(np.mean(lifetime_cost(o, per_error))))
-    feasible = [o for o in outcomes if o.goal_met.mean() >= probability]
-    if feasible:
-        return min(feasible, key=lambda o: float(np.mean(o.cost)))
-    return max(outcomes, key=lambda o: (float(o.goal_met.mean()), -float(np.mean(o.cost))))
+    better model has a value (``per_error``: currency per unit of error), the lowest mean lifetime cost.
+
+    ``outcomes`` may be a generator: only the best so far is kept (each holds its round-by-round history).
+    None when there is no outcome.
+    """
+
+    def rank(o: Outcome) -> tuple[float, ...]:
+        if per_error is not None:
+            return (float(np.mean(lifetime_cost(o, per_error))),)
+        p_goal, mean_cost = float(o.goal_met.mean()), float(np.mean(o.cost))
+        return (0.0, mean_cost) if p_goal >= probability else (1.0, -p_goal, mean_cost)
+
+    return min(outcomes, key=rank, default=None)
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,11 @@ def hybrid_routing(
         "threshold_risk": "pool: the share of the whole pool auto-accepted and wrong",
     }
     validation_size = calibration_size_needed(max_label_error, delta)
+    assumptions["validation_size"] = validation_size
+    assumptions["validation_sample"] = (
+        f"hybrid: every round humans check {validation_size} random remaining items first, enough to "
+        f"re-certify the threshold with no error found (the same bound as the pilot's certificate)"
+    )
     if certificate.threshold is None:
         return HybridRouting(
             None,
@@ -304,6 +316,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     elif isinstance(req.goal, ModelMetricGoal):
         goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
+    labels_before = req.pilot.rounds[-1].n_labels
     warnings: list[str] = []
     assumptions: dict[str, Any] = {
         "draws": req.draws,
@@ -314,6 +327,10 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         "turnaround_days": req.schedule.turnaround_days,
         "active_learning_efficiency": efficiency.source,
         "human_labels_are_correct": True,
+        "pilot_labels_kept": (
+            f"the team keeps the pilot's {labels_before:,} labels: the first round's model is trained on "
+            "them (they are not in pool_size and cost nothing more)"
+        ),
     }
 
     if req.value is not None and labeled_dataset:
@@ -336,7 +353,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
 
     chosen: dict[str, Outcome] = {}
     for strategy in req.strategies:
-        candidates = [
+        candidates = (
             simulate_strategy(
                 strategy,
                 curve,
@@ -345,18 +362,24 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
                 settings,
                 efficiency=efficiency.values,
                 routing=routing,
+                labels_before=labels_before,
                 **goal,
             )
             for settings, routing in search_space(strategy, req, batch_sizes, hybrid, per_error is not None)
-        ]
-        if candidates:
-            chosen[strategy] = choose(candidates, req.probability, per_error)
-
+        )
+        best_settings = choose(candidates, req.probability, per_error)
+        if best_settings is not None:
+            chosen[strategy] = best_settings
+    best = choose(chosen.values(), req.probability, per_error)
+    if best is None:
+        raise InvalidInputError(
+            "strategies",
+            f"nothing could be simulated: {' '.join(warnings)}; add manual, prelabel or active_learning",
+        )
     forecasts = [
         to_forecast(o, currency, higher_better, req.probability, labeled_dataset, per_error)
         for o in chosen.values()
     ]
-    best = choose(list(chosen.values()), req.probability, per_error)
     manual = chosen.get("manual")
     threshold = best.settings.confidence_threshold
     recommendation = Recommendation(

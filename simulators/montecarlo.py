@@ -168,6 +168,7 @@ def simulate_strategy(
     max_label_error: float | None = None,
     efficiency: Array | None = None,
     routing: RoutingDraws | None = None,
+    labels_before: float = 0.0,
 ) -> Outcome:
     """Simulate one strategy with fixed settings over every draw.
 
@@ -191,6 +192,9 @@ def simulate_strategy(
         with ``efficiency * n`` (default 1).
     routing : RoutingDraws, optional
         ``hybrid``: coverage and risk at the threshold as the model learns (required for hybrid).
+    labels_before : float, default 0
+        Random labels the model already has (a pilot the team keeps): it trains on them plus every item
+        humans check, so the first round already has a model. They are neither in the pool nor costed.
 
     Returns
     -------
@@ -213,8 +217,14 @@ def simulate_strategy(
     target = float(target_error) if target_error is not None else 0.0
     max_error = float(max_label_error) if max_label_error is not None else 0.0
 
+    ledger.values["n_train"] = np.full(n_draws, float(labels_before))
+
+    def effective_labels() -> Array:
+        """Random labels worth the training set: the pilot's count once, the chosen ones ``eff`` times."""
+        return np.maximum(labels_before + (ledger["n_train"] - labels_before) * eff, 1.0)
+
     def model_error() -> Array:
-        return curve.at(np.maximum(ledger["n_train"], 1.0) * eff)
+        return curve.at(effective_labels())
 
     for _ in range(MAX_ROUNDS):
         human_so_far = ledger["human_items"]
@@ -231,7 +241,7 @@ def simulate_strategy(
         room = np.maximum(np.minimum(cap - human_so_far, ledger.remaining), 0.0)
 
         if strategy == "hybrid" and routing is not None:
-            _hybrid_round(ledger, routing, costs, settings, error, has_model, active, eff)
+            _hybrid_round(ledger, routing, costs, settings, error, has_model, active, effective_labels())
         else:
             n_batch = np.minimum(batch, room)
             if strategy == "prelabel":
@@ -285,14 +295,21 @@ def _hybrid_round(
     error: Array,
     has_model: npt.NDArray[np.bool_],
     active: npt.NDArray[np.bool_],
-    eff: Array,
+    n_effective: Array,
 ) -> None:
-    """One round of the hybrid policy (before the first model: a random batch labeled from scratch)."""
+    """One round of the hybrid policy (before the first model: a random batch labeled from scratch).
+
+    With a model: a random validation sample of the remaining items is checked by humans first (it
+    re-certifies the threshold), then the confident items are auto-accepted, then the least confident of the
+    rest go to humans as pre-labels.
+    """
     n_draws = ledger.n_draws
     pool = float(ledger.pool_size)
-    n_eff = np.maximum(ledger["n_train"], 1.0) * eff
-    coverage, risk = routing.at(n_eff)
+    coverage, risk = routing.at(n_effective)
     coverage = np.where(has_model, coverage, 0.0)
+    validation = np.where(has_model, np.minimum(float(settings.validation_size), ledger.remaining), 0.0)
+    ledger.human(np.zeros(n_draws), validation, error, active)
+    ledger.add("random_items", validation, active)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
     # share of the items humans took at random (the first batch, the validation samples)
     confident = coverage * (pool - ledger["random_items"])
@@ -305,13 +322,10 @@ def _hybrid_round(
     ledger.take(accept, active)
     # the items below the threshold carry the rest of the model's errors (mass balance)
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
-    validation = np.minimum(float(settings.validation_size), ledger.remaining)
-    validation = np.where(has_model, validation, 0.0)
-    ledger.human(np.zeros(n_draws), validation, error, active)
     n_batch = np.minimum(float(settings.batch_size), ledger.remaining)
     first = np.where(has_model, 0.0, n_batch)
     ledger.human(first, np.where(has_model, n_batch, 0.0), below, active)
-    ledger.add("random_items", validation + first, active)
+    ledger.add("random_items", first, active)
 
 
 def median_path(

@@ -427,9 +427,10 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
 
 
 def _run_hybrid_round(
-    state: _Replay, confidence_threshold: float, batch_size: int, max_labels: int | None
+    state: _Replay, confidence_threshold: float, batch_size: int, max_labels: int | None, validation_size: int
 ) -> None:
-    """One ``hybrid`` round: auto-accept confident items, route the least confident to humans."""
+    """One ``hybrid`` round: check a random validation sample, auto-accept confident items, route the least
+    confident to humans."""
     candidates = state.candidates()
     split = state.split
     budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
@@ -440,10 +441,16 @@ def _run_hybrid_round(
     proba = predict_proba_rows(state.model, split.X_pool, candidates)
     confidence, predicted = confidence_of(state.model, proba)
     right = predicted == split.y_pool[candidates]
-    accept = confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)
+    sample = np.zeros(candidates.size, dtype=bool)
+    if validation_size > 0 and budget > 0:
+        sample[
+            state.rng.choice(candidates.size, size=min(validation_size, candidates.size), replace=False)
+        ] = True
+        state.label_prelabeled(candidates[sample], confidence[sample], right[sample])
+    accept = (confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)) & ~sample
     if accept.any():
         state.auto_accept(candidates[accept], confidence[accept], right[accept])
-    rest = np.flatnonzero(~accept)
+    rest = np.flatnonzero(~accept & ~sample)
     n_batch = min(budget, rest.size)
     if n_batch > 0:
         if n_batch < rest.size:
@@ -459,6 +466,7 @@ def replay_pool(
     strategy: str | QueryStrategy = "least_confidence",
     batch_size: int = 100,
     confidence_threshold: float = 0.95,
+    validation_size: int = 0,
     costs: RateCard | None = None,
     max_labels: int | None = None,
     n_eval: int | None = None,
@@ -484,6 +492,9 @@ def replay_pool(
         Items sent to humans per round.
     confidence_threshold : float, default 0.95
         ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
+    validation_size : int, default 0
+        ``hybrid`` only: random remaining items humans check as pre-labels each round before the confident
+        ones are auto-accepted (the sample that keeps re-certifying the threshold), in items.
     costs : RateCard, optional
         Unit prices (default: ``RateCard()``).
     max_labels : int, optional
@@ -523,6 +534,8 @@ def replay_pool(
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
         raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
+    if isinstance(validation_size, bool) or not isinstance(validation_size, int) or validation_size < 0:
+        raise ReplayInputError("validation_size", f"must be an integer >= 0, got {validation_size!r}")
     if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
         raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
@@ -537,7 +550,7 @@ def replay_pool(
         history: list[ReplayRound] = []
         while state.n_remaining > 0:
             if policy == "hybrid":
-                _run_hybrid_round(state, confidence_threshold, batch_size, max_labels)
+                _run_hybrid_round(state, confidence_threshold, batch_size, max_labels, validation_size)
             else:
                 n_batch = min(batch_size, state.n_remaining)
                 if max_labels is not None:

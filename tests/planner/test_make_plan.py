@@ -172,3 +172,10 @@ def test_a_value_with_a_labeled_dataset_goal_is_refused() -> None:
     with pytest.raises(InvalidInputError) as info:
         make_plan(small(value={"per_metric_point": 10.0}))
     assert info.value.field == "value"
+
+
+def test_a_plan_with_nothing_it_can_simulate_is_refused_naming_the_strategies() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        make_plan(small(strategies=["hybrid"], goal={"type": "model_metric", "target": 0.95}))
+    assert info.value.field == "strategies"
+    assert "hybrid" in str(info.value)

@@ -167,10 +167,31 @@ def test_items_humans_took_at_random_are_not_auto_accepted_again(validation: int
         routing=routing,
         max_label_error=0.05,
     )
-    # round 1 labels 1,000 at random; round 2 accepts 60% of the 9,000 left before it draws its validation
-    # sample; with coverage flat, nothing more becomes confident later
-    assert np.allclose(outcome.auto_accepted, 0.6 * 9_000)
-    assert np.allclose(outcome.human_labels, 10_000 - 0.6 * 9_000)
+    # round 1 labels 1,000 at random; round 2 checks its random validation sample, then accepts 60% of what
+    # is left; with coverage flat, nothing more becomes confident later
+    accepted = 0.6 * (9_000 - validation)
+    assert np.allclose(outcome.auto_accepted, accepted)
+    assert np.allclose(outcome.human_labels, 10_000 - accepted)
+
+
+def test_a_kept_pilot_gives_the_first_round_a_model() -> None:
+    curve = power_curves()
+    routing = routing_for(curve)
+    settings = Settings(batch_size=500, validation_size=60)
+    cold = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
+    warm = simulate_strategy(
+        "hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05, labels_before=800
+    )
+    assert np.all(cold.fresh_labels == 500) and np.all(warm.fresh_labels == 0)
+    assert np.all(warm.cost <= cold.cost)
+    manual_cold = simulate_strategy(
+        "manual", curve, COSTS, 50_000, Settings(batch_size=200), target_error=0.1
+    )
+    manual_warm = simulate_strategy(
+        "manual", curve, COSTS, 50_000, Settings(batch_size=200), target_error=0.1, labels_before=800
+    )
+    # the pilot's 800 labels count towards the target, never against the pool or the bill
+    assert np.all(manual_warm.human_labels <= np.maximum(manual_cold.human_labels - 800, 0) + 200)
 
 
 def test_draws_are_simulated_independently() -> None:

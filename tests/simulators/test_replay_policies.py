@@ -140,6 +140,22 @@ def test_hybrid_auto_accepts_only_confident_items(classification_data: Data) -> 
     assert (result.items.confidence[routed] < threshold).all()
 
 
+def test_hybrid_validation_samples_are_random_checked_items_every_round(classification_data: Data) -> None:
+    plain = run(classification_data, policy="hybrid", confidence_threshold=0.0, batch_size=40)
+    checked = run(
+        classification_data, policy="hybrid", confidence_threshold=0.0, batch_size=40, validation_size=25
+    )
+    # threshold 0 accepts everything once a model exists, except the validation sample checked first
+    assert checked.rounds == plain.rounds == 2
+    assert checked.reviews + checked.corrections == 25
+    assert checked.auto_accepted == plain.auto_accepted - 25
+    sampled = np.isin(checked.items.route, (ROUTES.index("review"), ROUTES.index("correction")))
+    # drawn at random: confident items are among them, unlike the least-confident routing
+    assert checked.items.confidence[sampled].max() > np.median(
+        checked.items.confidence[~sampled & (checked.items.round_index == 2)]
+    )
+
+
 def test_hybrid_label_error_is_the_share_of_the_pool_left_wrong(classification_data: Data) -> None:
     result = run(classification_data, policy="hybrid", confidence_threshold=0.7)
     wrong = ~result.items.label_correct
@@ -376,6 +392,7 @@ def test_to_dict_is_plain_json(classification_data: Data, rate_card: RateCard) -
         ({"random_state": -1}, "random_state"),
         ({"estimator": object()}, "estimator"),
         ({"calibration_size": -1}, "calibration_size"),
+        ({"validation_size": -5}, "validation_size"),
     ],
 )
 def test_bad_settings_name_the_parameter(
