@@ -96,6 +96,27 @@ def check_confidence_threshold(confidence_threshold: Any) -> float:
     return float(confidence_threshold)
 
 
+def check_features(X: Any, field: str = "X") -> npt.NDArray[np.floating[Any]] | sp.csr_matrix:
+    """Validate a numeric feature matrix: 2-D, at least one column, finite (dense float64 or CSR)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        values = X.data
+    else:
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ReplayInputError(field, f"features must be numeric: {exc}") from None
+        values = X
+    if X.ndim != 2:
+        raise ReplayInputError(field, f"must be 2-dimensional (items x features), got shape {X.shape}")
+    if X.shape[1] == 0:
+        raise ReplayInputError(field, "has no feature columns")
+    if not np.all(np.isfinite(values)):
+        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+        raise ReplayInputError(field, f"contains {bad} NaN or infinite values; impute or drop them first")
+    return X
+
+
 def check_features_labels(
     X: Any, y: Any
 ) -> tuple[npt.NDArray[np.floating[Any]] | sp.csr_matrix, npt.NDArray[np.intp], npt.NDArray[Any]]:
@@ -117,22 +138,7 @@ def check_features_labels(
     classes : numpy.ndarray
         The sorted distinct labels.
     """
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        values = X.data
-    else:
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ReplayInputError("X", f"features must be numeric: {exc}") from None
-        values = X
-    if X.ndim != 2:
-        raise ReplayInputError("X", f"must be 2-dimensional (items x features), got shape {X.shape}")
-    if X.shape[1] == 0:
-        raise ReplayInputError("X", "has no feature columns")
-    if not np.all(np.isfinite(values)):
-        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-        raise ReplayInputError("X", f"contains {bad} NaN or infinite values; impute or drop them first")
+    X = check_features(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ReplayInputError(
@@ -143,3 +149,32 @@ def check_features_labels(
     if classes.size < 2:
         raise ReplayInputError("y", f"needs at least two classes, found {classes.size}")
     return X, y_encoded.astype(np.intp), classes
+
+
+def check_labeled(
+    labeled: Any, X: npt.NDArray[np.floating[Any]] | sp.csr_matrix, classes: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.floating[Any]] | sp.csr_matrix, npt.NDArray[np.intp]]:
+    """Validate items labeled before a replay, ``(X, y)``: the pool's features and some of its classes.
+
+    Returns the features (dense or CSR, like the pool's) and the labels encoded as indices into ``classes``.
+    """
+    if not isinstance(labeled, tuple | list) or len(labeled) != 2:
+        raise ReplayInputError("labeled", "must be a pair (X, y) of features and labels")
+    X_before = check_features(labeled[0], "labeled")
+    y_before = np.asarray(labeled[1])
+    if y_before.ndim != 1 or y_before.shape[0] != X_before.shape[0]:
+        raise ReplayInputError(
+            "labeled", f"needs one label per row: {X_before.shape[0]} rows, y {y_before.shape}"
+        )
+    if X_before.shape[1] != X.shape[1]:
+        raise ReplayInputError(
+            "labeled", f"has {X_before.shape[1]} feature columns but the pool has {X.shape[1]}"
+        )
+    unknown = np.setdiff1d(y_before, classes)
+    if unknown.size:
+        raise ReplayInputError("labeled", f"has labels the pool does not: {unknown[:5].tolist()}")
+    if sp.issparse(X) and not sp.issparse(X_before):
+        X_before = sp.csr_matrix(X_before)
+    elif sp.issparse(X_before) and not sp.issparse(X):
+        X_before = np.asarray(sp.csr_matrix(X_before).todense())
+    return X_before, np.searchsorted(classes, y_before).astype(np.intp)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from simulators._common import (
@@ -49,6 +50,7 @@ from simulators._validation import (
     check_batch_size,
     check_confidence_threshold,
     check_features_labels,
+    check_labeled,
     check_max_labels,
     check_random_state,
 )
@@ -271,8 +273,10 @@ class _Replay:
         costs: RateCard,
         calibration_size: int,
         rng: np.random.Generator,
+        labeled: tuple[Any, IndexArray] | None = None,
     ) -> None:
         n_pool = split.y_pool.size
+        self.labeled = labeled
         self.split = split
         self.n_classes = n_classes
         self.estimator = estimator
@@ -365,8 +369,13 @@ class _Replay:
         if not self.stale or np.count_nonzero(self.class_counts) < 2:
             return
         train = np.flatnonzero(self.checked)
-        self.model = self.estimator.fit(self.split.X_pool[train], self.split.y_pool[train])
-        self.n_train = train.size
+        X_train, y_train = self.split.X_pool[train], self.split.y_pool[train]
+        if self.labeled is not None:
+            X_before, y_before = self.labeled
+            stack = sp.vstack if sp.issparse(X_train) else np.vstack
+            X_train, y_train = stack([X_before, X_train]), np.concatenate([y_before, y_train])
+        self.model = self.estimator.fit(X_train, y_train)
+        self.n_train = y_train.size
         self.stale = False
         _, confidence, predicted = predict_confidence(self.model, self.split.X_eval)
         correct = predicted == self.split.y_eval
@@ -467,6 +476,7 @@ def replay_pool(
     batch_size: int = 100,
     confidence_threshold: float = 0.95,
     validation_size: int = 0,
+    labeled: tuple[Any, Any] | None = None,
     costs: RateCard | None = None,
     max_labels: int | None = None,
     n_eval: int | None = None,
@@ -540,13 +550,18 @@ def replay_pool(
         raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
     X, y_encoded, classes = check_features_labels(X, y)
+    before = None if labeled is None else check_labeled(labeled, X, classes)
     rng = check_random_state(random_state)
 
     with threadpool_limits(limits=1):
         split = split_eval_pool(X, y_encoded, n_eval, rng)
         if policy == "active_learning":
             query_strategy.prepare(split.X_pool)
-        state = _Replay(split, classes.size, model, costs, calibration_size, rng)
+        state = _Replay(split, classes.size, model, costs, calibration_size, rng, before)
+        if before is not None:
+            state.class_counts += np.bincount(before[1], minlength=classes.size)
+            state.stale = True
+            state.retrain()
         history: list[ReplayRound] = []
         while state.n_remaining > 0:
             if policy == "hybrid":

@@ -417,3 +417,33 @@ def test_bad_data_is_named(classification_data: Data) -> None:
     with pytest.raises(ReplayInputError) as error:
         replay_pool(X, y[:-1])
     assert error.value.field == "y"
+
+
+def test_labels_before_the_replay_give_the_first_round_a_model(classification_data: Data) -> None:
+    X, y = classification_data
+    before = (X[:150], y[:150])
+    cold = run((X[150:], y[150:]), policy="hybrid", confidence_threshold=0.9, batch_size=50)
+    warm = run((X[150:], y[150:]), policy="hybrid", confidence_threshold=0.9, batch_size=50, labeled=before)
+    assert cold.fresh_labels == 50 and warm.fresh_labels == 0
+    assert warm.history[0].auto_accepted > 0
+    assert warm.pool_size == cold.pool_size
+    # every model also trained on the items labeled before
+    assert warm.history[0].n_train == 150 + warm.history[0].human_labels + warm.history[0].audits
+
+
+@pytest.mark.parametrize(
+    ("labeled", "message"),
+    [
+        ("pilot", "pair"),
+        ((np.zeros((3, 2)), np.array([0, 1, 0])), "feature columns"),
+        ((np.zeros((3, 8)), np.array([0, 1])), "one label per row"),
+        ((np.zeros((2, 8)), np.array([0, 99])), "labels the pool does not"),
+    ],
+    ids=["not a pair", "other features", "lengths", "unknown class"],
+)
+def test_bad_labels_before_name_the_parameter(
+    labeled: object, message: str, classification_data: Data
+) -> None:
+    with pytest.raises(ReplayInputError) as info:
+        run(classification_data, policy="hybrid", labeled=labeled)
+    assert info.value.field == "labeled" and message in str(info.value)
