@@ -37,7 +37,7 @@ class Settings(BaseModel):
     )
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1, description="largest request body (bytes)")
     max_plan_work: int = Field(
-        default=15_000_000,
+        default=25_000_000,
         ge=1,
         description="largest simulation a plan or quote may ask for, in work units (see api.admission)",
     )
