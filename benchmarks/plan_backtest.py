@@ -17,16 +17,17 @@ dataset and seed:
    ``--strategies`` (default hybrid only), 2,000 draws and the seed; ``pool_size`` = the items the replay
    labels (below).
 3. Replay: :func:`simulators.replay.replay_pool` runs the hybrid policy at the plan's hybrid settings
-   (``confidence_threshold``, ``batch_size``) with the same rate card.
+   (``confidence_threshold``, ``batch_size``, and the random validation sample the plan prices every round)
+   with the same rate card.
 
 Pilot and replay share their items this way: the pilot's labeled items are *removed* from the replay pool
 (they are paid for already and not in ``pool_size``); the replay's data are the pilot's pool minus those items
 plus the pilot's evaluation items, and the replay holds out as many items for its own evaluation set, so the
 replay labels exactly ``pool_size`` = (pilot pool - pilot labels) items. With ``--start warm`` (default) the
 replay's model is trained on the pilot's labels *and* the items humans checked in the replay, as a team that
-continues from its pilot would; ``--start cold`` trains on the replay's items only. Either way the replay's
-first round labels one batch of random items from scratch (``replay_pool`` has no model before its first
-round; the plan's simulation does the same).
+continues from its pilot would (``replay_pool(labeled=...)``: the first round already has a model, as in the
+plan's simulation); ``--start cold`` trains on the replay's items only and starts with a random batch labeled
+from scratch, which the plan does not assume.
 
 Compared: the forecast cost quantiles (hybrid ``StrategyForecast.cost`` P10/P50/P90) with the replayed cost
 (absolute relative error of the P50; covered when P10 <= real <= P90), the forecast label error (share of the
@@ -69,8 +70,6 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from planner import make_plan  # noqa: E402
@@ -97,26 +96,6 @@ DRAWS = 2000
 NAIVE_BATCH_SHARE = 0.02
 #: issue 4's bars: the median |relative cost error| at most, the two shares at least
 GOALS = {"median_abs_cost_error": 0.20, "interval_coverage": 0.70, "label_error_ok": 0.90}
-
-
-class WithPilotLabels(ClassifierMixin, BaseEstimator):
-    """The default classifier trained on the pilot's labeled items plus whatever the replay gives it."""
-
-    def __init__(self, X_pilot: Any = None, y_pilot: Any = None) -> None:
-        self.X_pilot = X_pilot
-        self.y_pilot = y_pilot
-
-    def fit(self, X: Any, y: Any) -> WithPilotLabels:
-        if sp.issparse(X):
-            X_all = sp.vstack([self.X_pilot, X], format="csr")
-        else:
-            X_all = np.vstack([self.X_pilot, X])
-        self.model_ = make_default_classifier().fit(X_all, np.concatenate([self.y_pilot, y]))
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return self.model_.predict_proba(X)
 
 
 @dataclass(frozen=True)
@@ -344,7 +323,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
             return replace(base, status=reason, plan_seconds=plan_seconds)
 
         card = RateCard.from_mapping(COSTS)
-        estimator = WithPilotLabels(X[labeled], y[labeled]) if start == "warm" else None
+        before = (X[labeled], y[labeled]) if start == "warm" else None
         # the policy the plan prices: a random re-certification sample every round
         validation = int(plan.assumptions.get("validation_size", 0))
 
@@ -358,7 +337,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
                 validation_size=validation,
                 costs=card,
                 n_eval=eval_rows.size,
-                estimator=estimator,
+                labeled=before,
                 random_state=seed,
             )
             if result.pool_size != pool or result.unlabeled:
