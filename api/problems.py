@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner.errors import FitError, InvalidInputError, NotFoundError, PlannerError
-from planner.validation import _field_loc, field_path
+from planner.validation import field_loc, field_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:annoplan:problem:"
@@ -162,7 +162,7 @@ def field_errors(errors: Sequence[Mapping[str, Any]], body: Any) -> list[FieldEr
         if source == "body":
             if kind == "json_invalid":
                 continue
-            path = field_path(_field_loc(rest, body)) if isinstance(body, dict) else ""
+            path = field_path(field_loc(rest, body)) if isinstance(body, dict) else ""
             entry = FieldError(field=path or "body", location="body", message=message, type=kind)
         elif source in ("header", "query", "path"):
             entry = FieldError(

@@ -36,12 +36,12 @@ def parse_request(model: type[M], request: M | dict[str, Any] | Any) -> M:
     except ValidationError as exc:
         # the most specific error: in a union (a metric name, or a custom metric object) the member whose
         # error reaches deepest is the one the caller meant
-        errors = [(_field_loc(e["loc"], request), e["msg"]) for e in exc.errors()]
+        errors = [(field_loc(e["loc"], request), e["msg"]) for e in exc.errors()]
         loc, msg = max(errors, key=lambda item: len(item[0]))
         raise InvalidInputError(field_path(loc) or "request", msg.removeprefix("Value error, ")) from None
 
 
-def _field_loc(loc: tuple[int | str, ...], request: Any) -> tuple[int | str, ...]:
+def field_loc(loc: tuple[int | str, ...], request: Any) -> tuple[int | str, ...]:
     """The fields and indices of a pydantic error location, without union-member and discriminator tags.
 
     Walking the request along the location, a name that is not a key of the input object there is a tag
