@@ -32,6 +32,7 @@ from reports.sections import (
     PRICE_NAMES,
     QUANTILE_NOTE,
     amount,
+    closing_sections,
     heading,
     input_name,
     inputs_sheets,
@@ -270,16 +271,7 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     sb.blank()
     heading(sb, "Why", span)
     paragraphs(sb, [f"- {reason}" for reason in rec.reasons], span)
-    sb.blank()
-    heading(sb, "Warnings", span)
-    paragraphs(
-        sb, [f"- {w}" for w in plan.warnings] or ["None."], span, "warning" if plan.warnings else "wrap"
-    )
-    sb.blank()
-    heading(sb, "Notes", span)
-    paragraphs(sb, [req.notes] if req.notes else ["None."], span)
-    sb.blank()
-    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+    closing_sections(sb, plan.warnings, req.notes, span)
     return sb.build(widths=((1, 30.0),))
 
 

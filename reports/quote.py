@@ -18,7 +18,16 @@ from planner.schemas.quotes import QuoteRequest, QuoteResponse
 from planner.validation import parse_request
 from reports.model import Cell, Formula, Sheet, SheetBuilder, Workbook, coordinate
 from reports.render import render_workbook
-from reports.sections import QUANTILE_NOTE, amount, heading, inputs_sheets, key_value, paragraphs, title
+from reports.sections import (
+    QUANTILE_NOTE,
+    amount,
+    closing_sections,
+    heading,
+    inputs_sheets,
+    key_value,
+    paragraphs,
+    title,
+)
 
 QUOTE, VENDOR = "Quote", "Vendor costs"
 #: request fields that are money, and those that are shares in [0, 1]
@@ -209,16 +218,7 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
         sb.blank()
         heading(sb, "Why" if quoted else "Why no price", span)
         paragraphs(sb, [f"- {reason}" for reason in quote.reasons], span)
-    sb.blank()
-    heading(sb, "Warnings", span)
-    paragraphs(
-        sb, [f"- {w}" for w in quote.warnings] or ["None."], span, "warning" if quote.warnings else "wrap"
-    )
-    sb.blank()
-    heading(sb, "Notes", span)
-    paragraphs(sb, [req.notes] if req.notes else ["None."], span)
-    sb.blank()
-    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+    closing_sections(sb, quote.warnings, req.notes, span)
     return sb.build(widths=((1, 28.0),))
 
 

@@ -79,6 +79,18 @@ def paragraphs(sb: SheetBuilder, lines: Iterable[str], span: int, style: str = "
                 sb.add(Cell(chunk, style, span=span))
 
 
+def closing_sections(sb: SheetBuilder, warnings: list[str], notes: str | None, span: int) -> None:
+    """The end of a summary sheet: the warnings, the request's notes and what P10/P50/P90 mean."""
+    sb.blank()
+    heading(sb, "Warnings", span)
+    paragraphs(sb, [f"- {w}" for w in warnings] or ["None."], span, "warning" if warnings else "wrap")
+    sb.blank()
+    heading(sb, "Notes", span)
+    paragraphs(sb, [notes] if notes else ["None."], span)
+    sb.blank()
+    paragraphs(sb, [QUANTILE_NOTE], span, "note")
+
+
 #: most characters of wrapped text in one row (a row is at most 409 points, about 27 lines, tall)
 ROW_CHARS = 1500
 
