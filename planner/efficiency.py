@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from planner.curves.forecast import measurement_var
-from planner.fit import DEFAULT_N_EVAL, TRAIN_NOISE
+from planner.fit import round_variance
 from planner.schemas.curves import PilotRound
 from simulators.draws import CurveDraws
 
@@ -56,8 +55,7 @@ def draw_efficiency(
     log_ratios = []
     for r in arm:
         error = 1.0 - r.value if higher_better else r.value
-        n_eval = r.n_eval if r.n_eval is not None or r.std is not None else DEFAULT_N_EVAL
-        sd = float(np.sqrt(measurement_var(error, r.n_labels, n_eval, r.std, TRAIN_NOISE)))
+        sd = np.sqrt(round_variance(r, error))
         measured = np.clip(error + sd * rng.standard_normal(n_draws), 1e-6, 1.0)
         need = curve.labels_to_reach(measured)
         log_ratios.append(np.log(np.clip(need / r.n_labels, 1.0 / LIMIT, LIMIT)))

@@ -11,6 +11,7 @@ from planner.curves.forecast import ERROR_MIN, measurement_var
 from planner.schemas.common import higher_is_better, metric_name
 from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
 from planner.validation import parse_request
+from simulators.draws import CurveDraws
 
 #: draws behind every forecast's quantiles (fixed seed: the same request gives the same answer)
 N_DRAWS = 2000
@@ -26,6 +27,16 @@ FEW_ROUNDS = 4
 QUANTILES = np.array([0.1, 0.5, 0.9])
 
 
+def round_n_eval(r: PilotRound) -> int | None:
+    """The evaluation size behind a round's noise: its own, none when it gives ``std``, else the default."""
+    return r.n_eval if r.n_eval is not None or r.std is not None else DEFAULT_N_EVAL
+
+
+def round_variance(r: PilotRound, error: float) -> float:
+    """Variance of a round's measured error (see :func:`measurement_var`)."""
+    return float(measurement_var(error, r.n_labels, round_n_eval(r), r.std, TRAIN_NOISE))
+
+
 def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> CurveForecast:
     """Fit the forecast (error space) behind a request's pilot rounds.
 
@@ -34,19 +45,32 @@ def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> Curve
     """
     values = np.array([r.value for r in rounds])
     errors = 1.0 - values if higher_better else values
-    n_evals = [r.n_eval if r.n_eval is not None or r.std is not None else DEFAULT_N_EVAL for r in rounds]
-    variances = [
-        measurement_var(e, r.n_labels, n_eval, r.std, TRAIN_NOISE)
-        for e, r, n_eval in zip(errors, rounds, n_evals, strict=True)
-    ]
+    variances = [round_variance(r, e) for e, r in zip(errors, rounds, strict=True)]
     return fit_learning_curve(
         np.array([r.n_labels for r in rounds], dtype=float),
         errors,
         np.sqrt(np.array(variances, dtype=float)),
-        obs_n_eval=n_evals[-1],
+        obs_n_eval=round_n_eval(rounds[-1]),
         obs_std=rounds[-1].std,
         obs_train_noise=TRAIN_NOISE,
     )
+
+
+def predictions(
+    forecast: CurveForecast,
+    sizes: list[int],
+    draws: CurveDraws,
+    rng: np.random.Generator,
+    higher_better: bool,
+) -> list[Prediction]:
+    """P10/P50/P90 of the metric a model trained on each of ``sizes`` labels will measure."""
+    q_err = forecast.predict_error(np.array(sizes, dtype=float), draws, rng, QUANTILES)
+    out = []
+    for j, n in enumerate(sizes):
+        e10, e50, e90 = (float(v) for v in q_err[:, j])
+        lo, mid, hi = (1 - e90, 1 - e50, 1 - e10) if higher_better else (e10, e50, e90)
+        out.append(Prediction(n_labels=int(n), p10=lo, p50=mid, p90=hi))
+    return out
 
 
 def pilot_warnings(rounds: list[PilotRound], forecast: CurveForecast) -> list[str]:
@@ -116,13 +140,7 @@ def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
     warnings = pilot_warnings(req.rounds, forecast)
 
     sizes = req.at_labels if req.at_labels is not None else default_sizes(req.rounds)
-    predictions: list[Prediction] = []
-    if sizes:
-        q_err = forecast.predict_error(np.array(sizes, dtype=float), draws, rng, QUANTILES)
-        for j, n in enumerate(sizes):
-            e10, e50, e90 = q_err[:, j]
-            lo, mid, hi = (1 - e90, 1 - e50, 1 - e10) if higher_better else (e10, e50, e90)
-            predictions.append(Prediction(n_labels=n, p10=float(lo), p50=float(mid), p90=float(hi)))
+    forecasts = predictions(forecast, sizes, draws, rng, higher_better) if sizes else []
     far = [n for n in sizes if n > FAR_FACTOR * last]
     if far:
         warnings.append(
@@ -154,7 +172,7 @@ def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
 
     return FitResponse(
         metric=metric_name(req.metric),
-        predictions=predictions,
+        predictions=forecasts,
         labels_to_reach=labels,
         families={
             f.family.name: round(float(w), 4) for f, w in zip(forecast.fits, forecast.weights, strict=True)

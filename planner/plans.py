@@ -19,7 +19,7 @@ import numpy as np
 from planner.curves import CurveForecast
 from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
-from planner.fit import QUANTILES, forecast_from_rounds
+from planner.fit import QUANTILES, forecast_from_rounds, predictions
 from planner.money import money
 from planner.schemas.common import Quantiles, higher_is_better
 from planner.schemas.curves import CalibrationSample, Pilot, Prediction
@@ -241,14 +241,7 @@ def learning_curve(
     first = pilot.rounds[0].n_labels
     last = max(pool_size, pilot.rounds[-1].n_labels)
     sizes = np.unique(np.round(np.geomspace(first, last, CURVE_POINTS)).astype(int))
-    q_err = forecast.predict_error(sizes.astype(float), curve, rng, QUANTILES)
-    higher_better = higher_is_better(pilot.metric)
-    out = []
-    for j, n in enumerate(sizes):
-        e10, e50, e90 = (float(v) for v in q_err[:, j])
-        lo, mid, hi = (1 - e90, 1 - e50, 1 - e10) if higher_better else (e10, e50, e90)
-        out.append(Prediction(n_labels=int(n), p10=lo, p50=mid, p90=hi))
-    return out
+    return predictions(forecast, [int(n) for n in sizes], curve, rng, higher_is_better(pilot.metric))
 
 
 def expected_work(o: Outcome) -> WorkVolumes:
