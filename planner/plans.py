@@ -122,17 +122,21 @@ def choose(outcomes: Iterable[Outcome], probability: float, per_error: float | N
 
 @dataclass(frozen=True)
 class HybridRouting:
-    """What the hybrid policy runs on: the certified threshold and, per draw, coverage and risk at it;
-    ``options`` adds stricter thresholds (certified as well) with theirs, the certified one first."""
+    """What the hybrid policy runs on: ``options``, the certified threshold and stricter ones (certified as
+    well), the certified one first, each with per-draw coverage and risk at it (empty when nothing is
+    certified)."""
 
-    threshold: float | None  #: None when no threshold certifies the goal on the pilot's sample
-    routing: RoutingDraws | None
     options: tuple[tuple[float, RoutingDraws], ...]
     validation_size: int  #: random items re-labeled every round to keep the threshold certified
     certificate: ThresholdCertificate
     sample: CalibrationSample  #: the calibration sample the threshold is certified on
     assumptions: dict[str, Any]
     warnings: list[str]
+
+    @property
+    def threshold(self) -> float | None:
+        """The certified threshold; None when no threshold certifies the goal on the pilot's sample."""
+        return self.certificate.threshold
 
     def table(self, chosen: float | None) -> list[ThresholdRow]:
         """Pool risk and coverage by threshold on the certifying sample, the ``chosen`` threshold marked."""
@@ -186,8 +190,6 @@ def hybrid_routing(
     )
     if certificate.threshold is None:
         return HybridRouting(
-            None,
-            None,
             (),
             validation_size,
             certificate,
@@ -209,8 +211,6 @@ def hybrid_routing(
         "fixed-sequence testing certifies as well; the plan keeps the cheapest that meets the goal"
     )
     return HybridRouting(
-        certificate.threshold,
-        options[0][1],
         tuple(options),
         validation_size,
         certificate,
