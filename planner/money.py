@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 #: minor units (digits after the decimal point) of the ISO 4217 currencies annoplan accepts
 MINOR_UNITS: dict[str, int] = {
@@ -23,7 +23,16 @@ def check_currency(code: str) -> str:
     return code
 
 
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of ``currency`` (0.01 for USD, 1 for JPY)."""
+    return Decimal(1).scaleb(-MINOR_UNITS[currency])
+
+
 def money(amount: float, currency: str) -> str:
     """``amount`` as a decimal string rounded (half to even) to the currency's minor unit."""
-    quantum = Decimal(1).scaleb(-MINOR_UNITS[currency])
-    return str(Decimal(repr(float(amount))).quantize(quantum, rounding=ROUND_HALF_EVEN))
+    return str(Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_HALF_EVEN))
+
+
+def round_up(amount: float, currency: str) -> Decimal:
+    """``amount`` rounded up to the currency's minor unit."""
+    return Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_CEILING)

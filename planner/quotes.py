@@ -34,7 +34,7 @@ import datetime as dt
 import math
 import uuid
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ import numpy as np
 from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import FAR_FACTOR, forecast_from_rounds, pilot_warnings
-from planner.money import MINOR_UNITS
+from planner.money import minor_unit, round_up
 from planner.plans import (
     HybridRouting,
     default_batch_sizes,
@@ -136,16 +136,6 @@ def vendor_rate_card(costs: VendorCosts) -> RateCard:
         platform_fee=0.0,
         round_overhead=costs.round_overhead,
     )
-
-
-def minor_unit(currency: str) -> Decimal:
-    """The smallest amount of ``currency`` (0.01 for USD, 1 for JPY)."""
-    return Decimal(1).scaleb(-MINOR_UNITS[currency])
-
-
-def round_up(amount: float, currency: str) -> Decimal:
-    """``amount`` rounded up to the currency's minor unit."""
-    return Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_CEILING)
 
 
 def covered(
