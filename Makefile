@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest clean spreadsheet-tools
+.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,14 +19,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy planner simulators reports api
 
-pytest: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest
+# ANNOPLAN_REQUIRE_POSTGRES=1: the PostgreSQL storage tests fail instead of skipping when they find no server
+pytest: $(STAMP) postgres-tools
+	ANNOPLAN_REQUIRE_POSTGRES=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest
 
 # the workbook tests open a workbook in a real spreadsheet (LibreOffice Calc) and read its PDF (poppler)
 spreadsheet-tools:
 	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdfinfo >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			libreoffice-calc-nogui poppler-utils; \
+	fi
+
+# the storage tests start a throwaway PostgreSQL server (initdb, pg_ctl; see tests/api/postgres_server.py) unless
+# ANNOPLAN_TEST_POSTGRES_URL names one; Debian keeps the server binaries in /usr/lib/postgresql/<version>/bin
+postgres-tools:
+	@if [ -z "$$ANNOPLAN_TEST_POSTGRES_URL" ] && ! command -v initdb >/dev/null 2>&1 \
+			&& ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			postgresql; \
 	fi
 
 test: spreadsheet-tools lint typecheck pytest

@@ -5,6 +5,11 @@ response, both as the exact JSON text the API sent (money stays decimal strings,
 and the ``Idempotency-Key`` it was created with. A unique (tenant, kind, idempotency key) makes retries safe
 across processes and machines: the database, not the app, decides which of two racing requests stored.
 Every write is one insert in one transaction, so a failed request leaves nothing behind and changes nothing.
+
+Both backends behave alike (the tests run on both): ``created_at`` reads back as an aware UTC datetime (SQLite
+keeps no offset, PostgreSQL answers in its session time zone), text longer than its column or holding a NUL
+character (which PostgreSQL cannot store) is refused before it reaches the database, and several processes
+creating the table at once serialise on a lock instead of failing.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text, UniqueConstraint, create_engine, event, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import DateTime, String, Text, UniqueConstraint, create_engine, event, func, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 #: how long an SQLite writer waits for another process's write to finish (milliseconds)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: the PostgreSQL advisory lock that processes creating the tables take in turn (any constant of our own)
+CREATE_TABLES_LOCK = 0x616E6E6F706C616E  # "annoplan"
 
 
 class Base(DeclarativeBase):
@@ -45,7 +52,10 @@ class RecordRow(Base):
 
 @dataclass(frozen=True)
 class Record:
-    """A stored result: ``request`` and ``response`` are JSON text, exactly what was validated and sent."""
+    """A stored result: ``request`` and ``response`` are JSON text, exactly what was validated and sent.
+
+    ``created_at`` is an aware UTC datetime once stored (a naive one given to :meth:`Storage.add` is UTC).
+    """
 
     kind: str
     id: str
@@ -57,6 +67,39 @@ class Record:
     created_at: dt.datetime | None = None
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC; a naive datetime (SQLite keeps no offset) is UTC already."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+#: the longest text each length-limited column holds (PostgreSQL enforces it, SQLite does not)
+MAX_LENGTHS = {
+    column.name: column.type.length
+    for column in RecordRow.__table__.columns
+    if isinstance(column.type, String) and column.type.length is not None
+}
+
+
+def _check_storable(record: Record) -> None:
+    """Raise ValueError for text PostgreSQL would refuse (so SQLite refuses it too): longer than its column,
+    or holding NUL."""
+    for field in ("kind", "id", "tenant", "idempotency_key", "request_hash", "request", "response"):
+        value = getattr(record, field)
+        if value is None:
+            continue
+        if "\x00" in value:
+            raise ValueError(f"{field} contains a NUL character, which PostgreSQL cannot store")
+        limit = MAX_LENGTHS.get(field)
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"{field} is {len(value)} characters long, its column holds at most {limit}")
+
+
+def _storable(*values: str) -> bool:
+    """Whether a record with these values could exist: no stored text holds NUL (and PostgreSQL refuses
+    a query with it), so lookups of such values answer "not found" without asking the database."""
+    return not any("\x00" in value for value in values)
+
+
 def _record(row: RecordRow) -> Record:
     return Record(
         kind=row.kind,
@@ -66,14 +109,14 @@ def _record(row: RecordRow) -> Record:
         response=row.response,
         request_hash=row.request_hash,
         idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
+        created_at=_utc(row.created_at),
     )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait too
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
@@ -92,6 +135,14 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _lock_schema(connection: Connection, backend: str) -> None:
+    """Take, for the rest of ``connection``'s transaction, the lock that table creators take in turn."""
+    if backend == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(CREATE_TABLES_LOCK)))
+    else:  # SQLite: pysqlite opens no transaction for DDL by itself; this one waits for the write lock
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class Storage:
     """Plans and quotes by (kind, tenant, id), and by idempotency key."""
 
@@ -100,11 +151,22 @@ class Storage:
         self.engine = make_engine(url)
 
     def create_tables(self) -> None:
-        """Create missing tables (several processes may start at once: one of them wins, the rest see it)."""
-        try:
-            Base.metadata.create_all(self.engine)
-        except (OperationalError, ProgrammingError, IntegrityError):
-            Base.metadata.create_all(self.engine)
+        """Create missing tables and indexes; existing ones are kept as they are.
+
+        Several processes may start at once: each checks and creates in one transaction that first takes a
+        lock (PostgreSQL: an advisory lock; SQLite: the write lock, ``BEGIN IMMEDIATE``), so one creates and
+        the others then find the tables. Other databases retry once after a failed race.
+        """
+        backend = self.engine.dialect.name
+        if backend not in ("postgresql", "sqlite"):
+            try:
+                Base.metadata.create_all(self.engine)
+            except (OperationalError, ProgrammingError, IntegrityError):
+                Base.metadata.create_all(self.engine)
+            return
+        with self.engine.begin() as connection:
+            _lock_schema(connection, backend)
+            Base.metadata.create_all(connection)
 
     def ping(self) -> None:
         """Raise unless the database answers a query."""
@@ -113,6 +175,8 @@ class Storage:
 
     def get(self, kind: str, tenant: str, record_id: str) -> Record | None:
         """The ``kind`` record ``record_id`` of ``tenant``; None if it does not exist or is another's."""
+        if not _storable(kind, tenant, record_id):
+            return None
         with Session(self.engine) as session:
             row = session.scalar(
                 select(RecordRow).where(
@@ -123,6 +187,8 @@ class Storage:
 
     def find_idempotent(self, kind: str, tenant: str, key: str) -> Record | None:
         """The ``kind`` record ``tenant`` created with idempotency key ``key``, if any."""
+        if not _storable(kind, tenant, key):
+            return None
         with Session(self.engine) as session:
             row = session.scalar(
                 select(RecordRow).where(
@@ -134,10 +200,18 @@ class Storage:
     def add(self, record: Record) -> Record:
         """Store ``record`` in one transaction and return what is stored under its idempotency key.
 
-        That is ``record`` itself, or, when a request with the same key stored first (a concurrent retry),
-        the earlier record: the caller compares request hashes.
+        That is ``record`` itself (``created_at`` set to now when None, in UTC), or, when a request with the
+        same key stored first (a concurrent retry), the earlier record: the caller compares request hashes.
+
+        Raises
+        ------
+        ValueError
+            when a text is longer than its column or holds NUL (on every backend, not only PostgreSQL).
+        sqlalchemy.exc.IntegrityError
+            when the (kind, id) exists already and no earlier record has the idempotency key.
         """
-        stored = replace(record, created_at=record.created_at or dt.datetime.now(dt.UTC))
+        _check_storable(record)
+        stored = replace(record, created_at=_utc(record.created_at or dt.datetime.now(dt.UTC)))
         row = RecordRow(
             kind=record.kind,
             id=record.id,

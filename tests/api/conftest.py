@@ -1,4 +1,7 @@
-"""Fixtures of the HTTP API tests: an app over a temporary SQLite file, keys, small requests."""
+"""Fixtures of the HTTP API tests: an app over a temporary SQLite file, keys, small requests.
+
+The PostgreSQL fixtures (``postgres_database``, ``postgres_url``) live in :mod:`tests.api.postgres_server`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from tests.api.postgres_server import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KEY = "test-key-alpha"

@@ -1,15 +1,27 @@
-"""The plan store: exact JSON, tenants, idempotency races, SQLite durability settings, restarts."""
+"""The plan store, on SQLite and on PostgreSQL: exact JSON, tenants, idempotency and creation races, restarts.
+
+Every test taking ``storage`` or ``store_url`` runs on both backends; PostgreSQL comes from
+:mod:`tests.api.postgres_server` (a throwaway server, or ``ANNOPLAN_TEST_POSTGRES_URL``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from api.storage import Record, Storage
+from api.storage import Record, RecordRow, Storage
+
+T = TypeVar("T")
 
 
 def record(record_id: str, tenant: str = "t1", key: str | None = None, digest: str = "h1") -> Record:
@@ -24,11 +36,62 @@ def record(record_id: str, tenant: str = "t1", key: str | None = None, digest: s
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: an SQLite file, or a PostgreSQL schema of this test's own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
-    store = Storage(f"sqlite:///{tmp_path / 'store.db'}")
+def open_storage() -> Iterator[Callable[[str], Storage]]:
+    """Open Storage objects on a URL (as separate processes would); all disposed at the end."""
+    opened: list[Storage] = []
+
+    def open_(url: str) -> Storage:
+        opened.append(Storage(url))
+        return opened[-1]
+
+    yield open_
+    for store in opened:
+        store.dispose()
+
+
+@pytest.fixture
+def storage(store_url: str, open_storage: Callable[[str], Storage]) -> Storage:
+    store = open_storage(store_url)
     store.create_tables()
     return store
+
+
+def at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` in threads released together; their results in order (re-raises the first failure)."""
+    barrier = threading.Barrier(len(calls))
+    results: list[T | BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+def row_count(storage: Storage) -> int:
+    with storage.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(RecordRow)) or 0
 
 
 def test_records_read_back_exactly_and_only_for_their_tenant(storage: Storage) -> None:
@@ -39,6 +102,16 @@ def test_records_read_back_exactly_and_only_for_their_tenant(storage: Storage) -
     assert stored.created_at is not None
     assert storage.get("plan", "t2", "a") is None
     assert storage.get("quote", "t1", "a") is None
+
+
+def test_a_record_reads_back_equal_to_what_add_returned(storage: Storage) -> None:
+    response = '{"id":"a","cost":"98765432109876.05","p":0.30000000000000004,"name":"Ünïcödé € ✓ 🏷"}'
+    added = storage.add(replace(record("a", key="k"), response=response))
+    read = [storage.get("plan", "t1", "a"), storage.find_idempotent("plan", "t1", "k")]
+    assert read == [added, added]
+    assert added.response == response  # the JSON text itself, not re-encoded: money stays decimal strings
+    for stored in [added, *read]:  # aware UTC, whatever the database keeps or its session time zone is
+        assert stored is not None and stored.created_at is not None and stored.created_at.tzinfo is dt.UTC
 
 
 def test_a_second_insert_under_one_idempotency_key_returns_the_first(storage: Storage) -> None:
@@ -52,6 +125,8 @@ def test_a_second_insert_under_one_idempotency_key_returns_the_first(storage: St
 def test_the_same_idempotency_key_is_free_for_another_tenant(storage: Storage) -> None:
     storage.add(record("a", key="k"))
     assert storage.add(record("b", tenant="t2", key="k")).id == "b"
+    assert storage.find_idempotent("plan", "t2", "k") == storage.get("plan", "t2", "b")
+    assert storage.get("plan", "t2", "a") is None
 
 
 def test_a_duplicate_id_without_a_key_raises(storage: Storage) -> None:
@@ -60,26 +135,76 @@ def test_a_duplicate_id_without_a_key_raises(storage: Storage) -> None:
         storage.add(record("a"))
 
 
-def test_sqlite_files_use_wal_and_durable_commits(storage: Storage) -> None:
+def test_concurrent_inserts_under_one_key_store_the_first_and_return_it_to_all(
+    storage: Storage, store_url: str, open_storage: Callable[[str], Storage]
+) -> None:
+    stores = [open_storage(store_url) for _ in range(6)]  # one per process racing on a retry
+    returned = at_once([partial(store.add, record(f"r{i}", key="k")) for i, store in enumerate(stores)])
+    assert len({stored.id for stored in returned}) == 1
+    assert row_count(storage) == 1
+    assert storage.find_idempotent("plan", "t1", "k") == returned[0]
+
+
+def test_tables_are_created_once_when_several_processes_start_at_once(
+    store_url: str, open_storage: Callable[[str], Storage]
+) -> None:
+    stores = [open_storage(store_url) for _ in range(6)]
+    at_once([store.create_tables for store in stores])
+    stores[0].add(record("a"))
+    stores[1].create_tables()  # idempotent: creates nothing twice and drops nothing
+    read = stores[2].get("plan", "t1", "a")
+    assert read is not None and read == stores[0].get("plan", "t1", "a")
+
+
+def test_records_survive_a_new_storage_on_the_same_database(
+    store_url: str, open_storage: Callable[[str], Storage]
+) -> None:
+    first = open_storage(store_url)
+    first.create_tables()
+    added = first.add(record("a", key="k"))
+    first.dispose()
+    second = open_storage(store_url)
+    second.create_tables()  # a restart creates nothing twice and drops nothing
+    assert second.find_idempotent("plan", "t1", "k") == second.get("plan", "t1", "a") == added
+
+
+def test_sqlite_files_use_wal_and_durable_commits(tmp_path: Path) -> None:
+    storage = Storage(f"sqlite:///{tmp_path / 'store.db'}")
     with storage.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
-
-
-def test_records_survive_a_new_storage_on_the_same_file(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    first = Storage(url)
-    first.create_tables()
-    first.add(record("a", key="k"))
-    first.dispose()
-    second = Storage(url)
-    second.create_tables()  # a restart creates nothing twice and drops nothing
-    assert second.find_idempotent("plan", "t1", "k") == second.get("plan", "t1", "a")
-    assert second.get("plan", "t1", "a") is not None
+    storage.dispose()
 
 
 def test_ping_fails_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
     storage = Storage(f"sqlite:///{tmp_path / 'missing-dir' / 'store.db'}")
     with pytest.raises(Exception, match="unable to open"):
         storage.ping()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"idempotency_key": "k" * 256},
+            "idempotency_key is 256 characters long, its column holds at most 255",
+        ),
+        ({"id": "x" * 65}, "id is 65 characters long"),
+        ({"response": '{"name":"a\x00b"}'}, "response contains a NUL character"),
+    ],
+)
+def test_text_postgresql_cannot_hold_is_refused_on_every_backend(
+    storage: Storage, change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        storage.add(replace(record("a", key="k"), **change))
+    assert row_count(storage) == 0
+
+
+def test_lookups_of_ids_and_keys_no_record_can_have_find_nothing(storage: Storage) -> None:
+    storage.add(record("a", key="k"))
+    assert storage.get("plan", "t1", "a\x00") is None
+    assert storage.get("plan", "t1", "a" * 1000) is None
+    assert storage.find_idempotent("plan", "t1\x00", "k") is None
+    assert storage.find_idempotent("plan", "t1", "k" * 1000) is None
