@@ -62,9 +62,9 @@ def plan_size(req: PlanRequest) -> SimulationSize:
             simulations += thresholds * len(batch_sizes)
             rounds += thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
             continue
-        for settings, _ in search_space(strategy, req, batch_sizes, None, valued):
-            simulations += 1
-            rounds += rounds_bound(req.pool_size, settings.batch_size, settings.stop_at_labels)
+        for settings, _, stops in search_space(strategy, req, batch_sizes, None, valued):
+            simulations += len(stops)
+            rounds += sum(rounds_bound(req.pool_size, settings.batch_size, stop) for stop in stops)
     return SimulationSize(simulations=simulations, rounds=rounds, draws=req.draws)
 
 

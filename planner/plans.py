@@ -48,7 +48,7 @@ from planner.thresholds import (
 from planner.validation import parse_request
 from simulators.costs import RateCard
 from simulators.draws import CurveDraws
-from simulators.montecarlo import Outcome, RoutingDraws, Settings, median_path, simulate_strategy
+from simulators.montecarlo import Outcome, Routing, Settings, median_path, simulate_stops
 
 #: batch sizes tried when the request names none, as shares of the pool
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
@@ -126,7 +126,7 @@ class HybridRouting:
     well), the certified one first, each with per-draw coverage and risk at it (empty when nothing is
     certified)."""
 
-    options: tuple[tuple[float, RoutingDraws], ...]
+    options: tuple[tuple[float, Routing], ...]
     validation_size: int  #: random items re-labeled every round to keep the threshold certified
     certificate: ThresholdCertificate
     sample: CalibrationSample  #: the calibration sample the threshold is certified on
@@ -162,10 +162,11 @@ class HybridRouting:
 
 
 def hybrid_routing(
-    pilot: Pilot, max_label_error: float, delta: float, curve: CurveDraws, rng: np.random.Generator
+    pilot: Pilot, max_label_error: float, delta: float, n_draws: int, rng: np.random.Generator
 ) -> HybridRouting:
     """Certify a threshold on the pilot's latest calibration sample (pool risk: the share of the pool left
-    wrong) and draw coverage and risk at it over the curve's label grid, one draw per curve draw."""
+    wrong) and draw ``n_draws`` coverage and risk curves at it and at stricter thresholds, one draw per
+    learning-curve draw."""
     if not pilot.calibration:
         raise InvalidInputError("pilot.calibration", "hybrid routing needs at least one calibration sample")
     last = max(pilot.calibration, key=lambda s: s.n_labels)
@@ -197,13 +198,10 @@ def hybrid_routing(
             assumptions,
             [f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"],
         )
-    n_draws = curve.error.shape[0]
-    grid = np.broadcast_to(curve.n_grid, curve.error.shape)
-    options = []
+    options: list[tuple[float, Routing]] = []
     for threshold in candidate_thresholds(last.confidence, certificate.threshold):
         selection = fit_selection_curves(pilot.calibration, threshold, field="pilot.calibration")
-        coverage, risk = selection.draws(n_draws, rng).at(grid)
-        options.append((threshold, RoutingDraws(curve.n_grid, coverage, risk)))
+        options.append((threshold, selection.draws(n_draws, rng)))
         if threshold == certificate.threshold:
             assumptions["coverage_forecast"] = list(selection.assumptions)
     assumptions["thresholds_searched"] = (
@@ -338,7 +336,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
                 "the pilot"
             )
         else:
-            hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, curve, rng)
+            hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, req.draws, rng)
             assumptions.update(hybrid.assumptions)
             warnings.extend(hybrid.warnings)
     if per_error is not None:
@@ -347,18 +345,22 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     chosen: dict[str, Outcome] = {}
     for strategy in req.strategies:
         candidates = (
-            simulate_strategy(
+            outcome
+            for settings, routing, stops in search_space(
+                strategy, req, batch_sizes, hybrid, per_error is not None
+            )
+            for outcome in simulate_stops(
                 strategy,
                 curve,
                 costs,
                 req.pool_size,
                 settings,
+                stops,
                 efficiency=efficiency.values,
                 routing=routing,
                 labels_before=labels_before,
                 **goal,
             )
-            for settings, routing in search_space(strategy, req, batch_sizes, hybrid, per_error is not None)
         )
         best_settings = choose(candidates, req.probability, per_error)
         if best_settings is not None:
@@ -403,13 +405,14 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
 
 def search_space(
     strategy: str, req: PlanRequest, batch_sizes: list[int], hybrid: HybridRouting | None, valued: bool
-) -> list[tuple[Settings, RoutingDraws | None]]:
-    """The settings tried for one strategy: batch sizes x thresholds (hybrid) x stop points (active learning
-    on a labeled dataset, or any strategy when a better model has a stated value)."""
+) -> list[tuple[Settings, Routing | None, list[float]]]:
+    """The settings tried for one strategy: batch sizes x thresholds (hybrid), each with the stop points
+    (caps on human labels) to try: several for active learning on a labeled dataset, or for any strategy
+    when a better model has a stated value; else none (``inf``)."""
     if strategy == "hybrid":
         if hybrid is None:
             return []
-        options: list[tuple[float | None, RoutingDraws | None]] = list(hybrid.options)
+        options: list[tuple[float | None, Routing | None]] = list(hybrid.options)
         validation = hybrid.validation_size
     else:
         options, validation = [(None, None)], 0
@@ -422,17 +425,16 @@ def search_space(
         (
             Settings(
                 batch_size=batch,
-                stop_at_labels=stop,
                 labels_per_day=req.schedule.labels_per_day,
                 turnaround_days=req.schedule.turnaround_days,
                 validation_size=validation,
                 confidence_threshold=threshold,
             ),
             routing,
+            stops,
         )
         for threshold, routing in options
         for batch in batch_sizes
-        for stop in stops
     ]
 
 

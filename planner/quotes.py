@@ -218,7 +218,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     forecast = forecast_from_rounds(req.pilot.rounds, higher_better)
     curve = forecast.sample(req.draws, rng)
     efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
-    routing = hybrid_routing(req.pilot, req.max_label_error, req.delta, curve, rng)
+    routing = hybrid_routing(req.pilot, req.max_label_error, req.delta, req.draws, rng)
     costs = vendor_rate_card(req.vendor_costs)
     if req.price_per_audit is not None:
         price_per_audit = round_up(req.price_per_audit, req.currency)

@@ -72,5 +72,32 @@ class CurveDraws:
         return np.where(reached, need, np.inf)
 
     def at(self, n_labels: Array) -> Array:
-        """Error of each draw at its own number of labels: ``n_labels`` (n_draws,) -> (n_draws,)."""
-        return self.error_at(np.asarray(n_labels, dtype=float)[:, None])[:, 0]
+        """Error of each draw at its own number of labels: ``n_labels`` (n_draws,) -> (n_draws,).
+
+        The same interpolation as :meth:`error_at`, on a size-major copy of the table: a simulation asks this
+        every round, and draws at nearby sizes then read nearby memory.
+        """
+        log_n = np.log(np.maximum(np.asarray(n_labels, dtype=float), 1e-300))
+        size = len(self.n_grid)
+        if self._log_step is not None:
+            start, step = self._log_step
+            pos = np.minimum(np.maximum((log_n - start) / step, 0.0), size - 1.0)
+        else:
+            pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
+        lo = np.minimum(pos.astype(np.intp), size - 2) if size > 1 else np.zeros(pos.shape, np.intp)
+        frac = pos - lo
+        flat = self._size_major
+        index = lo * self.n_draws + self._rows
+        below = flat.take(index)
+        if size == 1:
+            return below
+        return below + (flat.take(index + self.n_draws) - below) * frac
+
+    @cached_property
+    def _size_major(self) -> Array:
+        """The table flattened size by size: entry ``i * n_draws + d`` is draw d at ``n_grid[i]``."""
+        return np.ascontiguousarray(self.error.T).reshape(-1)
+
+    @cached_property
+    def _rows(self) -> npt.NDArray[np.intp]:
+        return np.arange(self.n_draws, dtype=np.intp)

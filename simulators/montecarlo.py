@@ -26,8 +26,10 @@ left wrong is at most ``max_label_error``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -42,16 +44,25 @@ STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
 MAX_ROUNDS = 2000
 
 
+class Routing(Protocol):
+    """At the confidence threshold, per draw: coverage (share of items at or above it) and risk (error
+    among them) of a model trained on n labels."""
+
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
+        """Each draw at its own size: ``n_labels`` (n_draws,) -> (coverage, risk), shares (n_draws,)."""
+        ...
+
+
 @dataclass(frozen=True)
 class RoutingDraws:
-    """At the confidence threshold, per draw: ``coverage`` (share of items at or above it) and ``risk``
-    (error among them) after n labels, each (n_draws, len(n_grid))."""
+    """:class:`Routing` tabulated on a grid of label counts: ``coverage`` and ``risk`` (n_draws, len(n_grid)),
+    interpolated in log n like :class:`CurveDraws`."""
 
     n_grid: Array
     coverage: Array
     risk: Array
 
-    def at(self, n_labels: Array) -> tuple[Array, Array]:
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
         coverage = CurveDraws(self.n_grid, self.coverage).at(n_labels)
         risk = CurveDraws(self.n_grid, self.risk).at(n_labels)
         return np.clip(coverage, 0.0, 1.0), np.clip(risk, 0.0, 1.0)
@@ -100,35 +111,52 @@ class Ledger:
     def __getitem__(self, name: str) -> Array:
         return self.values[name]
 
-    def add(self, name: str, amount: Array, active: npt.NDArray[np.bool_]) -> None:
-        self.values[name] = self.values[name] + np.where(active, amount, 0.0)
+    def add(self, name: str, amount: Array | float, active: npt.NDArray[np.bool_]) -> None:
+        # a new array, not in place: the history keeps every round's values (amounts are finite)
+        self.values[name] = self.values[name] + amount * active
 
     def take(self, amount: Array, active: npt.NDArray[np.bool_]) -> None:
-        self.remaining = self.remaining - np.where(active, amount, 0.0)
+        self.remaining = self.remaining - amount * active
 
-    def human(self, fresh: Array, prelabeled: Array, error: Array, active: npt.NDArray[np.bool_]) -> None:
-        """Humans label ``fresh`` items from scratch and check ``prelabeled`` ones at pre-label ``error``."""
+    def human(
+        self, fresh: Array, prelabeled: Array | None, error: Array | None, active: npt.NDArray[np.bool_]
+    ) -> None:
+        """Humans label ``fresh`` items from scratch and check ``prelabeled`` ones (None: none) at pre-label
+        ``error``."""
         self.add("fresh_labels", fresh, active)
-        self.add("reviews", prelabeled * (1.0 - error), active)
-        self.add("corrections", prelabeled * error, active)
-        self.add("human_items", fresh + prelabeled, active)
-        self.add("n_train", fresh + prelabeled, active)
-        self.take(fresh + prelabeled, active)
+        checked = fresh
+        if prelabeled is not None and error is not None:
+            self.add("reviews", prelabeled * (1.0 - error), active)
+            self.add("corrections", prelabeled * error, active)
+            checked = fresh + prelabeled
+        self.add("human_items", checked, active)
+        self.add("n_train", checked, active)
+        self.take(checked, active)
 
-    def end_round(self, active: npt.NDArray[np.bool_], costs: RateCard) -> None:
-        self.add("rounds", np.ones(self.n_draws), active)
-        self.history.append({"cost": self.cost(costs), "remaining": self.remaining.copy()} | self.values)
+    def fork(self) -> Ledger:
+        """An independent copy to run on (the arrays are never changed in place, so they are shared)."""
+        twin = copy.copy(self)
+        twin.values, twin.done, twin.history = dict(self.values), self.done.copy(), list(self.history)
+        return twin
+
+    def end_round(self, active: npt.NDArray[np.bool_]) -> None:
+        self.add("rounds", 1.0, active)
+        self.history.append({"remaining": self.remaining} | self.values)
 
     def cost(self, costs: RateCard) -> Array:
-        v = self.values
-        return costs.total(
-            fresh_labels=v["fresh_labels"],
-            reviews=v["reviews"],
-            corrections=v["corrections"],
-            audits=v["audits"],
-            auto_accepted=v["auto_accepted"],
-            rounds=v["rounds"],
-        )
+        return cost_of(self.values, costs)
+
+
+def cost_of(v: dict[str, Array], costs: RateCard) -> Array:
+    """What the cumulative work in ``v`` (ledger fields) costs, per draw."""
+    return costs.total(
+        fresh_labels=v["fresh_labels"],
+        reviews=v["reviews"],
+        corrections=v["corrections"],
+        audits=v["audits"],
+        auto_accepted=v["auto_accepted"],
+        rounds=v["rounds"],
+    )
 
 
 @dataclass(frozen=True)
@@ -137,7 +165,8 @@ class Outcome:
 
     Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
     model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
-    ``history`` holds the cumulative quantities after each round, for the median path's schedule.
+    ``history`` holds the cumulative quantities after each round, for the median path's schedule; ``costs``
+    the rate card the cost was computed with.
     """
 
     strategy: str
@@ -155,6 +184,7 @@ class Outcome:
     label_error: Array
     goal_met: npt.NDArray[np.bool_]
     history: tuple[dict[str, Array], ...] = field(repr=False)
+    costs: RateCard = field(repr=False)
 
 
 def simulate_strategy(
@@ -167,7 +197,7 @@ def simulate_strategy(
     target_error: float | None = None,
     max_label_error: float | None = None,
     efficiency: Array | None = None,
-    routing: RoutingDraws | None = None,
+    routing: Routing | None = None,
     labels_before: float = 0.0,
 ) -> Outcome:
     """Simulate one strategy with fixed settings over every draw.
@@ -190,7 +220,7 @@ def simulate_strategy(
     efficiency : array (n_draws,), optional
         ``active_learning`` and ``hybrid``: learning with n uncertainty-chosen labels equals random learning
         with ``efficiency * n`` (default 1).
-    routing : RoutingDraws, optional
+    routing : Routing, optional
         ``hybrid``: coverage and risk at the threshold as the model learns (required for hybrid).
     labels_before : float, default 0
         Random labels the model already has (a pilot the team keeps): it trains on them plus every item
@@ -200,6 +230,42 @@ def simulate_strategy(
     -------
     Outcome
     """
+    return simulate_stops(
+        strategy,
+        curve,
+        costs,
+        pool_size,
+        settings,
+        [settings.stop_at_labels],
+        target_error=target_error,
+        max_label_error=max_label_error,
+        efficiency=efficiency,
+        routing=routing,
+        labels_before=labels_before,
+    )[0]
+
+
+def simulate_stops(
+    strategy: str,
+    curve: CurveDraws,
+    costs: RateCard,
+    pool_size: int,
+    settings: Settings,
+    stops: Sequence[float],
+    *,
+    target_error: float | None = None,
+    max_label_error: float | None = None,
+    efficiency: Array | None = None,
+    routing: Routing | None = None,
+    labels_before: float = 0.0,
+) -> list[Outcome]:
+    """:func:`simulate_strategy` at several caps on human labels at once: one outcome per entry of ``stops``
+    (in its order), each as if simulated with ``settings.stop_at_labels`` set to it.
+
+    The runs share their rounds until a draw could reach the cap; there each cap's run forks off the shared
+    one, so a search over stop points costs about one simulation to the largest cap. Arguments as for
+    :func:`simulate_strategy` (whose ``settings.stop_at_labels`` is ignored here).
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy: unknown {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if (target_error is None) == (max_label_error is None):
@@ -207,89 +273,136 @@ def simulate_strategy(
     if strategy == "hybrid" and routing is None:
         raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
     n_draws = curve.error.shape[0]
-    eff = np.ones(n_draws) if efficiency is None else np.asarray(efficiency, dtype=float)
-    if strategy in ("manual", "prelabel"):
-        eff = np.ones(n_draws)
+    learns_faster = strategy in ("active_learning", "hybrid") and efficiency is not None
+    run = _Simulation(
+        strategy=strategy,
+        curve=curve,
+        costs=costs,
+        pool_size=pool_size,
+        settings=settings,
+        target_error=target_error,
+        max_label_error=max_label_error,
+        efficiency=np.asarray(efficiency, dtype=float) if learns_faster else np.ones(n_draws),
+        routing=routing,
+        labels_before=float(labels_before),
+    )
     ledger = Ledger(n_draws, pool_size)
-    batch = float(settings.batch_size)
-    cap = float(settings.stop_at_labels)
-    labeled_dataset = max_label_error is not None
-    target = float(target_error) if target_error is not None else 0.0
-    max_error = float(max_label_error) if max_label_error is not None else 0.0
-
     ledger.values["n_train"] = np.full(n_draws, float(labels_before))
+    outcomes: dict[float, Outcome] = {}
+    pending = sorted(set(float(stop) for stop in stops))
+    per_round = float(settings.batch_size + settings.validation_size)
+    while pending and len(ledger.history) < MAX_ROUNDS:
+        while pending and bool(np.any(ledger["human_items"] + per_round >= pending[0])):
+            cap = pending.pop(0)
+            outcomes[cap] = run.finish(ledger.fork(), cap)
+        if pending and not run.step(ledger, pending[-1]):
+            break
+    for cap in pending:
+        outcomes[cap] = run.finish(ledger, cap)
+    return [outcomes[float(stop)] for stop in stops]
 
-    def effective_labels() -> Array:
+
+@dataclass(frozen=True)
+class _Simulation:
+    """One strategy's rounds: what stays fixed while the ledger moves."""
+
+    strategy: str
+    curve: CurveDraws
+    costs: RateCard
+    pool_size: int
+    settings: Settings
+    target_error: float | None
+    max_label_error: float | None
+    efficiency: Array
+    routing: Routing | None
+    labels_before: float
+
+    def effective_labels(self, ledger: Ledger) -> Array:
         """Random labels worth the training set: the pilot's count once, the chosen ones ``eff`` times."""
-        return np.maximum(labels_before + (ledger["n_train"] - labels_before) * eff, 1.0)
+        n_train = ledger["n_train"]
+        return np.maximum(self.labels_before + (n_train - self.labels_before) * self.efficiency, 1.0)
 
-    def model_error() -> Array:
-        return curve.at(effective_labels())
+    def model_error(self, ledger: Ledger) -> Array:
+        return self.curve.at(self.effective_labels(ledger))
 
-    for _ in range(MAX_ROUNDS):
+    def step(self, ledger: Ledger, cap: float) -> bool:
+        """Run one round with at most ``cap`` human labels in all; False (and nothing done) when no draw is
+        still working."""
         human_so_far = ledger["human_items"]
-        if labeled_dataset:
+        has_model = ledger["n_train"] > 0
+        n_effective = self.effective_labels(ledger)
+        # the model's error this round (1 before there is a model); labeling a dataset by hand needs none
+        error = np.ones(0)
+        if self.max_label_error is None or self.strategy in ("prelabel", "hybrid"):
+            error = np.where(has_model, self.curve.at(n_effective), 1.0)
+        if self.max_label_error is not None:
             active = (ledger.remaining > 0) & ~ledger.done
         else:
-            reached = (ledger["n_train"] > 0) & (model_error() <= target)
-            ledger.done |= reached
+            ledger.done |= has_model & (error <= float(self.target_error or 0.0))
             active = ~ledger.done & (ledger.remaining > 0) & (human_so_far < cap)
         if not active.any():
-            break
-        has_model = ledger["n_train"] > 0
-        error = np.where(has_model, model_error(), 1.0)
-        room = np.maximum(np.minimum(cap - human_so_far, ledger.remaining), 0.0)
-
-        if strategy == "hybrid" and routing is not None:
-            _hybrid_round(ledger, routing, costs, settings, error, has_model, active, effective_labels())
+            return False
+        if self.strategy == "hybrid" and self.routing is not None:
+            _hybrid_round(
+                ledger, self.routing, self.costs, self.settings, error, has_model, active, n_effective
+            )
         else:
-            n_batch = np.minimum(batch, room)
-            if strategy == "prelabel":
+            room = np.maximum(np.minimum(cap - human_so_far, ledger.remaining), 0.0)
+            n_batch = np.minimum(float(self.settings.batch_size), room)
+            if self.strategy == "prelabel":
                 ledger.human(
                     np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), error, active
                 )
             else:
-                ledger.human(n_batch, np.zeros(n_draws), np.zeros(n_draws), active)
-            if labeled_dataset and strategy == "active_learning":
+                ledger.human(n_batch, None, None, active)
+            if self.max_label_error is not None and self.strategy == "active_learning":
                 # MCAL: at the cap the model labels the rest, at its error on the (easier) remaining items
                 switch = active & (ledger["human_items"] >= cap) & (ledger.remaining > 0)
                 rest = np.where(switch, ledger.remaining, 0.0)
                 ledger.add("auto_accepted", rest, switch)
-                ledger.add("label_errors", rest * model_error(), switch)
+                ledger.add("label_errors", rest * self.model_error(ledger), switch)
                 ledger.take(rest, switch)
-        ledger.end_round(active, costs)
+        ledger.end_round(active)
+        return True
 
-    final_error = model_error()
-    if labeled_dataset:
-        label_error = ledger["label_errors"] / pool_size
-        goal_met = (ledger.remaining <= 0) & (label_error <= max_error)
-    else:
-        label_error = np.zeros(n_draws)
-        goal_met = final_error <= target
-    v = ledger.values
-    days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
-    return Outcome(
-        strategy=strategy,
-        settings=settings,
-        cost=ledger.cost(costs),
-        human_labels=v["human_items"].copy(),
-        fresh_labels=v["fresh_labels"].copy(),
-        reviews=v["reviews"].copy(),
-        corrections=v["corrections"].copy(),
-        auto_accepted=v["auto_accepted"].copy(),
-        audits=v["audits"].copy(),
-        rounds=v["rounds"].copy(),
-        days=days,
-        final_error=final_error,
-        label_error=label_error,
-        goal_met=np.asarray(goal_met),
-        history=tuple(ledger.history),
-    )
+    def finish(self, ledger: Ledger, cap: float) -> Outcome:
+        """Run ``ledger`` to its end with at most ``cap`` human labels, and sum up."""
+        while len(ledger.history) < MAX_ROUNDS and self.step(ledger, cap):
+            pass
+        n_draws = ledger.n_draws
+        final_error = self.model_error(ledger)
+        if self.max_label_error is not None:
+            label_error = ledger["label_errors"] / self.pool_size
+            goal_met = (ledger.remaining <= 0) & (label_error <= self.max_label_error)
+        else:
+            label_error = np.zeros(n_draws)
+            goal_met = final_error <= float(self.target_error or 0.0)
+        v = ledger.values
+        settings = replace(self.settings, stop_at_labels=cap)
+        days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
+        return Outcome(
+            strategy=self.strategy,
+            settings=settings,
+            cost=ledger.cost(self.costs),
+            human_labels=v["human_items"],
+            fresh_labels=v["fresh_labels"],
+            reviews=v["reviews"],
+            corrections=v["corrections"],
+            auto_accepted=v["auto_accepted"],
+            audits=v["audits"],
+            rounds=v["rounds"],
+            days=days,
+            final_error=final_error,
+            label_error=label_error,
+            goal_met=np.asarray(goal_met),
+            history=tuple(ledger.history),
+            costs=self.costs,
+        )
 
 
 def _hybrid_round(
     ledger: Ledger,
-    routing: RoutingDraws,
+    routing: Routing,
     costs: RateCard,
     settings: Settings,
     error: Array,
@@ -305,7 +418,7 @@ def _hybrid_round(
     """
     n_draws = ledger.n_draws
     pool = float(ledger.pool_size)
-    coverage, risk = routing.at(n_effective)
+    coverage, risk = routing.per_draw(n_effective)
     coverage = np.where(has_model, coverage, 0.0)
     validation = np.where(has_model, np.minimum(float(settings.validation_size), ledger.remaining), 0.0)
     ledger.human(np.zeros(n_draws), validation, error, active)
@@ -334,6 +447,5 @@ def median_path(
     """Round-by-round medians over draws of the cumulative quantities (the median path's schedule), up to
     the median number of rounds (later rows would only show the draws that run longer)."""
     n_rounds = int(np.ceil(np.median(outcome.rounds)))
-    return [
-        {name: float(np.median(record[name])) for name in fields} for record in outcome.history[:n_rounds]
-    ]
+    records = ({"cost": cost_of(r, outcome.costs)} | r for r in outcome.history[:n_rounds])
+    return [{name: float(np.median(record[name])) for name in fields} for record in records]

@@ -108,6 +108,14 @@ class SelectionDraws:
         coverage = _rates_at(self.coverage_params, self.coverage_center, n_labels)
         return coverage, _rates_at(self.risk_params, self.risk_center, n_labels)
 
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
+        """Coverage and error among auto-accepted items of each draw at its own size: ``n_labels``
+        (n_draws,) -> two arrays (n_draws,). What a simulation asks every round (no grid, no search)."""
+        log_n = np.log(np.maximum(n_labels, 1.0))
+        c, r = self.coverage_params, self.risk_params
+        coverage = expit(c[:, 0] + c[:, 1] * (log_n - self.coverage_center))
+        return coverage, expit(r[:, 0] + r[:, 1] * (log_n - self.risk_center))
+
 
 @dataclass(frozen=True)
 class SelectionForecast:

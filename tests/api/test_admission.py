@@ -33,14 +33,14 @@ def test_size_bounds_what_the_planner_simulates(
         plan_request["pilot"]["calibration"] = changes.pop("pilot_calibration")
     plan_request.update(changes, draws=100)
     simulated: list[Outcome] = []
-    simulate = planner.plans.simulate_strategy
+    simulate = planner.plans.simulate_stops
 
-    def counting(*args: Any, **kwargs: Any) -> Outcome:
-        outcome = simulate(*args, **kwargs)
-        simulated.append(outcome)
-        return outcome
+    def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
+        outcomes = simulate(*args, **kwargs)
+        simulated.extend(outcomes)
+        return outcomes
 
-    monkeypatch.setattr(planner.plans, "simulate_strategy", counting)
+    monkeypatch.setattr(planner.plans, "simulate_stops", counting)
     planner.plans.make_plan(plan_request)
     size = plan_size(PlanRequest.model_validate(plan_request))
     rounds = sum(int(o.rounds.max()) for o in simulated)

@@ -351,6 +351,10 @@ def test_draws_are_curves_within_0_and_1_with_one_row_of_sizes_per_draw() -> Non
     per_row, _ = draws.at(np.tile(sizes, (300, 1)))
     assert np.allclose(shared, per_row)
     assert np.all(np.diff(shared, axis=1) * draws.coverage_params[:, 1:2] >= -1e-12)
+    # each draw at its own size (what a simulation asks every round) agrees with the table
+    own = per_draw[:, 3].astype(float)
+    on_table = draws.at(own[:, None])
+    assert all(np.allclose(a, b[:, 0]) for a, b in zip(draws.per_draw(own), on_table, strict=True))
     tight = fit_selection_curves(growing_rounds(np.random.default_rng(9)), 0.95)
     assert tight.coverage.cov[1, 1] < forecast.coverage.cov[1, 1]
 

@@ -15,6 +15,7 @@ from simulators.montecarlo import (
     RoutingDraws,
     Settings,
     median_path,
+    simulate_stops,
     simulate_strategy,
 )
 
@@ -214,6 +215,41 @@ def test_draws_are_simulated_independently() -> None:
         )
         assert alone.cost[0] == pytest.approx(together.cost[i])
         assert alone.rounds[0] == together.rounds[i]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "goal"),
+    [
+        ("active_learning", {"max_label_error": 0.05}),
+        ("active_learning", {"target_error": 0.05}),
+        ("prelabel", {"target_error": 0.05}),
+        ("manual", {"max_label_error": 0.05}),
+    ],
+)
+def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, goal: dict[str, float]) -> None:
+    """The shared rounds before a cap forks off change nothing: every stop point's outcome is the one a
+    simulation with that cap gives, in the order asked."""
+    curve = power_curves(n_draws=40, seed=3)
+    efficiency = np.random.default_rng(3).lognormal(0.2, 0.5, 40)
+    settings = Settings(batch_size=300)
+    stops = [2_500.0, 90.0, math.inf, 600.0, 7_000.0, 600.0]
+    together = simulate_stops(strategy, curve, COSTS, 9_000, settings, stops, efficiency=efficiency, **goal)
+    assert [o.settings.stop_at_labels for o in together] == stops
+    for stop, outcome in zip(stops, together, strict=True):
+        alone = simulate_strategy(
+            strategy,
+            curve,
+            COSTS,
+            9_000,
+            Settings(batch_size=300, stop_at_labels=stop),
+            efficiency=efficiency,
+            **goal,
+        )
+        for name in ("cost", "human_labels", "auto_accepted", "rounds", "final_error", "label_error"):
+            assert np.array_equal(getattr(outcome, name), getattr(alone, name)), (stop, name)
+        assert np.array_equal(outcome.goal_met, alone.goal_met)
+        assert len(outcome.history) == len(alone.history)
+        assert median_path(outcome) == median_path(alone)
 
 
 @pytest.mark.parametrize(
