@@ -10,7 +10,7 @@ with its own ``Idempotency-Key``) from ``--concurrency`` concurrent httpx client
 latency percentiles and errors. Afterwards it counts the stored plans in the database: every 201 must be
 there. Goal: zero errors and p95 under 2 s.
 
-A plan is CPU-bound (about 0.6 s of one core for the example), so with more requests in flight than
+A plan is CPU-bound (about 0.25 s of one core for the example), so with more requests in flight than
 worker processes, latency is mostly queueing: by Little's law the mean latency is about
 concurrency / throughput, whatever the server does.
 """

@@ -326,6 +326,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
         before = (X[labeled], y[labeled]) if start == "warm" else None
         # the policy the plan prices: a random re-certification sample every round
         validation = int(plan.assumptions.get("validation_size", 0))
+        validation_errors = int(plan.assumptions.get("validation_max_errors", 0))
 
         def replay(threshold: float, batch: int) -> ReplayResult:
             result = replay_pool(
@@ -335,6 +336,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
                 batch_size=batch,
                 confidence_threshold=threshold,
                 validation_size=validation,
+                validation_errors=validation_errors,
                 costs=card,
                 n_eval=eval_rows.size,
                 labeled=before,

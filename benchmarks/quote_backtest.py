@@ -27,8 +27,9 @@ dataset and seed:
 Summary, per dataset and over all replays of a quoted price: the share whose real margin reaches the quoted
 margin (goal >= 90% at risk level 0.9), the median ratio of the quoted price to the break-even price (goal
 <= 1.5) and the share whose label error is within the goal (goal >= 90%); quotes that said "not possible" are
-counted apart. The replay does not re-certify the threshold with a random sample each round, which the quote
-prices in: that part of the quoted cost is a safety margin here. BLAS threads are pinned to 1.
+counted apart. The replay runs the policy the quote prices: a random re-certification sample every round
+(``validation_size`` and ``validation_max_errors`` from the quote's assumptions). BLAS threads are
+pinned to 1.
 """
 
 from __future__ import annotations
@@ -184,6 +185,9 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         policy="hybrid",
         batch_size=quote.batch_size,
         confidence_threshold=quote.confidence_threshold,
+        # the policy the quote prices: a random re-certification sample every round
+        validation_size=int(quote.assumptions.get("validation_size", 0)),
+        validation_errors=int(quote.assumptions.get("validation_max_errors", 0)),
         costs=vendor_rate_card(VendorCosts(**VENDOR_COSTS)),
         random_state=seed,
     )

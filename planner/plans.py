@@ -54,6 +54,8 @@ from simulators.montecarlo import Outcome, Routing, Settings, median_path, simul
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
+#: wrong items at or above the threshold a round's validation sample may hold and still re-certify it
+VALIDATION_ERRORS = 1
 #: stricter thresholds tried besides the certified one, as shares of its coverage on the pilot's sample
 #: (every threshold stricter than a certified one is certified too: fixed-sequence testing)
 STRICTER_COVERAGE = (0.85, 0.7, 0.5)
@@ -185,9 +187,15 @@ def hybrid_routing(
     }
     validation_size = calibration_size_needed(max_label_error, delta)
     assumptions["validation_size"] = validation_size
+    assumptions["validation_max_errors"] = VALIDATION_ERRORS
     assumptions["validation_sample"] = (
         f"hybrid: every round humans check {validation_size} random remaining items first, enough to "
-        f"re-certify the threshold with no error found (the same bound as the pilot's certificate)"
+        "certify the threshold with no error found (the bound of the pilot's certificate). The first "
+        "auto-acceptance rests on the pilot's certificate; after it, items newly crossing the threshold as "
+        f"the model retrains are the riskiest: a sample with more than {VALIDATION_ERRORS} wrong item(s) at "
+        "or above the threshold does not re-certify it, and the threshold rises just above them for the "
+        "rest of the run. The forecast prices the sample every round, not such rises: after one, more "
+        "items go to humans than forecast"
     )
     if certificate.threshold is None:
         return HybridRouting(

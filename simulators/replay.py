@@ -15,11 +15,18 @@ Policies
     Random items; the current model pre-labels each one a human touches (review cost if right,
     correction cost if wrong). Before any model exists the items are labeled from scratch.
 ``hybrid``
-    Each round, every remaining item whose confidence (max class probability) under the current
-    model is >= ``confidence_threshold`` is auto-accepted (a random ``audit_rate`` share of them is
-    audited: audit cost, and an audited wrong item is fixed); the ``batch_size`` least confident of
-    the rest go to humans as pre-labels (review if right, correction if wrong); the model retrains
-    on all human-checked items (audited ones included); until the pool is empty.
+    Each round, humans first check ``validation_size`` random remaining items as pre-labels: the
+    sample that re-certifies the threshold. Once the policy has auto-accepted (the first acceptance
+    rests on the certificate the threshold came with; later ones are items that newly cross it as the
+    model retrains), a sample holding more than ``validation_errors`` wrong items at or above the
+    threshold does not re-certify it: the threshold rises, for the rest of the run, to the most
+    permissive one the sample passes (just above the wrong item ranked ``validation_errors + 1`` by
+    confidence, from the top). Then every remaining item whose
+    confidence (max class probability) under the current model is at or above the threshold is
+    auto-accepted (a random ``audit_rate`` share of them is audited: audit cost, and an audited wrong
+    item is fixed); the ``batch_size`` least confident of the rest go to humans as pre-labels (review if
+    right, correction if wrong); the model retrains on all human-checked items (audited ones included);
+    until the pool is empty.
 
 In every policy the first round(s), before a model with at least two classes exists, are random
 batches labeled from scratch.
@@ -28,7 +35,7 @@ batches labeled from scratch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -107,6 +114,8 @@ class ReplayRound:
         Accuracy of the current model on the evaluation set (None while no model exists).
     n_eval : int
         Evaluation set size (items).
+    confidence_threshold : float or None
+        ``hybrid``: the auto-accept threshold in force this round (after its re-certification).
     calibration_confidence : tuple of float
         Max class probability of the current model on the calibration sample (random held-out
         items).
@@ -129,6 +138,7 @@ class ReplayRound:
     n_eval: int
     calibration_confidence: tuple[float, ...] = ()
     calibration_correct: tuple[bool, ...] = ()
+    confidence_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values; the calibration sample as ``{"confidence", "correct"}``."""
@@ -146,6 +156,7 @@ class ReplayRound:
             "n_train": self.n_train,
             "metric": self.metric,
             "n_eval": self.n_eval,
+            "confidence_threshold": self.confidence_threshold,
             "calibration": {
                 "confidence": list(self.calibration_confidence),
                 "correct": list(self.calibration_correct),
@@ -436,17 +447,22 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
 
 
 def _run_hybrid_round(
-    state: _Replay, confidence_threshold: float, batch_size: int, max_labels: int | None, validation_size: int
-) -> None:
-    """One ``hybrid`` round: check a random validation sample, auto-accept confident items, route the least
-    confident to humans."""
+    state: _Replay,
+    confidence_threshold: float,
+    batch_size: int,
+    max_labels: int | None,
+    validation_size: int,
+    validation_errors: int,
+) -> float:
+    """One ``hybrid`` round: check a random validation sample and re-certify the threshold on it,
+    auto-accept confident items, route the least confident to humans. Returns the threshold in force."""
     candidates = state.candidates()
     split = state.split
     budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
     if state.model is None:
         n_batch = min(budget if budget > 0 else batch_size, candidates.size)
         state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
-        return
+        return confidence_threshold
     proba = predict_proba_rows(state.model, split.X_pool, candidates)
     confidence, predicted = confidence_of(state.model, proba)
     right = predicted == split.y_pool[candidates]
@@ -456,6 +472,9 @@ def _run_hybrid_round(
             state.rng.choice(candidates.size, size=min(validation_size, candidates.size), replace=False)
         ] = True
         state.label_prelabeled(candidates[sample], confidence[sample], right[sample])
+        wrong_above = np.sort(confidence[sample & ~right & (confidence >= confidence_threshold)])
+        if state.auto_accepted > 0 and wrong_above.size > validation_errors:  # not re-certified
+            confidence_threshold = float(np.nextafter(wrong_above[-1 - validation_errors], np.inf))
     accept = (confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)) & ~sample
     if accept.any():
         state.auto_accept(candidates[accept], confidence[accept], right[accept])
@@ -465,6 +484,7 @@ def _run_hybrid_round(
         if n_batch < rest.size:
             rest = rest[top_k(-confidence[rest], n_batch, state.rng)]
         state.label_prelabeled(candidates[rest], confidence[rest], right[rest])
+    return confidence_threshold
 
 
 def replay_pool(
@@ -476,6 +496,7 @@ def replay_pool(
     batch_size: int = 100,
     confidence_threshold: float = 0.95,
     validation_size: int = 0,
+    validation_errors: int = 1,
     labeled: tuple[Any, Any] | None = None,
     costs: RateCard | None = None,
     max_labels: int | None = None,
@@ -504,7 +525,11 @@ def replay_pool(
         ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
     validation_size : int, default 0
         ``hybrid`` only: random remaining items humans check as pre-labels each round before the confident
-        ones are auto-accepted (the sample that keeps re-certifying the threshold), in items.
+        ones are auto-accepted, in items: the sample that re-certifies the threshold (a wrong item at or
+        above it can raise the threshold for the rest of the run; see the module docstring).
+    validation_errors : int, default 1
+        ``hybrid`` only: wrong items at or above the threshold a validation sample may hold and still
+        re-certify it (after the first auto-acceptance).
     costs : RateCard, optional
         Unit prices (default: ``RateCard()``).
     max_labels : int, optional
@@ -544,8 +569,9 @@ def replay_pool(
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
         raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
-    if isinstance(validation_size, bool) or not isinstance(validation_size, int) or validation_size < 0:
-        raise ReplayInputError("validation_size", f"must be an integer >= 0, got {validation_size!r}")
+    for name, count in (("validation_size", validation_size), ("validation_errors", validation_errors)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ReplayInputError(name, f"must be an integer >= 0, got {count!r}")
     if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
         raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
@@ -563,9 +589,12 @@ def replay_pool(
             state.stale = True
             state.retrain()
         history: list[ReplayRound] = []
+        threshold: float | None = confidence_threshold if policy == "hybrid" else None
         while state.n_remaining > 0:
-            if policy == "hybrid":
-                _run_hybrid_round(state, confidence_threshold, batch_size, max_labels, validation_size)
+            if threshold is not None:
+                threshold = _run_hybrid_round(
+                    state, threshold, batch_size, max_labels, validation_size, validation_errors
+                )
             else:
                 n_batch = min(batch_size, state.n_remaining)
                 if max_labels is not None:
@@ -573,7 +602,7 @@ def replay_pool(
                 if n_batch <= 0:
                     break
                 _run_labeling_round(state, policy, query_strategy, n_batch)
-            record = state.end_round()
+            record = replace(state.end_round(), confidence_threshold=threshold)
             history.append(record)
             if progress is not None:
                 progress(record)

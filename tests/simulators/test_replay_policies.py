@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import make_blobs
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
@@ -140,12 +142,13 @@ def test_hybrid_auto_accepts_only_confident_items(classification_data: Data) -> 
     assert (result.items.confidence[routed] < threshold).all()
 
 
-def test_hybrid_validation_samples_are_random_checked_items_every_round(classification_data: Data) -> None:
-    plain = run(classification_data, policy="hybrid", confidence_threshold=0.0, batch_size=40)
-    checked = run(
-        classification_data, policy="hybrid", confidence_threshold=0.0, batch_size=40, validation_size=25
-    )
+def test_hybrid_validation_samples_are_random_checked_items_every_round() -> None:
+    # two far-apart clusters: the model makes no error, so the sample always re-certifies the threshold
+    blobs = make_blobs(n_samples=1200, centers=[[-6.0, 0.0], [6.0, 0.0]], random_state=0)
+    plain = run(blobs, policy="hybrid", confidence_threshold=0.0, batch_size=40)
+    checked = run(blobs, policy="hybrid", confidence_threshold=0.0, batch_size=40, validation_size=25)
     # threshold 0 accepts everything once a model exists, except the validation sample checked first
+    assert [r.confidence_threshold for r in checked.history] == [0.0, 0.0]
     assert checked.rounds == plain.rounds == 2
     assert checked.reviews + checked.corrections == 25
     assert checked.auto_accepted == plain.auto_accepted - 25
@@ -154,6 +157,38 @@ def test_hybrid_validation_samples_are_random_checked_items_every_round(classifi
     assert checked.items.confidence[sampled].max() > np.median(
         checked.items.confidence[~sampled & (checked.items.round_index == 2)]
     )
+
+
+@pytest.mark.parametrize("tolerated", [0, 1, 2])
+def test_hybrid_threshold_rises_when_the_validation_sample_holds_too_many_errors(
+    classification_data: Data, tolerated: int
+) -> None:
+    result = run(
+        classification_data,
+        policy="hybrid",
+        confidence_threshold=0.7,
+        batch_size=20,
+        validation_size=60,
+        validation_errors=tolerated,
+    )
+    thresholds = [r.confidence_threshold for r in result.history]
+    assert thresholds[-1] > 0.7
+    assert all(b >= a for a, b in itertools.pairwise(thresholds))  # it never comes back down
+    items = result.items
+    accepted = np.isin(items.route, (ROUTES.index("auto_accepted"), ROUTES.index("audited")))
+    first = int(items.round_index[accepted].min())
+    assert thresholds[first - 1] == 0.7  # the first acceptance rests on the threshold's own certificate
+    for index, threshold in enumerate(thresholds, start=1):
+        this_round = items.round_index == index
+        assert np.all(items.confidence[this_round & accepted] >= threshold)
+        if index > 1 and threshold > thresholds[index - 2]:
+            # the sample held more than `tolerated` wrong items at or above the old threshold; the new one
+            # sits just above one of them, with exactly `tolerated` of them left at or above it
+            corrected = items.confidence[this_round & (items.route == ROUTES.index("correction"))]
+            assert np.any(np.nextafter(corrected, np.inf) == threshold)
+            assert np.count_nonzero(corrected >= thresholds[index - 2]) > tolerated
+    without = run(classification_data, policy="hybrid", confidence_threshold=0.7, batch_size=20)
+    assert {r.confidence_threshold for r in without.history} == {0.7}  # no sample, no re-certification
 
 
 def test_hybrid_label_error_is_the_share_of_the_pool_left_wrong(classification_data: Data) -> None:
@@ -393,6 +428,7 @@ def test_to_dict_is_plain_json(classification_data: Data, rate_card: RateCard) -
         ({"estimator": object()}, "estimator"),
         ({"calibration_size": -1}, "calibration_size"),
         ({"validation_size": -5}, "validation_size"),
+        ({"validation_errors": 1.5}, "validation_errors"),
     ],
 )
 def test_bad_settings_name_the_parameter(
