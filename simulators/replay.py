@@ -525,8 +525,8 @@ def replay_pool(
         ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
     validation_size : int, default 0
         ``hybrid`` only: random remaining items humans check as pre-labels each round before the confident
-        ones are auto-accepted, in items: the sample that re-certifies the threshold (a wrong item at or
-        above it can raise the threshold for the rest of the run; see the module docstring).
+        ones are auto-accepted, in items: the sample that re-certifies the threshold (too many wrong items
+        at or above it raise the threshold for the rest of the run; see the module docstring).
     validation_errors : int, default 1
         ``hybrid`` only: wrong items at or above the threshold a validation sample may hold and still
         re-certify it (after the first auto-acceptance).
