@@ -54,21 +54,6 @@ class Routing(Protocol):
 
 
 @dataclass(frozen=True)
-class RoutingDraws:
-    """:class:`Routing` tabulated on a grid of label counts: ``coverage`` and ``risk`` (n_draws, len(n_grid)),
-    interpolated in log n like :class:`CurveDraws`."""
-
-    n_grid: Array
-    coverage: Array
-    risk: Array
-
-    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
-        coverage = CurveDraws(self.n_grid, self.coverage).at(n_labels)
-        risk = CurveDraws(self.n_grid, self.risk).at(n_labels)
-        return np.clip(coverage, 0.0, 1.0), np.clip(risk, 0.0, 1.0)
-
-
-@dataclass(frozen=True)
 class Settings:
     """Fixed settings of one simulated strategy."""
 
@@ -142,9 +127,6 @@ class Ledger:
     def end_round(self, active: npt.NDArray[np.bool_]) -> None:
         self.add("rounds", 1.0, active)
         self.history.append({"remaining": self.remaining} | self.values)
-
-    def cost(self, costs: RateCard) -> Array:
-        return cost_of(self.values, costs)
 
 
 def cost_of(v: dict[str, Array], costs: RateCard) -> Array:
@@ -383,7 +365,7 @@ class _Simulation:
         return Outcome(
             strategy=self.strategy,
             settings=settings,
-            cost=ledger.cost(self.costs),
+            cost=cost_of(ledger.values, self.costs),
             human_labels=v["human_items"],
             fresh_labels=v["fresh_labels"],
             reviews=v["reviews"],

@@ -111,10 +111,8 @@ class SelectionDraws:
     def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
         """Coverage and error among auto-accepted items of each draw at its own size: ``n_labels``
         (n_draws,) -> two arrays (n_draws,). What a simulation asks every round (no grid, no search)."""
-        log_n = np.log(np.maximum(n_labels, 1.0))
-        c, r = self.coverage_params, self.risk_params
-        coverage = expit(c[:, 0] + c[:, 1] * (log_n - self.coverage_center))
-        return coverage, expit(r[:, 0] + r[:, 1] * (log_n - self.risk_center))
+        coverage, risk = self.at(np.asarray(n_labels, dtype=float)[:, None])
+        return coverage[:, 0], risk[:, 0]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -12,7 +13,6 @@ from simulators.costs import RateCard
 from simulators.montecarlo import (
     STRATEGIES,
     CurveDraws,
-    RoutingDraws,
     Settings,
     median_path,
     simulate_stops,
@@ -31,6 +31,20 @@ def power_curves(n_draws: int = 200, seed: int = 0) -> CurveDraws:
     b = rng.normal(0.4, 0.05, (n_draws, 1))
     floor = rng.uniform(0.02, 0.05, (n_draws, 1))
     return CurveDraws(GRID, np.clip(floor + 0.6 * GRID**-b, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class RoutingDraws:
+    """Coverage and risk at a threshold tabulated on a grid of label counts (n_draws, len(n_grid)),
+    interpolated like the curve: a :class:`simulators.montecarlo.Routing` for tests."""
+
+    n_grid: np.ndarray
+    coverage: np.ndarray
+    risk: np.ndarray
+
+    def per_draw(self, n_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        coverage = CurveDraws(self.n_grid, self.coverage).at(n_labels)
+        return coverage, CurveDraws(self.n_grid, self.risk).at(n_labels)
 
 
 def routing_for(curve: CurveDraws, risk: float = 0.02) -> RoutingDraws:
