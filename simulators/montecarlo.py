@@ -3,8 +3,10 @@
 Each draw is one possible reality: a learning curve (the error of a model trained on n random labels), and for
 hybrid routing the coverage and risk at the confidence threshold as the model learns. A strategy runs round
 by round with fixed settings (batch size, threshold, a cap on human labels); every quantity is an array with
-one entry per draw, and the only Python loop is over rounds. The planner draws the inputs, searches the
-settings and summarises the outcomes; this module knows nothing of requests or schemas.
+one entry per draw. Hybrid routing loops over rounds (what humans get depends on what the draw's model
+accepted); the other strategies give every working draw the same batch, so all their rounds are computed at
+once, as arrays of draws by rounds. The planner draws the inputs, searches the settings and summarises the
+outcomes; this module knows nothing of requests or schemas.
 
 Strategies (SPEC 2):
 
@@ -27,9 +29,11 @@ left wrong is at most ``max_label_error``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import functools
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -147,8 +151,9 @@ class Outcome:
 
     Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
     model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
-    ``history`` holds the cumulative quantities after each round, for the median path's schedule; ``costs``
-    the rate card the cost was computed with.
+    ``history()`` gives the cumulative quantities after each round, arrays of shape (rounds, n_draws) by
+    ledger field and ``remaining`` (computed when first asked: only the median path's schedule needs them);
+    ``costs`` is the rate card the cost was computed with.
     """
 
     strategy: str
@@ -165,7 +170,7 @@ class Outcome:
     final_error: Array
     label_error: Array
     goal_met: npt.NDArray[np.bool_]
-    history: tuple[dict[str, Array], ...] = field(repr=False)
+    history: Callable[[], dict[str, Array]] = field(repr=False)
     costs: RateCard = field(repr=False)
 
 
@@ -244,8 +249,10 @@ def simulate_stops(
     """:func:`simulate_strategy` at several caps on human labels at once: one outcome per entry of ``stops``
     (in its order), each as if simulated with ``settings.stop_at_labels`` set to it.
 
-    The runs share their rounds until a draw could reach the cap; there each cap's run forks off the shared
-    one, so a search over stop points costs about one simulation to the largest cap. Arguments as for
+    Manual labeling, pre-labeling and active learning are computed all rounds at once (their schedule of
+    human labels is known before they run: :meth:`_Simulation.scheduled`). Hybrid routing runs round by
+    round; its runs share their rounds until a draw could reach the cap, where each cap's run forks off the
+    shared one, so a search over stop points costs about one simulation to the largest cap. Arguments as for
     :func:`simulate_strategy` (whose ``settings.stop_at_labels`` is ignored here).
     """
     if strategy not in STRATEGIES:
@@ -268,6 +275,8 @@ def simulate_stops(
         routing=routing,
         labels_before=float(labels_before),
     )
+    if strategy != "hybrid":
+        return run.scheduled([float(stop) for stop in stops])
     ledger = Ledger(n_draws, pool_size)
     ledger.values["n_train"] = np.full(n_draws, float(labels_before))
     outcomes: dict[float, Outcome] = {}
@@ -286,7 +295,7 @@ def simulate_stops(
 
 @dataclass(frozen=True)
 class _Simulation:
-    """One strategy's rounds: what stays fixed while the ledger moves."""
+    """One strategy's rounds: what stays fixed while the work moves."""
 
     strategy: str
     curve: CurveDraws
@@ -299,51 +308,135 @@ class _Simulation:
     routing: Routing | None
     labels_before: float
 
-    def effective_labels(self, ledger: Ledger) -> Array:
-        """Random labels worth the training set: the pilot's count once, the chosen ones ``eff`` times."""
-        n_train = ledger["n_train"]
-        return np.maximum(self.labels_before + (n_train - self.labels_before) * self.efficiency, 1.0)
+    def effective_labels(self, n_train: Array) -> Array:
+        """Random labels worth a training set of ``n_train``: the pilot's count once, the chosen ones ``eff``
+        times (``n_train`` per draw, or per draw and round: (n_draws, n_rounds))."""
+        efficiency = self.efficiency if n_train.ndim == 1 else self.efficiency[:, None]
+        return np.maximum(self.labels_before + (n_train - self.labels_before) * efficiency, 1.0)
 
-    def model_error(self, ledger: Ledger) -> Array:
-        return self.curve.at(self.effective_labels(ledger))
+    def model_error(self, n_train: Array) -> Array:
+        """Error of each draw's model trained on its ``n_train`` labels (n_draws,)."""
+        return self.curve.at(self.effective_labels(n_train))
+
+    # -- manual labeling, pre-labeling, active learning: every round at once
+
+    def n_rounds(self, cap: float) -> int:
+        """Rounds it takes to give humans ``min(cap, pool_size)`` items (at most MAX_ROUNDS)."""
+        items = min(cap, float(self.pool_size))
+        return min(MAX_ROUNDS, math.ceil(items / self.settings.batch_size)) if items > 0 else 0
+
+    def scheduled(self, caps: Sequence[float]) -> list[Outcome]:
+        """Manual labeling, pre-labeling or active learning with each cap on human labels in ``caps``.
+
+        Every draw still working takes the same batch each round, so the human labels before round k are
+        known before the run: ``min(k * batch_size, cap, pool_size)``. Draws differ only in their model's
+        error along the way: in when a metric goal stops them, and in what checking pre-labels costs. The
+        errors before each round of the longest schedule are looked up at once; shorter ones are prefixes.
+        """
+        longest = max((self.n_rounds(cap) for cap in caps), default=0)
+        errors = None
+        reached = np.full(self.curve.n_draws, MAX_ROUNDS + 1)  # the first round starting with the goal met
+        if self.target_error is not None or self.strategy == "prelabel":
+            errors = self.errors_before_rounds(longest)
+        if errors is not None and self.target_error is not None:
+            has_model = self.labels_before + np.arange(errors.shape[1]) * self.settings.batch_size > 0
+            met = has_model & (errors <= self.target_error)
+            reached = np.where(met.any(axis=1), met.argmax(axis=1), reached)
+        return [self._scheduled_outcome(cap, errors, reached) for cap in caps]
+
+    def errors_before_rounds(self, n_rounds: int) -> Array:
+        """The model's error at the start of each of the first ``n_rounds`` rounds (n_draws, n_rounds); 1
+        before there is a model. For a metric goal, only until every draw has reached it (fewer columns):
+        later rounds are never worked."""
+        batch = float(self.settings.batch_size)
+        blocks: list[Array] = []
+        start, reached = 0, np.zeros(self.curve.n_draws, dtype=bool)
+        while start < n_rounds and not reached.all():
+            # a metric goal is usually reached early: look ahead in blocks that double
+            stop = n_rounds if self.target_error is None else min(n_rounds, max(8, 2 * start))
+            n_train = self.labels_before + np.arange(start, stop) * batch
+            if self.strategy == "active_learning":  # each draw learns at its own efficiency
+                per_draw = np.broadcast_to(n_train, (self.curve.n_draws, n_train.size))
+                block = self.curve.error_at(self.effective_labels(per_draw))
+            else:
+                block = self.curve.error_at(np.maximum(n_train, 1.0))
+            block = np.where(n_train > 0, block, 1.0)
+            blocks.append(block)
+            if self.target_error is not None:
+                reached |= np.any((n_train > 0) & (block <= self.target_error), axis=1)
+            start = stop
+        return np.concatenate(blocks, axis=1) if blocks else np.ones((self.curve.n_draws, 0))
+
+    def _scheduled_outcome(self, cap: float, errors: Array | None, reached: npt.NDArray[np.intp]) -> Outcome:
+        pool = float(self.pool_size)
+        n_rounds = self.n_rounds(cap)
+        n_draws = self.curve.n_draws
+        human = np.minimum(np.arange(n_rounds + 1) * float(self.settings.batch_size), min(cap, pool))
+        batch = np.diff(human)  # items humans take in each round
+        has_model = self.labels_before + human[:-1] > 0
+        prelabeled = np.where(has_model, batch, 0.0) if self.strategy == "prelabel" else np.zeros(n_rounds)
+        fresh = batch - prelabeled
+        # rounds each draw works: a metric goal stops it at the first round that starts with the goal reached
+        stop = np.minimum(reached, n_rounds)
+        wrong = np.zeros((n_draws, 0))  # pre-labels each draw corrects, round by round (pre-labeling only)
+        if errors is not None and self.strategy == "prelabel":
+            error = errors[:, :n_rounds]  # fewer columns when every draw stops before the last round
+            looked_up = error.shape[1]
+            wrong = np.where(np.arange(looked_up) < stop[:, None], error, 0.0) * prelabeled[:looked_up]
+        switch = 0.0  # MCAL: at the cap, the model labels what is left
+        if self.strategy == "active_learning" and self.max_label_error is not None and human[-1] >= cap:
+            switch = pool - human[-1]
+        n_train = self.labels_before + human[stop]
+        switch_errors = switch * self.model_error(n_train) if switch > 0 else np.zeros(n_draws)
+
+        def cumulative(per_round: Array) -> Array:
+            return np.concatenate(([0.0], np.cumsum(per_round)))
+
+        def record(after: npt.NDArray[np.intp], corrections: Array) -> dict[str, Array]:
+            """The ledger when every draw has worked ``after`` rounds (shapes alike), ``corrections`` made."""
+            done = after == n_rounds
+            return {
+                "n_train": self.labels_before + human[after],
+                "fresh_labels": cumulative(fresh)[after],
+                "reviews": cumulative(prelabeled)[after] - corrections,
+                "corrections": corrections,
+                "audits": np.zeros(after.shape),
+                "auto_accepted": np.where(done, switch, 0.0),
+                "label_errors": np.where(done, switch_errors, 0.0),
+                "rounds": after.astype(float),
+                "human_items": human[after],
+                "random_items": np.zeros(after.shape),
+                "remaining": np.where(done, pool - human[-1] - switch, pool - human[after]),
+            }
+
+        def history() -> dict[str, Array]:
+            rows = int(stop.max(initial=0))
+            after = np.minimum(np.arange(1, rows + 1)[:, None], stop)
+            corrections = np.cumsum(wrong, axis=1)[:, :rows].T if wrong.size else np.zeros(after.shape)
+            return record(after, corrections)
+
+        totals = record(stop, wrong.sum(axis=1))
+        return self.outcome(cap, totals, totals["remaining"], history)
+
+    # -- hybrid routing: round by round
 
     def step(self, ledger: Ledger, cap: float) -> bool:
-        """Run one round with at most ``cap`` human labels in all; False (and nothing done) when no draw is
-        still working."""
-        human_so_far = ledger["human_items"]
+        """Run one hybrid round with at most ``cap`` human labels in all; False (and nothing done) when no
+        draw is still working."""
+        if self.routing is None:
+            raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
         has_model = ledger["n_train"] > 0
-        n_effective = self.effective_labels(ledger)
-        # the model's error this round (1 before there is a model); labeling a dataset by hand needs none
-        error = np.ones(0)
-        if self.max_label_error is None or self.strategy in ("prelabel", "hybrid"):
-            error = np.where(has_model, self.curve.at(n_effective), 1.0)
+        n_effective = self.effective_labels(ledger["n_train"])
+        # the model's error this round (1 before there is a model)
+        error = np.where(has_model, self.curve.at(n_effective), 1.0)
         if self.max_label_error is not None:
-            active = (ledger.remaining > 0) & ~ledger.done
+            active = ledger.remaining > 0
         else:
             ledger.done |= has_model & (error <= float(self.target_error or 0.0))
-            active = ~ledger.done & (ledger.remaining > 0) & (human_so_far < cap)
+            active = ~ledger.done & (ledger.remaining > 0) & (ledger["human_items"] < cap)
         if not active.any():
             return False
-        if self.strategy == "hybrid" and self.routing is not None:
-            _hybrid_round(
-                ledger, self.routing, self.costs, self.settings, error, has_model, active, n_effective
-            )
-        else:
-            room = np.maximum(np.minimum(cap - human_so_far, ledger.remaining), 0.0)
-            n_batch = np.minimum(float(self.settings.batch_size), room)
-            if self.strategy == "prelabel":
-                ledger.human(
-                    np.where(has_model, 0.0, n_batch), np.where(has_model, n_batch, 0.0), error, active
-                )
-            else:
-                ledger.human(n_batch, None, None, active)
-            if self.max_label_error is not None and self.strategy == "active_learning":
-                # MCAL: at the cap the model labels the rest, at its error on the (easier) remaining items
-                switch = active & (ledger["human_items"] >= cap) & (ledger.remaining > 0)
-                rest = np.where(switch, ledger.remaining, 0.0)
-                ledger.add("auto_accepted", rest, switch)
-                ledger.add("label_errors", rest * self.model_error(ledger), switch)
-                ledger.take(rest, switch)
+        _hybrid_round(ledger, self.routing, self.costs, self.settings, error, has_model, active, n_effective)
         ledger.end_round(active)
         return True
 
@@ -351,21 +444,32 @@ class _Simulation:
         """Run ``ledger`` to its end with at most ``cap`` human labels, and sum up."""
         while len(ledger.history) < MAX_ROUNDS and self.step(ledger, cap):
             pass
+        rows = tuple(ledger.history)
         n_draws = ledger.n_draws
-        final_error = self.model_error(ledger)
+
+        def history() -> dict[str, Array]:
+            names = [*ledger.fields, "remaining"]
+            return {name: np.array([row[name] for row in rows]).reshape(len(rows), n_draws) for name in names}
+
+        return self.outcome(cap, ledger.values, ledger.remaining, history)
+
+    def outcome(
+        self, cap: float, v: dict[str, Array], remaining: Array, history: Callable[[], dict[str, Array]]
+    ) -> Outcome:
+        """Sum up the work ``v`` (ledger fields per draw) done with at most ``cap`` human labels."""
+        final_error = self.model_error(v["n_train"])
         if self.max_label_error is not None:
-            label_error = ledger["label_errors"] / self.pool_size
-            goal_met = (ledger.remaining <= 0) & (label_error <= self.max_label_error)
+            label_error = v["label_errors"] / self.pool_size
+            goal_met = (remaining <= 0) & (label_error <= self.max_label_error)
         else:
-            label_error = np.zeros(n_draws)
+            label_error = np.zeros(self.curve.n_draws)
             goal_met = final_error <= float(self.target_error or 0.0)
-        v = ledger.values
         settings = replace(self.settings, stop_at_labels=cap)
         days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
         return Outcome(
             strategy=self.strategy,
             settings=settings,
-            cost=cost_of(ledger.values, self.costs),
+            cost=cost_of(v, self.costs),
             human_labels=v["human_items"],
             fresh_labels=v["fresh_labels"],
             reviews=v["reviews"],
@@ -377,7 +481,7 @@ class _Simulation:
             final_error=final_error,
             label_error=label_error,
             goal_met=np.asarray(goal_met),
-            history=tuple(ledger.history),
+            history=functools.cache(history),
             costs=self.costs,
         )
 
@@ -425,9 +529,11 @@ def _hybrid_round(
 
 def median_path(
     outcome: Outcome, fields: tuple[str, ...] = ("human_items", "cost", "remaining")
-) -> list[Any]:
+) -> list[dict[str, float]]:
     """Round-by-round medians over draws of the cumulative quantities (the median path's schedule), up to
     the median number of rounds (later rows would only show the draws that run longer)."""
     n_rounds = int(np.ceil(np.median(outcome.rounds)))
-    records = ({"cost": cost_of(r, outcome.costs)} | r for r in outcome.history[:n_rounds])
-    return [{name: float(np.median(record[name])) for name in fields} for record in records]
+    history = outcome.history()
+    columns = {"cost": cost_of(history, outcome.costs)} | history
+    medians = {name: np.median(columns[name][:n_rounds], axis=1) for name in fields}
+    return [{name: float(medians[name][i]) for name in fields} for i in range(n_rounds)]

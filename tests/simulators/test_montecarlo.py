@@ -262,7 +262,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
         for name in ("cost", "human_labels", "auto_accepted", "rounds", "final_error", "label_error"):
             assert np.array_equal(getattr(outcome, name), getattr(alone, name)), (stop, name)
         assert np.array_equal(outcome.goal_met, alone.goal_met)
-        assert len(outcome.history) == len(alone.history)
+        assert outcome.history()["rounds"].shape == alone.history()["rounds"].shape
         assert median_path(outcome) == median_path(alone)
 
 
@@ -304,3 +304,102 @@ def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> Non
     strategy = str(kwargs.pop("strategy"))
     with pytest.raises(ValueError, match=match):
         simulate_strategy(strategy, constant_curve(0.1), COSTS, 1000, Settings(batch_size=100), **kwargs)  # type: ignore[arg-type]
+
+
+def reference_run(
+    strategy: str, error_at: object, pool: int, batch: int, cap: float, labels_before: float, **goal: float
+) -> dict[str, float]:
+    """One draw, round by round in plain Python: the rules of manual labeling, pre-labeling and active
+    learning as the module docstring states them (``error_at(n_effective)`` is the draw's curve)."""
+    efficiency = goal.pop("efficiency", 1.0)
+    target, max_label_error = goal.get("target_error"), goal.get("max_label_error")
+    human = fresh = reviews = corrections = accepted = wrong = rounds = 0.0
+    remaining = float(pool)
+
+    def error(n_human: float) -> float:
+        return float(error_at(max(labels_before + n_human * efficiency, 1.0)))  # type: ignore[operator]
+
+    while remaining > 0 and human < cap:
+        has_model = labels_before + human > 0
+        if target is not None and has_model and error(human) <= target:
+            break
+        n = min(batch, cap - human, remaining)
+        if strategy == "prelabel" and has_model:
+            reviews += n * (1 - error(human))
+            corrections += n * error(human)
+        else:
+            fresh += n
+        human, remaining, rounds = human + n, remaining - n, rounds + 1
+        if strategy == "active_learning" and max_label_error is not None and human >= cap:
+            accepted, wrong, remaining = remaining, remaining * error(human), 0.0
+    return {
+        "human_labels": human,
+        "fresh_labels": fresh,
+        "reviews": reviews,
+        "corrections": corrections,
+        "auto_accepted": accepted,
+        "label_error": wrong / pool if max_label_error is not None else 0.0,
+        "rounds": rounds,
+        "final_error": error(human),
+    }
+
+
+@pytest.mark.parametrize("strategy", ["manual", "prelabel", "active_learning"])
+@pytest.mark.parametrize(
+    "goal", [{"target_error": 0.07}, {"max_label_error": 0.05}], ids=["metric", "dataset"]
+)
+@pytest.mark.parametrize("labels_before", [0.0, 250.0])
+def test_all_rounds_at_once_equal_a_round_by_round_run(
+    strategy: str, goal: dict[str, float], labels_before: float
+) -> None:
+    """Manual labeling, pre-labeling and active learning are computed without a loop over rounds; each draw
+    gets what a plain round-by-round run of the same rules gives, and so does its history."""
+    curve = power_curves(n_draws=8, seed=5)
+    efficiency = np.random.default_rng(5).lognormal(0.3, 0.4, 8)
+    stops = [math.inf, 1_900.0, 333.0]
+    outcomes = simulate_stops(
+        strategy,
+        curve,
+        COSTS,
+        6_000,
+        Settings(batch_size=400),
+        stops,
+        efficiency=efficiency,
+        labels_before=labels_before,
+        **goal,
+    )
+    for stop, outcome in zip(stops, outcomes, strict=True):
+        for d in range(8):
+            draw = CurveDraws(GRID, curve.error[d : d + 1])
+            eff = float(efficiency[d]) if strategy == "active_learning" else 1.0
+            expected = reference_run(
+                strategy,
+                lambda n, draw=draw: draw.at(np.array([n]))[0],
+                6_000,
+                400,
+                stop,
+                labels_before,
+                efficiency=eff,
+                **goal,
+            )
+            for name, value in expected.items():
+                assert getattr(outcome, name)[d] == pytest.approx(value, rel=1e-9, abs=1e-9), (stop, d, name)
+        history = outcome.history()
+        assert history["rounds"].shape == (int(outcome.rounds.max(initial=0)), 8)
+        if history["rounds"].size:
+            assert np.allclose(history["human_items"][-1], outcome.human_labels)
+            assert np.allclose(history["corrections"][-1], outcome.corrections)
+            assert np.all(np.diff(history["human_items"], axis=0) >= 0)
+
+
+def test_a_cap_on_labeling_a_dataset_by_hand_ends_the_run_short_of_the_goal() -> None:
+    outcome = simulate_strategy(
+        "manual",
+        constant_curve(0.1),
+        COSTS,
+        10_000,
+        Settings(batch_size=1_000, stop_at_labels=2_500),
+        max_label_error=0.05,
+    )
+    assert np.all(outcome.human_labels == 2_500) and np.all(outcome.rounds == 3)
+    assert not outcome.goal_met.any()
