@@ -46,6 +46,8 @@ Array = npt.NDArray[np.float64]
 STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
 #: rounds after which a simulation stops whatever its state (a plan with more rounds is not a plan)
 MAX_ROUNDS = 2000
+#: draws x rounds handled at once when all rounds are computed together (their temporaries stay small)
+BLOCK_LOOKUPS = 2**20
 
 
 class Routing(Protocol):
@@ -151,8 +153,9 @@ class Outcome:
 
     Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
     model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
-    ``history()`` gives the cumulative quantities after each round, arrays of shape (rounds, n_draws) by
-    ledger field and ``remaining`` (computed when first asked: only the median path's schedule needs them);
+    ``history()`` gives the cumulative quantities after each round by ledger field and ``remaining``: arrays
+    of shape (rounds, n_draws), or (rounds, 1) where every draw has the same (computed when first asked:
+    only the median path's schedule needs them);
     ``costs`` is the rate card the cost was computed with.
     """
 
@@ -351,21 +354,24 @@ class _Simulation:
         batch = float(self.settings.batch_size)
         blocks: list[Array] = []
         start, reached = 0, np.zeros(self.curve.n_draws, dtype=bool)
+        n_draws = self.curve.n_draws
         while start < n_rounds and not reached.all():
-            # a metric goal is usually reached early: look ahead in blocks that double
-            stop = n_rounds if self.target_error is None else min(n_rounds, max(8, 2 * start))
+            # blocks of at most about a million lookups (their temporaries stay small); for a metric goal,
+            # usually reached early, blocks that double from 8 rounds
+            size = max(1, BLOCK_LOOKUPS // n_draws)
+            stop = min(n_rounds, start + (size if self.target_error is None else min(size, max(8, start))))
             n_train = self.labels_before + np.arange(start, stop) * batch
             if self.strategy == "active_learning":  # each draw learns at its own efficiency
-                per_draw = np.broadcast_to(n_train, (self.curve.n_draws, n_train.size))
+                per_draw = np.broadcast_to(n_train, (n_draws, n_train.size))
                 block = self.curve.error_at(self.effective_labels(per_draw))
             else:
                 block = self.curve.error_at(np.maximum(n_train, 1.0))
-            block = np.where(n_train > 0, block, 1.0)
+            block[:, n_train <= 0] = 1.0
             blocks.append(block)
             if self.target_error is not None:
                 reached |= np.any((n_train > 0) & (block <= self.target_error), axis=1)
             start = stop
-        return np.concatenate(blocks, axis=1) if blocks else np.ones((self.curve.n_draws, 0))
+        return np.concatenate(blocks, axis=1) if blocks else np.ones((n_draws, 0))
 
     def _scheduled_outcome(self, cap: float, errors: Array | None, reached: npt.NDArray[np.intp]) -> Outcome:
         pool = float(self.pool_size)
@@ -382,18 +388,21 @@ class _Simulation:
         if errors is not None and self.strategy == "prelabel":
             error = errors[:, :n_rounds]  # fewer columns when every draw stops before the last round
             looked_up = error.shape[1]
-            wrong = np.where(np.arange(looked_up) < stop[:, None], error, 0.0) * prelabeled[:looked_up]
+            if stop.min() < looked_up:
+                error = np.where(np.arange(looked_up) < stop[:, None], error, 0.0)
+            wrong = error * prelabeled[:looked_up]
         switch = 0.0  # MCAL: at the cap, the model labels what is left
         if self.strategy == "active_learning" and self.max_label_error is not None and human[-1] >= cap:
             switch = pool - human[-1]
         n_train = self.labels_before + human[stop]
-        switch_errors = switch * self.model_error(n_train) if switch > 0 else np.zeros(n_draws)
+        switch_errors = switch * self.model_error(n_train) if switch > 0 else 0.0
 
         def cumulative(per_round: Array) -> Array:
             return np.concatenate(([0.0], np.cumsum(per_round)))
 
         def record(after: npt.NDArray[np.intp], corrections: Array) -> dict[str, Array]:
-            """The ledger when every draw has worked ``after`` rounds (shapes alike), ``corrections`` made."""
+            """The ledger when draws have worked ``after`` rounds and made ``corrections``, as arrays that
+            broadcast together (what every draw shares is computed once)."""
             done = after == n_rounds
             return {
                 "n_train": self.labels_before + human[after],
@@ -411,11 +420,14 @@ class _Simulation:
 
         def history() -> dict[str, Array]:
             rows = int(stop.max(initial=0))
-            after = np.minimum(np.arange(1, rows + 1)[:, None], stop)
+            after = np.arange(1, rows + 1)[:, None]
+            if stop.min() < rows:
+                after = np.minimum(after, stop)
             corrections = np.cumsum(wrong, axis=1)[:, :rows].T if wrong.size else np.zeros(after.shape)
             return record(after, corrections)
 
-        totals = record(stop, wrong.sum(axis=1))
+        work = record(stop, wrong.sum(axis=1)).items()
+        totals = {name: np.broadcast_to(value, (n_draws,)).copy() for name, value in work}
         return self.outcome(cap, totals, totals["remaining"], history)
 
     # -- hybrid routing: round by round
@@ -534,6 +546,11 @@ def median_path(
     the median number of rounds (later rows would only show the draws that run longer)."""
     n_rounds = int(np.ceil(np.median(outcome.rounds)))
     history = outcome.history()
-    columns = {"cost": cost_of(history, outcome.costs)} | history
-    medians = {name: np.median(columns[name][:n_rounds], axis=1) for name in fields}
-    return [{name: float(medians[name][i]) for name in fields} for i in range(n_rounds)]
+    step = max(1, BLOCK_LOOKUPS // outcome.cost.size)  # rounds at a time: the temporaries stay small
+    path: list[dict[str, float]] = []
+    for start in range(0, n_rounds, step):
+        rows = {name: value[start : min(start + step, n_rounds)] for name, value in history.items()}
+        columns = {"cost": cost_of(rows, outcome.costs)} | rows
+        medians = {name: np.median(columns[name], axis=1) for name in fields}
+        path += [{name: float(medians[name][i]) for name in fields} for i in range(len(medians[fields[0]]))]
+    return path

@@ -262,7 +262,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
         for name in ("cost", "human_labels", "auto_accepted", "rounds", "final_error", "label_error"):
             assert np.array_equal(getattr(outcome, name), getattr(alone, name)), (stop, name)
         assert np.array_equal(outcome.goal_met, alone.goal_met)
-        assert outcome.history()["rounds"].shape == alone.history()["rounds"].shape
+        assert len(outcome.history()["rounds"]) == len(alone.history()["rounds"])
         assert median_path(outcome) == median_path(alone)
 
 
@@ -385,7 +385,8 @@ def test_all_rounds_at_once_equal_a_round_by_round_run(
             for name, value in expected.items():
                 assert getattr(outcome, name)[d] == pytest.approx(value, rel=1e-9, abs=1e-9), (stop, d, name)
         history = outcome.history()
-        assert history["rounds"].shape == (int(outcome.rounds.max(initial=0)), 8)
+        shape = (int(outcome.rounds.max(initial=0)), 8)
+        assert all(np.broadcast_shapes(value.shape, shape) == shape for value in history.values())
         if history["rounds"].size:
             assert np.allclose(history["human_items"][-1], outcome.human_labels)
             assert np.allclose(history["corrections"][-1], outcome.corrections)
