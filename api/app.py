@@ -6,8 +6,11 @@ Routes live one router per resource in :mod:`api.routes`; errors are RFC 9457 pr
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -15,7 +18,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.auth import require_tenant
-from api.deps import Computations
+from api.computations import Computations
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routes import curves, health, plans, quotes
@@ -43,6 +46,18 @@ def package_version() -> str:
         return "0.0.0"
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While served: the computation processes (if any) are started before the first request, and the
+    computations are shut down after the last."""
+    computations: Computations = app.state.computations
+    await asyncio.to_thread(computations.start)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(computations.shutdown)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API over the database of ``settings`` (default: from ``ANNOPLAN_*``); tables are created here."""
     settings = settings if settings is not None else get_settings()
@@ -53,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="annoplan",
+        lifespan=lifespan,
         version=package_version(),
         description=DESCRIPTION,
         openapi_tags=[
@@ -65,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = storage
     app.state.key_digests = settings.key_digests
-    app.state.computations = Computations(settings.max_concurrent_computations)
+    app.state.computations = Computations(
+        threads=settings.max_concurrent_computations, processes=settings.computation_processes
+    )
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,37 +1,14 @@
-"""Typed dependencies of the routes: settings, storage, planner slots and the Idempotency-Key header."""
+"""Typed dependencies of the routes: settings, storage, computations and the Idempotency-Key header."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from api.computations import Computations
 from api.settings import Settings
 from api.storage import Storage
-
-T = TypeVar("T")
-
-
-class Computations:
-    """Planner computations run on ``limit`` dedicated threads of this process; the rest wait their turn.
-
-    CPU-bound work in more threads than cores only slows every request down. Keeping it on a few threads
-    also bounds memory: each thread that ever ran a plan keeps a malloc arena of its size, and the request
-    thread pool has dozens of threads (in the load benchmark, a worker running plans on its request threads
-    grew to 3.6 GB; on two computation threads it stays at 0.6 GB).
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="annoplan-compute")
-
-    def run(self, compute: Callable[[], T]) -> T:
-        """The result of ``compute()``, run on a computation thread (its exception, if it raises)."""
-        return self._executor.submit(compute).result()
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def get_app_settings(request: Request) -> Settings:

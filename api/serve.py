@@ -1,31 +1,36 @@
-"""``annoplan serve``: run the HTTP API with uvicorn."""
+"""``annoplan serve``: run the HTTP API with uvicorn, its computations in a pool of worker processes."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
+from api.computations import THREAD_VARIABLES
 from api.settings import SettingsError, get_settings
-from api.storage import Storage
 
-#: numeric libraries' thread pools, pinned to one thread per worker process (workers are the parallelism)
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+__all__ = ["THREAD_VARIABLES", "serve_command"]
+
+WORKERS_HELP = (
+    "computation processes (about one per core): one HTTP process takes every request and hands its plan, "
+    "quote, fit or workbook to the next free one"
+)
 
 
 def serve_command(
     host: Annotated[str, typer.Option(help="interface to listen on (0.0.0.0: all)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes (about one per core)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help=WORKERS_HELP)] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error")] = "info",
 ) -> None:
     """Serve the HTTP API (settings from ANNOPLAN_API_KEYS, ANNOPLAN_DATABASE_URL, ...)."""
     import uvicorn
 
+    from api.app import create_app
+
     try:
-        settings = get_settings()
-        Storage(settings.database_url).create_tables()  # once, before workers race to do it
+        settings = get_settings().model_copy(update={"computation_processes": workers})
+        app = create_app(settings)  # creates the tables
     except SettingsError as exc:
         typer.echo(f"annoplan: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -34,14 +39,6 @@ def serve_command(
         raise typer.Exit(2) from None
     if not settings.api_keys:
         typer.echo("annoplan: warning: ANNOPLAN_API_KEYS is empty: every /v1 request will get 401", err=True)
-    for variable in THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    # one process serves HTTP (uvicorn's workers would each keep the connections they accepted); the
+    # computation processes start with the app and stop with it
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)

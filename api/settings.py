@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "ANNOPLAN_MAX_BODY_BYTES": "max_body_bytes",
     "ANNOPLAN_MAX_PLAN_WORK": "max_plan_work",
     "ANNOPLAN_MAX_CONCURRENT_COMPUTATIONS": "max_concurrent_computations",
+    "ANNOPLAN_COMPUTATION_PROCESSES": "computation_processes",
 }
 
 
@@ -27,7 +28,8 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseModel):
-    """What one API process needs to know: who may call it, where plans are stored, and its limits."""
+    """What one API server needs to know: who may call it, where plans are stored, its limits, and where
+    it computes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -42,7 +44,17 @@ class Settings(BaseModel):
         description="largest simulation a plan or quote may ask for, in work units (see api.admission)",
     )
     max_concurrent_computations: int = Field(
-        default=2, ge=1, description="planner computations run at once per process (the rest wait)"
+        default=2,
+        ge=1,
+        description="without computation processes: planner computations run at once (the rest wait)",
+    )
+    computation_processes: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "worker processes that run the planner computations, fed from one queue (annoplan serve: "
+            "--workers); 0 runs them on max_concurrent_computations threads of the HTTP process"
+        ),
     )
 
     @property

@@ -6,6 +6,8 @@ The HTTP layer maps these classes to RFC 9457 problem+json in one table; the CLI
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PlannerError(Exception):
     """Root of every error annoplan raises on purpose."""
@@ -18,6 +20,10 @@ class InvalidInputError(PlannerError, ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with both arguments, so the error crosses to another process with its field."""
+        return (type(self), (self.field, self.message), self.__dict__)
 
 
 class NotFoundError(PlannerError, LookupError):

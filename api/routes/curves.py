@@ -32,4 +32,4 @@ def fit_curve(
     labels needed to reach each target. Deterministic: the same request always gives the same answer, so a
     retry is safe without an idempotency key."""
     admit_fit(request)
-    return computations.run(lambda: planner.fit_curve(request))
+    return computations.run(planner.fit_curve, request)

@@ -51,7 +51,7 @@ def create_plan(
     return create_stored(
         kind=KIND,
         request=body,
-        compute=lambda: computations.run(lambda: planner.make_plan(body)),
+        compute=lambda: computations.run(planner.make_plan, body),
         storage=storage,
         tenant=tenant,
         idempotency_key=idempotency_key,
@@ -87,5 +87,5 @@ def get_plan_report(
     record = read_stored(storage, KIND, tenant, plan_id)
     plan = PlanResponse.model_validate_json(record.response)
     plan_request = PlanRequest.model_validate_json(record.request)
-    content = computations.run(lambda: reports.plan_workbook(plan, plan_request))
+    content = computations.run(reports.plan_workbook, plan, plan_request)
     return workbook_response(content, f"annoplan-plan-{record.id}.xlsx")

@@ -52,7 +52,7 @@ def create_quote(
     return create_stored(
         kind=KIND,
         request=body,
-        compute=lambda: computations.run(lambda: planner.make_quote(body)),
+        compute=lambda: computations.run(planner.make_quote, body),
         storage=storage,
         tenant=tenant,
         idempotency_key=idempotency_key,
@@ -94,6 +94,6 @@ def get_quote_report(
     record = read_stored(storage, KIND, tenant, quote_id)
     quote = QuoteResponse.model_validate_json(record.response)
     quote_request = QuoteRequest.model_validate_json(record.request)
-    content = computations.run(lambda: reports.quote_workbook(quote, quote_request, client=copy == "client"))
+    content = computations.run(reports.quote_workbook, quote, quote_request, client=copy == "client")
     suffix = "-client" if copy == "client" else ""
     return workbook_response(content, f"annoplan-quote-{record.id}{suffix}.xlsx")

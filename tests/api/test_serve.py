@@ -1,13 +1,16 @@
-"""``annoplan serve``: defaults, options, and a one-line exit on bad settings."""
+"""``annoplan serve``: defaults, options (``--workers``: computation processes), and a one-line exit on bad
+settings."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
 import uvicorn
+from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from api.serve import serve_command
@@ -18,7 +21,7 @@ app.command()(serve_command)
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("ANNOPLAN_DATABASE_URL", f"sqlite:///{tmp_path / 'served.db'}")
     monkeypatch.setenv("ANNOPLAN_API_KEYS", "k")
     get_settings.cache_clear()
@@ -28,18 +31,38 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, An
     get_settings.cache_clear()
 
 
+def served_processes(calls: dict[str, Any]) -> int:
+    """The computation processes of the app handed to uvicorn (none are started until it is served)."""
+    served: FastAPI = calls["target"]
+    assert served.state.computations.processes == served.state.settings.computation_processes
+    served.state.storage.dispose()
+    processes: int = served.state.computations.processes
+    return processes
+
+
 def test_defaults_serve_on_loopback_port_8000(environment: dict[str, Any], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, [])
     assert result.exit_code == 0, result.output
-    assert environment["target"] == "api.app:create_app" and environment["factory"] is True
-    assert (environment["host"], environment["port"], environment["workers"]) == ("127.0.0.1", 8000, 1)
-    assert (tmp_path / "served.db").exists()  # tables created before the workers start
+    assert (environment["host"], environment["port"]) == ("127.0.0.1", 8000)
+    assert "workers" not in environment  # one HTTP process
+    assert served_processes(environment) == 1
+    assert (tmp_path / "served.db").exists()  # tables created before serving
 
 
 def test_options(environment: dict[str, Any]) -> None:
     result = CliRunner().invoke(app, ["--host", "0.0.0.0", "--port", "9000", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert (environment["host"], environment["port"], environment["workers"]) == ("0.0.0.0", 9000, 2)
+    assert (environment["host"], environment["port"]) == ("0.0.0.0", 9000)
+    assert served_processes(environment) == 2
+
+
+def test_workers_are_computation_processes_whatever_the_environment_says(
+    environment: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANNOPLAN_COMPUTATION_PROCESSES", "0")
+    result = CliRunner().invoke(app, ["--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert served_processes(environment) == 3
 
 
 def test_bad_settings_exit_2_naming_the_variable(

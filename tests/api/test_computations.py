@@ -1,0 +1,160 @@
+"""Computations in worker processes (what ``annoplan serve`` runs): results, planner errors and crashes come
+back across the process boundary, and the processes stop with the app."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import planner
+from api.app import create_app
+from api.computations import Computations, call_in_worker
+from api.problems import PROBLEM_MEDIA_TYPE
+from api.settings import Settings, SettingsError
+from planner.errors import InvalidInputError
+from tests.api.conftest import AUTH, KEY
+
+
+def crash(*args: Any) -> None:
+    """Stands in for the planner in a worker: the process dies as if killed."""
+    os._exit(3)
+
+
+class TwoArgumentError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+
+
+def raise_two_argument_error() -> None:
+    raise TwoArgumentError("f", "cannot be rebuilt from its args")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The app as ``annoplan serve --workers 1`` runs it: lifespan started, one computation process."""
+    database = tmp_path_factory.mktemp("processes") / "annoplan.db"
+    settings = Settings(api_keys=(KEY,), database_url=f"sqlite:///{database}", computation_processes=1)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    app.state.storage.dispose()
+
+
+def computing_processes() -> set[multiprocessing.process.BaseProcess]:
+    return set(multiprocessing.active_children())
+
+
+def test_a_plan_is_computed_in_a_worker_process_and_stored(
+    served: TestClient, plan_request: dict[str, Any]
+) -> None:
+    computations: Computations = served.app.state.computations  # type: ignore[attr-defined]
+    assert computations.processes == 1
+    assert computations.run(os.getpid) != os.getpid()
+    response = served.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert response.status_code == 201, response.text
+    stored = served.get(response.headers["Location"], headers=AUTH)
+    assert stored.status_code == 200 and stored.json() == response.json()
+    report = served.get(f"{response.headers['Location']}/report.xlsx", headers=AUTH)
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+
+
+def test_quotes_fits_and_client_workbooks_are_computed_in_a_worker_process(
+    served: TestClient, quote_request: dict[str, Any], fit_request: dict[str, Any]
+) -> None:
+    quote = served.post("/v1/quotes", json=quote_request, headers=AUTH)
+    assert quote.status_code == 201, quote.text
+    client_copy = served.get(f"{quote.headers['Location']}/report.xlsx?copy=client", headers=AUTH)
+    assert client_copy.status_code == 200 and client_copy.content[:2] == b"PK"
+    assert "-client.xlsx" in client_copy.headers["content-disposition"]
+    fit = served.post("/v1/curves/fit", json=fit_request, headers=AUTH)
+    assert fit.status_code == 200, fit.text
+
+
+def test_a_planner_error_in_a_worker_is_422_naming_the_field(
+    served: TestClient, plan_request: dict[str, Any]
+) -> None:
+    plan_request.update(strategies=["hybrid"], goal={"type": "model_metric", "target": 0.95})
+    response = served.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert response.json()["errors"][0]["field"] == "strategies"
+
+
+def test_invalid_input_comes_back_with_its_field(served: TestClient) -> None:
+    computations: Computations = served.app.state.computations  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInputError) as raised:
+        computations.run(planner.fit_curve, {"rounds": "none"})
+    assert raised.value.field and str(raised.value).startswith(f"{raised.value.field}: ")
+
+
+def test_keyword_arguments_reach_the_worker(served: TestClient) -> None:
+    computations: Computations = served.app.state.computations  # type: ignore[attr-defined]
+    assert computations.run(int, "ff", base=16) == 255
+
+
+def test_a_crashed_worker_answers_500_and_the_next_request_gets_a_new_one(
+    served: TestClient, plan_request: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computations: Computations = served.app.state.computations  # type: ignore[attr-defined]
+    before = computations.run(os.getpid)
+    with monkeypatch.context() as patch:
+        patch.setattr(planner, "make_plan", crash)
+        response = served.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert response.status_code == 500
+    problem = response.json()
+    assert problem["type"] == "urn:annoplan:problem:internal-error"
+    assert response.headers["X-Request-ID"] in problem["detail"]
+    assert "process" not in response.text.lower() and "pool" not in response.text.lower()
+    again = served.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert again.status_code == 201, again.text
+    assert computations.run(os.getpid) != before
+
+
+def test_an_exception_that_would_not_unpickle_comes_back_as_its_text() -> None:
+    with pytest.raises(RuntimeError, match="TwoArgumentError: f: cannot be rebuilt"):
+        call_in_worker(raise_two_argument_error, (), {})
+
+
+def test_invalid_input_error_pickles_with_its_field() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(InvalidInputError("pilot.rounds[2].value", "must be at most 1")))
+    assert (error.field, error.message) == ("pilot.rounds[2].value", "must be at most 1")
+    assert str(error) == "pilot.rounds[2].value: must be at most 1"
+
+
+def test_the_processes_start_with_the_app_and_stop_with_it(tmp_path: Path) -> None:
+    settings = Settings(
+        api_keys=(KEY,), database_url=f"sqlite:///{tmp_path / 'a.db'}", computation_processes=2
+    )
+    app = create_app(settings)
+    before = computing_processes()
+    with TestClient(app):
+        started = computing_processes() - before
+        assert len(started) == 2
+    assert not any(process.is_alive() for process in started)
+    with pytest.raises(RuntimeError, match="shut down"):
+        app.state.computations.run(os.getpid)
+    app.state.storage.dispose()
+
+
+def test_without_processes_computations_run_on_threads_of_this_process() -> None:
+    computations = Computations(threads=1)
+    try:
+        assert computations.run(os.getpid) == os.getpid()
+        computations.start()  # nothing to start
+    finally:
+        computations.shutdown()
+
+
+def test_the_setting_reads_from_the_environment() -> None:
+    assert Settings.from_environment({}).computation_processes == 0
+    assert Settings.from_environment({"ANNOPLAN_COMPUTATION_PROCESSES": "4"}).computation_processes == 4
+    with pytest.raises(SettingsError, match="ANNOPLAN_COMPUTATION_PROCESSES"):
+        Settings.from_environment({"ANNOPLAN_COMPUTATION_PROCESSES": "-1"})
