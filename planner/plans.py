@@ -197,6 +197,13 @@ def hybrid_routing(
         "rest of the run. The forecast prices the sample every round, not such rises: after one, more "
         "items go to humans than forecast"
     )
+    assumptions["routed_items"] = (
+        "hybrid: humans get the least confident of the items below the threshold, the hardest first; their "
+        "errors follow how the predicted errors (1 - confidence) spread below the threshold in the "
+        "calibration samples, and the wrong items a round's humans find are sampled (binomial) as a real "
+        "batch's would be. Items taken at random (the first batch, validation samples) teach the model as "
+        "random labels; routed ones at active learning's efficiency"
+    )
     if certificate.threshold is None:
         return HybridRouting(
             (),
@@ -351,6 +358,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         assumptions["value_per_unit_error"] = per_error
 
     chosen: dict[str, Outcome] = {}
+    noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     for strategy in req.strategies:
         candidates = (
             outcome
@@ -367,6 +375,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
                 efficiency=efficiency.values,
                 routing=routing,
                 labels_before=labels_before,
+                noise=np.random.default_rng(noise_seed),
                 **goal,
             )
         )

@@ -248,6 +248,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     )
 
     candidates: list[Pricing] = []
+    noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     for threshold, draws in routing.options:
         for batch in batch_sizes:
             settings = Settings(
@@ -262,6 +263,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
                 max_label_error=req.max_label_error,
                 efficiency=efficiency.values,
                 routing=draws,
+                noise=np.random.default_rng(noise_seed),
             )
             candidates.append(
                 price_outcome(outcome, price_per_audit, req.margin, req.risk_level, req.currency)

@@ -58,6 +58,11 @@ class Routing(Protocol):
         """Each draw at its own size: ``n_labels`` (n_draws,) -> (coverage, risk), shares (n_draws,)."""
         ...
 
+    def error_concentration(self, q: Array) -> Array:
+        """Share of the errors below the threshold held by its least confident share ``q`` of items
+        (``q`` itself when errors spread evenly)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -189,6 +194,7 @@ def simulate_strategy(
     efficiency: Array | None = None,
     routing: Routing | None = None,
     labels_before: float = 0.0,
+    noise: np.random.Generator | None = None,
 ) -> Outcome:
     """Simulate one strategy with fixed settings over every draw.
 
@@ -209,7 +215,8 @@ def simulate_strategy(
         Labeled-dataset goal: the largest share of the pool left wrong.
     efficiency : array (n_draws,), optional
         ``active_learning`` and ``hybrid``: learning with n uncertainty-chosen labels equals random learning
-        with ``efficiency * n`` (default 1).
+        with ``efficiency * n`` (default 1). Hybrid's random items (its first batch, the validation samples)
+        count once.
     routing : Routing, optional
         ``hybrid``: coverage and risk at the threshold as the model learns (required for hybrid).
     labels_before : float, default 0
@@ -232,6 +239,7 @@ def simulate_strategy(
         efficiency=efficiency,
         routing=routing,
         labels_before=labels_before,
+        noise=noise,
     )[0]
 
 
@@ -248,6 +256,7 @@ def simulate_stops(
     efficiency: Array | None = None,
     routing: Routing | None = None,
     labels_before: float = 0.0,
+    noise: np.random.Generator | None = None,
 ) -> list[Outcome]:
     """:func:`simulate_strategy` at several caps on human labels at once: one outcome per entry of ``stops``
     (in its order), each as if simulated with ``settings.stop_at_labels`` set to it.
@@ -277,6 +286,7 @@ def simulate_stops(
         efficiency=np.asarray(efficiency, dtype=float) if learns_faster else np.ones(n_draws),
         routing=routing,
         labels_before=float(labels_before),
+        noise=noise,
     )
     if strategy != "hybrid":
         return run.scheduled([float(stop) for stop in stops])
@@ -310,16 +320,18 @@ class _Simulation:
     efficiency: Array
     routing: Routing | None
     labels_before: float
+    noise: np.random.Generator | None
 
-    def effective_labels(self, n_train: Array) -> Array:
-        """Random labels worth a training set of ``n_train``: the pilot's count once, the chosen ones ``eff``
-        times (``n_train`` per draw, or per draw and round: (n_draws, n_rounds))."""
+    def effective_labels(self, n_train: Array, at_random: Array | float = 0.0) -> Array:
+        """Random labels worth a training set of ``n_train``: the pilot's and the ``at_random`` ones taken at
+        random once, the chosen ones ``eff`` times (``n_train`` per draw, or per draw and round)."""
         efficiency = self.efficiency if n_train.ndim == 1 else self.efficiency[:, None]
-        return np.maximum(self.labels_before + (n_train - self.labels_before) * efficiency, 1.0)
+        face_value = self.labels_before + at_random
+        return np.maximum(face_value + (n_train - face_value) * efficiency, 1.0)
 
-    def model_error(self, n_train: Array) -> Array:
-        """Error of each draw's model trained on its ``n_train`` labels (n_draws,)."""
-        return self.curve.at(self.effective_labels(n_train))
+    def model_error(self, n_train: Array, at_random: Array | float = 0.0) -> Array:
+        """Error of each draw's model trained on its ``n_train`` labels, ``at_random`` of them random."""
+        return self.curve.at(self.effective_labels(n_train, at_random))
 
     # -- manual labeling, pre-labeling, active learning: every round at once
 
@@ -438,7 +450,7 @@ class _Simulation:
         if self.routing is None:
             raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
         has_model = ledger["n_train"] > 0
-        n_effective = self.effective_labels(ledger["n_train"])
+        n_effective = self.effective_labels(ledger["n_train"], ledger["random_items"])
         # the model's error this round (1 before there is a model)
         error = np.where(has_model, self.curve.at(n_effective), 1.0)
         if self.max_label_error is not None:
@@ -448,7 +460,9 @@ class _Simulation:
             active = ~ledger.done & (ledger.remaining > 0) & (ledger["human_items"] < cap)
         if not active.any():
             return False
-        _hybrid_round(ledger, self.routing, self.costs, self.settings, error, has_model, active, n_effective)
+        _hybrid_round(
+            ledger, self.routing, self.costs, self.settings, error, has_model, active, n_effective, self.noise
+        )
         ledger.end_round(active)
         return True
 
@@ -469,7 +483,7 @@ class _Simulation:
         self, cap: float, v: dict[str, Array], remaining: Array, history: Callable[[], dict[str, Array]]
     ) -> Outcome:
         """Sum up the work ``v`` (ledger fields per draw) done with at most ``cap`` human labels."""
-        final_error = self.model_error(v["n_train"])
+        final_error = self.model_error(v["n_train"], v["random_items"])
         if self.max_label_error is not None:
             label_error = v["label_errors"] / self.pool_size
             goal_met = (remaining <= 0) & (label_error <= self.max_label_error)
@@ -507,6 +521,7 @@ def _hybrid_round(
     has_model: npt.NDArray[np.bool_],
     active: npt.NDArray[np.bool_],
     n_effective: Array,
+    noise: np.random.Generator | None = None,
 ) -> None:
     """One round of the hybrid policy (before the first model: a random batch labeled from scratch).
 
@@ -519,7 +534,7 @@ def _hybrid_round(
     coverage, risk = routing.per_draw(n_effective)
     coverage = np.where(has_model, coverage, 0.0)
     validation = np.where(has_model, np.minimum(float(settings.validation_size), ledger.remaining), 0.0)
-    ledger.human(np.zeros(n_draws), validation, error, active)
+    ledger.human(np.zeros(n_draws), validation, sampled_rate(noise, validation, error), active)
     ledger.add("random_items", validation, active)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
     # share of the items humans took at random (the first batch, the validation samples)
@@ -531,12 +546,29 @@ def _hybrid_round(
     ledger.add("label_errors", (accept - audited) * risk, active)
     ledger.add("n_train", audited, active)
     ledger.take(accept, active)
-    # the items below the threshold carry the rest of the model's errors (mass balance)
+    # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
+    # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
     n_batch = np.minimum(float(settings.batch_size), ledger.remaining)
+    routed = ledger["human_items"] - ledger["random_items"]
+    span = np.maximum(routed + ledger.remaining, 1.0)
+    lower, upper = routed / span, (routed + n_batch) / span
+    errors = routing.error_concentration(upper) - routing.error_concentration(lower)
+    batch_error = np.clip(below * errors / np.maximum(upper - lower, 1e-12), 0.0, 1.0)
     first = np.where(has_model, 0.0, n_batch)
-    ledger.human(first, np.where(has_model, n_batch, 0.0), below, active)
+    routed_now = np.where(has_model, n_batch, 0.0)
+    ledger.human(first, routed_now, sampled_rate(noise, routed_now, batch_error), active)
     ledger.add("random_items", first, active)
+
+
+def sampled_rate(noise: np.random.Generator | None, n_items: Array, rate: Array) -> Array:
+    """The share of ``n_items`` items found wrong at error ``rate``: the rate itself without ``noise``, else
+    a binomial draw of the whole items (a fraction of an item counts at the rate)."""
+    if noise is None:
+        return rate
+    whole = np.floor(n_items)
+    found = noise.binomial(whole.astype(np.int64), np.clip(rate, 0.0, 1.0)) + (n_items - whole) * rate
+    return np.divide(found, n_items, out=np.asarray(rate, dtype=float).copy(), where=n_items > 0)
 
 
 def median_path(

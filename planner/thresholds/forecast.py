@@ -16,13 +16,18 @@ measured, with their binomial uncertainty, and :attr:`SelectionForecast.assumpti
 
 The error forecast is the *selective* error (wrong among auto-accepted); the share of the pool auto-accepted
 wrongly is coverage times that error.
+
+Below the threshold, errors are not spread evenly: the least confident items hold more of them, and those are
+the items hybrid routing sends to humans first. :class:`ErrorProfile` reads off the calibration samples which
+share of the errors below the threshold the least confident items hold (a concentration curve of predicted
+errors, pooled over the samples and shrunk towards an even spread by :data:`PROFILE_PRIOR_ERRORS`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +40,53 @@ from planner.thresholds.samples import CalibrationRound, check_sample
 
 #: logit-scale spread of a rate nothing was measured on (that of a uniform rate: the logistic distribution)
 UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)
+#: errors spread evenly below the threshold that the error profile starts from (a sample with few errors
+#: below the threshold moves it little)
+PROFILE_PRIOR_ERRORS = 2.0
+
+
+@dataclass(frozen=True)
+class ErrorProfile:
+    """How the errors below a threshold spread over the items there, from the least confident up.
+
+    ``concentration(q)`` is the share of the errors below the threshold held by the least confident share
+    ``q`` of the items below it: 0 at 0, 1 at 1, above the diagonal when the least confident items are the
+    likeliest to be wrong (a piecewise-linear curve through ``points`` and ``shares``).
+    """
+
+    points: Array
+    shares: Array
+
+    @classmethod
+    def even(cls) -> ErrorProfile:
+        """Errors spread evenly: every item below the threshold as likely to be wrong."""
+        return cls(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+
+    @classmethod
+    def measured(cls, samples: Sequence[Array], threshold: float) -> ErrorProfile:
+        """Pooled over calibration samples (``confidence`` scores): each item below ``threshold`` sits at the
+        middle of its rank among its sample's items below it, least confident first, and counts its
+        predicted error ``1 - confidence``. Predicted, not measured errors: the few wrong items of a pilot
+        sample would make the curve mostly noise, while the confidences rank the items well (the level of
+        the errors comes from the measured error rate, not from here)."""
+        positions, wrong = [], []
+        for confidence in samples:
+            below = confidence < threshold
+            order = np.argsort(confidence[below], kind="stable")
+            positions.append((np.arange(order.size) + 0.5) / max(order.size, 1))
+            wrong.append(1.0 - confidence[below][order])
+        q = np.concatenate(positions)
+        errors = np.concatenate(wrong)
+        order = np.argsort(q, kind="stable")
+        q, errors = q[order], errors[order]
+        prior = PROFILE_PRIOR_ERRORS
+        total = errors.sum() + prior
+        shares = (np.cumsum(errors) - errors / 2.0 + prior * q) / total
+        return cls(np.concatenate(([0.0], q, [1.0])), np.concatenate(([0.0], shares, [1.0])))
+
+    def concentration(self, q: ArrayLike) -> Array:
+        """Share of the errors below the threshold held by the least confident share ``q`` of its items."""
+        return np.asarray(np.interp(np.clip(q, 0.0, 1.0), self.points, self.shares))
 
 
 @dataclass(frozen=True)
@@ -88,6 +140,7 @@ class SelectionDraws:
     risk_params: Array
     coverage_center: float
     risk_center: float
+    profile: ErrorProfile = field(default_factory=ErrorProfile.even)  #: how errors below the threshold spread
 
     @property
     def n_draws(self) -> int:
@@ -114,6 +167,10 @@ class SelectionDraws:
         coverage, risk = self.at(np.asarray(n_labels, dtype=float)[:, None])
         return coverage[:, 0], risk[:, 0]
 
+    def error_concentration(self, q: Array) -> Array:
+        """Share of the errors below the threshold held by its least confident share ``q`` of items."""
+        return self.profile.concentration(q)
+
 
 @dataclass(frozen=True)
 class SelectionForecast:
@@ -126,6 +183,7 @@ class SelectionForecast:
     n_items, n_accepted, n_errors : per round, calibration items, those at or above the threshold, and the
         wrong ones among these (counts).
     coverage, risk : the fitted trends of coverage and of the error among auto-accepted items.
+    profile : how the errors below the threshold spread over its items, least confident first.
     assumptions : plain sentences saying what the forecast assumes (for the response and reports).
     """
 
@@ -136,6 +194,7 @@ class SelectionForecast:
     n_errors: Array
     coverage: LogitTrend
     risk: LogitTrend
+    profile: ErrorProfile
     assumptions: tuple[str, ...]
 
     def median(self, n_labels: ArrayLike) -> tuple[Array, Array]:
@@ -149,6 +208,7 @@ class SelectionForecast:
             risk_params=self.risk.draw(n_draws, rng),
             coverage_center=self.coverage.log_center,
             risk_center=self.risk.log_center,
+            profile=self.profile,
         )
 
     def sample(self, n_labels: ArrayLike, n_draws: int, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -317,5 +377,6 @@ def fit_selection_curves(
         n_errors=n_errors,
         coverage=coverage,
         risk=risk,
+        profile=ErrorProfile.measured([r[1] for r in rounds], threshold),
         assumptions=tuple(assumptions),
     )

@@ -464,3 +464,24 @@ def test_fit_selection_curves_rejects_a_negative_drift() -> None:
     with pytest.raises(InvalidInputError) as info:
         fit_selection_curves([(100, [0.5], [True])], 0.9, drift=-0.1)
     assert info.value.field == "drift"
+
+
+def test_the_error_profile_puts_the_errors_below_the_threshold_on_the_least_confident_items() -> None:
+    rng = np.random.default_rng(11)
+    samples = [(n, rng.uniform(0.4, 1.0, 300), rng.random(300) < 0.8) for n in (100, 200, 400)]
+    forecast = fit_selection_curves(samples, 0.9)
+    profile = forecast.profile
+    q = np.linspace(0.0, 1.0, 101)
+    share = profile.concentration(q)
+    assert share[0] == 0.0 and share[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(share) >= 0)
+    assert np.all(share[1:-1] > q[1:-1])  # the least confident hold more than their share of the errors
+    # the draws carry the profile the simulation asks for
+    draws = forecast.draws(10, rng)
+    assert np.allclose(draws.error_concentration(q), share)
+
+
+def test_without_items_below_the_threshold_the_errors_spread_evenly() -> None:
+    samples = [(100, [0.95, 0.97, 0.99], [True, True, False])]
+    q = np.array([0.0, 0.25, 0.7, 1.0])
+    assert np.allclose(fit_selection_curves(samples, 0.9).profile.concentration(q), q)

@@ -46,6 +46,9 @@ class RoutingDraws:
         coverage = CurveDraws(self.n_grid, self.coverage).at(n_labels)
         return coverage, CurveDraws(self.n_grid, self.risk).at(n_labels)
 
+    def error_concentration(self, q: np.ndarray) -> np.ndarray:
+        return np.asarray(q)  # errors spread evenly below the threshold
+
 
 def routing_for(curve: CurveDraws, risk: float = 0.02) -> RoutingDraws:
     """Coverage that grows as the error falls, a constant risk among the accepted items."""
@@ -404,3 +407,72 @@ def test_a_cap_on_labeling_a_dataset_by_hand_ends_the_run_short_of_the_goal() ->
     )
     assert np.all(outcome.human_labels == 2_500) and np.all(outcome.rounds == 3)
     assert not outcome.goal_met.any()
+
+
+@dataclass(frozen=True)
+class ConcentratedRouting(RoutingDraws):
+    """Routing whose least confident tenth of the items below the threshold holds half their errors."""
+
+    def error_concentration(self, q: np.ndarray) -> np.ndarray:
+        return np.interp(q, [0.0, 0.1, 1.0], [0.0, 0.5, 1.0])
+
+
+def test_humans_get_the_least_confident_items_first() -> None:
+    """With errors concentrated among the least confident items, the first routed batches hold more of them
+    than an even spread gives; over the whole pool the routed items hold the same errors either way."""
+    curve = constant_curve(0.10)
+    flat = np.full_like(curve.error, 0.5)
+    even = RoutingDraws(GRID, flat, np.full_like(curve.error, 0.02))
+    concentrated = ConcentratedRouting(GRID, flat, np.full_like(curve.error, 0.02))
+    settings = Settings(batch_size=1_000)
+    runs = [
+        simulate_strategy("hybrid", curve, COSTS, 40_000, settings, routing=r, max_label_error=0.05)
+        for r in (even, concentrated)
+    ]
+    first_batch = [run.history()["corrections"][1] for run in runs]  # round 2: the first routed batch
+    assert np.all(first_batch[1] > 2 * first_batch[0])
+    assert np.allclose(runs[1].corrections, runs[0].corrections, rtol=1e-6)
+
+
+def test_items_taken_at_random_teach_the_model_as_random_labels() -> None:
+    """A hybrid run whose one round labels the whole pool at random ends with the model random labels give,
+    whatever active learning's efficiency on routed items."""
+    curve = power_curves(n_draws=5)
+    settings = Settings(batch_size=3_000)
+    ends = [
+        simulate_strategy(
+            "hybrid",
+            curve,
+            COSTS,
+            3_000,
+            settings,
+            routing=routing_for(curve),
+            max_label_error=0.05,
+            efficiency=np.full(5, efficiency),
+        ).final_error
+        for efficiency in (1.0, 4.0)
+    ]
+    assert np.array_equal(ends[0], ends[1])
+    assert np.allclose(ends[0], curve.at(np.full(5, 3_000.0)))
+
+
+def test_sampling_noise_scatters_the_corrections_around_their_expectation() -> None:
+    """With a noise generator, a round's humans find a binomial number of wrong items: seeded, centred on
+    what the noiseless simulation expects, and scattered as a binomial count is."""
+    curve = constant_curve(0.2, n_draws=4_000)
+    routing = RoutingDraws(GRID, np.full_like(curve.error, 0.3), np.full_like(curve.error, 0.02))
+    settings = Settings(batch_size=500, validation_size=50)
+
+    def run(noise: np.random.Generator | None) -> np.ndarray:
+        outcome = simulate_strategy(
+            "hybrid", curve, COSTS, 4_000, settings, routing=routing, max_label_error=0.05, noise=noise
+        )
+        return outcome.corrections
+
+    expected = run(None)
+    assert np.ptp(expected) == 0  # identical draws: no spread without noise
+    noisy = run(np.random.default_rng(7))
+    assert np.array_equal(noisy, run(np.random.default_rng(7)))
+    routed = float(expected[0])
+    assert abs(noisy.mean() - routed) < 4 * np.sqrt(routed) / np.sqrt(noisy.size)
+    assert 0.5 * np.sqrt(routed) < noisy.std() < 1.5 * np.sqrt(routed)
