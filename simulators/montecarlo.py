@@ -563,12 +563,12 @@ def _hybrid_round(
 
 def sampled_rate(noise: np.random.Generator | None, n_items: Array, rate: Array) -> Array:
     """The share of ``n_items`` items found wrong at error ``rate``: the rate itself without ``noise``, else
-    a binomial draw of the whole items (a fraction of an item counts at the rate)."""
+    a draw of the binomial share (its normal approximation, kept within [0, 1]: a round's count varies by
+    about the square root of its expected count)."""
     if noise is None:
         return rate
-    whole = np.floor(n_items)
-    found = noise.binomial(whole.astype(np.int64), np.clip(rate, 0.0, 1.0)) + (n_items - whole) * rate
-    return np.divide(found, n_items, out=np.asarray(rate, dtype=float).copy(), where=n_items > 0)
+    spread = np.sqrt(rate * (1.0 - rate) / np.maximum(n_items, 1.0))
+    return np.clip(rate + spread * noise.standard_normal(np.shape(rate)), 0.0, 1.0)
 
 
 def median_path(

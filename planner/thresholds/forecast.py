@@ -43,6 +43,8 @@ UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)
 #: errors spread evenly below the threshold that the error profile starts from (a sample with few errors
 #: below the threshold moves it little)
 PROFILE_PRIOR_ERRORS = 2.0
+#: points the error profile keeps, evenly spaced
+PROFILE_POINTS = 41
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ class ErrorProfile:
         prior = PROFILE_PRIOR_ERRORS
         total = errors.sum() + prior
         shares = (np.cumsum(errors) - errors / 2.0 + prior * q) / total
-        return cls(np.concatenate(([0.0], q, [1.0])), np.concatenate(([0.0], shares, [1.0])))
+        points = np.concatenate(([0.0], q, [1.0]))
+        grid = np.linspace(0.0, 1.0, PROFILE_POINTS)  # a simulation reads it every round: few points
+        return cls(grid, np.interp(grid, points, np.concatenate(([0.0], shares, [1.0]))))
 
     def concentration(self, q: ArrayLike) -> Array:
         """Share of the errors below the threshold held by the least confident share ``q`` of its items."""
