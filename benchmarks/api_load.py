@@ -16,7 +16,7 @@ queue, so each request waits for the next free process whichever keep-alive conn
 uvicorn processes sharing the listening socket instead, the 20 connections split unevenly between them,
 12 to 8 or 16 to 4 in our runs, for the whole run, and the busier process set p95.)
 
-A plan is CPU-bound (about 0.1-0.25 s of one core for the example), so with more requests in flight than
+A plan is CPU-bound (about 0.13 s of one core for the example), so with more requests in flight than
 computation processes, latency is mostly queueing: by Little's law the mean latency is about
 concurrency / throughput, whatever the server does; balancing brings p95 close to that mean. The machine's
 load average is printed because anything else running on it slows the plans down.
