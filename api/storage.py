@@ -15,6 +15,8 @@ creating the table at once serialise on a lock instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -115,10 +117,26 @@ def _record(row: RecordRow) -> Record:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait too
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (the file keeps it: done once). The switch needs the file to itself and SQLite
+    may refuse it at once instead of waiting out the busy timeout, so processes opening a new file together
+    (``annoplan serve`` and its workers, several instances) retry until the timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_engine(url: str) -> Engine:

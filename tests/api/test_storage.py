@@ -177,6 +177,18 @@ def test_sqlite_files_use_wal_and_durable_commits(tmp_path: Path) -> None:
     storage.dispose()
 
 
+def test_connections_opening_a_new_sqlite_file_together_all_switch_it_to_wal(tmp_path: Path) -> None:
+    """Two connections asking for the switch at once may be refused without waiting (SQLite's deadlock
+    rule); each must still get its connection. Several trials: the race is timing-dependent."""
+    for trial in range(30):
+        stores = [Storage(f"sqlite:///{tmp_path / f'store{trial}.db'}") for _ in range(8)]
+        at_once([store.ping for store in stores])
+        with stores[0].engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        for store in stores:
+            store.dispose()
+
+
 def test_ping_fails_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
     storage = Storage(f"sqlite:///{tmp_path / 'missing-dir' / 'store.db'}")
     with pytest.raises(Exception, match="unable to open"):
