@@ -48,6 +48,8 @@ STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
 MAX_ROUNDS = 2000
 #: draws x rounds handled at once when all rounds are computed together (their temporaries stay small)
 BLOCK_LOOKUPS = 2**20
+#: the round a draw reaches a metric goal in when it never does (past any simulation)
+NEVER = MAX_ROUNDS + 1
 
 
 class Routing(Protocol):
@@ -350,24 +352,21 @@ class _Simulation:
         """
         longest = max((self.n_rounds(cap) for cap in caps), default=0)
         errors = None
-        reached = np.full(self.curve.n_draws, MAX_ROUNDS + 1)  # the first round starting with the goal met
+        reached = np.full(self.curve.n_draws, NEVER)
         if self.target_error is not None or self.strategy == "prelabel":
-            errors = self.errors_before_rounds(longest)
-        if errors is not None and self.target_error is not None:
-            has_model = self.labels_before + np.arange(errors.shape[1]) * self.settings.batch_size > 0
-            met = has_model & (errors <= self.target_error)
-            reached = np.where(met.any(axis=1), met.argmax(axis=1), reached)
+            errors, reached = self.errors_before_rounds(longest)
         return [self._scheduled_outcome(cap, errors, reached) for cap in caps]
 
-    def errors_before_rounds(self, n_rounds: int) -> Array:
-        """The model's error at the start of each of the first ``n_rounds`` rounds (n_draws, n_rounds); 1
-        before there is a model. For a metric goal, only until every draw has reached it (fewer columns):
-        later rounds are never worked."""
+    def errors_before_rounds(self, n_rounds: int) -> tuple[Array, npt.NDArray[np.intp]]:
+        """The model's error at the start of each of the first ``n_rounds`` rounds (n_draws, n_rounds), 1
+        before there is a model, and per draw the first of them that starts with a metric goal reached
+        (:data:`NEVER` if none, or without a metric goal). For a metric goal the errors stop once every draw
+        has reached it (fewer columns): later rounds are never worked."""
         batch = float(self.settings.batch_size)
         blocks: list[Array] = []
-        start, reached = 0, np.zeros(self.curve.n_draws, dtype=bool)
         n_draws = self.curve.n_draws
-        while start < n_rounds and not reached.all():
+        start, reached = 0, np.full(n_draws, NEVER)
+        while start < n_rounds and np.any(reached == NEVER):
             # blocks of at most about a million lookups (their temporaries stay small); for a metric goal,
             # usually reached early, blocks that double from 8 rounds
             size = max(1, BLOCK_LOOKUPS // n_draws)
@@ -381,9 +380,11 @@ class _Simulation:
             block[:, n_train <= 0] = 1.0
             blocks.append(block)
             if self.target_error is not None:
-                reached |= np.any((n_train > 0) & (block <= self.target_error), axis=1)
+                met = (n_train > 0) & (block <= self.target_error)
+                first = np.where(met.any(axis=1), start + met.argmax(axis=1), NEVER)
+                reached = np.minimum(reached, first)
             start = stop
-        return np.concatenate(blocks, axis=1) if blocks else np.ones((n_draws, 0))
+        return (np.concatenate(blocks, axis=1) if blocks else np.ones((n_draws, 0))), reached
 
     def _scheduled_outcome(self, cap: float, errors: Array | None, reached: npt.NDArray[np.intp]) -> Outcome:
         pool = float(self.pool_size)
@@ -447,8 +448,7 @@ class _Simulation:
     def step(self, ledger: Ledger, cap: float) -> bool:
         """Run one hybrid round with at most ``cap`` human labels in all; False (and nothing done) when no
         draw is still working."""
-        if self.routing is None:
-            raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
+        assert self.routing is not None  # simulate_stops refuses hybrid without routing
         has_model = ledger["n_train"] > 0
         n_effective = self.effective_labels(ledger["n_train"], ledger["random_items"])
         # the model's error this round (1 before there is a model)
