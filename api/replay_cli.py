@@ -25,6 +25,8 @@ from simulators.strategies import STRATEGIES
 
 DEFAULT_CONFIDENCE_THRESHOLD = 0.95
 DEFAULT_BATCH_SIZE = 100
+DEFAULT_VALIDATION_SIZE = 0
+DEFAULT_VALIDATION_ERRORS = 1
 DEFAULT_PILOT_ROUNDS_TEXT = ",".join(map(str, DEFAULT_PILOT_ROUNDS))
 PROGRESS_INTERVAL_SECONDS = 2.0
 
@@ -35,6 +37,8 @@ _OPTION_OF_FIELD = {
     "confidence_threshold": "--threshold",
     "batch_size": "--batch-size",
     "max_labels": "--max-labels",
+    "validation_size": "--validation-size",
+    "validation_errors": "--validation-errors",
     "random_state": "--seed",
     "n_labels": "--pilot-rounds",
     "costs": "--costs",
@@ -92,12 +96,27 @@ def _parse_pilot_rounds(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _parse_count(option: str, text: str | None) -> int | None:
+    """``text`` as an integer >= 0 (None when the option was not given)."""
+    if text is None:
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        _fail(option, f"must be an integer >= 0, got {text!r}")
+    if count < 0:
+        _fail(option, f"must be an integer >= 0, got {count}")
+    return count
+
+
 def _check_options(
     policy: str,
     strategy: str | None,
     threshold: float | None,
     batch_size: int,
     max_labels: int | None,
+    validation_size: int | None = None,
+    validation_errors: int | None = None,
 ) -> None:
     """Cheap checks before the data set is read, so that a typo fails fast."""
     if policy not in POLICIES:
@@ -115,6 +134,25 @@ def _check_options(
         _note(f"--strategy is used by --policy active_learning only; ignored for {policy}")
     if threshold is not None and policy != "hybrid":
         _note(f"--threshold is used by --policy hybrid only; ignored for {policy}")
+    if validation_size is not None and policy != "hybrid":
+        _note(f"--validation-size is used by --policy hybrid only; ignored for {policy}")
+    if validation_errors is not None and policy != "hybrid":
+        _note(f"--validation-errors is used by --policy hybrid only; ignored for {policy}")
+    elif validation_errors is not None and not validation_size:
+        _note("--validation-errors has no effect without --validation-size")
+
+
+def _with_validation(payload: dict[str, Any], policy: str, size: int, errors: int) -> dict[str, Any]:
+    """The replay's JSON with ``validation_size`` and ``validation_errors`` after
+    ``confidence_threshold`` (None for the policies other than hybrid, as the threshold)."""
+    hybrid = policy == "hybrid"
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        out[key] = value
+        if key == "confidence_threshold":
+            out["validation_size"] = size if hybrid else None
+            out["validation_errors"] = errors if hybrid else None
+    return out
 
 
 class _Progress:
@@ -163,6 +201,26 @@ def replay_command(
             show_default=False,
         ),
     ] = None,
+    validation_size: Annotated[
+        str | None,
+        typer.Option(
+            metavar="<int>",
+            help="hybrid: random remaining items humans check as pre-labels every round, the sample "
+            "that re-certifies the threshold (too many wrong items at or above it raise the threshold "
+            f"for the rest of the run; default {DEFAULT_VALIDATION_SIZE}: no sample).",
+            show_default=False,
+        ),
+    ] = None,
+    validation_errors: Annotated[
+        str | None,
+        typer.Option(
+            metavar="<int>",
+            help="hybrid: wrong items at or above the threshold a validation sample may hold and still "
+            "re-certify it; with more, the threshold rises just above the wrong item ranked this + 1 "
+            f"by confidence (default {DEFAULT_VALIDATION_ERRORS}).",
+            show_default=False,
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Items sent to humans per round.")] = (DEFAULT_BATCH_SIZE),
     costs: Annotated[
         Path | None,
@@ -193,7 +251,11 @@ def replay_command(
     seed: Annotated[int, typer.Option(help="Random seed of every choice in the replay.")] = 0,
 ) -> None:
     """Replay a labeling policy on a labeled data set; print its cost and history as JSON."""
-    _check_options(policy, strategy, threshold, batch_size, max_labels)
+    n_validation = _parse_count("--validation-size", validation_size)
+    n_validation_errors = _parse_count("--validation-errors", validation_errors)
+    _check_options(policy, strategy, threshold, batch_size, max_labels, n_validation, n_validation_errors)
+    n_validation = DEFAULT_VALIDATION_SIZE if n_validation is None else n_validation
+    n_validation_errors = DEFAULT_VALIDATION_ERRORS if n_validation_errors is None else n_validation_errors
     pilot_sizes = _parse_pilot_rounds(pilot_rounds)
     rate_card = _read_costs(costs)
     try:
@@ -205,6 +267,8 @@ def replay_command(
             strategy=strategy or "least_confidence",
             batch_size=batch_size,
             confidence_threshold=(DEFAULT_CONFIDENCE_THRESHOLD if threshold is None else threshold),
+            validation_size=n_validation,
+            validation_errors=n_validation_errors,
             costs=rate_card,
             max_labels=max_labels,
             random_state=seed,
@@ -217,7 +281,7 @@ def replay_command(
         _fail_on(error)
     if pilot is not None and emit_pilot is not None:
         _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
-    typer.echo(json.dumps(result.to_dict()))
+    typer.echo(json.dumps(_with_validation(result.to_dict(), policy, n_validation, n_validation_errors)))
 
 
 def _write_pilot(path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int) -> None:
