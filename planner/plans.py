@@ -202,7 +202,9 @@ def hybrid_routing(
         "errors follow how the predicted errors (1 - confidence) spread below the threshold in the "
         "calibration samples, and the wrong items a round's humans find are sampled (binomial) as a real "
         "batch's would be. Items taken at random (the first batch, validation samples) teach the model as "
-        "random labels; routed ones at active learning's efficiency"
+        "random labels; routed ones at active learning's efficiency. The share auto-accepted grows with "
+        "random labels, and with routed ones at half their number: the least confident items sharpen the "
+        "model's boundary but leave it less sure elsewhere"
     )
     if certificate.threshold is None:
         return HybridRouting(

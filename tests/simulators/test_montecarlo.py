@@ -11,6 +11,7 @@ import pytest
 
 from simulators.costs import RateCard
 from simulators.montecarlo import (
+    ROUTED_SELECTION_WEIGHT,
     STRATEGIES,
     CurveDraws,
     Settings,
@@ -476,3 +477,42 @@ def test_sampling_noise_scatters_the_corrections_around_their_expectation() -> N
     routed = float(expected[0])
     assert abs(noisy.mean() - routed) < 4 * np.sqrt(routed) / np.sqrt(noisy.size)
     assert 0.5 * np.sqrt(routed) < noisy.std() < 1.5 * np.sqrt(routed)
+
+
+@dataclass
+class RecordingRouting:
+    """Nothing is confident (coverage 0); records the labels each round asks coverage and risk at."""
+
+    asked: list[np.ndarray]
+
+    def per_draw(self, n_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.asked.append(np.array(n_labels, dtype=float))
+        return np.zeros(len(n_labels)), np.zeros(len(n_labels))
+
+    def error_concentration(self, q: np.ndarray) -> np.ndarray:
+        return np.asarray(q)
+
+
+def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
+    """Coverage and risk follow the random labels (pilot, validation samples) at face value and the routed
+    ones at ROUTED_SELECTION_WEIGHT, whatever active learning's efficiency (the model's error uses it)."""
+    curve = power_curves(n_draws=3)
+    routing = RecordingRouting([])
+    outcome = simulate_strategy(
+        "hybrid",
+        curve,
+        COSTS,
+        5_000,
+        Settings(batch_size=1_000, validation_size=50),
+        routing=routing,
+        max_label_error=0.05,
+        efficiency=np.full(3, 3.0),
+        labels_before=800,
+    )
+    weight = ROUTED_SELECTION_WEIGHT
+    assert 0 < weight < 1
+    # round k starts with 800 pilot labels, k validation samples of 50 and k routed batches of 1,000
+    for k, asked in enumerate(routing.asked[:4]):
+        assert np.allclose(asked, 800 + 50 * k + weight * 1_000 * k)
+    # the model's error uses the efficiency: the last round's model learned from 3x its routed labels
+    assert np.allclose(outcome.final_error, curve.at(np.full(3, 800 + 50 * 5 + 3.0 * (5_000 - 250))))
