@@ -142,19 +142,6 @@ def _check_options(
         _note("--validation-errors has no effect without --validation-size")
 
 
-def _with_validation(payload: dict[str, Any], policy: str, size: int, errors: int) -> dict[str, Any]:
-    """The replay's JSON with ``validation_size`` and ``validation_errors`` after
-    ``confidence_threshold`` (None for the policies other than hybrid, as the threshold)."""
-    hybrid = policy == "hybrid"
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        out[key] = value
-        if key == "confidence_threshold":
-            out["validation_size"] = size if hybrid else None
-            out["validation_errors"] = errors if hybrid else None
-    return out
-
-
 class _Progress:
     """Prints a progress line to standard error at most every few seconds."""
 
@@ -281,7 +268,7 @@ def replay_command(
         _fail_on(error)
     if pilot is not None and emit_pilot is not None:
         _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
-    typer.echo(json.dumps(_with_validation(result.to_dict(), policy, n_validation, n_validation_errors)))
+    typer.echo(json.dumps(result.to_dict()))
 
 
 def _write_pilot(path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int) -> None:

@@ -203,6 +203,9 @@ class ReplayResult:
         Items sent to humans per round.
     confidence_threshold : float or None
         Auto-accept threshold (hybrid only).
+    validation_size, validation_errors : int or None
+        Random items checked every round to re-certify the threshold, and the wrong items at or above it
+        a sample may hold (hybrid only).
     max_labels : int or None
         Cap on human-touched items (None: no cap).
     pool_size, n_eval : int
@@ -229,6 +232,8 @@ class ReplayResult:
     strategy: str
     batch_size: int
     confidence_threshold: float | None
+    validation_size: int | None
+    validation_errors: int | None
     max_labels: int | None
     pool_size: int
     n_eval: int
@@ -254,6 +259,8 @@ class ReplayResult:
             "strategy": self.strategy,
             "batch_size": self.batch_size,
             "confidence_threshold": self.confidence_threshold,
+            "validation_size": self.validation_size,
+            "validation_errors": self.validation_errors,
             "max_labels": self.max_labels,
             "pool_size": self.pool_size,
             "n_eval": self.n_eval,
@@ -617,6 +624,8 @@ def replay_pool(
         strategy=strategy_name,
         batch_size=batch_size,
         confidence_threshold=confidence_threshold if policy == "hybrid" else None,
+        validation_size=validation_size if policy == "hybrid" else None,
+        validation_errors=validation_errors if policy == "hybrid" else None,
         max_labels=max_labels,
         pool_size=pool_size,
         n_eval=int(split.y_eval.size),
