@@ -132,12 +132,15 @@ def _check_options(
         _fail("--max-labels", f"must be an integer >= 1, got {max_labels}")
     if strategy is not None and policy != "active_learning":
         _note(f"--strategy is used by --policy active_learning only; ignored for {policy}")
-    if threshold is not None and policy != "hybrid":
-        _note(f"--threshold is used by --policy hybrid only; ignored for {policy}")
-    if validation_size is not None and policy != "hybrid":
-        _note(f"--validation-size is used by --policy hybrid only; ignored for {policy}")
-    if validation_errors is not None and policy != "hybrid":
-        _note(f"--validation-errors is used by --policy hybrid only; ignored for {policy}")
+    hybrid_only = {
+        "--threshold": threshold,
+        "--validation-size": validation_size,
+        "--validation-errors": validation_errors,
+    }
+    if policy != "hybrid":
+        for option, value in hybrid_only.items():
+            if value is not None:
+                _note(f"{option} is used by --policy hybrid only; ignored for {policy}")
     elif validation_errors is not None and not validation_size:
         _note("--validation-errors has no effect without --validation-size")
 
