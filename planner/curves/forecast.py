@@ -11,6 +11,13 @@ the families' fits and spreads by three independent sources, each drawn once per
   unit of log(n / last pilot round) for a pilot spanning :data:`REFERENCE_SPAN` in log labels; the distance
   extrapolated counts in units of the pilot's own span, so a longer pilot drifts proportionally less.
 
+A noisy pilot says little about its own slope (a single labeling run on tens of labels), so the slope the
+forecast extrapolates is shrunk towards a prior typical of real learning curves, :data:`SLOPE_PRIOR_MEAN`
+give or take :data:`SLOPE_PRIOR_SD` in log error per log labels, by the weight the pilot's slope error gives
+it (empirical Bayes on a normal prior): a precise pilot (a mean over many splits) keeps its families'
+extrapolation, a noisy one leans on the prior, and the slope's spread and the families' disagreement shrink
+with it.
+
 A forecast extrapolates from the end of the pilot, so the fits follow its recent rounds: each round carries a
 model discrepancy (what no family captures) that grows with its distance from the last round in log labels
 (:data:`DISCREPANCY_GROWTH`). An early round, often in another regime of the curve (near chance, before the
@@ -46,6 +53,11 @@ DRIFT = 0.10
 REFERENCE_SPAN = float(np.log(8.0))
 #: spans shorter than one doubling count as one doubling (the noise-driven slope uncertainty dominates there)
 MIN_SPAN = float(np.log(2.0))
+#: prior mean of the log-log slope of the error past the pilot (log error per log labels: -0.3 is ~19% less
+#: error per doubling), between the median slopes of real curves from 10x to 100x past the pilot
+SLOPE_PRIOR_MEAN = -0.3
+#: prior spread of that slope (its spread over real curves is 0.2-0.35)
+SLOPE_PRIOR_SD = 0.2
 #: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
 X_GRID = np.geomspace(1e-3, 1e5, 321)
 #: errors are kept within [ERROR_MIN, 1] in log space
@@ -88,6 +100,8 @@ class CurveForecast:
     n_labels, errors, noise_sd : pilot rounds: labels (count), measured error, noise (error units).
     fits : every family's weighted least-squares fit; ``weights`` their weights in the forecast.
     level_sd, slope_sd : standard errors of the pilot's log level and log-log slope (noise and discrepancy).
+    shrinkage : weight of the slope prior in the extrapolation, ``slope_sd**2 / (slope_sd**2 +
+        SLOPE_PRIOR_SD**2)`` (0: the families' own extrapolation, 1: the prior's).
     drift : spread of the extrapolation drift, log error per unit of log(n / last pilot round).
     obs_n_eval, obs_std, obs_train_noise : noise of one new measurement (see :func:`measurement_var`).
     """
@@ -103,6 +117,7 @@ class CurveForecast:
     obs_std: float | None
     obs_train_noise: float = 0.0
     drift: float = DRIFT
+    shrinkage: float = 0.0
 
     @property
     def n_ref(self) -> float:
@@ -114,7 +129,8 @@ class CurveForecast:
 
         Past the pilot no family may fall faster than its own power-law tangent at the last round (error
         decays at most polynomially in the number of labels): an S-shaped fit that reads a last-round drop as
-        the start of a collapse continues at the current log-log slope instead.
+        the start of a collapse continues at the current log-log slope instead. Past the pilot the mean and
+        the spread are shrunk towards the slope prior by :attr:`shrinkage`.
         """
         x = np.asarray(n_labels, dtype=float) / self.n_ref
         logs = np.log(np.clip(np.array([f.error(x) for f in self.fits]), ERROR_MIN, 1.0))
@@ -129,7 +145,13 @@ class CurveForecast:
         tangent = at_1[:, :1] + slope[:, None] * np.log(np.maximum(x, 1.0))
         logs = np.maximum(logs, tangent)
         center = self.weights @ logs
-        return center, np.sqrt(self.weights @ (logs - center) ** 2)
+        spread = np.sqrt(self.weights @ (logs - center) ** 2)
+        level = self.weights @ at_1[:, 0]
+        past = x > 1.0
+        prior = level + SLOPE_PRIOR_MEAN * np.log(np.where(past, x, 1.0))
+        keep = 1.0 - self.shrinkage
+        center = np.where(past, keep * center + self.shrinkage * prior, center)
+        return center, np.where(past, keep * spread, spread)
 
     def sample(self, n_draws: int, rng: np.random.Generator) -> CurveDraws:
         """Draw ``n_draws`` whole curves on the forecast grid (vectorised; one row per draw)."""
@@ -137,7 +159,8 @@ class CurveForecast:
         center, spread = self.log_center(x * self.n_ref)
         dist = np.log(np.maximum(x, 1.0))  # distance past the last pilot round, in log labels
         z = rng.standard_normal((n_draws, 3))
-        slope = np.hypot(self.drift, self.slope_sd)
+        # the slope's posterior spread under the prior: slope_sd * sqrt(1 - shrinkage)
+        slope = np.hypot(self.drift, self.slope_sd * np.sqrt(1.0 - self.shrinkage))
         log_err = center + z[:, :1] * spread + z[:, 1:2] * self.level_sd + z[:, 2:3] * slope * dist
         err = np.exp(np.clip(log_err, np.log(ERROR_MIN), 0.0))
         # more labels never hurt: non-increasing from the first pilot round on, and never better before it
@@ -208,6 +231,7 @@ def fit_learning_curve(
     lx = np.log(x)
     centred = lx - (w @ lx) / w.sum()
     ss = float(w @ centred**2)
+    slope_sd = float(np.sqrt(1.0 / ss)) if ss > 0 else 1.0
     return CurveForecast(
         n_labels=n,
         errors=e,
@@ -215,9 +239,10 @@ def fit_learning_curve(
         fits=fits,
         weights=prior / prior.sum(),
         level_sd=float(np.sqrt(1.0 / w.sum())),
-        slope_sd=float(np.sqrt(1.0 / ss)) if ss > 0 else 1.0,
+        slope_sd=slope_sd,
         obs_n_eval=obs_n_eval,
         obs_std=obs_std,
         obs_train_noise=obs_train_noise,
         drift=DRIFT * REFERENCE_SPAN / max(float(np.log(n[-1] / n[0])), MIN_SPAN),
+        shrinkage=slope_sd**2 / (slope_sd**2 + SLOPE_PRIOR_SD**2),
     )

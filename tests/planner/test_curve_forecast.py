@@ -270,3 +270,50 @@ def test_the_drift_counts_distance_in_pilot_spans(pilot: Pilot) -> None:
     forecast = forecast_of(pilot)
     span = max(np.log(pilot.last / pilot.n_labels[0]), forecast_module.MIN_SPAN)
     assert forecast.drift * span == pytest.approx(forecast_module.DRIFT * forecast_module.REFERENCE_SPAN)
+
+
+N_PILOT = np.array([25.0, 50.0, 100.0, 200.0])
+
+
+def slope_and_spread_past_pilot(forecast: CurveForecast) -> tuple[float, float]:
+    """Log-log slope of the forecast's centre from the last pilot round to 10x it, and its spread there."""
+    center, spread = forecast.log_center(np.array([200.0, 2000.0]))
+    return float((center[1] - center[0]) / np.log(10.0)), float(spread[1])
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.8])
+def test_a_noisy_pilot_leans_on_the_slope_prior(exponent: float) -> None:
+    """The same rounds measured precisely keep the families' extrapolation; measured noisily, the forecast's
+    log-log slope past the pilot moves towards the prior's."""
+    errors = 0.3 * (N_PILOT / N_PILOT[-1]) ** -exponent
+    precise = fit_learning_curve(N_PILOT, errors, 0.001 * errors)
+    noisy = fit_learning_curve(N_PILOT, errors, 0.2 * errors)
+    precise_slope, _ = slope_and_spread_past_pilot(precise)
+    noisy_slope, _ = slope_and_spread_past_pilot(noisy)
+    prior = forecast_module.SLOPE_PRIOR_MEAN
+    assert precise.shrinkage < 0.05 < 0.3 < noisy.shrinkage < 1.0
+    # between the families' extrapolation and the prior
+    assert min(precise_slope, prior) < noisy_slope < max(precise_slope, prior)
+
+
+def test_the_slope_prior_acts_past_the_pilot_only() -> None:
+    """Inside the pilot the forecast follows its fits; past it, the centre and the families' spread are
+    pulled in by the shrinkage, and the draws' slope spread narrows to its posterior."""
+    errors = np.array([0.40, 0.31, 0.26, 0.20])
+    forecast = fit_learning_curve(N_PILOT, errors, 0.2 * errors)
+    unshrunk = CurveForecast(**{**forecast.__dict__, "shrinkage": 0.0})
+    inside = np.array([30.0, 80.0, 200.0])
+    assert forecast.shrinkage > 0.3
+    np.testing.assert_allclose(forecast.log_center(inside)[0], unshrunk.log_center(inside)[0])
+    slope, spread = slope_and_spread_past_pilot(forecast)
+    free_slope, free_spread = slope_and_spread_past_pilot(unshrunk)
+    expected = (1 - forecast.shrinkage) * free_slope + forecast.shrinkage * forecast_module.SLOPE_PRIOR_MEAN
+    assert slope == pytest.approx(expected)
+    assert spread == pytest.approx((1 - forecast.shrinkage) * free_spread)
+
+    def band_at_100x(f: CurveForecast) -> float:
+        err = f.sample(4000, np.random.default_rng(0)).error_at(np.array([20000.0]))[:, 0]
+        lo, hi = np.quantile(np.log(err), [0.1, 0.9])
+        return float(hi - lo)
+
+    assert band_at_100x(forecast) < band_at_100x(unshrunk)
