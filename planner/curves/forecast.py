@@ -16,7 +16,8 @@ forecast extrapolates is shrunk towards a prior typical of real learning curves,
 give or take :data:`SLOPE_PRIOR_SD` in log error per log labels, by the weight the pilot's slope error gives
 it (empirical Bayes on a normal prior): a precise pilot (a mean over many splits) keeps its families'
 extrapolation, a noisy one leans on the prior, and the slope's spread and the families' disagreement shrink
-with it.
+with it. The prior describes the first decade past the pilot as a whole; near the pilot its own local trend
+holds, so the prior's weight grows with the distance up to :data:`SLOPE_PRIOR_RAMP` times the last round.
 
 A forecast extrapolates from the end of the pilot, so the fits follow its recent rounds: each round carries a
 model discrepancy (what no family captures) that grows with its distance from the last round in log labels
@@ -58,6 +59,9 @@ MIN_SPAN = float(np.log(2.0))
 SLOPE_PRIOR_MEAN = -0.3
 #: prior spread of that slope (its spread over real curves is 0.2-0.35)
 SLOPE_PRIOR_SD = 0.2
+#: relative size past the last pilot round from which the prior has its full weight; before, its weight grows
+#: with log(n / last round), so that the pilot's own local trend holds near it
+SLOPE_PRIOR_RAMP = 10.0
 #: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
 X_GRID = np.geomspace(1e-3, 1e5, 321)
 #: errors are kept within [ERROR_MIN, 1] in log space
@@ -130,9 +134,11 @@ class CurveForecast:
         Past the pilot no family may fall faster than its own power-law tangent at the last round (error
         decays at most polynomially in the number of labels): an S-shaped fit that reads a last-round drop as
         the start of a collapse continues at the current log-log slope instead. Past the pilot the mean and
-        the spread are shrunk towards the slope prior by :attr:`shrinkage`.
+        the spread are shrunk towards the slope prior by :attr:`shrinkage`, in full from
+        :data:`SLOPE_PRIOR_RAMP` times the last round on.
         """
         x = np.asarray(n_labels, dtype=float) / self.n_ref
+        dist = np.log(np.maximum(x, 1.0))  # distance past the last pilot round, in log labels
         logs = np.log(np.clip(np.array([f.error(x) for f in self.fits]), ERROR_MIN, 1.0))
         at_1 = np.log(
             np.clip(
@@ -142,16 +148,15 @@ class CurveForecast:
             )
         )
         slope = np.minimum((at_1[:, 1] - at_1[:, 0]) / np.log(TANGENT_STEP), 0.0)
-        tangent = at_1[:, :1] + slope[:, None] * np.log(np.maximum(x, 1.0))
+        tangent = at_1[:, :1] + slope[:, None] * dist
         logs = np.maximum(logs, tangent)
         center = self.weights @ logs
         spread = np.sqrt(self.weights @ (logs - center) ** 2)
-        level = self.weights @ at_1[:, 0]
-        past = x > 1.0
-        prior = level + SLOPE_PRIOR_MEAN * np.log(np.where(past, x, 1.0))
-        keep = 1.0 - self.shrinkage
-        center = np.where(past, keep * center + self.shrinkage * prior, center)
-        return center, np.where(past, keep * spread, spread)
+        prior = self.weights @ at_1[:, 0] + SLOPE_PRIOR_MEAN * dist
+        # the pilot's own trend holds near it; the prior's weight grows over the first decade past it
+        ramp = np.minimum(dist / np.log(SLOPE_PRIOR_RAMP), 1.0)
+        keep = 1.0 - self.shrinkage * ramp
+        return keep * center + (1.0 - keep) * prior, keep * spread
 
     def sample(self, n_draws: int, rng: np.random.Generator) -> CurveDraws:
         """Draw ``n_draws`` whole curves on the forecast grid (vectorised; one row per draw)."""

@@ -298,7 +298,7 @@ def test_a_noisy_pilot_leans_on_the_slope_prior(exponent: float) -> None:
 
 def test_the_slope_prior_acts_past_the_pilot_only() -> None:
     """Inside the pilot the forecast follows its fits; past it, the centre and the families' spread are
-    pulled in by the shrinkage, and the draws' slope spread narrows to its posterior."""
+    pulled in by the shrinkage (in full from the end of the ramp), and the draws' band narrows."""
     errors = np.array([0.40, 0.31, 0.26, 0.20])
     forecast = fit_learning_curve(N_PILOT, errors, 0.2 * errors)
     unshrunk = CurveForecast(**{**forecast.__dict__, "shrinkage": 0.0})
@@ -310,6 +310,13 @@ def test_the_slope_prior_acts_past_the_pilot_only() -> None:
     expected = (1 - forecast.shrinkage) * free_slope + forecast.shrinkage * forecast_module.SLOPE_PRIOR_MEAN
     assert slope == pytest.approx(expected)
     assert spread == pytest.approx((1 - forecast.shrinkage) * free_spread)
+    # half way through the ramp (in log labels), the prior has half its weight
+    ramp = np.sqrt(forecast_module.SLOPE_PRIOR_RAMP) * np.array([200.0])
+    half = 0.5 * forecast.shrinkage
+    level = unshrunk.log_center(np.array([200.0]))[0]
+    prior = level + forecast_module.SLOPE_PRIOR_MEAN * np.log(ramp / 200.0)
+    expected_mid = (1 - half) * unshrunk.log_center(ramp)[0] + half * prior
+    np.testing.assert_allclose(forecast.log_center(ramp)[0], expected_mid)
 
     def band_at_100x(f: CurveForecast) -> float:
         err = f.sample(4000, np.random.default_rng(0)).error_at(np.array([20000.0]))[:, 0]
