@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import DateTime, String, Text, UniqueConstraint, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 #: how long an SQLite writer waits for another process's write to finish (milliseconds)
@@ -193,25 +193,19 @@ class Storage:
 
     def get(self, kind: str, tenant: str, record_id: str) -> Record | None:
         """The ``kind`` record ``record_id`` of ``tenant``; None if it does not exist or is another's."""
-        if not _storable(kind, tenant, record_id):
-            return None
-        with Session(self.engine) as session:
-            row = session.scalar(
-                select(RecordRow).where(
-                    RecordRow.kind == kind, RecordRow.id == record_id, RecordRow.tenant == tenant
-                )
-            )
-            return _record(row) if row is not None else None
+        return self._find(kind, tenant, RecordRow.id, record_id)
 
     def find_idempotent(self, kind: str, tenant: str, key: str) -> Record | None:
         """The ``kind`` record ``tenant`` created with idempotency key ``key``, if any."""
-        if not _storable(kind, tenant, key):
+        return self._find(kind, tenant, RecordRow.idempotency_key, key)
+
+    def _find(self, kind: str, tenant: str, column: InstrumentedAttribute[Any], value: str) -> Record | None:
+        """The ``kind`` record of ``tenant`` whose ``column`` holds ``value``, if any."""
+        if not _storable(kind, tenant, value):
             return None
         with Session(self.engine) as session:
             row = session.scalar(
-                select(RecordRow).where(
-                    RecordRow.kind == kind, RecordRow.tenant == tenant, RecordRow.idempotency_key == key
-                )
+                select(RecordRow).where(RecordRow.kind == kind, RecordRow.tenant == tenant, column == value)
             )
             return _record(row) if row is not None else None
 

@@ -84,11 +84,6 @@ class Ref:
     first: int
     last: int
 
-    @property
-    def a1(self) -> str:
-        letter = get_column_letter(self.column)
-        return f"${letter}${self.first}:${letter}${self.last}"
-
 
 @dataclass(frozen=True)
 class Series:
