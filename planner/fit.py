@@ -18,7 +18,9 @@ N_DRAWS = 2000
 SEED = 20261121
 #: noise assumed for a round that gives neither ``n_eval`` nor ``std`` (binomial on this many items)
 DEFAULT_N_EVAL = 500
-#: variance of a single run from which items were labeled: binomial on n_labels (this factor times it)
+#: variance of a single run from which items were labeled: binomial on n_labels (this factor times it); the
+#: spread of replayed runs (benchmarks/noise_check.py) gives 0.84 on average, with a median of 0.22: most
+#: runs are calmer, and a curve's steep phase far noisier (up to 10x)
 TRAIN_NOISE = 1.0
 #: forecasts further than this multiple of the last pilot round are flagged as far extrapolation
 FAR_FACTOR = 10.0
