@@ -33,24 +33,27 @@ from planner.curves.forecast import measurement_var
 from planner.fit import TRAIN_NOISE
 
 
+def aligned(runs: list[Curve]) -> tuple[np.ndarray, np.ndarray]:
+    """The sizes every run measured and the runs' errors there: (sizes, errors of shape (runs, sizes))."""
+    sizes = runs[0].anchors
+    for r in runs[1:]:
+        sizes = np.intersect1d(sizes, r.anchors)
+    return sizes, np.array([r.errors[np.searchsorted(r.anchors, sizes)] for r in runs])
+
+
 def train_noise_factors(runs: list[Curve]) -> np.ndarray:
     """Per size, the runs' variance beyond the evaluation set's binomial, over binomial on ``n_labels``."""
-    length = min(len(r.anchors) for r in runs)
-    sizes = runs[0].anchors[:length]
-    errors = np.array([r.errors[:length] for r in runs])
+    sizes, errors = aligned(runs)
     mean, var = errors.mean(0), errors.var(0, ddof=1)
     eval_var = measurement_var(mean, sizes, runs[0].n_eval, None, 0.0)
     train_var = measurement_var(mean, sizes, None, None, 1.0)
-    return (var - eval_var) / train_var  # type: ignore[no-any-return]
+    return np.asarray((var - eval_var) / train_var)
 
 
 def lag_correlation(runs: list[Curve], doublings: float) -> float:
     """Mean correlation of the runs' deviations between sizes ``doublings`` apart (rounded)."""
-    length = min(len(r.anchors) for r in runs)
-    sizes = runs[0].anchors[:length]
-    deviations = np.array([r.errors[:length] for r in runs])
-    deviations = deviations - deviations.mean(0)
-    corr = np.corrcoef(deviations.T)
+    sizes, errors = aligned(runs)
+    corr = np.corrcoef((errors - errors.mean(0)).T)
     lag = np.rint(np.log2(sizes[None, :] / sizes[:, None]))
     picked = corr[np.triu(lag == doublings, k=1)]
     return float(np.nanmean(picked)) if picked.size else float("nan")
