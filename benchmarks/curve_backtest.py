@@ -60,15 +60,31 @@ class Curve:
     n_eval: int | None
 
 
+def _floats(values: list | None) -> np.ndarray | None:
+    """A JSON list of numbers as floats, ``null`` as NaN; None for a missing or empty list."""
+    return np.array([np.nan if v is None else v for v in values], float) if values else None
+
+
 def load_jsonl_curves(path: Path) -> list[Curve]:
+    """Curves from JSON lines; anchors without a finite value in [0, 1] are dropped, repeated ones kept once.
+
+    An ``accuracy`` curve is turned into error; a non-finite standard error is left out of that round.
+    """
     curves = []
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
         d = json.loads(line)
-        sem = np.asarray(d["values_sem"], float) if d.get("values_sem") else None
+        anchors, values, sem = _floats(d["anchors"]), _floats(d["values"]), _floats(d.get("values_sem"))
+        if anchors is None or values is None:
+            continue
+        if d.get("metric") == "accuracy":
+            values = 1.0 - values
+        keep = (anchors > 0) & (values >= 0) & (values <= 1)  # False for NaN
+        anchors, first = np.unique(anchors[keep], return_index=True)
+        values = values[keep][first]
+        sem = sem[keep][first] if sem is not None and len(sem) == len(keep) else None
         name = f"{d.get('dataset_name', '?')}/{d.get('learner', '?')}"
-        anchors, values = np.asarray(d["anchors"], float), np.asarray(d["values"], float)
         curves.append(Curve(name, anchors, values, sem, d.get("n_eval")))
     return curves
 
@@ -148,7 +164,7 @@ def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[fl
     rounds = []
     for i in idx:
         r: dict = {"n_labels": int(curve.anchors[i]), "value": float(curve.errors[i])}
-        if curve.sem is not None:
+        if curve.sem is not None and np.isfinite(curve.sem[i]):
             r["std"] = float(curve.sem[i])
         if curve.n_eval is not None:
             r["n_eval"] = curve.n_eval

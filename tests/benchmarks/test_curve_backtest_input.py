@@ -1,0 +1,65 @@
+"""The curve backtest reads real curve files as they come: gaps, repeats and accuracy curves."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.curve_backtest import evaluate, load_jsonl_curves
+
+
+def power_law(anchors: np.ndarray) -> np.ndarray:
+    return 0.05 + 0.8 * anchors**-0.4
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    return path
+
+
+ANCHORS = np.unique(np.geomspace(16, 20_000, 60).astype(int))
+
+
+def test_gaps_repeats_and_bad_values_are_dropped(tmp_path: Path) -> None:
+    values: list[float | None] = [float(v) for v in power_law(ANCHORS)]
+    sem: list[float | None] = [0.01] * len(ANCHORS)
+    values[3], values[7], values[9] = None, math.nan, 1.5
+    sem[20] = None
+    anchors = [int(a) for a in ANCHORS]
+    anchors[11] = anchors[10]  # a repeated anchor
+    path = write(tmp_path / "c.jsonl", [{"anchors": anchors, "values": values, "values_sem": sem}])
+
+    (curve,) = load_jsonl_curves(path)
+
+    assert len(curve.anchors) == len(ANCHORS) - 4
+    assert np.all(np.diff(curve.anchors) > 0)
+    assert np.all(np.isfinite(curve.errors)) and np.all((curve.errors >= 0) & (curve.errors <= 1))
+    assert curve.sem is not None and int(np.isnan(curve.sem).sum()) == 1
+
+
+def test_accuracy_curves_are_read_as_error(tmp_path: Path) -> None:
+    acc = 1.0 - power_law(ANCHORS)
+    row = {"anchors": ANCHORS.tolist(), "values": acc.tolist(), "metric": "accuracy", "n_eval": 1000}
+    (curve,) = load_jsonl_curves(write(tmp_path / "c.jsonl", [row]))
+    np.testing.assert_allclose(curve.errors, power_law(ANCHORS))
+    assert curve.n_eval == 1000
+
+
+def test_a_gappy_curve_is_backtested_to_finite_numbers(tmp_path: Path) -> None:
+    values: list[float | None] = [float(v) for v in power_law(ANCHORS)]
+    values[-1] = None  # the horizon itself is missing: the last measured anchor becomes the horizon
+    sem: list[float | None] = [0.002] * len(ANCHORS)
+    sem[-5] = math.nan
+    short = {"anchors": [16, 32, 64], "values": [0.5, 0.4, 0.3]}  # too short for a pilot: skipped
+    gappy = {"anchors": ANCHORS.tolist(), "values": values, "values_sem": sem}
+    path = write(tmp_path / "c.jsonl", [gappy, short])
+
+    summary = evaluate(load_jsonl_curves(path), n_rounds=4)
+
+    for method in ("naive", "annoplan"):
+        assert summary[method]["n"] == 1
+        assert np.isfinite(summary[method]["mae"])
+    assert summary["annoplan"]["cover"] == 1.0  # a smooth power law lies inside its own forecast
