@@ -76,7 +76,7 @@ def load_jsonl_curves(path: Path) -> list[Curve]:
             continue
         d = json.loads(line)
         anchors, values, sem = _floats(d["anchors"]), _floats(d["values"]), _floats(d.get("values_sem"))
-        if anchors is None or values is None:
+        if anchors is None or values is None or len(anchors) != len(values):
             continue
         if d.get("metric") == "accuracy":
             values = 1.0 - values
