@@ -20,12 +20,11 @@ import argparse
 import csv
 import gzip
 import io
-import sys
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,7 @@ class Source:
     member: str
     label: str
     drop: tuple[str, ...] = ()
-    to_label: Callable[[dict[str, str]], str] | None = field(default=None)
+    to_label: Callable[[dict[str, str]], str] | None = None
 
 
 SOURCES = (
@@ -136,4 +135,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
