@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_backtest.py --curves CURVES.jsonl --datasets DATA_DIR [--rounds 4 5] [--seeds N]
-        [--first-seed S]
+        [--first-seed S] [--per-curve] [--parts]
 
 ``CURVES.jsonl`` holds real learning curves, one JSON object per line with ``anchors`` (training-set sizes),
 ``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
@@ -22,6 +22,10 @@ judged at the horizon (~8-10x the last pilot round):
   of the way from the last pilot value to the horizon value; the truth is the first anchor reaching them);
 - ``lcover``: share of those targets whose true labels lie in the labels-to-reach P10-P90 (null = never);
 - ``ms``: median time of one forecast.
+
+``--parts`` adds, per set and pilot, the MAE of each part of the forecast as a point forecast (each family
+alone, their mix without and with the slope prior, the last pilot value) as a ratio to the naive power law's:
+where a forecast misses, it shows which part misses.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -43,6 +47,8 @@ from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 import planner
+from planner.fit import forecast_from_rounds
+from planner.schemas.curves import PilotRound
 from simulators.datasets import load_dataset
 from simulators.pilot import simulate_pilot
 
@@ -160,7 +166,8 @@ def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]
     }
 
 
-def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[float]) -> dict:
+def pilot_rounds(curve: Curve, idx: np.ndarray) -> list[dict]:
+    """The pilot rounds at anchors ``idx`` as a fit request gives them (error rate, noise where known)."""
     rounds = []
     for i in idx:
         r: dict = {"n_labels": int(curve.anchors[i]), "value": float(curve.errors[i])}
@@ -169,10 +176,14 @@ def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[fl
         if curve.n_eval is not None:
             r["n_eval"] = curve.n_eval
         rounds.append(r)
+    return rounds
+
+
+def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[float]) -> dict:
     resp = planner.fit_curve(
         {
             "metric": "error_rate",
-            "rounds": rounds,
+            "rounds": pilot_rounds(curve, idx),
             "targets": targets,
             "at_labels": [round(at)],
         }
@@ -247,6 +258,44 @@ def evaluate(
     }
 
 
+def point_forecasts(curve: Curve, idx: np.ndarray, at: float) -> dict[str, float]:
+    """Point forecasts of the error at ``at`` by each part of the forecast, to see which one errs.
+
+    Each family alone (as the forecast extrapolates it: capped by its power-law tangent at the last round),
+    the families' weighted mix without and with the slope prior (the forecast's centre), and persistence
+    (the last pilot value).
+    """
+    forecast = forecast_from_rounds([PilotRound(**r) for r in pilot_rounds(curve, idx)], higher_better=False)
+    size = np.array([float(at)])
+    out = {}
+    for i, fit in enumerate(forecast.fits):
+        alone = replace(forecast, weights=np.eye(len(forecast.fits))[i], shrinkage=0.0)
+        out[fit.family.name] = float(np.exp(alone.log_center(size)[0][0]))
+    out["mix"] = float(np.exp(replace(forecast, shrinkage=0.0).log_center(size)[0][0]))
+    out["mix+prior"] = float(np.exp(forecast.log_center(size)[0][0]))
+    out["last pilot"] = float(curve.errors[idx[-1]])
+    return out
+
+
+def parts_table(curves: list[Curve], n_rounds: int) -> dict[str, float]:
+    """Median absolute error at the horizon of each of :func:`point_forecasts`, as a ratio to the naive
+    power law's (its P50)."""
+    errors: dict[str, list[float]] = {}
+    for curve in curves:
+        idx = pilot_indices(curve.anchors, n_rounds)
+        if idx is None:
+            continue
+        at, truth = curve.anchors[-1], curve.errors[-1]
+        naive = _pow3(np.array([at]), _fit_pow3(curve.anchors[idx], curve.errors[idx]))[0]
+        errors.setdefault("naive", []).append(abs(naive - truth))
+        for name, value in point_forecasts(curve, idx, at).items():
+            errors.setdefault(name, []).append(abs(value - truth))
+    if not errors:
+        return {}
+    naive_mae = float(np.median(errors.pop("naive"))) or float("nan")  # a perfect naive fit: no ratio
+    return {name: float(np.median(e)) / naive_mae for name, e in errors.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", type=Path, nargs="*", default=[], help="JSON-lines files of curves")
@@ -258,6 +307,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--per-curve", action="store_true", help="print every curve's forecast (always for replays)"
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also print each family's, the mix's and persistence's MAE as a ratio to the naive power law's",
     )
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
@@ -287,6 +341,10 @@ def main(argv: list[str] | None = None) -> None:
                     )
                 ratio = result["annoplan"]["mae"] / result["naive"]["mae"]
                 print(f"{'':28} {'':>7} MAE ratio annoplan/naive: {ratio:.2f}")
+                if args.parts:
+                    parts = parts_table(curves, n_rounds)
+                    print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")
+                    print(", ".join(f"{name} {ratio:.2f}" for name, ratio in parts.items()))
 
 
 if __name__ == "__main__":

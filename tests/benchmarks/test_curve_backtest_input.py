@@ -1,4 +1,4 @@
-"""The curve backtest reads real curve files as they come: gaps, repeats and accuracy curves."""
+"""The curve backtest: it reads real curve files as they come, and `--parts` splits a forecast."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.curve_backtest import evaluate, load_jsonl_curves
+from benchmarks.curve_backtest import evaluate, load_jsonl_curves, parts_table, pilot_indices, point_forecasts
+from planner.curves import FAMILIES
 
 
 def power_law(anchors: np.ndarray) -> np.ndarray:
@@ -63,3 +64,21 @@ def test_a_gappy_curve_is_backtested_to_finite_numbers(tmp_path: Path) -> None:
         assert summary[method]["n"] == 1
         assert np.isfinite(summary[method]["mae"])
     assert summary["annoplan"]["cover"] == 1.0  # a smooth power law lies inside its own forecast
+
+
+def test_point_forecasts_name_every_part_and_the_right_family_wins(tmp_path: Path) -> None:
+    """``--parts``: on a noiseless 3-parameter power law, pow3 alone extrapolates it; persistence does not."""
+    values = [float(v) for v in power_law(ANCHORS)]
+    path = write(tmp_path / "c.jsonl", [{"anchors": [int(a) for a in ANCHORS], "values": values}])
+    (curve,) = load_jsonl_curves(path)
+    idx = pilot_indices(curve.anchors, 4)
+    assert idx is not None
+    truth = float(curve.errors[-1])
+
+    parts = point_forecasts(curve, idx, float(curve.anchors[-1]))
+
+    assert set(parts) == {*FAMILIES, "mix", "mix+prior", "last pilot"}
+    assert abs(parts["pow3"] - truth) < 0.02 * truth
+    assert parts["last pilot"] == curve.errors[idx[-1]] > truth * 1.2
+    ratios = parts_table([curve, curve], 4)
+    assert set(ratios) == set(parts) and all(math.isfinite(r) and r >= 0 for r in ratios.values())
