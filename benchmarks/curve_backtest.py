@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
                     print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")
-                    print(", ".join(f"{name} {ratio:.2f}" for name, ratio in parts.items()))
+                    print(", ".join(f"{name} {value:.2f}" for name, value in parts.items()))
 
 
 if __name__ == "__main__":
