@@ -1,4 +1,4 @@
-"""Build a second folder of real datasets for the replay benchmarks, from CSVs bundled in public packages.
+"""Build more folders of real datasets for the replay benchmarks, from data bundled in public packages.
 
 The development datasets are a dozen, mostly steep text and image curves. This script writes real data
 sets shipped inside packages on the package index as ``.npz`` datasets in the same format, for
@@ -153,7 +153,7 @@ def write_npz(name: str, table: list[dict[str, str]], out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("src", type=Path, help="folder with the downloaded archives (see the usage above)")
+    parser.add_argument("src", type=Path, help="folder of the downloaded archives (see the README)")
     parser.add_argument("out", type=Path, help="folder to write the .npz datasets to")
     parser.add_argument(
         "--collection", choices=("packages", "keel"), default="packages", help="which datasets to write"
