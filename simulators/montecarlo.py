@@ -466,9 +466,8 @@ class _Simulation:
         draw is still working."""
         assert self.routing is not None  # simulate_stops refuses hybrid without routing
         has_model = ledger["n_train"] > 0
-        n_effective = self.effective_labels(ledger["n_train"], ledger["random_items"])
         # the model's error this round (1 before there is a model)
-        error = np.where(has_model, self.curve.at(n_effective), 1.0)
+        error = np.where(has_model, self.model_error(ledger["n_train"], ledger["random_items"]), 1.0)
         if self.max_label_error is not None:
             active = ledger.remaining > 0
         else:
