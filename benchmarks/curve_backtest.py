@@ -140,6 +140,11 @@ def _fit_pow3(n: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.array([res.x[0] * scale ** res.x[1], res.x[1], res.x[2]])
 
 
+def _pow3_fit_at(n: np.ndarray, e: np.ndarray, at: float) -> float:
+    """The 3-parameter power law fitted to the rounds ``(n, e)``, evaluated at ``at`` labels."""
+    return float(_pow3(np.array([at]), _fit_pow3(n, e))[0])
+
+
 def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float], rng) -> dict:  # type: ignore[no-untyped-def]
     p = _fit_pow3(n, e)
     boots = []
@@ -148,7 +153,7 @@ def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]
         if len(np.unique(n[i])) < 3:
             continue
         order = np.argsort(n[i])
-        boots.append(_pow3(np.array([at]), _fit_pow3(n[i][order], e[i][order]))[0])
+        boots.append(_pow3_fit_at(n[i][order], e[i][order], at))
     lo, hi = np.quantile(boots, [0.1, 0.9])
     need = []
     for t in targets:
@@ -286,7 +291,7 @@ def parts_table(curves: list[Curve], n_rounds: int) -> dict[str, float]:
         if idx is None:
             continue
         at, truth = curve.anchors[-1], curve.errors[-1]
-        naive = _pow3(np.array([at]), _fit_pow3(curve.anchors[idx], curve.errors[idx]))[0]
+        naive = _pow3_fit_at(curve.anchors[idx], curve.errors[idx], at)
         errors.setdefault("naive", []).append(abs(naive - truth))
         for name, value in point_forecasts(curve, idx, at).items():
             errors.setdefault(name, []).append(abs(value - truth))
