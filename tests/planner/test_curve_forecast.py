@@ -7,7 +7,7 @@ floor), each round measured on ``n_eval`` items (binomial noise).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -301,7 +301,7 @@ def test_the_slope_prior_acts_past_the_pilot_only() -> None:
     pulled in by the shrinkage (in full from the end of the ramp), and the draws' band narrows."""
     errors = np.array([0.40, 0.31, 0.26, 0.20])
     forecast = fit_learning_curve(N_PILOT, errors, 0.2 * errors)
-    unshrunk = CurveForecast(**{**forecast.__dict__, "shrinkage": 0.0})
+    unshrunk = replace(forecast, shrinkage=0.0)
     inside = np.array([30.0, 80.0, 200.0])
     assert forecast.shrinkage > 0.3
     np.testing.assert_allclose(forecast.log_center(inside)[0], unshrunk.log_center(inside)[0])
