@@ -346,7 +346,8 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     per_error = req.value.per_unit_error if req.value is not None else None
 
     hybrid: HybridRouting | None = None
-    if "hybrid" in req.strategies:
+    strategies = list(req.strategies)
+    if "hybrid" in strategies:
         if dataset_goal is None or not req.pilot.calibration:
             warnings.append(
                 "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in "
@@ -356,12 +357,20 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, req.draws, rng)
             assumptions.update(hybrid.assumptions)
             warnings.extend(hybrid.warnings)
+            if hybrid.threshold is None and "prelabel" not in strategies:
+                # hybrid routing that auto-accepts nothing sends every item to humans as a pre-label
+                strategies[strategies.index("hybrid")] = "prelabel"
+                warnings.append(
+                    "prelabel was planned in place of hybrid: with nothing auto-accepted, hybrid routing is "
+                    "pre-labeling; more calibration items or a looser max_label_error would let it "
+                    "auto-accept"
+                )
     if per_error is not None:
         assumptions["value_per_unit_error"] = per_error
 
     chosen: dict[str, Outcome] = {}
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
-    for strategy in req.strategies:
+    for strategy in strategies:
         candidates = (
             outcome
             for settings, routing, stops in search_space(

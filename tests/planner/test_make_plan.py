@@ -174,6 +174,27 @@ def test_a_value_with_a_labeled_dataset_goal_is_refused() -> None:
     assert info.value.field == "value"
 
 
+@pytest.mark.parametrize(
+    ("strategies", "planned"),
+    [
+        (["hybrid"], ["prelabel"]),
+        (["manual", "hybrid"], ["manual", "prelabel"]),
+        (["prelabel", "hybrid"], ["prelabel"]),
+    ],
+)
+def test_hybrid_that_can_auto_accept_nothing_is_planned_as_prelabeling(
+    strategies: list[str], planned: list[str]
+) -> None:
+    # 300 calibration items cannot certify a 0.1% label error: hybrid would send every item to humans
+    goal = {"type": "labeled_dataset", "max_label_error": 0.001}
+    data = make_plan(small(strategies=strategies, goal=goal)).model_dump(mode="json")
+    assert [s["strategy"] for s in data["strategies"]] == planned
+    assert data["recommendation"]["strategy"] in planned
+    assert data["recommendation"]["confidence_threshold"] is None
+    assert any("calibration items" in w and "300" in w for w in data["warnings"])
+    assert any("in place of hybrid" in w for w in data["warnings"]) == (strategies != ["prelabel", "hybrid"])
+
+
 def test_a_plan_with_nothing_it_can_simulate_is_refused_naming_the_strategies() -> None:
     with pytest.raises(InvalidInputError) as info:
         make_plan(small(strategies=["hybrid"], goal={"type": "model_metric", "target": 0.95}))
