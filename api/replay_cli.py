@@ -195,8 +195,9 @@ def replay_command(
         str | None,
         typer.Option(
             metavar="<int>",
-            help="hybrid: random remaining items humans check as pre-labels every round, the sample "
-            "that re-certifies the threshold (too many wrong items at or above it raise the threshold "
+            help="hybrid: remaining items humans check as pre-labels every round, the sample that "
+            "re-certifies the threshold, drawn among the items at or above it once some were "
+            "auto-accepted (too many wrong items at or above it raise the threshold "
             f"for the rest of the run; default {DEFAULT_VALIDATION_SIZE}: no sample).",
             show_default=False,
         ),
@@ -205,8 +206,9 @@ def replay_command(
         str | None,
         typer.Option(
             metavar="<int>",
-            help="hybrid: wrong items at or above the threshold a validation sample may hold and still "
-            "re-certify it; with more, the threshold rises just above the wrong item ranked this + 1 "
+            help="hybrid: wrong items at or above the threshold a random validation sample may hold and "
+            "still re-certify it (a sample of the items crossing the threshold may hold as many as they "
+            "stand for); with more, the threshold rises just above the wrong item ranked one past that "
             f"by confidence (default {DEFAULT_VALIDATION_ERRORS}).",
             show_default=False,
         ),

@@ -54,7 +54,8 @@ from simulators.montecarlo import Outcome, Routing, Settings, median_path, simul
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
-#: wrong items at or above the threshold a round's validation sample may hold and still re-certify it
+#: wrong items at or above the threshold a random validation sample of the remaining items may hold and still
+#: re-certify it (a sample of the items crossing the threshold may hold as many as they stand for)
 VALIDATION_ERRORS = 1
 #: stricter thresholds tried besides the certified one, as shares of its coverage on the pilot's sample
 #: (every threshold stricter than a certified one is certified too: fixed-sequence testing)
@@ -189,13 +190,15 @@ def hybrid_routing(
     assumptions["validation_size"] = validation_size
     assumptions["validation_max_errors"] = VALIDATION_ERRORS
     assumptions["validation_sample"] = (
-        f"hybrid: every round humans check {validation_size} random remaining items first, enough to "
-        "certify the threshold with no error found (the bound of the pilot's certificate). The first "
-        "auto-acceptance rests on the pilot's certificate; after it, items newly crossing the threshold as "
-        f"the model retrains are the riskiest: a sample with more than {VALIDATION_ERRORS} wrong item(s) at "
-        "or above the threshold does not re-certify it, and the threshold rises just above them for the "
-        "rest of the run. The forecast prices the sample every round, not such rises: after one, more "
-        "items go to humans than forecast"
+        f"hybrid: every round humans check {validation_size} remaining items first, enough to certify the "
+        "threshold with no error found (the bound of the pilot's certificate). The first auto-acceptance "
+        "rests on the pilot's certificate; after it, the items at or above the threshold are those newly "
+        "crossing it as the model retrains, the riskiest, and the sample is drawn among them: with more "
+        f"wrong items than a random sample of the remaining items may hold ({VALIDATION_ERRORS}, each "
+        "sampled wrong item counting for the crossing items it stands for), the threshold is not "
+        "re-certified and rises just above them for the rest of the run. The forecast prices the sample "
+        "every round as random remaining items, and not such rises: after one, more items go to humans "
+        "than forecast"
     )
     assumptions["routed_items"] = (
         "hybrid: humans get the least confident of the items below the threshold, the hardest first; their "
@@ -545,7 +548,7 @@ def reasons(
         out.append(
             f"hybrid at threshold {threshold:.3g} auto-accepts ~{share:.0%} of the pool; the label-error "
             f"goal is certified with {1 - req.delta:.0%} confidence on the pilot and re-checked every round "
-            f"on a random sample"
+            f"on a sample of the items crossing it"
         )
     out.append(
         f"batches of {best.settings.batch_size:,} balance the {money(req.costs.round_overhead, currency)} "

@@ -2,7 +2,7 @@
 
 The client pays per correction and per audit; confident model labels are free. The vendor still pays for
 reviewing the routed items that were right, for labeling the first batch before any model exists, for the
-random sample that re-certifies the threshold every round and for each round's overhead. A quote therefore
+sample that re-certifies the threshold every round and for each round's overhead. A quote therefore
 rests on a forecast of all that work: the hybrid policy at a certified threshold is simulated over curve draws
 (:func:`planner.plans.hybrid_routing`, :func:`simulators.montecarlo.simulate_strategy`), and per draw
 

@@ -17,7 +17,8 @@ Strategies (SPEC 2):
   would with ``efficiency`` times the labels. For a labeled dataset, human work stops at the cap and the model
   labels the rest (MCAL).
 - ``hybrid``: each round the items at or above the threshold are auto-accepted (a random ``audit_rate`` share
-  audited, wrong audited items fixed), a random validation sample re-certifies the threshold, and the
+  audited, wrong audited items fixed), a validation sample re-certifies the threshold (priced as random
+  remaining items; the policy draws it among the items crossing the threshold), and the
   ``batch_size`` least confident of the rest go to humans as pre-labels. Routed items are the hard ones: their
   error is that of the items below the threshold, from a mass balance of the calibration forecast; they teach
   the model at ``efficiency``, and grow the confident set at half a random label's worth.
@@ -541,10 +542,11 @@ def _hybrid_round(
 ) -> None:
     """One round of the hybrid policy (before the first model: a random batch labeled from scratch).
 
-    With a model: a random validation sample of the remaining items is checked by humans first (it
-    re-certifies the threshold), then the confident items are auto-accepted, then the least confident of the
-    rest go to humans as pre-labels. The model's ``error`` comes from the learning curve; coverage and risk at
-    the threshold from ``routing`` at ``n_selection`` labels (see :data:`ROUTED_SELECTION_WEIGHT`).
+    With a model: a validation sample of the remaining items is checked by humans first (it re-certifies
+    the threshold; priced and learned from as random items), then the confident items are auto-accepted,
+    then the least confident of the rest go to humans as pre-labels. The model's ``error`` comes from the
+    learning curve; coverage and risk at the threshold from ``routing`` at ``n_selection`` labels (see
+    :data:`ROUTED_SELECTION_WEIGHT`).
     """
     n_draws = ledger.n_draws
     pool = float(ledger.pool_size)

@@ -15,13 +15,15 @@ Policies
     Random items; the current model pre-labels each one a human touches (review cost if right,
     correction cost if wrong). Before any model exists the items are labeled from scratch.
 ``hybrid``
-    Each round, humans first check ``validation_size`` random remaining items as pre-labels: the
-    sample that re-certifies the threshold. Once the policy has auto-accepted (the first acceptance
-    rests on the certificate the threshold came with; later ones are items that newly cross it as the
-    model retrains), a sample holding more than ``validation_errors`` wrong items at or above the
-    threshold does not re-certify it: the threshold rises, for the rest of the run, to the most
-    permissive one the sample passes (just above the wrong item ranked ``validation_errors + 1`` by
-    confidence, from the top). Then every remaining item whose
+    Each round, humans first check a validation sample of ``validation_size`` remaining items as
+    pre-labels: the sample that re-certifies the threshold. Until the policy has auto-accepted (the
+    first acceptance rests on the certificate the threshold came with) it is drawn at random; after,
+    the items at or above the threshold are the ones that newly cross it as the model retrains, the
+    riskiest, and the sample is drawn among them. It re-certifies the threshold when it holds no more
+    wrong items than a random sample of ``validation_size`` remaining items may hold (``validation_errors``),
+    each sampled wrong item counting for the crossing items it stands for; else the threshold rises,
+    for the rest of the run, to the most permissive one the sample passes (just above the wrong item
+    ranked one past that allowance by confidence, from the top). Then every remaining item whose
     confidence (max class probability) under the current model is at or above the threshold is
     auto-accepted (a random ``audit_rate`` share of them is audited: audit cost, and an audited wrong
     item is fixed); the ``batch_size`` least confident of the rest go to humans as pre-labels (review if
@@ -461,7 +463,7 @@ def _run_hybrid_round(
     validation_size: int,
     validation_errors: int,
 ) -> float:
-    """One ``hybrid`` round: check a random validation sample and re-certify the threshold on it,
+    """One ``hybrid`` round: check a validation sample and re-certify the threshold on it,
     auto-accept confident items, route the least confident to humans. Returns the threshold in force."""
     candidates = state.candidates()
     split = state.split
@@ -475,13 +477,23 @@ def _run_hybrid_round(
     right = predicted == split.y_pool[candidates]
     sample = np.zeros(candidates.size, dtype=bool)
     if validation_size > 0 and budget > 0:
-        sample[
-            state.rng.choice(candidates.size, size=min(validation_size, candidates.size), replace=False)
-        ] = True
+        size = min(validation_size, candidates.size)
+        above = np.flatnonzero(confidence >= confidence_threshold)
+        recertify = state.auto_accepted > 0  # the first acceptance rests on the threshold's certificate
+        if recertify and above.size > 0:
+            # the items about to be accepted stand for the share of a random sample that would be at or
+            # above the threshold: sampled among them, each wrong item counts size * above / candidates /
+            # taken times as much (the same test, with far more of the crossing items checked)
+            taken = min(size, above.size)
+            sample[state.rng.choice(above, size=taken, replace=False)] = True
+            allowed = int(validation_errors * taken * candidates.size / (size * above.size))
+        else:
+            sample[state.rng.choice(candidates.size, size=size, replace=False)] = True
+            allowed = validation_errors
         state.label_prelabeled(candidates[sample], confidence[sample], right[sample])
         wrong_above = np.sort(confidence[sample & ~right & (confidence >= confidence_threshold)])
-        if state.auto_accepted > 0 and wrong_above.size > validation_errors:  # not re-certified
-            confidence_threshold = float(np.nextafter(wrong_above[-1 - validation_errors], np.inf))
+        if recertify and wrong_above.size > allowed:  # not re-certified
+            confidence_threshold = float(np.nextafter(wrong_above[-1 - allowed], np.inf))
     accept = (confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)) & ~sample
     if accept.any():
         state.auto_accept(candidates[accept], confidence[accept], right[accept])
@@ -531,12 +543,14 @@ def replay_pool(
     confidence_threshold : float, default 0.95
         ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
     validation_size : int, default 0
-        ``hybrid`` only: random remaining items humans check as pre-labels each round before the confident
-        ones are auto-accepted, in items: the sample that re-certifies the threshold (too many wrong items
-        at or above it raise the threshold for the rest of the run; see the module docstring).
+        ``hybrid`` only: remaining items humans check as pre-labels each round before the confident ones
+        are auto-accepted, in items: the sample that re-certifies the threshold, drawn among the items at
+        or above it once the policy has auto-accepted (too many wrong ones raise the threshold for the
+        rest of the run; see the module docstring).
     validation_errors : int, default 1
-        ``hybrid`` only: wrong items at or above the threshold a validation sample may hold and still
-        re-certify it (after the first auto-acceptance).
+        ``hybrid`` only: wrong items at or above the threshold that a random validation sample may hold and
+        still re-certify it (after the first auto-acceptance); a sample of crossing items may hold as
+        many as they stand for.
     costs : RateCard, optional
         Unit prices (default: ``RateCard()``).
     max_labels : int, optional

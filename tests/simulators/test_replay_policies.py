@@ -142,7 +142,7 @@ def test_hybrid_auto_accepts_only_confident_items(classification_data: Data) -> 
     assert (result.items.confidence[routed] < threshold).all()
 
 
-def test_hybrid_validation_samples_are_random_checked_items_every_round() -> None:
+def test_hybrid_validation_sample_before_the_first_acceptance_is_random() -> None:
     # two far-apart clusters: the model makes no error, so the sample always re-certifies the threshold
     blobs = make_blobs(n_samples=1200, centers=[[-6.0, 0.0], [6.0, 0.0]], random_state=0)
     plain = run(blobs, policy="hybrid", confidence_threshold=0.0, batch_size=40)
@@ -157,6 +157,30 @@ def test_hybrid_validation_samples_are_random_checked_items_every_round() -> Non
     assert checked.items.confidence[sampled].max() > np.median(
         checked.items.confidence[~sampled & (checked.items.round_index == 2)]
     )
+
+
+def test_hybrid_validation_samples_after_the_first_acceptance_are_items_crossing_the_threshold(
+    classification_data: Data,
+) -> None:
+    result = run(
+        classification_data, policy="hybrid", confidence_threshold=0.8, batch_size=20, validation_size=5
+    )
+    thresholds = [r.confidence_threshold for r in result.history]
+    items = result.items
+    accepted = np.isin(items.route, (ROUTES.index("auto_accepted"), ROUTES.index("audited")))
+    checked = np.isin(items.route, (ROUTES.index("review"), ROUTES.index("correction")))
+    first = int(items.round_index[accepted].min())
+    rounds_seen = 0
+    for index in range(first + 1, len(thresholds) + 1):
+        this_round = items.round_index == index
+        if thresholds[index - 1] != thresholds[index - 2] or not np.any(this_round & accepted):
+            continue
+        # the routed batch is below the threshold: every checked item at or above it is in the sample, and
+        # with items left to accept after it, the whole sample was drawn among them
+        high = this_round & checked & (items.confidence >= thresholds[index - 1])
+        assert np.count_nonzero(high) == 5
+        rounds_seen += 1
+    assert rounds_seen >= 2
 
 
 @pytest.mark.parametrize("tolerated", [0, 1, 2])
