@@ -481,9 +481,9 @@ def _run_hybrid_round(
         above = np.flatnonzero(confidence >= confidence_threshold)
         recertify = state.auto_accepted > 0  # the first acceptance rests on the threshold's certificate
         if recertify and above.size > 0:
-            # the items about to be accepted stand for the share of a random sample that would be at or
-            # above the threshold: sampled among them, each wrong item counts size * above / candidates /
-            # taken times as much (the same test, with far more of the crossing items checked)
+            # a random sample of `size` remaining items would hold size * above / candidates of the items
+            # about to be accepted; `taken` of them are checked here, so the allowance of wrong items
+            # scales by taken * candidates / (size * above): the same test, on far more crossing items
             taken = min(size, above.size)
             sample[state.rng.choice(above, size=taken, replace=False)] = True
             allowed = int(validation_errors * taken * candidates.size / (size * above.size))
