@@ -1,16 +1,34 @@
 """The ``annoplan`` command line: a thin shell over ``planner`` and ``simulators``.
 
-Responses go to standard output as JSON; progress and warnings to standard error; bad input exits 2 with a
-one-line message naming the field.
+Responses go to standard output as JSON; progress and warnings to standard error. Exit codes: 0 done; 2 bad
+input (one line on standard error naming every bad field or option, before anything is computed); 1 a planner
+error that is not the input's fault; 124 the computation ran past ``--deadline``.
+
+Input files are read within bounds, whatever they claim: at most :data:`MAX_REQUEST_BYTES` (an ``.xlsx`` also
+at most that much unpacked), UTF-8 text, JSON nested only as deep as Python's reader goes and integers of at
+most :data:`MAX_INTEGER_DIGITS` digits, tables of at most :data:`MAX_TABLE_ROWS` rows read lazily over their
+first :data:`MAX_TABLE_COLUMNS` columns (a sheet's declared dimension is ignored), every table cell read by
+:func:`read_number`. Plans and quotes are refused above the HTTP API's work cap unless told otherwise
+(``--max-work``, ``--no-work-limit``), and every computation stops at a deadline.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
+import math
+import os
+import signal
 import sys
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -19,7 +37,9 @@ import planner
 import reports
 from api.replay_cli import replay_command
 from api.serve import serve_command
+from api.settings import Settings
 from planner.errors import InvalidInputError, PlannerError
+from planner.validation import field_path, parse_request
 
 app = typer.Typer(
     add_completion=False,
@@ -30,9 +50,26 @@ app.command("replay")(replay_command)
 app.command("serve")(serve_command)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-#: largest request file read (bytes)
+#: largest request file read (bytes); also the most an ``.xlsx`` may unpack to
 MAX_REQUEST_BYTES = 50 * 1024 * 1024
+#: most digits of an integer in a JSON request (no field takes more than 19)
+MAX_INTEGER_DIGITS = 100
+#: most rows of a table of pilot rounds (one row per round), besides the header
+MAX_TABLE_ROWS = 10_000
+#: columns of a table read (the round columns must be among them); the rest are ignored
+MAX_TABLE_COLUMNS = 64
+#: rows of an Excel sheet
+EXCEL_MAX_ROWS = 1_048_576
 ROUND_COLUMNS = ("n_labels", "value", "n_eval", "std")
+#: exit code of a computation stopped by its deadline (as timeout(1))
+DEADLINE_EXIT_CODE = 124
+DEFAULT_DEADLINE_SECONDS = 60.0
+#: as the HTTP server's deadline: at most a day
+MAX_DEADLINE_SECONDS = 86_400.0
+#: the variables the HTTP server reads for its deadline and its work cap
+DEADLINE_VARIABLE = "ANNOPLAN_COMPUTATION_DEADLINE"
+MAX_WORK_VARIABLE = "ANNOPLAN_MAX_PLAN_WORK"
+DEFAULT_MAX_WORK: int = Settings.model_fields["max_plan_work"].default
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -41,27 +78,176 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def read_text(source: str) -> str:
-    """The text of ``source``: a file path, or ``-`` for standard input."""
+def fail_on(error: InvalidInputError, option: str = "FILE") -> NoReturn:
+    """Exit 2 naming the field of ``error``, or ``option`` for a problem of the file as a whole."""
+    fail(f"{error.field or option}: {error.message}")
+
+
+# --- reading files within bounds (shared with annoplan replay) ----------------------------------------------
+
+
+def input_path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None."""
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not path.exists():
+        return f"{path} does not exist"
+    if not path.is_file():
+        return f"{path} is not a regular file"
+    return None
+
+
+def output_path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be written, checked before computing what goes into it; or None."""
+    if path.is_dir():
+        return f"cannot write {path}: it is a directory; give a file name"
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        return f"cannot write {path}: the folder {folder} {what}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write {path}: the folder {folder} is not writable"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"cannot write {path}: the file is read-only"
+    return None
+
+
+def read_bytes(source: str, limit: int | None = None) -> bytes:
+    """The bytes of ``source`` (a file path, or ``-`` for standard input), at most ``limit``.
+
+    Raises
+    ------
+    InvalidInputError
+        with an empty ``field``: the file is missing, a directory, unreadable or larger than ``limit``.
+    """
+    limit = MAX_REQUEST_BYTES if limit is None else limit
     if source == "-":
-        text = sys.stdin.read(MAX_REQUEST_BYTES + 1)
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode()
     else:
         path = Path(source)
-        if not path.is_file():
-            fail(f"FILE: {source} does not exist or is not a file")
-        if path.stat().st_size > MAX_REQUEST_BYTES:
-            fail(f"FILE: {source} is larger than {MAX_REQUEST_BYTES // 2**20} MB")
-        text = path.read_text(encoding="utf-8-sig")
-    if len(text) > MAX_REQUEST_BYTES:
-        fail(f"FILE: the request is larger than {MAX_REQUEST_BYTES // 2**20} MB")
-    return text
+        problem = input_path_problem(path)
+        if problem is not None:
+            raise InvalidInputError("", problem)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InvalidInputError("", f"cannot read {source} ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise InvalidInputError("", f"{source} is larger than {limit / 2**20:g} MB")
+    return data
 
 
-def parse_json(text: str, source: str) -> Any:
+def decode_text(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 text (a byte-order mark dropped); other bytes raise naming the line."""
     try:
-        return json.loads(text)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInputError(
+            "", f"{source} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line}; save it as UTF-8"
+        ) from None
+
+
+class _LongInteger:
+    """A JSON integer with more digits than any field takes, kept aside to be named by its path."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def load_json(text: str, source: str) -> Any:
+    """The JSON document in ``text``, read safely.
+
+    Raises
+    ------
+    InvalidInputError
+        with an empty ``field`` for invalid JSON or nesting too deep to read, and with the path of the value
+        (``rounds[1].n_labels``) for an integer of more than :data:`MAX_INTEGER_DIGITS` digits.
+    """
+    long_integers: list[_LongInteger] = []
+
+    def parse_int(token: str) -> int | _LongInteger:
+        digits = len(token.lstrip("-"))
+        if digits <= MAX_INTEGER_DIGITS:
+            return int(token)
+        long_integers.append(_LongInteger(digits))
+        return long_integers[-1]
+
+    try:
+        document = json.loads(text, parse_int=parse_int)
     except json.JSONDecodeError as exc:
-        fail(f"FILE: {source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        message = f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        raise InvalidInputError("", message) from None
+    except RecursionError:
+        message = (
+            f"{source} is nested too deep to read (arrays or objects inside one another about a thousand "
+            "times; a request nests five)"
+        )
+        raise InvalidInputError("", message) from None
+    if long_integers:
+        loc, number = _first_long_integer(document)
+        message = (
+            f"an integer of {number.digits:,} digits in {source}; no field takes more than "
+            f"{MAX_INTEGER_DIGITS} digits"
+        )
+        raise InvalidInputError(field_path(loc), message)
+    return document
+
+
+def _first_long_integer(document: Any) -> tuple[tuple[int | str, ...], _LongInteger]:
+    """The location of the first :class:`_LongInteger` in ``document``, in document order."""
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), document)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, _LongInteger):
+            return loc, node
+        children: list[tuple[int | str, Any]] = []
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node))
+        stack.extend(((*loc, key), child) for key, child in reversed(children))
+    raise AssertionError("the parser kept a long integer that the document does not hold")
+
+
+def read_request(data: bytes, source: str) -> dict[str, Any]:
+    """The JSON request object in ``data`` (read from ``source``)."""
+    try:
+        request = load_json(decode_text(data, source), source)
+    except InvalidInputError as error:
+        fail_on(error)
+    if not isinstance(request, dict):
+        fail("request: expected a JSON object")
+    return request
+
+
+# --- tables of pilot rounds ---------------------------------------------------------------------------------
+
+
+def read_number(raw: Any, field: str, source: str) -> float | None:
+    """The number in one table cell (None when it is empty); any other cell exits 2 naming ``field``.
+
+    Refused: TRUE/FALSE (a spreadsheet's booleans would otherwise read as 1 and 0), dates and times (a
+    spreadsheet stores them as day counts), and text that is not a number.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or (isinstance(raw, str) and raw.strip().lower() in ("true", "false")):
+        shown = repr(raw.strip()) if isinstance(raw, str) else str(raw).upper()
+        fail(f"{field}: {shown} in {source} is a TRUE/FALSE cell, not a number")
+    if isinstance(raw, datetime.date | datetime.time | datetime.timedelta):
+        fail(f"{field}: {raw} in {source} is a date or time, not a number; format the cell as a number")
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"{field}: {raw!r} in {source} is not a number")
 
 
 def rounds_from_rows(rows: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
@@ -74,33 +260,205 @@ def rounds_from_rows(rows: list[dict[str, Any]], source: str) -> list[dict[str, 
             fail(f"FILE: {source} needs the columns n_labels and value (missing: {', '.join(missing)})")
         entry: dict[str, Any] = {}
         for col in ROUND_COLUMNS:
-            raw = clean.get(col)
-            if raw is None or str(raw).strip() == "":
+            number = read_number(clean.get(col), f"rounds[{i}].{col}", source)
+            if number is None:
                 continue
-            try:
-                number = float(raw)
-            except ValueError:
-                fail(f"rounds[{i}].{col}: {raw!r} in {source} is not a number")
             entry[col] = int(number) if col in ("n_labels", "n_eval") and number.is_integer() else number
         rounds.append(entry)
     return rounds
 
 
-def read_table(source: str) -> list[dict[str, Any]]:
-    """Rows of a CSV (or ``-``) or of the first sheet of an XLSX file, keyed by the header row."""
-    if source.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
+def read_table(source: str, data: bytes) -> list[dict[str, Any]]:
+    """Rows of a CSV or of the first sheet of an XLSX file (``data``, read from ``source``), keyed by the
+    header row; blank rows are skipped, columns without a header ignored, more than :data:`MAX_TABLE_ROWS`
+    rows refused."""
+    try:
+        rows = xlsx_rows(data, source) if source.lower().endswith(".xlsx") else csv_rows(data, source)
+        header_row = next(rows, None)
+        if header_row is None:
+            fail(f"FILE: {source} is empty")
+        header = ["" if name is None else str(name).strip() for name in header_row]
+        while header and not header[-1]:
+            header.pop()
+        records: list[dict[str, Any]] = []
+        for row in rows:
+            if _is_blank(row):
+                continue
+            if len(records) == MAX_TABLE_ROWS:
+                fail(
+                    f"FILE: {source} has more than {MAX_TABLE_ROWS:,} rows; a table of pilot rounds has "
+                    "a row per round"
+                )
+            records.append(dict(zip(header, row, strict=False)))
+        return records
+    except InvalidInputError as error:
+        fail_on(error)
 
+
+def _is_blank(row: Sequence[Any]) -> bool:
+    # count() first: a sheet's missing rows come as rows of None, up to a million of them
+    return row.count(None) == len(row) or all(v is None or str(v).strip() == "" for v in row)
+
+
+def csv_rows(data: bytes, source: str) -> Iterator[list[str]]:
+    """The rows of a CSV file, read lazily."""
+    reader = csv.reader(io.StringIO(decode_text(data, source), newline=""))
+    while True:
         try:
-            sheet = load_workbook(source, read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:  # openpyxl raises many types for a broken file
-            fail(f"FILE: {source} is not a readable .xlsx workbook ({exc.__class__.__name__})")
-        values = [list(r) for r in sheet.iter_rows(values_only=True)]
-        if not values:
-            fail(f"FILE: {source} has an empty first sheet")
-        header = [str(h) if h is not None else "" for h in values[0]]
-        return [dict(zip(header, r, strict=False)) for r in values[1:] if any(v is not None for v in r)]
-    return list(csv.DictReader(io.StringIO(read_text(source))))
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise InvalidInputError("", f"{source} line {reader.line_num} is not valid CSV: {exc}") from None
+        if row is None:
+            return
+        yield row
+
+
+def xlsx_rows(data: bytes, source: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of the first sheet of an ``.xlsx`` workbook, read lazily over the first
+    :data:`MAX_TABLE_COLUMNS` columns, whatever dimension the sheet declares."""
+    from openpyxl import load_workbook
+
+    broken = f"{source} is not a readable .xlsx workbook"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise InvalidInputError("", broken) from None
+    if unpacked > MAX_REQUEST_BYTES:
+        raise InvalidInputError(
+            "",
+            f"{source} unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_REQUEST_BYTES / 2**20:g} MB read",
+        )
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise InvalidInputError("", f"{broken} ({exc.__class__.__name__})") from None
+    # the dimension the sheet declares (A1:XFD1048576: 17 billion cells) is not trusted: only rows that are
+    # there are read, each padded to MAX_TABLE_COLUMNS at most
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(max_col=MAX_TABLE_COLUMNS, values_only=True)
+    try:
+        for index in range(1, EXCEL_MAX_ROWS + 2):
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # a broken sheet inside a sound zip
+                raise InvalidInputError("", f"{broken} ({exc.__class__.__name__})") from None
+            if row is None:
+                return
+            if index > EXCEL_MAX_ROWS:
+                raise InvalidInputError("", f"{source} has rows past row {EXCEL_MAX_ROWS:,}: {broken}")
+            yield row
+    finally:
+        book.close()
+
+
+# --- limits: the deadline and the work cap ------------------------------------------------------------------
+
+
+class DeadlineExceeded(BaseException):
+    """Raised in the main thread when a command's deadline passes; a ``BaseException``, so that no ``except
+    Exception`` in the planner or the libraries it calls can swallow it."""
+
+
+def _raise_deadline(signum: int, frame: FrameType | None) -> None:
+    raise DeadlineExceeded
+
+
+def deadline_seconds(option: str | None) -> float:
+    """The deadline: ``--deadline``, else :data:`DEADLINE_VARIABLE`, else :data:`DEFAULT_DEADLINE_SECONDS`."""
+    name, raw = (
+        ("--deadline", option)
+        if option is not None
+        else (DEADLINE_VARIABLE, os.environ.get(DEADLINE_VARIABLE))
+    )
+    if raw is None or (option is None and not raw.strip()):
+        return DEFAULT_DEADLINE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_DEADLINE_SECONDS):
+        fail(f"{name}: must be a number of seconds above 0, at most {MAX_DEADLINE_SECONDS:,.0f}; got {raw!r}")
+    return seconds
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Stop the enclosed work after ``seconds``: exit 124 with one line naming the deadline.
+
+    A one-shot ``SIGALRM`` timer raises :class:`DeadlineExceeded` in the main thread, so the work stops at
+    the next Python bytecode (a long call into native code finishes first). Where there is no ``SIGALRM``
+    (Windows) or outside the main thread, the work runs without a deadline. A timer set before is restored.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous_handler = signal.signal(signal.SIGALRM, _raise_deadline)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except DeadlineExceeded:
+        fail(
+            f"--deadline: stopped after {seconds:g} s, the computation was not done; give a larger "
+            f"--deadline SECONDS (or set {DEADLINE_VARIABLE})",
+            code=DEADLINE_EXIT_CODE,
+        )
+    finally:
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay > 0:
+            left = previous_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), previous_interval)
+
+
+def work_limit(option: str | None, unlimited: bool) -> int | None:
+    """The work cap of a plan or quote: ``--max-work``, else :data:`MAX_WORK_VARIABLE`, else the HTTP API's
+    default; None with ``--no-work-limit``."""
+    name, raw = (
+        ("--max-work", option)
+        if option is not None
+        else (MAX_WORK_VARIABLE, os.environ.get(MAX_WORK_VARIABLE))
+    )
+    if raw is None or (option is None and not raw.strip()):
+        limit = DEFAULT_MAX_WORK
+    else:
+        try:
+            limit = int(raw.strip())
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            fail(f"{name}: must be a whole number of work units >= 1, got {raw!r}")
+    return None if unlimited else limit
+
+
+def admitted(kind: str, request: Any, limit: int | None) -> Any:
+    """The validated plan or quote request; exit 2 when it would simulate more than ``limit`` work units, as
+    the HTTP API refuses it (:mod:`api.admission`)."""
+    from api.admission import admit_plan, admit_quote
+    from api.problems import ProblemError
+    from planner.schemas.plans import PlanRequest
+    from planner.schemas.quotes import QuoteRequest
+
+    model = parse_request(PlanRequest if kind == "plan" else QuoteRequest, request)
+    if limit is None:
+        return model
+    try:
+        if isinstance(model, PlanRequest):
+            admit_plan(model, limit)
+        else:
+            admit_quote(model, limit)
+    except ProblemError as exc:
+        fields = ", ".join(error.field for error in exc.errors or ())
+        fail(f"{fields}: {exc.detail} (the HTTP API's cap: --max-work N raises it, --no-work-limit lifts it)")
+    return model
+
+
+# --- commands -----------------------------------------------------------------------------------------------
 
 
 def emit(response: Any) -> None:
@@ -111,14 +469,56 @@ def emit(response: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
-def run(call: Any, request: Any) -> Any:
-    """Call the planner; bad input exits 2 naming the field, other planner errors exit 1."""
+def run(call: Any, request: Any, admit: Callable[[Any], Any] | None = None) -> Any:
+    """Call the planner (after ``admit``, which validates the request); bad input exits 2 naming the field,
+    other planner errors exit 1."""
     try:
+        if admit is not None:
+            request = admit(request)
         return call(request)
     except InvalidInputError as exc:
         fail(str(exc))
     except PlannerError as exc:
         fail(str(exc), code=1)
+
+
+def read_input(file: str) -> bytes:
+    """The bytes of FILE (or standard input); a file that cannot be read exits 2 naming FILE."""
+    try:
+        return read_bytes(file)
+    except InvalidInputError as error:
+        fail_on(error)
+
+
+def check_output(path: Path | None, option: str) -> None:
+    """Exit 2 naming ``option`` when ``path`` cannot be written (before anything is computed)."""
+    problem = None if path is None else output_path_problem(path)
+    if problem is not None:
+        fail(f"{option}: {problem}")
+
+
+DEADLINE_OPTION = typer.Option(
+    "--deadline",
+    metavar="SECONDS",
+    show_default=False,
+    help=(
+        f"stop the computation after this many seconds and exit {DEADLINE_EXIT_CODE} (default: "
+        f"{DEADLINE_VARIABLE}, else {DEFAULT_DEADLINE_SECONDS:g})"
+    ),
+)
+MAX_WORK_OPTION = typer.Option(
+    "--max-work",
+    metavar="N",
+    show_default=False,
+    help=(
+        "refuse (exit 2) a request that would simulate more than N work units, simulated rounds x (draws + "
+        f"1,000), as the HTTP API does (default: {MAX_WORK_VARIABLE}, else {DEFAULT_MAX_WORK:,})"
+    ),
+)
+NO_WORK_LIMIT_OPTION = typer.Option(
+    "--no-work-limit",
+    help="compute a request of any size (a huge one can take many minutes and gigabytes)",
+)
 
 
 @app.command("fit")
@@ -129,26 +529,22 @@ def fit_command(
     ] = "accuracy",
     target: Annotated[list[float] | None, typer.Option(help="target metric value (repeatable)")] = None,
     at: Annotated[list[int] | None, typer.Option(help="forecast at this many labels (repeatable)")] = None,
+    deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
 ) -> None:
     """Fit a learning curve to pilot rounds: metric forecasts and labels needed per target."""
-    is_table = file.lower().endswith((".csv", ".xlsx"))
-    if is_table:
-        request: Any = {"metric": metric, "rounds": rounds_from_rows(read_table(file), file)}
-    else:
-        request = read_request(file)
-    if target:
-        request["targets"] = list(target)
-    if at:
-        request["at_labels"] = list(at)
-    emit(run(planner.fit_curve, request))
-
-
-def read_request(file: str) -> dict[str, Any]:
-    """A JSON request object from ``file`` (or ``-``)."""
-    request = parse_json(read_text(file), file)
-    if not isinstance(request, dict):
-        fail("request: expected a JSON object")
-    return request
+    seconds = deadline_seconds(deadline_option)
+    data = read_input(file)
+    with deadline(seconds):
+        if file.lower().endswith((".csv", ".xlsx")):
+            request: Any = {"metric": metric, "rounds": rounds_from_rows(read_table(file, data), file)}
+        else:
+            request = read_request(data, file)
+        if target:
+            request["targets"] = list(target)
+        if at:
+            request["at_labels"] = list(at)
+        response = run(planner.fit_curve, request)
+    emit(response)
 
 
 XLSX_OPTION = typer.Option("--xlsx", help="also write the Excel workbook to this file")
@@ -167,13 +563,22 @@ def write_workbook(path: Path, content: bytes) -> None:
 def plan_command(
     file: Annotated[str, typer.Argument(help="JSON plan request; - for stdin")],
     xlsx: Annotated[Path | None, XLSX_OPTION] = None,
+    max_work: Annotated[str | None, MAX_WORK_OPTION] = None,
+    no_work_limit: Annotated[bool, NO_WORK_LIMIT_OPTION] = False,
+    deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
 ) -> None:
     """Forecast each strategy's cost, days and label error, and recommend the settings."""
-    request = read_request(file)
-    plan = run(planner.make_plan, request)
+    seconds = deadline_seconds(deadline_option)
+    limit = work_limit(max_work, no_work_limit)
+    check_output(xlsx, "--xlsx")
+    data = read_input(file)
+    with deadline(seconds):
+        request = read_request(data, file)
+        plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
+        workbook = None if xlsx is None else reports.plan_workbook(plan, request)
     emit(plan)
-    if xlsx is not None:
-        write_workbook(xlsx, reports.plan_workbook(plan, request))
+    if xlsx is not None and workbook is not None:
+        write_workbook(xlsx, workbook)
 
 
 @app.command("quote")
@@ -183,18 +588,28 @@ def quote_command(
     client: Annotated[
         bool, typer.Option("--client", help="the workbook is the client's copy: no vendor costs or margin")
     ] = False,
+    max_work: Annotated[str | None, MAX_WORK_OPTION] = None,
+    no_work_limit: Annotated[bool, NO_WORK_LIMIT_OPTION] = False,
+    deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
 ) -> None:
     """Price correction-only work: unit prices that keep the vendor's margin at the chosen risk level."""
-    request = read_request(file)
-    quote = run(planner.make_quote, request)
+    seconds = deadline_seconds(deadline_option)
+    limit = work_limit(max_work, no_work_limit)
+    check_output(xlsx, "--xlsx")
+    data = read_input(file)
+    with deadline(seconds):
+        request = read_request(data, file)
+        quote = run(planner.make_quote, request, admit=lambda r: admitted("quote", r, limit))
+        workbook = None if xlsx is None else reports.quote_workbook(quote, request, client=client)
     emit(quote)
-    if xlsx is not None:
-        write_workbook(xlsx, reports.quote_workbook(quote, request, client=client))
+    if xlsx is not None and workbook is not None:
+        write_workbook(xlsx, workbook)
 
 
 @app.command("demo")
 def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
+    check_output(xlsx, "--xlsx")
     request = json.loads((EXAMPLES / "plan.json").read_text())
     plan = run(planner.make_plan, request)
     typer.echo(f"annoplan demo: {plan.name or 'example plan'}")
