@@ -5,11 +5,20 @@ Two formats: ``.npz`` with arrays ``X`` (float, items x columns), ``y`` (int lab
 a header and a ``label`` column. Features are fitted without the labels: text becomes TF-IDF of word
 1-2 grams (sublinear tf, min_df=2, sparse CSR), categorical columns are one-hot encoded, the other
 columns are standardised.
+
+Bounds, so that a small hostile file cannot ask for terabytes: a categorical column (a CSV column that is
+not all numbers, or an ``.npz`` column flagged in ``categorical``) may hold at most
+:data:`MAX_CATEGORIES` distinct values, else loading fails naming the column (an id column is no feature:
+drop it; free text belongs in the ``text`` array of an ``.npz``, which becomes TF-IDF); labels may hold at
+most :data:`MAX_CLASSES` classes; features are sparse CSR whenever dense ones would exceed
+:data:`MAX_DENSE_CELLS` cells; and every array of an ``.npz`` must hold the bytes its header declares.
 """
 
 from __future__ import annotations
 
 import csv
+import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from simulators._validation import ReplayInputError
 
@@ -27,6 +36,16 @@ LABEL_COLUMN = "label"
 """Name of the label column of a CSV data set."""
 
 SUPPORTED_SUFFIXES = (".npz", ".csv")
+NPZ_FORMAT = "a zip of .npy arrays as numpy.savez writes it: X, y, optional text"
+
+MAX_CATEGORIES = 1_000
+"""Most distinct values of one categorical column (each becomes a one-hot feature column)."""
+
+MAX_CLASSES = 1_000
+"""Most distinct labels (the replay's models predict a probability per class and item)."""
+
+MAX_DENSE_CELLS = 20_000_000
+"""Largest dense feature matrix built (items x columns, 160 MB of float64); past it features are CSR."""
 
 
 def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
@@ -51,8 +70,9 @@ def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]
     Raises
     ------
     ReplayInputError
-        A ``ValueError`` naming the problem: missing file, unsupported extension, missing label
-        column, a single class, NaN or infinite features.
+        A ``ValueError`` naming the problem: missing file, unsupported extension, a file that is not
+        in its format, missing label column, a single class or more than :data:`MAX_CLASSES`, a
+        categorical column of more than :data:`MAX_CATEGORIES` values, NaN or infinite features.
     """
     path = Path(path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -61,6 +81,8 @@ def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]
             f"unsupported file type {path.suffix or '(none)'!r} of {path.name}; "
             f"expected one of {', '.join(SUPPORTED_SUFFIXES)}",
         )
+    if path.is_dir():
+        raise ReplayInputError("data", f"{path} is a directory, not a file")
     if not path.is_file():
         raise ReplayInputError("data", f"file not found: {path}")
     if path.suffix.lower() == ".npz":
@@ -69,10 +91,11 @@ def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]
 
 
 def _load_npz(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
+    _check_npz(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ReplayInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
     if "y" not in arrays:
         raise ReplayInputError("label", f"{path.name} has no array 'y' of labels")
@@ -112,6 +135,52 @@ def _load_npz(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     return build_features(X, categorical, names, text), y, [str(value) for value in classes]
 
 
+def _check_npz(path: Path) -> None:
+    """Check that ``path`` is an ``.npz`` archive whose arrays hold what their headers declare, before
+    numpy allocates what a header declares (a 500-byte file can declare terabytes) or unpickles anything."""
+    with path.open("rb") as handle:
+        magic = handle.read(6)
+    if magic == b"\x93NUMPY":
+        raise ReplayInputError(
+            "data", f"cannot read {path.name}: it is a single .npy array, not an .npz archive ({NPZ_FORMAT})"
+        )
+    if not magic.startswith(b"PK"):
+        raise ReplayInputError("data", f"cannot read {path.name}: it is not an .npz archive ({NPZ_FORMAT})")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".npy"):
+                    with archive.open(info) as member:
+                        _check_npy_header(member, info, path.name)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ReplayInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
+
+
+def _check_npy_header(member: Any, info: zipfile.ZipInfo, file_name: str) -> None:
+    name = info.filename.removesuffix(".npy")
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    except ValueError as exc:
+        raise ReplayInputError(name, f"{file_name} holds a damaged array: {exc}") from None
+    if dtype.hasobject:
+        raise ReplayInputError(
+            name,
+            f"{file_name} holds an array of Python objects, which is not read (loading it could run "
+            "code); save strings as a str array, e.g. numpy.array(texts, dtype=str)",
+        )
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size:
+        raise ReplayInputError(
+            name,
+            f"{file_name} is damaged: the array declares shape {shape} ({declared:,} bytes) but holds "
+            f"{info.file_size:,} bytes",
+        )
+
+
 def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -145,10 +214,12 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     numeric: list[npt.NDArray[np.float64]] = []
     numeric_names: list[str] = []
     categories: list[npt.NDArray[Any]] = []
+    category_names: list[str] = []
     for name, column in zip(names, columns, strict=True):
         values = _as_float(column)
         if values is None:
             categories.append(np.array([str(cell).strip() for cell in column]))
+            category_names.append(name)
         else:
             numeric.append(values)
             numeric_names.append(name)
@@ -158,9 +229,8 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     if numeric:
         blocks.append(StandardScaler().fit_transform(X_numeric))
     if categories:
-        encoder = OneHotEncoder(sparse_output=False, handle_unknown="ignore")
-        blocks.append(encoder.fit_transform(np.column_stack(categories)))
-    return np.hstack(blocks).astype(np.float64), y, [str(value) for value in classes]
+        blocks.append(_one_hot(categories, category_names))
+    return _stack(blocks, sparse=False), y, [str(value) for value in classes]
 
 
 def build_features(
@@ -200,13 +270,44 @@ def build_features(
     if numeric.shape[1]:
         blocks.append(StandardScaler().fit_transform(numeric))
     if categorical.any():
-        encoder = OneHotEncoder(sparse_output=text is not None, handle_unknown="ignore")
-        blocks.append(encoder.fit_transform(X[:, categorical]))
+        columns = [X[:, index] for index in np.flatnonzero(categorical)]
+        blocks.append(_one_hot(columns, [feature_names[i] for i in np.flatnonzero(categorical)]))
     if not blocks:
         raise ReplayInputError("X", "the data set has neither feature columns nor text")
-    if text is not None:
+    return _stack(blocks, sparse=text is not None)
+
+
+def _one_hot(columns: list[npt.NDArray[Any]], names: list[str]) -> sp.csr_matrix:
+    """One-hot encoding of categorical columns, sparse: one column per distinct value (sorted), column
+    after column; a column of more than :data:`MAX_CATEGORIES` distinct values raises naming it."""
+    blocks = []
+    for name, column in zip(names, columns, strict=True):
+        values, codes = np.unique(column, return_inverse=True)
+        if values.size > MAX_CATEGORIES:
+            raise ReplayInputError(
+                "X",
+                f"categorical column {name!r} has {values.size:,} distinct values, more than the "
+                f"{MAX_CATEGORIES:,} one-hot encoded per column; drop it if it is an id, or give free text "
+                "as the 'text' array of an .npz (TF-IDF features)",
+            )
+        n_items = column.shape[0]
+        ones = np.ones(n_items)
+        blocks.append(
+            sp.csr_matrix((ones, (np.arange(n_items), codes.ravel())), shape=(n_items, values.size))
+        )
+    return sp.hstack(blocks, format="csr", dtype=np.float64)
+
+
+def _stack(blocks: list[Any], sparse: bool) -> Any:
+    """Feature blocks side by side: CSR when ``sparse`` or when dense would exceed
+    :data:`MAX_DENSE_CELLS` cells, else a dense float64 array."""
+    n_items = blocks[0].shape[0]
+    n_columns = sum(block.shape[1] for block in blocks)
+    if sparse or n_items * n_columns > MAX_DENSE_CELLS:
         return sp.hstack(blocks, format="csr", dtype=np.float64)
-    return np.hstack(blocks)
+    return np.hstack([block.toarray() if sp.issparse(block) else block for block in blocks]).astype(
+        np.float64
+    )
 
 
 def _encode_labels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
@@ -214,6 +315,12 @@ def _encode_labels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDAr
     if values.size == 0:
         raise ReplayInputError("label", "the data set has no rows")
     classes, codes = np.unique(values, return_inverse=True)
+    if classes.size > MAX_CLASSES:
+        raise ReplayInputError(
+            "label",
+            f"the data set has {classes.size:,} classes, more than the {MAX_CLASSES:,} a replay takes "
+            "(is the label column really the label?)",
+        )
     if classes.size < 2:
         raise ReplayInputError(
             "label", f"the data set has a single class ({classes[0]!s}); at least two are needed"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from simulators import datasets
 from simulators._validation import ReplayInputError
 from simulators.datasets import load_dataset
 
@@ -110,5 +113,126 @@ def test_npz_with_nan_features_and_single_class(tmp_path: Path) -> None:
     path = tmp_path / "nolabels.npz"
     np.savez(path, X=np.ones((10, 2), np.float32))
     with pytest.raises(ReplayInputError) as error:
+        load_dataset(path)
+    assert error.value.field == "label"
+
+
+# --- hostile and odd files: a clear error, in bounded memory ------------------------------------------------
+
+
+def test_a_directory_is_named_as_such(tmp_path: Path) -> None:
+    folder = tmp_path / "items.npz"
+    folder.mkdir()
+    with pytest.raises(ReplayInputError, match="is a directory") as error:
+        load_dataset(folder)
+    assert error.value.field == "data"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"X,y\n1,0\n2,1\n", "not an .npz archive"),
+        (b"", "not an .npz archive"),
+        (b"PK\x03\x04 truncated", "cannot read"),
+    ],
+    ids=["text", "empty", "broken zip"],
+)
+def test_a_file_named_npz_that_is_not_an_archive_says_what_is_expected(
+    tmp_path: Path, content: bytes, words: str
+) -> None:
+    path = tmp_path / "items.npz"
+    path.write_bytes(content)
+    with pytest.raises(ReplayInputError, match=words) as error:
+        load_dataset(path)
+    assert error.value.field == "data"
+    assert "pickle" not in error.value.message
+
+
+def test_a_single_npy_array_named_npz_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "items.npz"
+    with path.open("wb") as handle:
+        np.save(handle, np.ones((4, 2)))
+    with pytest.raises(ReplayInputError, match=r"single \.npy array"):
+        load_dataset(path)
+
+
+def test_an_npz_with_an_object_array_is_refused_without_pickle_advice(tmp_path: Path) -> None:
+    path = tmp_path / "items.npz"
+    text = np.array(["a b", "c d", None, "e"] * 5, dtype=object)
+    np.savez(path, X=np.ones((20, 1)), y=np.arange(20) % 2, text=text)
+    with pytest.raises(ReplayInputError, match="objects") as error:
+        load_dataset(path)
+    assert error.value.field == "text"
+    assert "allow_pickle" not in error.value.message
+
+
+def test_an_npz_whose_array_header_claims_more_than_it_holds_is_refused_before_allocating(
+    tmp_path: Path,
+) -> None:
+    """A 500-byte archive whose X claims 10^6 x 10^5 floats (745 GiB)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**5)}
+    )
+    labels = io.BytesIO()
+    np.save(labels, np.arange(10) % 2)
+    path = tmp_path / "items.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", header.getvalue())
+        archive.writestr("y.npy", labels.getvalue())
+    assert path.stat().st_size < 1_000
+    with pytest.raises(ReplayInputError, match="damaged") as error:
+        load_dataset(path)
+    assert error.value.field == "X"
+
+
+def junk_csv(path: Path, n_rows: int, n_distinct: int) -> Path:
+    """A CSV with a numeric column, a column of ``n_distinct`` junk strings and two classes."""
+    rng = np.random.default_rng(0)
+    junk = [f"j{code:07d}" for code in rng.integers(0, n_distinct, n_rows)]
+    junk[:n_distinct] = [f"j{code:07d}" for code in range(n_distinct)]
+    rows = [f"{rng.normal():.3f},{word},{i % 2}" for i, word in enumerate(junk)]
+    path.write_text("score,ticket,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_csv_column_with_too_many_categories_is_refused_naming_it(tmp_path: Path) -> None:
+    path = junk_csv(tmp_path / "items.csv", n_rows=3_000, n_distinct=3_000)
+    with pytest.raises(ReplayInputError, match="'ticket'") as error:
+        load_dataset(path)
+    assert error.value.field == "X"
+    assert "3,000 distinct values" in error.value.message
+
+
+def test_an_npz_categorical_column_with_too_many_codes_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "items.npz"
+    X = np.column_stack([np.arange(3_000.0), np.ones(3_000)])
+    np.savez(
+        path,
+        X=X,
+        y=np.arange(3_000) % 2,
+        categorical=np.array([True, False]),
+        feature_names=np.array(["zip_code", "bias"]),
+    )
+    with pytest.raises(ReplayInputError, match="'zip_code'"):
+        load_dataset(path)
+
+
+def test_wide_one_hot_features_are_sparse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = junk_csv(tmp_path / "items.csv", n_rows=600, n_distinct=300)
+    dense, y, _ = load_dataset(path)
+    assert isinstance(dense, np.ndarray) and dense.shape == (600, 1 + 300)
+    monkeypatch.setattr(datasets, "MAX_DENSE_CELLS", 10_000)
+    sparse, y_again, _ = load_dataset(path)
+    assert sp.issparse(sparse) and sparse.format == "csr"
+    assert sparse.nnz <= 2 * 600  # the numeric column and one category an item
+    np.testing.assert_array_equal(sparse.toarray(), dense)
+    np.testing.assert_array_equal(y, y_again)
+
+
+def test_too_many_classes_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("a,label\n" + "".join(f"{i},c{i}\n" for i in range(1_500)))
+    with pytest.raises(ReplayInputError, match="1,500 classes") as error:
         load_dataset(path)
     assert error.value.field == "label"
