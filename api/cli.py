@@ -89,11 +89,11 @@ def fail_on(error: InvalidInputError, option: str = "FILE") -> NoReturn:
 def input_path_problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as an input file, or None."""
     if path.is_dir():
-        return f"{path} is a directory, not a file"
+        return f"cannot read {path}: it is a directory, not a file"
     if not path.exists():
-        return f"{path} does not exist"
+        return f"cannot read {path}: it does not exist"
     if not path.is_file():
-        return f"{path} is not a regular file"
+        return f"cannot read {path}: it is not a regular file"
     return None
 
 
@@ -182,8 +182,7 @@ def load_json(text: str, source: str) -> Any:
         raise InvalidInputError("", message) from None
     except RecursionError:
         message = (
-            f"{source} is nested too deep to read (arrays or objects inside one another about a thousand "
-            "times; a request nests five)"
+            f"{source} is nested too deep to read (arrays or objects inside one another a thousand times)"
         )
         raise InvalidInputError("", message) from None
     if long_integers:

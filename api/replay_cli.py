@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from planner.errors import InvalidInputError
 from simulators._validation import ReplayInputError
 from simulators.costs import RateCard
 from simulators.datasets import load_dataset
@@ -69,20 +70,30 @@ def _note(message: str) -> None:
 
 def _read_costs(path: Path | None) -> RateCard:
     """The rate card of a JSON file (a plan request's ``costs`` object), or the default one."""
+    # the command line's one bounded reader of JSON files (imported here: api.cli imports this module)
+    from api.cli import decode_text, load_json, read_bytes
+
     if path is None:
         return RateCard()
     try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail("--costs", f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}")
-    except json.JSONDecodeError as exc:
-        _fail("--costs", f"{path.name} is not valid JSON: {exc}")
+        values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
+    except InvalidInputError as error:
+        _fail("--costs", f"{error.field}: {error.message}" if error.field else error.message)
     if not isinstance(values, dict):
         _fail("--costs", f"{path.name} must hold a JSON object of unit prices")
     try:
         return RateCard.from_mapping(values)
     except ReplayInputError as error:
         _fail_on(error)
+
+
+def _check_output(path: Path | None) -> None:
+    """Exit 2 naming --emit-pilot when it cannot be written, before the replay runs."""
+    from api.cli import output_path_problem
+
+    problem = None if path is None else output_path_problem(path)
+    if problem is not None:
+        _fail("--emit-pilot", problem)
 
 
 def _parse_pilot_rounds(text: str) -> tuple[int, ...]:
@@ -249,6 +260,7 @@ def replay_command(
     n_validation = DEFAULT_VALIDATION_SIZE if n_validation is None else n_validation
     n_validation_errors = DEFAULT_VALIDATION_ERRORS if n_validation_errors is None else n_validation_errors
     pilot_sizes = _parse_pilot_rounds(pilot_rounds)
+    _check_output(emit_pilot)
     rate_card = _read_costs(costs)
     try:
         X, y, _ = load_dataset(data)

@@ -271,3 +271,81 @@ def test_validation_options_for_another_policy_are_noted_not_fatal(data_file: Pa
     payload = json.loads(result.stdout)
     assert payload["human_labels"] == 100
     assert payload["validation_size"] is None and payload["validation_errors"] is None
+
+
+# --- hostile and odd files: exit 2 with one line, before any replay -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'{"label": 1, "review": 0.1\xff}', "UTF-8"),
+        (b'{"label": ' + b"9" * 5000 + b"}", "5,000 digits"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+    ],
+    ids=["invalid UTF-8", "5000 digits", "nested 100000 deep"],
+)
+def test_a_hostile_costs_file_exits_2_naming_the_option(
+    content: bytes, words: str, data_file: Path, tmp_path: Path
+) -> None:
+    costs = tmp_path / "costs.json"
+    costs.write_bytes(content)
+    result = invoke(str(data_file), "--policy", "random", "--costs", str(costs))
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = error_line(result)
+    assert "--costs" in line and words in line, line
+    assert result.stdout == ""
+
+
+def test_a_long_integer_in_the_costs_file_is_named_by_its_field(data_file: Path, tmp_path: Path) -> None:
+    costs = tmp_path / "costs.json"
+    costs.write_text('{"label": 1, "review": ' + "1" * 5000 + "}")
+    line = error_line(invoke(str(data_file), "--policy", "random", "--costs", str(costs)))
+    assert "--costs: review:" in line
+
+
+@pytest.mark.parametrize("option", ["DATA", "--costs"])
+def test_a_directory_exits_2_saying_it_is_a_directory(option: str, data_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "folder.npz" if option == "DATA" else tmp_path / "costs.json"
+    folder.mkdir()
+    args = [str(folder), "--policy", "random"]
+    if option == "--costs":
+        args = [str(data_file), "--policy", "random", "--costs", str(folder)]
+    result = invoke(*args)
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert option in line and "is a directory" in line, line
+
+
+def test_a_text_file_named_npz_exits_2_saying_what_format_is_expected(tmp_path: Path) -> None:
+    path = tmp_path / "items.npz"
+    path.write_text("X,y\n1,0\n2,1\n")
+    result = invoke(str(path), "--policy", "random")
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert "DATA" in line and "not an .npz archive" in line and "numpy.savez" in line, line
+    assert "pickle" not in line
+
+
+def test_a_csv_of_unique_junk_strings_exits_2_naming_the_column(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "items.csv"
+    rows = [f"{rng.integers(10**12):x}{i},{i % 2}" for i in range(5_000)]
+    path.write_text("comment,label\n" + "\n".join(rows) + "\n")
+    result = invoke(str(path), "--policy", "random")
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = error_line(result)
+    assert "DATA" in line and "'comment'" in line and "5,000 distinct values" in line, line
+
+
+@pytest.mark.parametrize("where", ["missing folder", "directory"])
+def test_an_unusable_emit_pilot_path_exits_2_before_replaying(
+    where: str, data_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "no-such-folder" / "pilot.json" if where == "missing folder" else tmp_path
+    result = invoke(str(data_file), "--policy", "random", "--emit-pilot", str(out))
+    assert result.exit_code == 2
+    assert result.stdout == ""  # nothing was replayed
+    line = error_line(result)
+    assert "--emit-pilot" in line
+    assert ("does not exist" if where == "missing folder" else "is a directory") in line
