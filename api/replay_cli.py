@@ -19,7 +19,7 @@ import typer
 from planner.errors import InvalidInputError
 from simulators._validation import ReplayInputError
 from simulators.costs import RateCard
-from simulators.datasets import load_dataset
+from simulators.datasets import MAX_CATEGORIES, load_dataset
 from simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
 from simulators.replay import POLICIES, ReplayRound, replay_pool
 from simulators.strategies import STRATEGIES
@@ -178,7 +178,9 @@ def replay_command(
     data: Annotated[
         Path,
         typer.Argument(
-            help="Data set: .npz (arrays X, y, optional text), or CSV with a 'label' column.",
+            help="Data set: .npz (arrays X, y, optional text), or CSV with a 'label' column. A "
+            "categorical column (non-numeric in a CSV) is one-hot encoded and may hold at most "
+            f"{MAX_CATEGORIES:,} distinct values: drop id columns, give free text as an .npz 'text' array.",
             show_default=False,
         ),
     ],

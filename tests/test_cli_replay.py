@@ -349,3 +349,18 @@ def test_an_unusable_emit_pilot_path_exits_2_before_replaying(
     line = error_line(result)
     assert "--emit-pilot" in line
     assert ("does not exist" if where == "missing folder" else "is a directory") in line
+
+
+def test_a_csv_that_is_not_utf8_exits_2_naming_data(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_bytes(b"a,label\n1,x\n2,\xff\n3,x\n")
+    result = invoke(str(path), "--policy", "random")
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert "DATA" in line and "utf-8" in line, line
+
+
+def test_the_help_states_the_category_cap() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "1,000" in " ".join(result.stdout.split())
