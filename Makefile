@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools
+.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools hardening
 
-$(STAMP): pyproject.toml
+# every dependency at the exact version of constraints.txt (pyproject.toml gives the ranges)
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -40,6 +41,12 @@ postgres-tools:
 	fi
 
 test: spreadsheet-tools lint typecheck pytest
+
+# the standing checks of the API and CLI (benchmarks/hardening.py): schemathesis with every phase, the
+# hostile-input corpus, SIGKILL of a computation process and of the server during plans, a soak; each starts
+# its own server on a free loopback port. Minutes; `make test` runs the corpus's API cases in process.
+hardening: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python benchmarks/hardening.py all
 
 demo: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/annoplan demo --xlsx demo-plan.xlsx
