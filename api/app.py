@@ -21,6 +21,7 @@ from api.auth import require_tenant
 from api.computations import Computations
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.resources import InFlight
 from api.routes import curves, health, plans, quotes
 from api.settings import Settings, get_settings
 from api.storage import Storage
@@ -82,8 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage
     app.state.key_digests = settings.key_digests
     app.state.computations = Computations(
-        threads=settings.max_concurrent_computations, processes=settings.computation_processes
+        threads=settings.max_concurrent_computations,
+        processes=settings.computation_processes,
+        deadline_seconds=settings.computation_deadline_seconds,
+        max_waiting=settings.max_waiting_computations,
     )
+    app.state.in_flight = InFlight()
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -42,8 +42,9 @@ def is_accepted(key: str, digests: tuple[bytes, ...]) -> bool:
     return matched
 
 
-def require_tenant(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> str:
-    """The caller's tenant; 401 problem without a valid ``X-API-Key``."""
+async def require_tenant(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> str:
+    """The caller's tenant; 401 problem without a valid ``X-API-Key`` (on the event loop: a 401 never
+    waits for a thread)."""
     digests: tuple[bytes, ...] = request.app.state.key_digests
     if not key or not is_accepted(key, digests):
         raise ProblemError(

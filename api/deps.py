@@ -1,4 +1,5 @@
-"""Typed dependencies of the routes: settings, storage, computations and the Idempotency-Key header."""
+"""Typed dependencies of the routes: settings, storage, computations, idempotent creations in flight and
+the Idempotency-Key header."""
 
 from __future__ import annotations
 
@@ -7,28 +8,35 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.computations import Computations
+from api.resources import InFlight
 from api.settings import Settings
 from api.storage import Storage
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
 
-def get_computations(request: Request) -> Computations:
+async def get_computations(request: Request) -> Computations:
     computations: Computations = request.app.state.computations
     return computations
+
+
+async def get_in_flight(request: Request) -> InFlight:
+    in_flight: InFlight = request.app.state.in_flight
+    return in_flight
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ComputationsDep = Annotated[Computations, Depends(get_computations)]
+InFlightDep = Annotated[InFlight, Depends(get_in_flight)]
 IdempotencyKeyDep = Annotated[
     str | None,
     Header(

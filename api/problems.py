@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.computations import ComputationCrashed, ComputationsBusy, ComputationTimedOut
+from api.storage import StorageFull
 from planner.errors import FitError, InvalidInputError, NotFoundError, PlannerError
 from planner.validation import field_loc, field_path
 
@@ -55,6 +57,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("idempotency-key-reused", 422, "Idempotency key reused with a different request"),
         ProblemType("internal-error", 500, "Internal server error"),
         ProblemType("not-ready", 503, "Service not ready"),
+        ProblemType("computation-deadline", 503, "Computation past its deadline"),
+        ProblemType("computations-busy", 503, "Too many computations waiting"),
+        ProblemType("storage-full", 503, "Storage full"),
     )
 }
 #: the problem type of an HTTP error raised by the framework itself (routing, body reading), by status
@@ -70,6 +75,16 @@ FRAMEWORK_SLUGS = (
     "not-ready",
 )
 FRAMEWORK_TYPES = {PROBLEM_TYPES[slug].status: PROBLEM_TYPES[slug] for slug in FRAMEWORK_SLUGS}
+#: seconds a client should wait before retrying a 503 caused by load or a full store
+RETRY_AFTER_SECONDS = 5
+#: the API's own failures -> problem types, whether a retry may succeed later (Retry-After), and the
+#: detail in words (a crash says nothing of the internals: the log has them, the detail the request id)
+SERVICE_TYPES: tuple[tuple[type[Exception], str, bool], ...] = (
+    (ComputationTimedOut, "computation-deadline", False),
+    (ComputationsBusy, "computations-busy", True),
+    (StorageFull, "storage-full", True),
+    (ComputationCrashed, "internal-error", False),
+)
 #: planner errors -> problem types (the most specific class first)
 PLANNER_TYPES: tuple[tuple[type[PlannerError], str], ...] = (
     (InvalidInputError, "invalid-input"),
@@ -219,10 +234,41 @@ async def http_problem(request: Request, exc: Exception) -> JSONResponse:
         allowed = (exc.headers or {}).get("Allow", "")
         detail = f"{request.method} is not allowed on {path}" + (f"; allowed: {allowed}" if allowed else "")
     elif exc.status_code == 400:
-        detail = "the body could not be read as UTF-8 JSON"
+        detail = unreadable_body(exc.__cause__)
     else:
         detail = str(exc.detail)
     return problem_response(kind, detail, path, headers=exc.headers)
+
+
+def unreadable_body(cause: BaseException | None) -> str:
+    """Why a body could not be parsed, in words: the framework says only that parsing failed."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not UTF-8 text (byte {cause.start}); send JSON encoded as UTF-8"
+    if isinstance(cause, RecursionError):
+        return "the body's JSON is nested too deeply to read; no request needs more than a few levels"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"the body's JSON holds a number too long to read ({cause}); send numbers of ordinary size"
+    return "the body could not be read as UTF-8 JSON"
+
+
+async def service_problem(request: Request, exc: Exception) -> JSONResponse:
+    """A failure of the service itself (a computation past its deadline, too many waiting, a full store,
+    a crashed computation process): 503 (or 500 for a crash), never the caller's fault."""
+    slug, retry = next((slug, retry) for cls, slug, retry in SERVICE_TYPES if isinstance(exc, cls))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if retry else {}
+    if isinstance(exc, ComputationTimedOut):
+        detail = (
+            f"{exc}; it was stopped. Ask for less work (fewer draws, batch sizes or strategies), or ask "
+            "the operator to raise ANNOPLAN_COMPUTATION_DEADLINE"
+        )
+    elif isinstance(exc, ComputationsBusy):
+        detail = f"{exc}; retry in {RETRY_AFTER_SECONDS} s"
+    elif isinstance(exc, StorageFull):
+        detail = "the store cannot take a write now (its disk is full); nothing was stored: retry later"
+    else:
+        request_id = getattr(request.state, "request_id", "")
+        detail = f"the server failed to answer; quote request id {request_id} when reporting it"
+    return problem_response(PROBLEM_TYPES[slug], detail, request.url.path, headers=headers)
 
 
 async def raised_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -248,6 +294,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(ProblemError, raised_problem)
     app.add_exception_handler(PlannerError, planner_problem)
+    for cls, _, _ in SERVICE_TYPES:
+        app.add_exception_handler(cls, service_problem)
 
 
 def _descriptions() -> dict[int, str]:

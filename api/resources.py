@@ -3,17 +3,25 @@
 Routes stay thin: they validate, call the planner through :func:`create_stored`, and read through
 :func:`read_stored`. The response body is the stored JSON text itself, so a read returns exactly what the
 create returned.
+
+Requests that share an idempotency key compute once: while one computes, the others (in this process) wait
+for it and answer with what it stored (:class:`InFlight`); across processes the database's unique key
+decides which of two racing results is stored, and both answer with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Protocol
 
 from fastapi import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import ProblemError
 from api.storage import Record, Storage
@@ -40,12 +48,37 @@ def json_response(record: Record, status_code: int, headers: dict[str, str] | No
     return Response(record.response, status_code=status_code, media_type="application/json", headers=headers)
 
 
-def create_stored(
+class InFlight:
+    """The idempotent creations computing now in this process, by (tenant, kind, key): a request whose key
+    is in flight waits for it instead of computing the same thing again. Thread-safe, so it holds across
+    event loops too."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, str, str], Future[None]] = {}
+
+    def claim(self, slot: tuple[str, str, str]) -> Future[None] | None:
+        """None when the caller may compute ``slot`` (it must :meth:`release` it), else the running
+        computation's future, done when it ends."""
+        with self._lock:
+            running = self._running.get(slot)
+            if running is None:
+                self._running[slot] = Future()
+            return running
+
+    def release(self, slot: tuple[str, str, str]) -> None:
+        with self._lock:
+            done = self._running.pop(slot)
+        done.set_result(None)
+
+
+async def create_stored(
     *,
     kind: str,
     request: BaseModel,
-    compute: Callable[[], StoredResponse],
+    compute: Callable[[], Awaitable[StoredResponse]],
     storage: Storage,
+    in_flight: InFlight,
     tenant: str,
     idempotency_key: str | None,
     location: Callable[[str], str],
@@ -53,14 +86,42 @@ def create_stored(
     """Compute, store and return a ``kind`` result (201, ``Location``), or replay an earlier one.
 
     With an idempotency key already used by ``tenant`` for ``kind``: the same request replays the stored
-    response (nothing is computed or stored again); a different request is refused with 422.
+    response (nothing is computed or stored again); a different request is refused with 422. While a
+    request with the key computes, the others with it wait and then replay what it stored (or, if it
+    failed, one of them computes in its place).
     """
     digest = request_hash(request)
-    if idempotency_key is not None:
-        earlier = storage.find_idempotent(kind, tenant, idempotency_key)
+    if idempotency_key is None:
+        return await compute_and_store(kind, request, digest, compute, storage, tenant, None, location)
+    slot = (tenant, kind, idempotency_key)
+    while True:
+        earlier = await run_in_threadpool(storage.find_idempotent, kind, tenant, idempotency_key)
         if earlier is not None:
             return replay(earlier, digest, location)
-    result = compute()
+        running = in_flight.claim(slot)
+        if running is None:
+            break
+        await asyncio.wrap_future(running)
+    try:
+        return await compute_and_store(
+            kind, request, digest, compute, storage, tenant, idempotency_key, location
+        )
+    finally:
+        in_flight.release(slot)
+
+
+async def compute_and_store(
+    kind: str,
+    request: BaseModel,
+    digest: str,
+    compute: Callable[[], Awaitable[StoredResponse]],
+    storage: Storage,
+    tenant: str,
+    idempotency_key: str | None,
+    location: Callable[[str], str],
+) -> Response:
+    """Compute a ``kind`` result and store it; a full store answers 503 and stores nothing."""
+    result = await compute()
     record = Record(
         kind=kind,
         id=result.id,
@@ -70,8 +131,8 @@ def create_stored(
         request_hash=digest,
         idempotency_key=idempotency_key,
     )
-    stored = storage.add(record)
-    if stored.id != record.id:  # a concurrent request with the same key stored first
+    stored = await run_in_threadpool(storage.add, record)
+    if stored.id != record.id:  # a request with the same key stored first (another process)
         return replay(stored, digest, location)
     return json_response(stored, 201, {"Location": location(stored.id)})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -41,4 +42,13 @@ def serve_command(
         typer.echo("annoplan: warning: ANNOPLAN_API_KEYS is empty: every /v1 request will get 401", err=True)
     # one process serves HTTP (uvicorn's workers would each keep the connections they accepted); the
     # computation processes start with the app and stop with it
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    # SIGTERM: stop accepting, give the requests in flight shutdown_seconds, then fail them and stop the
+    # computation processes (a computation past its deadline is stopped anyway)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_seconds),
+    )

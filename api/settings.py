@@ -20,7 +20,13 @@ ENVIRONMENT = {
     "ANNOPLAN_MAX_PLAN_WORK": "max_plan_work",
     "ANNOPLAN_MAX_CONCURRENT_COMPUTATIONS": "max_concurrent_computations",
     "ANNOPLAN_COMPUTATION_PROCESSES": "computation_processes",
+    "ANNOPLAN_COMPUTATION_DEADLINE": "computation_deadline_seconds",
+    "ANNOPLAN_MAX_WAITING_COMPUTATIONS": "max_waiting_computations",
+    "ANNOPLAN_SHUTDOWN_SECONDS": "shutdown_seconds",
+    "ANNOPLAN_MIN_FREE_DISK_BYTES": "min_free_disk_bytes",
 }
+#: settings given in seconds (a decimal number); the other numeric ones are whole numbers
+SECONDS = ("computation_deadline_seconds", "shutdown_seconds")
 
 
 class SettingsError(ValueError):
@@ -56,6 +62,31 @@ class Settings(BaseModel):
             "--workers); 0 runs them on max_concurrent_computations threads of the HTTP process"
         ),
     )
+    computation_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "longest a plan, quote, fit or workbook may compute (s, from when a worker starts it); past it "
+            "the worker process is stopped and replaced and the caller gets a 503 naming the deadline"
+        ),
+    )
+    max_waiting_computations: int = Field(
+        default=64,
+        ge=0,
+        description="computations that may wait for a free worker; more are refused at once with a 503",
+    )
+    shutdown_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3_600,
+        description="on SIGTERM: the longest wait for requests in flight before they fail and it stops",
+    )
+    min_free_disk_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="an SQLite store is not ready (503 on /readyz) with less free space on its disk",
+    )
 
     @property
     def key_digests(self) -> tuple[bytes, ...]:
@@ -81,6 +112,11 @@ class Settings(BaseModel):
                 values[name] = tuple(key.strip() for key in raw.split(",") if key.strip())
             elif name == "database_url":
                 values[name] = raw.strip()
+            elif name in SECONDS:
+                try:
+                    values[name] = float(raw.strip())
+                except ValueError:
+                    raise SettingsError(f"{variable}: {raw!r} is not a number of seconds") from None
             else:
                 try:
                     values[name] = int(raw.strip().replace("_", ""))

@@ -15,14 +15,18 @@ creating the table at once serialise on a lock instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import shutil
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, String, Text, UniqueConstraint, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
@@ -30,6 +34,31 @@ from sqlalchemy.pool import StaticPool
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: the PostgreSQL advisory lock that processes creating the tables take in turn (any constant of our own)
 CREATE_TABLES_LOCK = 0x616E6E6F706C616E  # "annoplan"
+
+
+#: PostgreSQL's SQLSTATE for "disk full"
+POSTGRES_DISK_FULL = "53100"
+#: bytes the readiness probe writes (and deletes): a write that needs fresh space, as a plan's does
+PROBE_BYTES = 4096
+
+
+class StorageFull(RuntimeError):
+    """The store cannot take a write: its disk (or database size limit) is full. Nothing was stored."""
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether a database error says the disk or the database is full (SQLite, PostgreSQL, or the OS)."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if (
+        isinstance(original, sqlite3.Error)
+        and getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    ):
+        return True
+    if getattr(original, "sqlstate", None) == POSTGRES_DISK_FULL:
+        return True
+    if isinstance(original, OSError) and original.errno == errno.ENOSPC:
+        return True
+    return "disk is full" in str(original) or "No space left" in str(original)
 
 
 class Base(DeclarativeBase):
@@ -191,6 +220,38 @@ class Storage:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    def check_writable(self, min_free_bytes: int = 0) -> None:
+        """Raise :class:`StorageFull` unless the store takes a write now: a probe row of
+        :data:`PROBE_BYTES` inserted and deleted in one committed transaction, and (an SQLite file) at
+        least ``min_free_bytes`` free on its disk. Other database errors propagate."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+            free = shutil.disk_usage(Path(database).resolve().parent).free
+            if free < min_free_bytes:
+                raise StorageFull(
+                    f"{free:,} bytes free on the database's disk, fewer than {min_free_bytes:,}"
+                )
+        probe = f"probe-{uuid.uuid4().hex}"
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.add(
+                    RecordRow(
+                        kind="probe",
+                        id=probe,
+                        tenant="",
+                        created_at=dt.datetime.now(dt.UTC),
+                        request_hash="",
+                        request="x" * PROBE_BYTES,
+                        response="",
+                    )
+                )
+                session.flush()
+                session.query(RecordRow).filter(RecordRow.kind == "probe", RecordRow.id == probe).delete()
+        except (DBAPIError, OSError) as exc:
+            if is_full(exc):
+                raise StorageFull(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
+            raise
+
     def get(self, kind: str, tenant: str, record_id: str) -> Record | None:
         """The ``kind`` record ``record_id`` of ``tenant``; None if it does not exist or is another's."""
         return self._find(kind, tenant, RecordRow.id, record_id)
@@ -219,6 +280,8 @@ class Storage:
         ------
         ValueError
             when a text is longer than its column or holds NUL (on every backend, not only PostgreSQL).
+        StorageFull
+            when the disk or the database is full (nothing is stored).
         sqlalchemy.exc.IntegrityError
             when the (kind, id) exists already and no earlier record has the idempotency key.
         """
@@ -244,6 +307,10 @@ class Storage:
             if earlier is None:
                 raise
             return earlier
+        except (DBAPIError, OSError) as exc:
+            if is_full(exc):
+                raise StorageFull(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
+            raise
         return stored
 
     def dispose(self) -> None:

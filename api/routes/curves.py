@@ -22,7 +22,7 @@ router = APIRouter(prefix="/curves", tags=["curves"])
     summary="Forecast a learning curve",
     responses=problem_responses(400, 401, 413, 415, 422),
 )
-def fit_curve(
+async def fit_curve(
     request: Annotated[
         FitRequest, Body(openapi_examples=openapi_examples("pilot_fit.json", "Four pilot rounds"))
     ],
@@ -32,4 +32,4 @@ def fit_curve(
     labels needed to reach each target. Deterministic: the same request always gives the same answer, so a
     retry is safe without an idempotency key."""
     admit_fit(request)
-    return computations.run(planner.fit_curve, request)
+    return await computations.run_async(planner.fit_curve, request)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 import planner
 import reports
 from api.admission import admit_plan
 from api.auth import TenantDep
-from api.deps import ComputationsDep, IdempotencyKeyDep, SettingsDep, StorageDep
+from api.deps import ComputationsDep, IdempotencyKeyDep, InFlightDep, SettingsDep, StorageDep
 from api.examples import openapi_examples
 from api.problems import problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
@@ -33,7 +34,7 @@ KIND = "plan"
         **problem_responses(400, 401, 413, 415, 422),
     },
 )
-def create_plan(
+async def create_plan(
     body: Annotated[
         PlanRequest,
         Body(openapi_examples=openapi_examples("plan.json", "Label a 50,000-item backlog at 5% error")),
@@ -43,15 +44,17 @@ def create_plan(
     storage: StorageDep,
     settings: SettingsDep,
     computations: ComputationsDep,
+    in_flight: InFlightDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Forecast what each strategy costs to reach the goal (P10/P50/P90 of money, labels and days) and
     recommend the settings; the plan is stored for this API key and readable at its ``Location``."""
     admit_plan(body, settings.max_plan_work)
-    return create_stored(
+    return await create_stored(
         kind=KIND,
         request=body,
-        compute=lambda: computations.run(planner.make_plan, body),
+        compute=lambda: computations.run_async(planner.make_plan, body),
+        in_flight=in_flight,
         storage=storage,
         tenant=tenant,
         idempotency_key=idempotency_key,
@@ -79,13 +82,13 @@ def get_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
     response_class=XlsxResponse,
     responses={**XLSX_RESPONSES, **problem_responses(401, 404)},
 )
-def get_plan_report(
+async def get_plan_report(
     plan_id: str, tenant: TenantDep, storage: StorageDep, computations: ComputationsDep
 ) -> Response:
     """The plan's workbook: summary, assumptions (editable, with live formulas), strategies, learning
     curve, thresholds, schedule and sensitivity."""
-    record = read_stored(storage, KIND, tenant, plan_id)
+    record = await run_in_threadpool(read_stored, storage, KIND, tenant, plan_id)
     plan = PlanResponse.model_validate_json(record.response)
     plan_request = PlanRequest.model_validate_json(record.request)
-    content = computations.run(reports.plan_workbook, plan, plan_request)
+    content = await computations.run_async(reports.plan_workbook, plan, plan_request)
     return workbook_response(content, f"annoplan-plan-{record.id}.xlsx")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 import planner
 import reports
 from api.admission import admit_quote
 from api.auth import TenantDep
-from api.deps import ComputationsDep, IdempotencyKeyDep, SettingsDep, StorageDep
+from api.deps import ComputationsDep, IdempotencyKeyDep, InFlightDep, SettingsDep, StorageDep
 from api.examples import openapi_examples
 from api.problems import problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
@@ -33,7 +34,7 @@ KIND = "quote"
         **problem_responses(400, 401, 413, 415, 422),
     },
 )
-def create_quote(
+async def create_quote(
     body: Annotated[
         QuoteRequest,
         Body(openapi_examples=openapi_examples("quote.json", "Correction-only offer on a 50,000-item pool")),
@@ -43,16 +44,18 @@ def create_quote(
     storage: StorageDep,
     settings: SettingsDep,
     computations: ComputationsDep,
+    in_flight: InFlightDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Price correction-only work so that revenue covers the vendor's cost plus margin with probability
     ``risk_level``; ``status`` ``not_possible`` (still 201) says why no honest price exists. The quote is
     stored for this API key and readable at its ``Location``."""
     admit_quote(body, settings.max_plan_work)
-    return create_stored(
+    return await create_stored(
         kind=KIND,
         request=body,
-        compute=lambda: computations.run(planner.make_quote, body),
+        compute=lambda: computations.run_async(planner.make_quote, body),
+        in_flight=in_flight,
         storage=storage,
         tenant=tenant,
         idempotency_key=idempotency_key,
@@ -80,7 +83,7 @@ def get_quote(quote_id: str, tenant: TenantDep, storage: StorageDep) -> Response
     response_class=XlsxResponse,
     responses={**XLSX_RESPONSES, **problem_responses(401, 404, 422)},
 )
-def get_quote_report(
+async def get_quote_report(
     quote_id: str,
     tenant: TenantDep,
     storage: StorageDep,
@@ -91,9 +94,11 @@ def get_quote_report(
     ] = "vendor",
 ) -> Response:
     """The quote's workbook: prices, validity, promised settings, volumes with intervals and a live bill."""
-    record = read_stored(storage, KIND, tenant, quote_id)
+    record = await run_in_threadpool(read_stored, storage, KIND, tenant, quote_id)
     quote = QuoteResponse.model_validate_json(record.response)
     quote_request = QuoteRequest.model_validate_json(record.request)
-    content = computations.run(reports.quote_workbook, quote, quote_request, client=copy == "client")
+    content = await computations.run_async(
+        reports.quote_workbook, quote, quote_request, client=copy == "client"
+    )
     suffix = "-client" if copy == "client" else ""
     return workbook_response(content, f"annoplan-quote-{record.id}{suffix}.xlsx")

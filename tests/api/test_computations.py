@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,11 @@ from fastapi.testclient import TestClient
 
 import planner
 from api.app import create_app
-from api.computations import Computations, call_in_worker
+from api.computations import ComputationCrashed, Computations, ComputationTimedOut, call_in_worker
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.settings import Settings, SettingsError
 from planner.errors import InvalidInputError
-from tests.api.conftest import AUTH, KEY
+from tests.api.conftest import AUTH, KEY, example
 
 
 def crash(*args: Any) -> None:
@@ -158,3 +160,116 @@ def test_the_setting_reads_from_the_environment() -> None:
     assert Settings.from_environment({"ANNOPLAN_COMPUTATION_PROCESSES": "4"}).computation_processes == 4
     with pytest.raises(SettingsError, match="ANNOPLAN_COMPUTATION_PROCESSES"):
         Settings.from_environment({"ANNOPLAN_COMPUTATION_PROCESSES": "-1"})
+
+
+def spin(*args: Any, **kwargs: Any) -> None:
+    """Stands in for a computation that never ends (the audit's delta 1e-17 did this)."""
+    while True:
+        pass
+
+
+@pytest.fixture
+def deadline_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The served app with one computation process and a deadline of 2 s."""
+    settings = Settings(
+        api_keys=(KEY,),
+        database_url=f"sqlite:///{tmp_path / 'deadline.db'}",
+        computation_processes=1,
+        computation_deadline_seconds=2.0,
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    app.state.storage.dispose()
+
+
+def test_a_computation_past_its_deadline_is_stopped_and_answers_503_naming_it(
+    deadline_client: TestClient, plan_request: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computations: Computations = deadline_client.app.state.computations  # type: ignore[attr-defined]
+    before = computations.run(os.getpid)
+    with monkeypatch.context() as patch:
+        patch.setattr(planner, "make_plan", spin)
+        response = deadline_client.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    problem = response.json()
+    assert problem["type"] == "urn:annoplan:problem:computation-deadline"
+    assert "deadline of 2 s" in problem["detail"] and "ANNOPLAN_COMPUTATION_DEADLINE" in problem["detail"]
+    # the spinning process was replaced: the next request computes on a fresh one
+    assert computations.run(os.getpid) != before
+    again = deadline_client.post("/v1/plans", json=plan_request, headers=AUTH)
+    assert again.status_code == 201, again.text
+
+
+def test_health_401_and_404_answer_while_computations_wait(
+    deadline_client: TestClient, plan_request: dict[str, Any]
+) -> None:
+    """More waiting plans than the server has request threads (40) must not hold up the cheap paths."""
+    computations: Computations = deadline_client.app.state.computations  # type: ignore[attr-defined]
+    stuck = computations.submit(spin)
+    with ThreadPoolExecutor(max_workers=45) as pool:
+        waiting = [
+            pool.submit(deadline_client.post, "/v1/plans", json=plan_request, headers=AUTH) for _ in range(45)
+        ]
+        health = deadline_client.get("/healthz")
+        unauthorized = deadline_client.get("/v1/plans/nope")
+        missing = deadline_client.get("/v1/plans/nope", headers=AUTH)
+        answered_while_stuck = not stuck.done()
+        statuses = sorted({future.result().status_code for future in waiting})
+    assert (health.status_code, unauthorized.status_code, missing.status_code) == (200, 401, 404)
+    assert answered_while_stuck
+    with pytest.raises(ComputationTimedOut):
+        stuck.result()
+    assert statuses == [201]  # the queued plans ran on the replacement process
+
+
+def test_a_crashed_worker_fails_only_its_own_computation(deadline_client: TestClient) -> None:
+    computations: Computations = deadline_client.app.state.computations  # type: ignore[attr-defined]
+    crashing = computations.submit(crash)
+    queued = [computations.submit(int, "7") for _ in range(5)]
+    with pytest.raises(ComputationCrashed):
+        crashing.result()
+    assert [future.result() for future in queued] == [7] * 5
+
+
+def test_computations_past_the_waiting_cap_are_refused_at_once_with_503(tmp_path: Path) -> None:
+    settings = Settings(
+        api_keys=(KEY,),
+        database_url=f"sqlite:///{tmp_path / 'busy.db'}",
+        computation_processes=1,
+        computation_deadline_seconds=2.0,
+        max_waiting_computations=0,
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        stuck = app.state.computations.submit(spin)
+        response = client.post("/v1/curves/fit", json={"metric": "accuracy", "rounds": []}, headers=AUTH)
+        fit = client.post("/v1/curves/fit", json=example("pilot_fit.json"), headers=AUTH)
+        assert fit.status_code == 503, fit.text
+        assert fit.json()["type"] == "urn:annoplan:problem:computations-busy"
+        assert fit.headers["Retry-After"] == "5"
+        with pytest.raises(ComputationTimedOut):
+            stuck.result()
+        assert client.post("/v1/curves/fit", json=example("pilot_fit.json"), headers=AUTH).status_code == 200
+    assert response.status_code == 422  # invalid input is refused before it would wait
+    app.state.storage.dispose()
+
+
+def test_without_processes_the_caller_stops_waiting_at_the_deadline() -> None:
+    computations = Computations(threads=1, deadline_seconds=0.2)
+    release = threading.Event()
+    try:
+        with pytest.raises(ComputationTimedOut, match=r"0\.2 s"):
+            computations.run(release.wait, 30)
+    finally:
+        release.set()
+        computations.shutdown()
+
+
+def test_the_deadline_setting_reads_from_the_environment() -> None:
+    settings = Settings.from_environment({"ANNOPLAN_COMPUTATION_DEADLINE": "2.5"})
+    assert settings.computation_deadline_seconds == 2.5
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        with pytest.raises(SettingsError, match="ANNOPLAN_COMPUTATION_DEADLINE"):
+            Settings.from_environment({"ANNOPLAN_COMPUTATION_DEADLINE": bad})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy import select
 import planner
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.reports import XLSX_MEDIA_TYPE
-from api.storage import RecordRow
+from api.storage import RecordRow, Storage
 from planner.schemas.plans import PlanRequest
 from tests.api.conftest import AUTH, OTHER_AUTH
 
@@ -28,6 +30,26 @@ def stored_rows(client: TestClient) -> list[tuple[str, str, str, str]]:
     with storage.engine.connect() as connection:
         rows = connection.execute(select(RecordRow.kind, RecordRow.id, RecordRow.request, RecordRow.response))
         return sorted(tuple(row) for row in rows)
+
+
+@contextmanager
+def full(storage: Storage) -> Iterator[None]:
+    """The SQLite store as if its disk were full: no page can be added (SQLite's own SQLITE_FULL)."""
+    from sqlalchemy import event, text
+
+    def cap(connection: Any, _record: Any) -> None:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count={pages}")
+
+    storage.engine.dispose()
+    event.listen(storage.engine, "connect", cap)
+    try:
+        yield
+    finally:
+        event.remove(storage.engine, "connect", cap)
+        storage.engine.dispose()
+        with storage.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
 
 def test_create_returns_201_with_location_and_a_plan(
@@ -139,6 +161,47 @@ def test_concurrent_retries_with_one_key_store_one_plan(
     assert [r.status_code for r in responses] == [201] * 4
     assert len({r.json()["id"] for r in responses}) == 1
     assert len(stored_rows(client)) == 1
+
+
+def test_concurrent_requests_with_one_key_compute_once(
+    client: TestClient, plan_request: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[int] = []
+    make_plan = planner.make_plan
+
+    def counted(request: Any) -> Any:
+        computed.append(1)
+        return make_plan(request)
+
+    monkeypatch.setattr(planner, "make_plan", counted)
+    headers = AUTH | {"Idempotency-Key": "twenty"}
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(
+            pool.map(lambda _: client.post("/v1/plans", json=plan_request, headers=headers), range(20))
+        )
+    assert [r.status_code for r in responses] == [201] * 20
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(computed) == 1
+    assert len(stored_rows(client)) == 1
+
+
+def test_a_full_store_answers_503_stores_nothing_and_keeps_what_it_has(
+    client: TestClient, plan_request: dict[str, Any]
+) -> None:
+    kept = client.post("/v1/plans", json=plan_request, headers=AUTH)
+    storage = client.app.state.storage  # type: ignore[attr-defined]
+    with full(storage):
+        response = client.post("/v1/plans", json=plan_request, headers=AUTH)
+        ready = client.get("/readyz")
+        read = client.get(kept.headers["Location"], headers=AUTH)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert response.json()["type"] == "urn:annoplan:problem:storage-full"
+    assert response.headers["Retry-After"]
+    assert ready.status_code == 503 and "full" in ready.json()["detail"]
+    assert read.status_code == 200 and read.content == kept.content
+    assert [row[1] for row in stored_rows(client)] == [kept.json()["id"]]
+    assert client.get("/readyz").status_code == 200  # room again: ready again
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
