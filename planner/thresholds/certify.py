@@ -44,8 +44,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats
 
-from planner.thresholds.bounds import Array, calibration_size_needed, check_open_unit, clopper_pearson_upper
+from planner.thresholds.bounds import (
+    Array,
+    calibration_size_needed,
+    check_open_unit,
+    clopper_pearson_upper,
+    smallest_passing,
+)
 from planner.thresholds.samples import RiskKind, check_risk_kind, check_sample, check_thresholds
 
 #: thresholds tested by default, from the most confident down: steps of 0.001 over [0, 1], plus 10 per
@@ -184,14 +191,17 @@ def _bounds(
 
 def _selective_start(n: int, max_risk: float, delta: float, n_needed: int) -> int:
     """Calibration items the selective scan accepts at its first threshold (see the module docstring)."""
-    # n_one_error: the fewest items whose bound with one error meets the goal (the bound falls with size)
-    low, high = n_needed - 1, n_needed
-    while clopper_pearson_upper(1, high, delta) > max_risk:
-        low, high = high, 2 * high
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if clopper_pearson_upper(1, mid, delta) <= max_risk else (mid, high)
-    return min(n, max(high, math.ceil(START_SHARE * n)))
+    # n_one_error: the fewest items whose bound with one error meets the goal (the bound falls with size).
+    # Fewer than n_needed fail even without the error; from 1 + y / max_risk items on, where y is the upper
+    # delta-quantile of Gamma(2, 1), they pass: P(Binomial(m, p) <= 1) <= (1 + (m - 1) p) exp(-(m - 1) p),
+    # which is delta at (m - 1) p = y. A bisection between the two takes log2 of their gap, whatever the
+    # values.
+    gamma_quantile = float(stats.gamma.isf(delta, 2.0))
+    high = max(n_needed, 2 + math.ceil(gamma_quantile / max_risk * (1.0 + 1e-9)))
+    n_one_error = smallest_passing(
+        lambda m: bool(clopper_pearson_upper(1, m, delta) <= max_risk), n_needed - 1, high
+    )
+    return min(n, max(n_one_error, math.ceil(START_SHARE * n)))
 
 
 def certify_threshold(

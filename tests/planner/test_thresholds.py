@@ -107,6 +107,61 @@ def test_clopper_pearson_bound_is_exact_and_vectorised() -> None:
     assert np.all(np.diff(clopper_pearson_upper(np.arange(11), 10, 0.05)) > 0)
 
 
+# --- extreme goals and deltas: answers, in bounded time ------------------------------------------------
+
+
+def test_the_bound_stays_exact_for_a_delta_below_the_float_spacing_of_1() -> None:
+    # 1 - delta rounds to 1 below about 1e-16: the bound must not read 1 whatever the number of trials
+    for delta in (1e-17, 1e-300):
+        n = np.array([1.0, 59.0, 1e6, 1e20])
+        bound = clopper_pearson_upper(0, n, delta)
+        assert bound == pytest.approx(-np.expm1(np.log(delta) / n), rel=1e-12)
+        one_error = float(clopper_pearson_upper(1, 1000, delta))
+        assert one_error < 1.0
+        assert stats.binom.cdf(1, 1000, one_error) == pytest.approx(delta, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("max_risk", "delta"),
+    [(1e-20, 1e-300), (0.05, 1e-17), (1e-20, 0.05), (0.5, 1e-300), (1e-6, 1e-300), (1e-200, 1e-300)],
+)
+def test_calibration_size_needed_returns_for_extreme_values(max_risk: float, delta: float) -> None:
+    n = calibration_size_needed(max_risk, delta)
+    closed_form = math.log(delta) / math.log1p(-max_risk)  # where the zero-error bound meets the goal
+    assert abs(n - closed_form) <= 1 + 1e-12 * closed_form
+    assert (
+        float(clopper_pearson_upper(0, n, delta)) <= max_risk < float(clopper_pearson_upper(0, n - 1, delta))
+    )
+
+
+def test_calibration_size_needed_refuses_a_goal_beyond_any_sample() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        calibration_size_needed(1e-310, 1e-300)
+    assert info.value.field == "max_risk"
+
+
+@pytest.mark.parametrize("delta", [0.5, 0.2, 0.05, 0.01, 1e-4, 1e-8, 1e-12, 1e-17, 1e-20])
+def test_calibration_size_needed_is_the_first_size_the_bound_certifies(delta: float) -> None:
+    for max_risk in np.geomspace(1e-4, 0.5, 25):
+        n = calibration_size_needed(max_risk, delta)
+        assert float(clopper_pearson_upper(0, n, delta)) <= max_risk
+        assert n == 1 or float(clopper_pearson_upper(0, n - 1, delta)) > max_risk
+        assert abs(n - math.log(delta) / math.log1p(-max_risk)) <= 1
+
+
+@pytest.mark.parametrize("risk", ["selective", "pool"])
+@pytest.mark.parametrize(("max_risk", "delta"), [(0.05, 1e-17), (0.3, 1e-300), (1e-20, 1e-300)])
+def test_certify_threshold_returns_for_extreme_values(max_risk: float, delta: float, risk: str) -> None:
+    confidence, correct = calibrated_sample(np.random.default_rng(3), 2000)
+    cert = certify_threshold(confidence, correct, max_risk, delta, risk)
+    assert cert.n_needed == calibration_size_needed(max_risk, delta)
+    if cert.certified:
+        assert cert.risk_upper_bound <= max_risk
+        assert (cert.n_accepted if risk == "selective" else cert.n_calibration) >= cert.n_needed
+    else:
+        assert cert.coverage == 0.0
+
+
 # --- the certificate -------------------------------------------------------------------------------------
 
 
