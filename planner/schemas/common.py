@@ -1,13 +1,59 @@
-"""Building blocks of every schema: strict models, quantiles, metrics."""
+"""Building blocks of every schema: strict models, quantiles, metrics, the bounds of an error guarantee."""
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: most list entries accepted in one request (rounds, targets, sizes, ...)
 MAX_ITEMS = 10_000
+#: most items in one calibration sample
+MAX_CALIBRATION_ITEMS = 100_000
+
+# The bounds of an error guarantee, declared once for every schema that carries one (the validator and the
+# OpenAPI document both read them from the types below). A label-error goal ``eps`` at confidence
+# ``1 - delta`` needs a calibration sample of at least ``ln(1/delta) / eps`` items, all of them right: at the
+# tightest goal and delta allowed, TIGHTEST_CALIBRATION_SIZE (92,099) items, a sample a team can label and one
+# request can carry (MAX_CALIBRATION_ITEMS); smaller values also ask the planner for samples no one could
+# label. Above 0.5 neither is a guarantee: a delta above it fails more often than it holds, and a goal above
+# it allows more of the pool wrong than right.
+
+#: smallest and largest ``delta`` (the probability that an error guarantee fails)
+MIN_DELTA = 1e-4
+MAX_DELTA = 0.5
+#: smallest and largest label-error goal (share of the pool left wrong)
+MIN_LABEL_ERROR = 1e-4
+MAX_LABEL_ERROR = 0.5
+#: calibration items, all right, that the tightest goal at the smallest delta needs
+TIGHTEST_CALIBRATION_SIZE = math.ceil(math.log(MIN_DELTA) / math.log1p(-MIN_LABEL_ERROR))
+
+#: why the bounds, for the field descriptions (the OpenAPI document and the workbook show them)
+_WHY = (
+    "a guarantee needs at least ln(1/delta) / max_label_error calibration items, all right "
+    f"({TIGHTEST_CALIBRATION_SIZE:,} at both lower bounds, within the {MAX_CALIBRATION_ITEMS:,} a "
+    "calibration sample may hold); above 0.5 it is no guarantee"
+)
+Delta = Annotated[
+    float,
+    Field(
+        ge=MIN_DELTA,
+        le=MAX_DELTA,
+        description=f"1 - confidence of the error guarantee, in [{MIN_DELTA:g}, {MAX_DELTA:g}]: {_WHY}",
+    ),
+]
+LabelErrorGoal = Annotated[
+    float,
+    Field(
+        ge=MIN_LABEL_ERROR,
+        le=MAX_LABEL_ERROR,
+        description=(
+            "largest share of the pool that may end up wrong, "
+            f"in [{MIN_LABEL_ERROR:g}, {MAX_LABEL_ERROR:g}]: {_WHY}"
+        ),
+    ),
+]
 
 
 class StrictModel(BaseModel):

@@ -6,12 +6,10 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from planner.schemas.common import MAX_ITEMS, Metric, ResponseModel, StrictModel
+from planner.schemas.common import MAX_CALIBRATION_ITEMS, MAX_ITEMS, Metric, ResponseModel, StrictModel
 
 #: the largest number of labels a request may name (a forecast, not an inventory)
 MAX_LABELS = 10**12
-#: most items in one calibration sample
-MAX_CALIBRATION_ITEMS = 100_000
 
 
 class PilotRound(StrictModel):
@@ -86,24 +84,12 @@ class FitRequest(Pilot):
     """
 
     name: str | None = Field(default=None, max_length=200, description="free text, shown in reports")
-    targets: list[float] = Field(default_factory=list, max_length=MAX_ITEMS)
-    at_labels: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
-
-    @field_validator("targets")
-    @classmethod
-    def _targets_in_range(cls, v: list[float]) -> list[float]:
-        for i, t in enumerate(v):
-            if not 0.0 <= t <= 1.0:
-                raise ValueError(f"targets[{i}]={t} is outside [0, 1]")
-        return v
-
-    @field_validator("at_labels")
-    @classmethod
-    def _sizes_positive(cls, v: list[int] | None) -> list[int] | None:
-        for i, n in enumerate(v or []):
-            if not 1 <= n <= MAX_LABELS:
-                raise ValueError(f"at_labels[{i}]={n} must be between 1 and {MAX_LABELS}")
-        return v
+    targets: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="metric values to reach, each in [0, 1]"
+    )
+    at_labels: list[Annotated[int, Field(ge=1, le=MAX_LABELS)]] | None = Field(
+        default=None, max_length=MAX_ITEMS, description="label counts to forecast the metric at"
+    )
 
 
 class Prediction(ResponseModel):

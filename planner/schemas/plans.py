@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from planner.money import check_currency
-from planner.schemas.common import Quantiles, ResponseModel, StrictModel
+from planner.schemas.common import Delta, LabelErrorGoal, Quantiles, ResponseModel, StrictModel
 from planner.schemas.curves import Pilot, Prediction
 
 #: strategies a plan can compare (SPEC 2)
@@ -34,7 +34,7 @@ class LabeledDatasetGoal(StrictModel):
     """Deliver every item of the pool labeled, with at most ``max_label_error`` of them wrong."""
 
     type: Literal["labeled_dataset"]
-    max_label_error: float = Field(gt=0.0, lt=1.0)
+    max_label_error: LabelErrorGoal
 
 
 Goal = Annotated[ModelMetricGoal | LabeledDatasetGoal, Field(discriminator="type")]
@@ -112,7 +112,7 @@ class PlanRequest(StrictModel):
     )
     schedule: Schedule = Field(default_factory=Schedule)
     value: Value | None = Field(default=None, description="model_metric only: stop by marginal value")
-    delta: float = Field(default=0.05, gt=0.0, lt=1.0, description="1 - confidence of the error guarantee")
+    delta: Delta = 0.05
     probability: float = Field(
         default=0.9, gt=0.0, lt=1.0, description="required probability of meeting the goal"
     )

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from planner.money import check_currency
-from planner.schemas.common import Quantiles, ResponseModel, StrictModel
+from planner.schemas.common import Delta, LabelErrorGoal, Quantiles, ResponseModel, StrictModel
 from planner.schemas.curves import Pilot
 from planner.schemas.plans import MAX_BATCH_SIZES, MAX_DRAWS, Money, MoneyQuantiles
 
@@ -46,7 +46,7 @@ class QuoteRequest(StrictModel):
     notes: str | None = Field(default=None, max_length=10_000)
     pool_size: int = Field(ge=1, le=10**10, description="items still to label")
     pilot: Pilot = Field(description="pilot rounds with at least one calibration sample")
-    max_label_error: float = Field(gt=0.0, lt=1.0, description="largest share of the pool left wrong")
+    max_label_error: LabelErrorGoal
     vendor_costs: VendorCosts
     margin: float = Field(ge=0.0, le=MAX_MARGIN, description="revenue covers cost x (1 + margin)")
     risk_level: float = Field(
@@ -60,7 +60,7 @@ class QuoteRequest(StrictModel):
     price_per_audit: Money | None = Field(
         default=None, description="fixed price per audit; default: the audit cost plus the margin"
     )
-    delta: float = Field(default=0.05, gt=0.0, lt=1.0, description="1 - confidence of the error guarantee")
+    delta: Delta = 0.05
     draws: int = Field(default=2000, ge=100, le=MAX_DRAWS, description="Monte Carlo draws")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 

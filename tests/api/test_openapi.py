@@ -1,13 +1,20 @@
-"""The OpenAPI document: operation ids, security, examples and error media types integrators rely on."""
+"""The OpenAPI document: operation ids, security, examples, error media types and field bounds integrators
+rely on (every bound the validator enforces is the one the document shows)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.problems import PROBLEM_MEDIA_TYPE
+from planner.errors import InvalidInputError
+from planner.schemas import FitRequest, PlanRequest, QuoteRequest
+from planner.schemas.common import MAX_DELTA, MAX_LABEL_ERROR, MIN_DELTA, MIN_LABEL_ERROR
+from planner.schemas.curves import MAX_LABELS
+from planner.validation import parse_request
 
 
 @pytest.fixture
@@ -83,3 +90,84 @@ def test_responses_use_the_shared_schemas(document: dict[str, Any]) -> None:
     report = ops["getPlanReport"][2]["responses"]["200"]["content"]
     assert list(report) == ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
     assert "Idempotency-Key" in [p["name"] for p in ops["createPlan"][2]["parameters"]]
+
+
+def property_schema(document: dict[str, Any], model: str, name: str) -> dict[str, Any]:
+    """The schema of a request field, its ``null`` alternative dropped (optional fields)."""
+    schema: dict[str, Any] = document["components"]["schemas"][model]["properties"][name]
+    alternatives = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    assert len(alternatives) == 1, schema
+    return alternatives[0]
+
+
+#: (model, field, whether its bounds apply to the list's items, JSON body and path of the field in it)
+BOUNDED_FIELDS = {
+    "at_labels items": ("FitRequest", "at_labels", True, "fit", ("at_labels",)),
+    "targets items": ("FitRequest", "targets", True, "fit", ("targets",)),
+    "plan delta": ("PlanRequest", "delta", False, "plan", ("delta",)),
+    "plan max_label_error": (
+        "LabeledDatasetGoal",
+        "max_label_error",
+        False,
+        "plan",
+        ("goal", "max_label_error"),
+    ),
+    "quote delta": ("QuoteRequest", "delta", False, "quote", ("delta",)),
+    "quote max_label_error": ("QuoteRequest", "max_label_error", False, "quote", ("max_label_error",)),
+}
+
+
+def test_the_documented_bounds_are_the_enforced_ones(document: dict[str, Any]) -> None:
+    expected = {
+        "at_labels items": (1, MAX_LABELS),
+        "targets items": (0.0, 1.0),
+        "plan delta": (MIN_DELTA, MAX_DELTA),
+        "plan max_label_error": (MIN_LABEL_ERROR, MAX_LABEL_ERROR),
+        "quote delta": (MIN_DELTA, MAX_DELTA),
+        "quote max_label_error": (MIN_LABEL_ERROR, MAX_LABEL_ERROR),
+    }
+    for name, (model, field, items, _, _) in BOUNDED_FIELDS.items():
+        schema = property_schema(document, model, field)
+        if items:
+            assert schema["type"] == "array", name
+            schema = schema["items"]
+        assert (schema["minimum"], schema["maximum"]) == expected[name], name
+        assert "exclusiveMinimum" not in schema and "exclusiveMaximum" not in schema, name
+
+
+@pytest.mark.parametrize("name", BOUNDED_FIELDS)
+def test_the_validator_refuses_just_beyond_each_documented_bound_and_accepts_it(
+    document: dict[str, Any],
+    name: str,
+    fit_request: dict[str, Any],
+    plan_request: dict[str, Any],
+    quote_request: dict[str, Any],
+) -> None:
+    model, field, items, body, path = BOUNDED_FIELDS[name]
+    schema = property_schema(document, model, field)
+    schema = schema["items"] if items else schema
+    low, high = schema["minimum"], schema["maximum"]
+    request, parsed = {
+        "fit": (fit_request, FitRequest),
+        "plan": (plan_request | {"goal": {"type": "labeled_dataset", "max_label_error": 0.05}}, PlanRequest),
+        "quote": (quote_request, QuoteRequest),
+    }[body]
+    integer = schema["type"] == "integer"
+
+    def with_value(value: float) -> dict[str, Any]:
+        changed = copy.deepcopy(request)
+        node = changed
+        for part in path[:-1]:
+            node = node[part]
+        given = int(value) if integer else value  # the document writes integer bounds as 1.0
+        node[path[-1]] = [given, given] if items else given
+        return changed
+
+    named = ".".join(path) + ("[0]" if items else "")
+    beyond = (low - 1, high + 1) if integer else (low - max(abs(low), 1e-9) * 1e-6, high * (1 + 1e-6))
+    for value in beyond:
+        with pytest.raises(InvalidInputError) as info:
+            parse_request(parsed, with_value(value))
+        assert info.value.field == named, (name, value, str(info.value))
+    for value in (low, high):
+        parse_request(parsed, with_value(value))
