@@ -8,12 +8,13 @@ from fastapi import APIRouter, Body
 
 import planner
 from api.admission import admit_fit
+from api.bodies import JSONRoute
 from api.deps import ComputationsDep
 from api.examples import openapi_examples
 from api.problems import problem_responses
 from planner.schemas.curves import FitRequest, FitResponse
 
-router = APIRouter(prefix="/curves", tags=["curves"])
+router = APIRouter(prefix="/curves", tags=["curves"], route_class=JSONRoute)
 
 
 @router.post(

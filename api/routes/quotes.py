@@ -11,6 +11,7 @@ import planner
 import reports
 from api.admission import admit_quote
 from api.auth import TenantDep
+from api.bodies import JSONRoute
 from api.deps import ComputationsDep, IdempotencyKeyDep, InFlightDep, SettingsDep, StorageDep
 from api.examples import openapi_examples
 from api.problems import problem_responses
@@ -18,7 +19,7 @@ from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
 from api.resources import create_stored, read_stored
 from planner.schemas.quotes import QuoteRequest, QuoteResponse
 
-router = APIRouter(prefix="/quotes", tags=["quotes"])
+router = APIRouter(prefix="/quotes", tags=["quotes"], route_class=JSONRoute)
 
 KIND = "quote"
 

@@ -29,29 +29,13 @@ MAX_LABEL_ERROR = 0.5
 #: calibration items, all right, that the tightest goal at the smallest delta needs
 TIGHTEST_CALIBRATION_SIZE = math.ceil(math.log(MIN_DELTA) / math.log1p(-MIN_LABEL_ERROR))
 
-#: why the bounds, for the field descriptions (the OpenAPI document and the workbook show them)
-_WHY = (
-    "a guarantee needs at least ln(1/delta) / max_label_error calibration items, all right "
-    f"({TIGHTEST_CALIBRATION_SIZE:,} at both lower bounds, within the {MAX_CALIBRATION_ITEMS:,} a "
-    "calibration sample may hold); above 0.5 it is no guarantee"
-)
 Delta = Annotated[
-    float,
-    Field(
-        ge=MIN_DELTA,
-        le=MAX_DELTA,
-        description=f"1 - confidence of the error guarantee, in [{MIN_DELTA:g}, {MAX_DELTA:g}]: {_WHY}",
-    ),
+    float, Field(ge=MIN_DELTA, le=MAX_DELTA, description="1 - confidence of the error guarantee")
 ]
 LabelErrorGoal = Annotated[
     float,
     Field(
-        ge=MIN_LABEL_ERROR,
-        le=MAX_LABEL_ERROR,
-        description=(
-            "largest share of the pool that may end up wrong, "
-            f"in [{MIN_LABEL_ERROR:g}, {MAX_LABEL_ERROR:g}]: {_WHY}"
-        ),
+        ge=MIN_LABEL_ERROR, le=MAX_LABEL_ERROR, description="largest share of the pool that may end up wrong"
     ),
 ]
 

@@ -55,6 +55,25 @@ def test_body_that_is_not_utf8_is_400(client: TestClient) -> None:
     assert_problem(response, 400, "malformed-body")
 
 
+def test_an_integer_too_long_for_python_is_422_naming_its_field(client: TestClient) -> None:
+    body = b'{"metric": "accuracy", "rounds": [{"n_labels": 1' + b"0" * 5000 + b', "value": 0.5}]}'
+    response = client.post(
+        "/v1/curves/fit", content=body, headers=AUTH | {"Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 422, "invalid-input")
+    assert [error["field"] for error in problem["errors"]] == ["rounds[0].n_labels"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [(b"[" * 100_000 + b"]" * 100_000, "nested too deeply"), (b'{"a": "\xff"}', "not UTF-8 text (byte 7)")],
+)
+def test_unreadable_bodies_say_why(client: TestClient, body: bytes, said: str) -> None:
+    response = client.post("/v1/plans", content=body, headers=AUTH | {"Content-Type": "application/json"})
+    problem = assert_problem(response, 400, "malformed-body")
+    assert said in problem["detail"]
+
+
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
 def test_body_not_sent_as_json_is_415(
     client: TestClient, plan_request: dict[str, Any], content_type: str | None

@@ -3,10 +3,18 @@ settings."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 import uvicorn
@@ -15,6 +23,9 @@ from typer.testing import CliRunner
 
 from api.serve import serve_command
 from api.settings import get_settings
+from tests.api.conftest import AUTH, KEY, example
+
+ROOT = Path(__file__).resolve().parents[2]
 
 app = typer.Typer()
 app.command()(serve_command)
@@ -80,3 +91,53 @@ def test_an_unopenable_database_exits_2(environment: dict[str, Any], monkeypatch
     result = CliRunner().invoke(app, [])
     assert result.exit_code == 2
     assert "ANNOPLAN_DATABASE_URL" in result.output
+
+
+def test_sigterm_stops_the_server_while_a_computation_never_ends(tmp_path: Path) -> None:
+    """A plan stuck in a worker (deadline far away) must not keep the server from stopping."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = os.environ | {
+        "ANNOPLAN_API_KEYS": KEY,
+        "ANNOPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'stuck.db'}",
+        "ANNOPLAN_COMPUTATION_DEADLINE": "600",
+        "ANNOPLAN_SHUTDOWN_SECONDS": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.api.spinning_server", "--port", str(port), "--workers", "1"],
+        cwd=ROOT,
+        env=environment,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        answers: list[Any] = []
+
+        def post() -> None:
+            try:
+                answers.append(
+                    httpx.post(f"{base}/v1/plans", json=example("plan.json"), headers=AUTH, timeout=60)
+                )
+            except httpx.TransportError as exc:
+                answers.append(exc)
+
+        poster = threading.Thread(target=post)
+        poster.start()
+        time.sleep(1.0)  # the plan is computing (spinning) by now
+        assert not answers
+        server.send_signal(signal.SIGTERM)
+        # stopped (uvicorn re-raises the signal once shut down); before, it waited for the plan for ever
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+        poster.join(timeout=60)
+        assert len(answers) == 1  # the stuck plan failed (no answer, or a 5xx) instead of hanging
+        assert not isinstance(answers[0], httpx.Response) or answers[0].status_code >= 500
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -19,25 +19,9 @@ from api.app import create_app
 from api.settings import Settings
 from benchmarks.hardening import KEY, TIME_BOUND, HttpCase, http_cases, judge_http
 
-#: cases that fail today, with why; each mark goes when its fix lands (strict: a fixed case fails the run)
-HUGE_NUMBER = (
-    "a 5,000-digit number gets 400 'the body's JSON holds a number too long to read', which names no field "
-    "(the CLI names it)"
-)
-KNOWN_FAILURES = {
-    ("POST /v1/plans", "pool_size of 5,000 digits"): HUGE_NUMBER,
-    ("POST /v1/quotes", "pool_size of 5,000 digits"): HUGE_NUMBER,
-    ("POST /v1/curves/fit", "at_labels of 5,000 digits"): HUGE_NUMBER,
-}
-
 
 def cases() -> list[object]:
-    params: list[object] = []
-    for case in http_cases():
-        reason = KNOWN_FAILURES.get((case.endpoint, case.name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(case, id=f"{case.endpoint} {case.name}", marks=marks))
-    return params
+    return [pytest.param(case, id=f"{case.endpoint} {case.name}") for case in http_cases()]
 
 
 @pytest.fixture(scope="module")
