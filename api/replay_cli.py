@@ -26,8 +26,7 @@ from simulators.strategies import STRATEGIES
 
 DEFAULT_CONFIDENCE_THRESHOLD = 0.95
 DEFAULT_BATCH_SIZE = 100
-DEFAULT_VALIDATION_SIZE = 0
-DEFAULT_VALIDATION_ERRORS = 1
+DEFAULT_DELTA = 0.05
 DEFAULT_PILOT_ROUNDS_TEXT = ",".join(map(str, DEFAULT_PILOT_ROUNDS))
 PROGRESS_INTERVAL_SECONDS = 2.0
 
@@ -38,8 +37,8 @@ _OPTION_OF_FIELD = {
     "confidence_threshold": "--threshold",
     "batch_size": "--batch-size",
     "max_labels": "--max-labels",
-    "validation_size": "--validation-size",
-    "validation_errors": "--validation-errors",
+    "max_label_error": "--max-label-error",
+    "delta": "--delta",
     "random_state": "--seed",
     "n_labels": "--pilot-rounds",
     "costs": "--costs",
@@ -107,17 +106,17 @@ def _parse_pilot_rounds(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _parse_count(option: str, text: str | None) -> int | None:
-    """``text`` as an integer >= 0 (None when the option was not given)."""
+def _parse_share(option: str, text: str | None) -> float | None:
+    """``text`` as a number in (0, 1) (None when the option was not given)."""
     if text is None:
         return None
     try:
-        count = int(text)
+        share = float(text)
     except ValueError:
-        _fail(option, f"must be an integer >= 0, got {text!r}")
-    if count < 0:
-        _fail(option, f"must be an integer >= 0, got {count}")
-    return count
+        _fail(option, f"must be a number in (0, 1), got {text!r}")
+    if not 0.0 < share < 1.0:  # NaN fails too
+        _fail(option, f"must be in (0, 1), got {text}")
+    return share
 
 
 def _check_options(
@@ -126,8 +125,8 @@ def _check_options(
     threshold: float | None,
     batch_size: int,
     max_labels: int | None,
-    validation_size: int | None = None,
-    validation_errors: int | None = None,
+    max_label_error: float | None = None,
+    delta: float | None = None,
 ) -> None:
     """Cheap checks before the data set is read, so that a typo fails fast."""
     if policy not in POLICIES:
@@ -143,17 +142,13 @@ def _check_options(
         _fail("--max-labels", f"must be an integer >= 1, got {max_labels}")
     if strategy is not None and policy != "active_learning":
         _note(f"--strategy is used by --policy active_learning only; ignored for {policy}")
-    hybrid_only = {
-        "--threshold": threshold,
-        "--validation-size": validation_size,
-        "--validation-errors": validation_errors,
-    }
+    hybrid_only = {"--threshold": threshold, "--max-label-error": max_label_error, "--delta": delta}
     if policy != "hybrid":
         for option, value in hybrid_only.items():
             if value is not None:
                 _note(f"{option} is used by --policy hybrid only; ignored for {policy}")
-    elif validation_errors is not None and not validation_size:
-        _note("--validation-errors has no effect without --validation-size")
+    elif delta is not None and max_label_error is None:
+        _note("--delta has no effect without --max-label-error")
 
 
 class _Progress:
@@ -204,25 +199,24 @@ def replay_command(
             show_default=False,
         ),
     ] = None,
-    validation_size: Annotated[
+    max_label_error: Annotated[
         str | None,
         typer.Option(
-            metavar="<int>",
-            help="hybrid: remaining items humans check as pre-labels every round, the sample that "
-            "re-certifies the threshold, drawn among the items at or above it once some were "
-            "auto-accepted (too many wrong items at or above it raise the threshold "
-            f"for the rest of the run; default {DEFAULT_VALIDATION_SIZE}: no sample).",
+            metavar="<share>",
+            help="hybrid: the label-error goal, in (0, 1): the largest share of the pool that may end up "
+            "wrong. Each round's lot of confident items is then audited on a random sample sized to keep "
+            "the goal with probability 1 - --delta, whatever the model does; a lot the audit rejects "
+            "delivers only its audited items and the threshold rises (default none: no guarantee, a "
+            "random share of each lot, the rate card's audit_rate, is audited).",
             show_default=False,
         ),
     ] = None,
-    validation_errors: Annotated[
+    delta: Annotated[
         str | None,
         typer.Option(
-            metavar="<int>",
-            help="hybrid: wrong items at or above the threshold a random validation sample may hold and "
-            "still re-certify it (a sample of the items crossing the threshold may hold as many as they "
-            "stand for); with more, the threshold rises just above the wrong item ranked one past that "
-            f"by confidence (default {DEFAULT_VALIDATION_ERRORS}).",
+            metavar="<prob>",
+            help="hybrid with --max-label-error: the probability, in (0, 1), that the goal may be missed "
+            f"(default {DEFAULT_DELTA}).",
             show_default=False,
         ),
     ] = None,
@@ -238,7 +232,9 @@ def replay_command(
     max_labels: Annotated[
         int | None,
         typer.Option(
-            help="Stop after this many human-touched items (hybrid: auto-accept the rest then).",
+            help="Stop after this many human-touched items (hybrid: auto-accept the rest then; with "
+            "--max-label-error the rest is one audited lot, and if its audit rejects it humans check "
+            "its unaudited items).",
             show_default=False,
         ),
     ] = None,
@@ -256,11 +252,9 @@ def replay_command(
     seed: Annotated[int, typer.Option(help="Random seed of every choice in the replay.")] = 0,
 ) -> None:
     """Replay a labeling policy on a labeled data set; print its cost and history as JSON."""
-    n_validation = _parse_count("--validation-size", validation_size)
-    n_validation_errors = _parse_count("--validation-errors", validation_errors)
-    _check_options(policy, strategy, threshold, batch_size, max_labels, n_validation, n_validation_errors)
-    n_validation = DEFAULT_VALIDATION_SIZE if n_validation is None else n_validation
-    n_validation_errors = DEFAULT_VALIDATION_ERRORS if n_validation_errors is None else n_validation_errors
+    goal = _parse_share("--max-label-error", max_label_error)
+    goal_delta = _parse_share("--delta", delta)
+    _check_options(policy, strategy, threshold, batch_size, max_labels, goal, goal_delta)
     pilot_sizes = _parse_pilot_rounds(pilot_rounds)
     _check_output(emit_pilot)
     rate_card = _read_costs(costs)
@@ -273,8 +267,8 @@ def replay_command(
             strategy=strategy or "least_confidence",
             batch_size=batch_size,
             confidence_threshold=(DEFAULT_CONFIDENCE_THRESHOLD if threshold is None else threshold),
-            validation_size=n_validation,
-            validation_errors=n_validation_errors,
+            max_label_error=goal,
+            delta=DEFAULT_DELTA if goal_delta is None else goal_delta,
             costs=rate_card,
             max_labels=max_labels,
             random_state=seed,

@@ -12,13 +12,14 @@ dataset and seed:
    first 500 items are the calibration samples). Round sizes: 100/200/400/800 labels, scaled down with
    :func:`simulators.pilot.scale_pilot_sizes` so that the last round uses at most ``--pilot-share`` (default
    1/8) of the pool.
-2. Plan: a ``labeled_dataset`` request (max_label_error 0.05) with the pilot, a fixed rate card (label 0.40,
-   review 0.12, correction 0.35, audit 0.10, audit_rate 0.05, platform_fee 0.01, round_overhead 25 USD),
-   ``--strategies`` (default hybrid only), 2,000 draws and the seed; ``pool_size`` = the items the replay
-   labels (below).
+2. Plan: a ``labeled_dataset`` request (max_label_error 0.05, delta 0.05) with the pilot, a fixed rate card
+   (label 0.40, review 0.12, correction 0.35, audit 0.10, audit_rate 0.05, platform_fee 0.01, round_overhead
+   25 USD), ``--strategies`` (default hybrid only), 2,000 draws and the seed; ``pool_size`` = the items the
+   replay labels (below).
 3. Replay: :func:`simulators.replay.replay_pool` runs the hybrid policy at the plan's hybrid settings
-   (``confidence_threshold``, ``batch_size``, and the random validation sample the plan prices every round)
-   with the same rate card.
+   (``confidence_threshold``, ``batch_size``) with the same rate card, and with the request's label-error goal
+   and delta: each round's lot of auto-accepted items is acceptance-sampled (the audits the plan prices), a
+   lot the audit rejects delivers only its audited items and raises the threshold.
 
 Pilot and replay share their items this way: the pilot's labeled items are *removed* from the replay pool
 (they are paid for already and not in ``pool_size``); the replay's data are the pilot's pool minus those items
@@ -44,7 +45,7 @@ pool risk (share of the sample auto-accepted and wrong) is <= 0.05; coverage fro
 arithmetic: one batch of fresh labels, then of the rest the covered share is auto-accepted (audited at
 audit_rate) and the others are pre-labeled for humans at the sample's error below the threshold, in
 ceil(humans / batch) more rounds. Its batch is fixed at 2% of the pool (at least 10). No uncertainty: the
-interval is the point. It is replayed the same way as the plan (same pool, same start).
+interval is the point. It is replayed the same way as the plan (same pool, same start, same lot audits).
 
 BLAS threads are pinned to 1 (environment and ``threadpool_limits``).
 """
@@ -82,6 +83,8 @@ from simulators.replay import ReplayResult, replay_pool  # noqa: E402
 from simulators.strategies import make_default_classifier  # noqa: E402
 
 MAX_LABEL_ERROR = 0.05
+#: the request's delta: the goal is kept with probability 1 - DELTA (the lot audits of the replay use it too)
+DELTA = 0.05
 COSTS: dict[str, Any] = {
     "currency": "USD",
     "label": 0.40,
@@ -305,6 +308,7 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
             "name": f"backtest {path.stem} seed {seed}",
             "pool_size": pool,
             "goal": {"type": "labeled_dataset", "max_label_error": MAX_LABEL_ERROR},
+            "delta": DELTA,
             "pilot": pilot.to_dict(),
             "costs": COSTS,
             "strategies": strategies,
@@ -324,9 +328,6 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
 
         card = RateCard.from_mapping(COSTS)
         before = (X[labeled], y[labeled]) if start == "warm" else None
-        # the policy the plan prices: a random re-certification sample every round
-        validation = int(plan.assumptions.get("validation_size", 0))
-        validation_errors = int(plan.assumptions.get("validation_max_errors", 0))
 
         def replay(threshold: float, batch: int) -> ReplayResult:
             result = replay_pool(
@@ -335,8 +336,9 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
                 policy="hybrid",
                 batch_size=batch,
                 confidence_threshold=threshold,
-                validation_size=validation,
-                validation_errors=validation_errors,
+                # the policy the plan prices: every lot of auto-accepted items audited for the request's goal
+                max_label_error=MAX_LABEL_ERROR,
+                delta=DELTA,
                 costs=card,
                 n_eval=eval_rows.size,
                 labeled=before,

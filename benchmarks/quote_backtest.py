@@ -12,8 +12,8 @@ dataset and seed:
    (100, 200, 400, 800 labels, scaled down to half of the pilot's pool) on the pilot rows, with calibration
    samples on its held-out items, as ``annoplan replay --emit-pilot`` does.
 2. :func:`planner.quotes.make_quote` quotes the pool (its size is what the replay labels: the rest minus the
-   replay's held-out evaluation set) with max_label_error 0.05, margin 0.2, risk level 0.9 and the vendor
-   cost card :data:`VENDOR_COSTS`.
+   replay's held-out evaluation set) with max_label_error 0.05, delta 0.05, margin 0.2, risk level 0.9 and the
+   vendor cost card :data:`VENDOR_COSTS`.
 3. :func:`simulators.replay.replay_pool` runs the hybrid policy on the rest at the quoted threshold and batch
    size (logistic regression, the vendor's rate card: a label from scratch costed like a correction, as the
    quote assumes), and the quote meets reality:
@@ -27,9 +27,10 @@ dataset and seed:
 Summary, per dataset and over all replays of a quoted price: the share whose real margin reaches the quoted
 margin (goal >= 90% at risk level 0.9), the median ratio of the quoted price to the break-even price (goal
 <= 1.5) and the share whose label error is within the goal (goal >= 90%); quotes that said "not possible" are
-counted apart. The replay runs the policy the quote prices: a random re-certification sample every round
-(``validation_size`` and ``validation_max_errors`` from the quote's assumptions). BLAS threads are
-pinned to 1.
+counted apart. The replay runs the policy the quote prices: with the request's ``max_label_error`` and
+``delta``, each round's lot of auto-accepted items is acceptance-sampled (audited, and delivered only if the
+audit bounds its wrong labels within the goal's budget; else only its audited items are delivered and the
+threshold rises). BLAS threads are pinned to 1.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ from simulators.replay import default_n_eval, replay_pool  # noqa: E402
 #: rows of a dataset given to the pilot (at most a third of the dataset)
 PILOT_ITEMS = 2000
 MAX_LABEL_ERROR = 0.05
+#: the request's delta: the goal is kept with probability 1 - DELTA (the lot audits of the replay use it too)
+DELTA = 0.05
 MARGIN = 0.2
 RISK_LEVEL = 0.9
 #: a typical vendor's own costs, USD: ~10 s to confirm a right pre-label, ~40 s to fix a wrong one at
@@ -150,6 +153,7 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         "pool_size": pool_size,
         "pilot": pilot.to_dict(),
         "max_label_error": MAX_LABEL_ERROR,
+        "delta": DELTA,
         "vendor_costs": VENDOR_COSTS,
         "margin": MARGIN,
         "risk_level": RISK_LEVEL,
@@ -185,9 +189,9 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         policy="hybrid",
         batch_size=quote.batch_size,
         confidence_threshold=quote.confidence_threshold,
-        # the policy the quote prices: a random re-certification sample every round
-        validation_size=int(quote.assumptions.get("validation_size", 0)),
-        validation_errors=int(quote.assumptions.get("validation_max_errors", 0)),
+        # the policy the quote prices: every lot of auto-accepted items audited for the request's goal
+        max_label_error=MAX_LABEL_ERROR,
+        delta=DELTA,
         costs=vendor_rate_card(VendorCosts(**VENDOR_COSTS)),
         random_state=seed,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -148,12 +147,14 @@ def write_npz(path: Path, X: np.ndarray, y: np.ndarray) -> Path:
         (["--policy", "random", "--batch-size", "0"], "--batch-size"),
         (["--policy", "random", "--max-labels", "0"], "--max-labels"),
         (["--policy", "random", "--pilot-rounds", "100,x"], "--pilot-rounds"),
-        (["--policy", "hybrid", "--validation-size", "-1"], "--validation-size"),
-        (["--policy", "hybrid", "--validation-size", "2.5"], "--validation-size"),
-        (["--policy", "hybrid", "--validation-size", "ten"], "--validation-size"),
-        (["--policy", "hybrid", "--validation-errors", "-1"], "--validation-errors"),
-        (["--policy", "hybrid", "--validation-errors", "0.5"], "--validation-errors"),
-        (["--policy", "random", "--validation-errors", "x"], "--validation-errors"),
+        (["--policy", "hybrid", "--max-label-error", "0"], "--max-label-error"),
+        (["--policy", "hybrid", "--max-label-error", "1.5"], "--max-label-error"),
+        (["--policy", "hybrid", "--max-label-error", "x"], "--max-label-error"),
+        (["--policy", "hybrid", "--max-label-error", "nan"], "--max-label-error"),
+        (["--policy", "random", "--max-label-error", "-0.1"], "--max-label-error"),
+        (["--policy", "hybrid", "--max-label-error", "0.05", "--delta", "0"], "--delta"),
+        (["--policy", "hybrid", "--max-label-error", "0.05", "--delta", "1"], "--delta"),
+        (["--policy", "random", "--delta", "x"], "--delta"),
     ],
 )
 def test_bad_options_exit_2_naming_the_option(extra: list[str], option: str, data_file: Path) -> None:
@@ -218,59 +219,64 @@ def test_strategy_for_another_policy_is_noted_not_fatal(data_file: Path) -> None
     assert json.loads(result.stdout)["strategy"] == "random"
 
 
-def human_checks_per_round(payload: dict[str, Any]) -> list[int]:
-    counts = [record["human_labels"] for record in payload["history"]]
-    return [after - before for before, after in zip([0, *counts], counts, strict=False)]
+def test_hybrid_without_a_goal_audits_at_random_and_reports_no_guarantee(data_file: Path) -> None:
+    result = invoke(str(data_file), "--policy", "hybrid", "--threshold", "0.7", "--batch-size", "50")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["max_label_error"] is None and payload["delta"] is None
+    assert payload["lots"] == payload["lots_rejected"] == 0
+    assert payload["human_labels"] + payload["auto_accepted"] == payload["pool_size"]
 
 
-def test_hybrid_validation_sample_is_checked_by_humans(data_file: Path) -> None:
+def test_hybrid_with_a_goal_audits_every_lot_and_keeps_it(data_file: Path) -> None:
     args = (str(data_file), "--policy", "hybrid", "--threshold", "0.7", "--batch-size", "50")
-    without = invoke(*args)
-    with_sample = invoke(*args, "--validation-size", "40")
-    assert without.exit_code == 0, without.stderr
-    assert with_sample.exit_code == 0, with_sample.stderr
-    plain, validated = json.loads(without.stdout), json.loads(with_sample.stdout)
-    assert (plain["validation_size"], plain["validation_errors"]) == (0, 1)
-    assert (validated["validation_size"], validated["validation_errors"]) == (40, 1)
-    # without a sample humans check at most the routed batch a round; with one, the sample on top
-    assert max(human_checks_per_round(plain)) == 50
-    assert max(human_checks_per_round(validated)) == 50 + 40
-    assert validated["human_labels"] > plain["human_labels"]
-    assert validated["auto_accepted"] < plain["auto_accepted"]
-    assert validated["human_labels"] + validated["auto_accepted"] == validated["pool_size"]
+    plain = json.loads(invoke(*args).stdout)
+    result = invoke(*args, "--max-label-error", "0.05", "--delta", "0.1")
+    assert result.exit_code == 0, result.stderr
+    assert "ignored" not in result.stderr and "no effect" not in result.stderr
+    payload = json.loads(result.stdout)
+    assert (payload["max_label_error"], payload["delta"]) == (0.05, 0.1)
+    assert payload["lots"] > 0
+    assert 0 <= payload["lots_rejected"] <= payload["lots"]
+    assert payload["human_labels"] + payload["auto_accepted"] == payload["pool_size"]
+    assert payload["label_error"] <= 0.05
+    # the lot audits check more auto-accepted items than the rate card's 5% random audits
+    assert payload["audits"] > plain["audits"]
 
 
-def test_hybrid_validation_errors_decides_when_the_threshold_rises(data_file: Path) -> None:
-    args = (str(data_file), "--policy", "hybrid", "--threshold", "0.7", "--batch-size", "50")
-    args = (*args, "--validation-size", "40")
-    strict = invoke(*args, "--validation-errors", "0")
-    lenient = invoke(*args, "--validation-errors", "100")
-    assert strict.exit_code == 0, strict.stderr
-    assert lenient.exit_code == 0, lenient.stderr
-    strict_thresholds = [r["confidence_threshold"] for r in json.loads(strict.stdout)["history"]]
-    lenient_thresholds = [r["confidence_threshold"] for r in json.loads(lenient.stdout)["history"]]
-    assert json.loads(strict.stdout)["validation_errors"] == 0
-    assert max(strict_thresholds) > 0.7  # a wrong item at or above 0.7 in a sample raised it
-    assert set(lenient_thresholds) == {0.7}
+def test_delta_defaults_to_five_percent_with_a_goal(data_file: Path) -> None:
+    result = invoke(str(data_file), "--policy", "hybrid", "--threshold", "0.7", "--max-label-error", "0.05")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["delta"] == 0.05
 
 
-def test_validation_options_for_another_policy_are_noted_not_fatal(data_file: Path) -> None:
+def test_delta_without_a_goal_is_noted_not_fatal(data_file: Path) -> None:
+    result = invoke(str(data_file), "--policy", "hybrid", "--threshold", "0.7", "--delta", "0.1")
+    assert result.exit_code == 0, result.stderr
+    assert "--delta has no effect without --max-label-error" in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["max_label_error"] is None and payload["delta"] is None
+
+
+def test_goal_options_for_another_policy_are_noted_not_fatal(data_file: Path) -> None:
     result = invoke(
         str(data_file),
         "--policy",
         "random",
         "--max-labels",
         "100",
-        "--validation-size",
-        "20",
-        "--validation-errors",
-        "0",
+        "--max-label-error",
+        "0.05",
+        "--delta",
+        "0.1",
     )
     assert result.exit_code == 0, result.stderr
-    assert "--validation-size" in result.stderr and "--validation-errors" in result.stderr
+    assert "--max-label-error is used by --policy hybrid only" in result.stderr
+    assert "--delta is used by --policy hybrid only" in result.stderr
     payload = json.loads(result.stdout)
     assert payload["human_labels"] == 100
-    assert payload["validation_size"] is None and payload["validation_errors"] is None
+    assert payload["max_label_error"] is None and payload["delta"] is None
+    assert payload["lots"] == 0
 
 
 # --- hostile and odd files: exit 2 with one line, before any replay -----------------------------------------
