@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import multiprocessing
 import os
 import pickle
@@ -55,6 +56,8 @@ PARENT_CHECK_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 300.0
 #: longest wait for the worker processes to exit once stopped (s)
 STOP_TIMEOUT_SECONDS = 10.0
+#: seconds a caller waits beyond the longest its computation could take (the queue ahead of it at deadline)
+WAIT_SLACK_SECONDS = 5.0
 
 
 class ComputationError(RuntimeError):
@@ -140,9 +143,20 @@ class Computations:
         ComputationsBusy
             ``max_waiting`` computations wait already (nothing was queued).
         """
+        return self._submit(compute, args, kwargs)[0]
+
+    def _submit(
+        self, compute: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Future[T], float]:
+        """:meth:`submit`, and how long its caller waits for it at most (s): threads cannot be stopped, so
+        their caller stops waiting at the deadline; a process pool stops the worker itself at the deadline,
+        and its caller waits as long as the computation could take if every one ahead of it ran to its
+        deadline, and no longer (a pool that lost the task, its worker killed before it started it, would
+        never answer: pebble only fails tasks a worker has started)."""
         with self._lock:
             if self._pending >= self.slots + self.max_waiting:
                 raise ComputationsBusy(self._pending - self.slots)
+            ahead = self._pending
             self._pending += 1
         try:
             pool = self._current()
@@ -156,7 +170,10 @@ class Computations:
             self._release(None)
             raise
         inner.add_done_callback(self._release)
-        return self._translated(inner)
+        if not self.processes:
+            return self._translated(inner), self.deadline_seconds
+        rounds = math.ceil((ahead + 1) / self.slots)
+        return self._translated(inner), rounds * self.deadline_seconds + WAIT_SLACK_SECONDS
 
     def run(self, compute: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``compute(*args, **kwargs)`` once a computation slot is free: its result, or its exception.
@@ -170,9 +187,7 @@ class Computations:
         ComputationsBusy
             too many computations wait already.
         """
-        future = self.submit(compute, *args, **kwargs)
-        # threads cannot be stopped: their caller stops waiting (a process pool stops the worker itself)
-        wait = None if self.processes else self.deadline_seconds
+        future, wait = self._submit(compute, args, kwargs)
         try:
             return future.result(timeout=wait)
         except concurrent.futures.TimeoutError:
@@ -181,11 +196,11 @@ class Computations:
 
     async def run_async(self, compute: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """:meth:`run`, awaited without holding a thread (what the routes call)."""
-        future = self.submit(compute, *args, **kwargs)
-        wait = None if self.processes else self.deadline_seconds
+        future, wait = self._submit(compute, args, kwargs)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=wait)
         except TimeoutError:
+            future.cancel()
             raise ComputationTimedOut(self.deadline_seconds) from None
 
     def shutdown(self) -> None:

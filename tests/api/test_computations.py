@@ -3,6 +3,7 @@ back across the process boundary, and the processes stop with the app."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import threading
@@ -11,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pebble
 import pytest
 from fastapi.testclient import TestClient
 
+import api.computations
 import planner
 from api.app import create_app
 from api.computations import ComputationCrashed, Computations, ComputationTimedOut, call_in_worker
@@ -273,3 +276,25 @@ def test_the_deadline_setting_reads_from_the_environment() -> None:
     for bad in ("0", "-1", "soon", "nan", "inf"):
         with pytest.raises(SettingsError, match="ANNOPLAN_COMPUTATION_DEADLINE"):
             Settings.from_environment({"ANNOPLAN_COMPUTATION_DEADLINE": bad})
+
+
+class LosingPool(pebble.ProcessPool):
+    """A process pool that loses every task, as pebble does one whose worker is killed before it starts it."""
+
+    def schedule(self, *args: Any, **kwargs: Any) -> Any:
+        return pebble.ProcessFuture()
+
+
+def test_a_task_the_pool_loses_fails_once_it_is_overdue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller of a task that never starts stops waiting when every task ahead of it would have met its
+    deadline (here none: deadline 0.5 s plus the slack), instead of waiting for ever."""
+    monkeypatch.setattr(api.computations, "WAIT_SLACK_SECONDS", 0.5)
+    monkeypatch.setattr(api.computations, "new_process_pool", lambda processes: LosingPool(max_workers=1))
+    computations = Computations(processes=1, deadline_seconds=0.5)
+    try:
+        with pytest.raises(ComputationTimedOut):
+            computations.run(os.getpid)
+        with pytest.raises(ComputationTimedOut):
+            asyncio.run(computations.run_async(os.getpid))
+    finally:
+        computations.shutdown()
