@@ -40,7 +40,6 @@ from planner.schemas.plans import (
 from planner.thresholds import (
     TABLE_THRESHOLDS,
     ThresholdCertificate,
-    calibration_size_needed,
     certify_threshold,
     fit_selection_curves,
     risk_by_threshold,
@@ -54,9 +53,6 @@ from simulators.montecarlo import Outcome, Routing, Settings, median_path, simul
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
-#: wrong items at or above the threshold a random validation sample of the remaining items may hold and still
-#: re-certify it (a sample of the items crossing the threshold may hold as many as they stand for)
-VALIDATION_ERRORS = 1
 #: stricter thresholds tried besides the certified one, as shares of its coverage on the pilot's sample
 #: (every threshold stricter than a certified one is certified too: fixed-sequence testing)
 STRICTER_COVERAGE = (0.85, 0.7, 0.5)
@@ -130,7 +126,7 @@ class HybridRouting:
     certified)."""
 
     options: tuple[tuple[float, Routing], ...]
-    validation_size: int  #: random items re-labeled every round to keep the threshold certified
+    delta: float  #: the probability that the lot audits miss the label-error goal
     certificate: ThresholdCertificate
     sample: CalibrationSample  #: the calibration sample the threshold is certified on
     assumptions: dict[str, Any]
@@ -186,25 +182,25 @@ def hybrid_routing(
         "threshold_certificate": certificate.summary(),
         "threshold_risk": "pool: the share of the whole pool auto-accepted and wrong",
     }
-    validation_size = calibration_size_needed(max_label_error, delta)
-    assumptions["validation_size"] = validation_size
-    assumptions["validation_max_errors"] = VALIDATION_ERRORS
-    assumptions["validation_sample"] = (
-        f"hybrid: every round humans check {validation_size} remaining items first, enough to certify the "
-        "threshold with no error found (the bound of the pilot's certificate). The first auto-acceptance "
-        "rests on the pilot's certificate; after it, the items at or above the threshold are those newly "
-        "crossing it as the model retrains, the riskiest, and the sample is drawn among them: with more "
-        f"wrong items than a random sample of the remaining items may hold ({VALIDATION_ERRORS}, each "
-        "sampled wrong item counting for the crossing items it stands for), the threshold is not "
-        "re-certified and rises just above them for the rest of the run. The forecast prices the sample "
-        "every round as random remaining items, and not such rises: after one, more items go to humans "
-        "than forecast"
+    assumptions["lot_audits"] = (
+        "hybrid: each round the items at or above the threshold form a lot. A random sample of the lot is "
+        "audited (wrong labels fixed), at least the audit_rate share of it and as many as its share of the "
+        f"error budget needs (the budget: {max_label_error:.4g} of the pool, spent lot by lot in proportion "
+        "to the items still undelivered; the sample sized so that a lot holding the errors the model "
+        "expects passes). The lot is delivered only when the exact (hypergeometric) upper bound on the "
+        "wrong labels left in it, at confidence 1 - delta_j with delta_j = delta * 6 / (pi^2 j^2) for the "
+        "j-th lot, fits its share; the bound is then spent from the budget. By the union bound over lots the "
+        f"delivered pool has at most {max_label_error:.4g} of its items wrong with probability at least "
+        f"{1 - delta:.4g}, whatever the model does between rounds. A rejected lot delivers its audited items "
+        "only; the threshold rises just above the least confident wrong label the audit found, and the rest "
+        "of the lot stays in the pool. The forecast prices the audits at each draw's risk and, after a "
+        "rejection, auto-accepts nothing more in that draw (it does not model the higher threshold)"
     )
     assumptions["routed_items"] = (
         "hybrid: humans get the least confident of the items below the threshold, the hardest first; their "
         "errors follow how the predicted errors (1 - confidence) spread below the threshold in the "
         "calibration samples, and the wrong items a round's humans find are sampled (binomial) as a real "
-        "batch's would be. Items taken at random (the first batch, validation samples) teach the model as "
+        "batch's would be. Items taken at random (the first batch) and audited ones teach the model as "
         "random labels; routed ones at active learning's efficiency. The share auto-accepted grows with "
         "random labels, and with routed ones at half their number: the least confident items sharpen the "
         "model's boundary but leave it less sure elsewhere"
@@ -212,7 +208,7 @@ def hybrid_routing(
     if certificate.threshold is None:
         return HybridRouting(
             (),
-            validation_size,
+            delta,
             certificate,
             last,
             assumptions,
@@ -230,7 +226,7 @@ def hybrid_routing(
     )
     return HybridRouting(
         tuple(options),
-        validation_size,
+        delta,
         certificate,
         last,
         assumptions,
@@ -444,9 +440,8 @@ def search_space(
         if hybrid is None:
             return []
         options: list[tuple[float | None, Routing | None]] = list(hybrid.options)
-        validation = hybrid.validation_size
     else:
-        options, validation = [(None, None)], 0
+        options = [(None, None)]
     if (strategy == "active_learning" and isinstance(req.goal, LabeledDatasetGoal)) or valued:
         stops = [float(max(1, round(req.pool_size * s))) for s in STOP_SHARES]
         stops += [] if isinstance(req.goal, LabeledDatasetGoal) else [np.inf]
@@ -458,7 +453,7 @@ def search_space(
                 batch_size=batch,
                 labels_per_day=req.schedule.labels_per_day,
                 turnaround_days=req.schedule.turnaround_days,
-                validation_size=validation,
+                delta=req.delta,
                 confidence_threshold=threshold,
             ),
             routing,
@@ -547,8 +542,8 @@ def reasons(
         share = float(np.median(best.auto_accepted)) / req.pool_size
         out.append(
             f"hybrid at threshold {threshold:.3g} auto-accepts ~{share:.0%} of the pool; the label-error "
-            f"goal is certified with {1 - req.delta:.0%} confidence on the pilot and re-checked every round "
-            f"on a sample of the items crossing it"
+            f"goal holds with {1 - req.delta:.0%} confidence: every round's auto-accepted lot is delivered "
+            "only after a random audit of it bounds the wrong labels it leaves within the error budget"
         )
     out.append(
         f"batches of {best.settings.batch_size:,} balance the {money(req.costs.round_overhead, currency)} "

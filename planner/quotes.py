@@ -251,9 +251,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     for threshold, draws in routing.options:
         for batch in batch_sizes:
-            settings = Settings(
-                batch_size=batch, validation_size=routing.validation_size, confidence_threshold=threshold
-            )
+            settings = Settings(batch_size=batch, delta=routing.delta, confidence_threshold=threshold)
             outcome = simulate_strategy(
                 "hybrid",
                 curve,
@@ -384,7 +382,7 @@ def snapshot(
             f"{req.risk_level:.0%} of outcomes"
         ),
         "thresholds": [threshold for threshold, _ in routing.options],
-        "validation_size": routing.validation_size,
+        "delta": routing.delta,
         "human_labels_are_correct": True,
         **routing.assumptions,
     }
@@ -404,10 +402,11 @@ def quote_reasons(sim: QuoteSimulation) -> list[str]:
         f"the price carries the work nobody is billed for: ~{reviews:,.0f} routed items that turn out right "
         f"(median) against ~{corrections:,.0f} corrections, the first {chosen.batch_size:,} items "
         "labeled from scratch before any model exists, "
-        f"a {sim.routing.validation_size}-item re-certification sample and the overhead of "
+        f"~{float(np.median(o.audits)):,.0f} audits of the auto-accepted lots and the overhead of "
         f"~{float(np.median(o.rounds)):.0f} rounds",
-        f"items with confidence >= {chosen.threshold:.4g} are accepted without review "
-        f"({req.vendor_costs.audit_rate:.0%} of them audited); {certified_because(sim, chosen.threshold)}",
+        f"items with confidence >= {chosen.threshold:.4g} are accepted without review, lot by lot, each lot "
+        f"only after a random audit of it (at least {req.vendor_costs.audit_rate:.0%}) bounds the wrong "
+        f"labels it leaves; {certified_because(sim, chosen.threshold)}",
         f"the label-error goal ({req.max_label_error:.1%} of the pool) is met in "
         f"{chosen.probability_goal_met:.0%} of outcomes with batches of {chosen.batch_size:,}",
         f"the client's bill stays at or below {chosen.price_cap} {cur} with probability {req.risk_level:.0%} "

@@ -41,7 +41,7 @@ VENDOR_ONLY_FIELDS = frozenset(["vendor_costs", "margin"])
 CLIENT_ASSUMPTIONS = (
     "revenue",
     "price_cap_rule",
-    "validation_size",
+    "lot_audits",
     "human_labels_are_correct",
     "threshold_certificate",
     "threshold_risk",

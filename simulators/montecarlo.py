@@ -16,9 +16,12 @@ Strategies (SPEC 2):
 - ``active_learning``: humans label the items the model is least sure of; the model learns as random labeling
   would with ``efficiency`` times the labels. For a labeled dataset, human work stops at the cap and the model
   labels the rest (MCAL).
-- ``hybrid``: each round the items at or above the threshold are auto-accepted (a random ``audit_rate`` share
-  audited, wrong audited items fixed), a validation sample re-certifies the threshold (priced as random
-  remaining items; the policy draws it among the items crossing the threshold), and the
+- ``hybrid``: each round the items at or above the threshold form a lot to auto-accept. For a labeled dataset
+  the lot is acceptance-sampled as the policy does (:mod:`simulators.acceptance`): an audit sample sized for
+  the lot's share of the error budget at the draw's risk (at least an ``audit_rate`` share), its wrong items
+  drawn (binomial), and the lot delivered when the bound on the wrong items left fits; a rejected lot
+  delivers its audited items only, and the draw auto-accepts nothing more (the policy raises its threshold;
+  the forecast does not model the higher one, so it prices such draws high). Then the
   ``batch_size`` least confident of the rest go to humans as pre-labels. Routed items are the hard ones: their
   error is that of the items below the threshold, from a mass balance of the calibration forecast; they teach
   the model at ``efficiency``, and grow the confident set at half a random label's worth.
@@ -82,7 +85,7 @@ class Settings:
     stop_at_labels: float = np.inf  #: cap on human labels (a budget, or MCAL's switch to machine labels)
     labels_per_day: float = 1000.0  #: human items handled per day
     turnaround_days: float = 1.0  #: days each round adds (retraining, hand-over)
-    validation_size: int = 0  #: hybrid: random items labeled each round to re-certify the threshold
+    delta: float = 0.05  #: hybrid with a labeled-dataset goal: the probability the lot audits may miss it
     confidence_threshold: float | None = None  #: hybrid: the threshold ``routing`` was drawn at (a record)
 
 
@@ -103,6 +106,9 @@ class Ledger:
         "rounds",
         "human_items",
         "random_items",
+        "lots",
+        "lots_rejected",
+        "bound_spent",
     )
     values: dict[str, Array] = field(default_factory=dict)
     remaining: Array = field(init=False)
@@ -225,7 +231,7 @@ def simulate_strategy(
         Labeled-dataset goal: the largest share of the pool left wrong.
     efficiency : array (n_draws,), optional
         ``active_learning`` and ``hybrid``: learning with n uncertainty-chosen labels equals random learning
-        with ``efficiency * n`` (default 1). Hybrid's random items (its first batch, the validation samples)
+        with ``efficiency * n`` (default 1). Hybrid's random items (its first batch)
         count once.
     routing : Routing, optional
         ``hybrid``: coverage and risk at the threshold as the model learns (required for hybrid).
@@ -304,7 +310,7 @@ def simulate_stops(
     ledger.values["n_train"] = np.full(n_draws, float(labels_before))
     outcomes: dict[float, Outcome] = {}
     pending = sorted(set(float(stop) for stop in stops))
-    per_round = float(settings.batch_size + settings.validation_size)
+    per_round = float(settings.batch_size)
     while pending and len(ledger.history) < MAX_ROUNDS:
         while pending and bool(np.any(ledger["human_items"] + per_round >= pending[0])):
             cap = pending.pop(0)
@@ -478,7 +484,16 @@ class _Simulation:
             return False
         n_selection = self.selection_labels(ledger["n_train"], ledger["random_items"])
         _hybrid_round(
-            ledger, self.routing, self.costs, self.settings, error, has_model, active, n_selection, self.noise
+            ledger,
+            self.routing,
+            self.costs,
+            self.settings,
+            error,
+            has_model,
+            active,
+            n_selection,
+            self.max_label_error,
+            self.noise,
         )
         ledger.end_round(active)
         return True
@@ -538,33 +553,24 @@ def _hybrid_round(
     has_model: npt.NDArray[np.bool_],
     active: npt.NDArray[np.bool_],
     n_selection: Array,
+    max_label_error: float | None,
     noise: np.random.Generator | None = None,
 ) -> None:
     """One round of the hybrid policy (before the first model: a random batch labeled from scratch).
 
-    With a model: a validation sample of the remaining items is checked by humans first (it re-certifies
-    the threshold; priced and learned from as random items), then the confident items are auto-accepted,
-    then the least confident of the rest go to humans as pre-labels. The model's ``error`` comes from the
-    learning curve; coverage and risk at the threshold from ``routing`` at ``n_selection`` labels (see
-    :data:`ROUTED_SELECTION_WEIGHT`).
+    With a model: the confident items not yet taken form a lot, audited and delivered as the policy does
+    (:func:`_deliver_lots`), then the least confident of the rest go to humans as pre-labels. The model's
+    ``error`` comes from the learning curve; coverage and risk at the threshold from ``routing`` at
+    ``n_selection`` labels (see :data:`ROUTED_SELECTION_WEIGHT`).
     """
-    n_draws = ledger.n_draws
     pool = float(ledger.pool_size)
     coverage, risk = routing.per_draw(n_selection)
-    coverage = np.where(has_model, coverage, 0.0)
-    validation = np.where(has_model, np.minimum(float(settings.validation_size), ledger.remaining), 0.0)
-    ledger.human(np.zeros(n_draws), validation, sampled_rate(noise, validation, error), active)
-    ledger.add("random_items", validation, active)
+    coverage = np.where(has_model & (ledger["lots_rejected"] == 0), coverage, 0.0)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
-    # share of the items humans took at random (the first batch, the validation samples)
+    # share of the items humans took at random (the first batch)
     confident = coverage * (pool - ledger["random_items"])
-    accept = np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining)
-    audited = accept * costs.audit_rate
-    ledger.add("auto_accepted", accept, active)
-    ledger.add("audits", audited, active)
-    ledger.add("label_errors", (accept - audited) * risk, active)
-    ledger.add("n_train", audited, active)
-    ledger.take(accept, active)
+    lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
+    _deliver_lots(ledger, lot, risk, costs, settings, active, max_label_error, noise)
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
@@ -578,6 +584,70 @@ def _hybrid_round(
     routed_now = np.where(has_model, n_batch, 0.0)
     ledger.human(first, routed_now, sampled_rate(noise, routed_now, batch_error), active)
     ledger.add("random_items", first, active)
+
+
+def _deliver_lots(
+    ledger: Ledger,
+    lot: Array,
+    risk: Array,
+    costs: RateCard,
+    settings: Settings,
+    active: npt.NDArray[np.bool_],
+    max_label_error: float | None,
+    noise: np.random.Generator | None,
+) -> None:
+    """Audit each draw's lot of ``lot`` items (whole numbers) at error ``risk`` and deliver it, as the
+    hybrid policy does: without a label-error goal a random ``audit_rate`` share is audited and the lot
+    delivered; with one, the lot is acceptance-sampled against the draw's error budget
+    (:mod:`simulators.acceptance`)."""
+    if max_label_error is None:
+        audited = lot * costs.audit_rate
+        delivered, errors_left = lot, (lot - audited) * risk
+    else:
+        formed = lot >= 1.0
+        lots = ledger["lots"] + formed
+        # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
+        level = settings.delta * 6.0 / (math.pi**2 * np.maximum(lots, 1.0) ** 2)
+        budget = np.floor(max_label_error * ledger.pool_size * (1 + 1e-12)) - ledger["bound_spent"]
+        allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
+        # the policy's exact hypergeometric sizing and bound, approximated in closed form (a bisection per
+        # draw and round would cost a plan seconds): a Bernstein-type upper bound on the lot's error rate
+        target, log_level = allowance / np.maximum(lot, 1.0), np.log(1.0 / level)
+        audited = np.clip(_audit_size(risk, target, log_level), np.ceil(costs.audit_rate * lot), lot)
+        found = np.round(audited * sampled_rate(noise, audited, risk))
+        upper = _rate_upper_bound(found, audited, log_level)
+        left = np.ceil(upper * (lot - audited))
+        passes = formed & ((left <= allowance) | (audited >= lot))
+        delivered = np.where(passes, lot, audited)
+        errors_left = np.where(passes, (lot - audited) * risk, 0.0)
+        ledger.add("lots", formed.astype(float), active)
+        ledger.add("lots_rejected", (formed & ~passes).astype(float), active)
+        ledger.add("bound_spent", np.where(passes, left, 0.0), active)
+    ledger.add("auto_accepted", delivered, active)
+    ledger.add("audits", audited, active)
+    ledger.add("label_errors", errors_left, active)
+    ledger.add("n_train", audited, active)
+    ledger.take(delivered, active)
+
+
+def _rate_upper_bound(found: Array, audited: Array, log_level: Array) -> Array:
+    """Approximate upper confidence bound on a lot's error rate from ``found`` wrong in ``audited`` items:
+    ``p + sqrt(2 p L / n) + L / n`` (Bernstein-type; ``L = ln(1 / delta)``), at most 1."""
+    n = np.maximum(audited, 1.0)
+    rate = found / n
+    return np.minimum(rate + np.sqrt(2.0 * rate * log_level / n) + log_level / n, 1.0)
+
+
+def _audit_size(rate: Array, target: Array, log_level: Array) -> Array:
+    """Items to audit so that a sample at error ``rate`` bounds the lot's rate at ``target``
+    (:func:`_rate_upper_bound` solved for n); infinite where ``rate >= target`` (audit the whole lot)."""
+    room = target - rate
+    root = (
+        np.sqrt(2.0 * rate * log_level + 4.0 * log_level * np.maximum(room, 0.0))
+        - np.sqrt(2.0 * rate * log_level)
+    ) / (2.0 * log_level)
+    with np.errstate(divide="ignore"):
+        return np.where(room > 0, np.ceil(1.0 / np.maximum(root, 1e-300) ** 2), np.inf)
 
 
 def sampled_rate(noise: np.random.Generator | None, n_items: Array, rate: Array) -> Array:

@@ -15,20 +15,22 @@ Policies
     Random items; the current model pre-labels each one a human touches (review cost if right,
     correction cost if wrong). Before any model exists the items are labeled from scratch.
 ``hybrid``
-    Each round, humans first check a validation sample of ``validation_size`` remaining items as
-    pre-labels: the sample that re-certifies the threshold. Until the policy has auto-accepted (the
-    first acceptance rests on the certificate the threshold came with) it is drawn at random; after,
-    the items at or above the threshold are the ones that newly cross it as the model retrains, the
-    riskiest, and the sample is drawn among them. It re-certifies the threshold when it holds no more
-    wrong items than a random sample of ``validation_size`` remaining items may hold (``validation_errors``),
-    each sampled wrong item counting for the crossing items it stands for; else the threshold rises,
-    for the rest of the run, to the most permissive one the sample passes (just above the wrong item
-    ranked one past that allowance by confidence, from the top). Then every remaining item whose
-    confidence (max class probability) under the current model is at or above the threshold is
-    auto-accepted (a random ``audit_rate`` share of them is audited: audit cost, and an audited wrong
-    item is fixed); the ``batch_size`` least confident of the rest go to humans as pre-labels (review if
-    right, correction if wrong); the model retrains on all human-checked items (audited ones included);
-    until the pool is empty.
+    Each round, every remaining item whose confidence (max class probability) under the current model is
+    at or above the threshold forms a *lot* to auto-accept. With a label-error goal (``max_label_error``,
+    ``delta``) the lot is acceptance-sampled (:mod:`simulators.acceptance`): a simple random sample of it is
+    audited (audit cost; wrong audited labels are fixed), sized by
+    :func:`~simulators.acceptance.audit_sample_size` for the lot's share of the error budget left
+    (:func:`~simulators.acceptance.lot_allowance`), an expected error (the lot's mean predicted error,
+    1 - confidence, or the share of wrong labels the last lot's audit found where that is more) and the
+    lot's confidence level (:func:`~simulators.acceptance.lot_delta`), and at least an ``audit_rate`` share
+    of the lot. The lot is delivered when the exact bound on the wrong labels left in it fits its allowance
+    (the bound is then spent from the budget); else only its audited items are delivered, the threshold
+    rises just above the least confident wrong label the audit found, for the rest of the run, and the rest
+    of the lot stays in the pool. The delivered pool then has at most ``max_label_error`` of its items wrong
+    with probability at least ``1 - delta``, whatever the model does between rounds. Without a goal, a
+    random ``audit_rate`` share of the lot is audited and the lot is delivered. Then the ``batch_size``
+    least confident of the rest go to humans as pre-labels (review if right, correction if wrong); the
+    model retrains on all human-checked items (audited ones included); until the pool is empty.
 
 In every policy the first round(s), before a model with at least two classes exists, are random
 batches labeled from scratch.
@@ -36,6 +38,7 @@ batches labeled from scratch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -62,6 +65,13 @@ from simulators._validation import (
     check_labeled,
     check_max_labels,
     check_random_state,
+)
+from simulators.acceptance import (
+    audit_sample_size,
+    lot_allowance,
+    lot_delta,
+    lot_passes,
+    wrong_left_bound,
 )
 from simulators.costs import RateCard
 from simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
@@ -204,10 +214,11 @@ class ReplayResult:
     batch_size : int
         Items sent to humans per round.
     confidence_threshold : float or None
-        Auto-accept threshold (hybrid only).
-    validation_size, validation_errors : int or None
-        Random items checked every round to re-certify the threshold, and the wrong items at or above it
-        a sample may hold (hybrid only).
+        Auto-accept threshold (hybrid only), as given (each round's is in ``history``).
+    max_label_error, delta : float or None
+        The label-error goal the lot audits kept, and its confidence (hybrid with a goal only).
+    lots, lots_rejected : int
+        Lots formed to auto-accept, and those the audit rejected (hybrid only).
     max_labels : int or None
         Cap on human-touched items (None: no cap).
     pool_size, n_eval : int
@@ -234,8 +245,10 @@ class ReplayResult:
     strategy: str
     batch_size: int
     confidence_threshold: float | None
-    validation_size: int | None
-    validation_errors: int | None
+    max_label_error: float | None
+    delta: float | None
+    lots: int
+    lots_rejected: int
     max_labels: int | None
     pool_size: int
     n_eval: int
@@ -261,8 +274,10 @@ class ReplayResult:
             "strategy": self.strategy,
             "batch_size": self.batch_size,
             "confidence_threshold": self.confidence_threshold,
-            "validation_size": self.validation_size,
-            "validation_errors": self.validation_errors,
+            "max_label_error": self.max_label_error,
+            "delta": self.delta,
+            "lots": self.lots,
+            "lots_rejected": self.lots_rejected,
             "max_labels": self.max_labels,
             "pool_size": self.pool_size,
             "n_eval": self.n_eval,
@@ -371,9 +386,10 @@ class _Replay:
         self.reviews += n_right
         self.corrections += items.size - n_right
 
-    def auto_accept(self, items: IndexArray, confidence: FloatArray, right: BoolArray) -> None:
-        """Accept the model's labels of ``items``; audit each with probability ``audit_rate``."""
-        audited = self.rng.random(items.size) < self.costs.audit_rate
+    def auto_accept(
+        self, items: IndexArray, confidence: FloatArray, right: BoolArray, audited: BoolArray
+    ) -> None:
+        """Accept the model's labels of ``items``; the ``audited`` ones are checked by humans (and fixed)."""
         self._take(items, ROUTES.index("auto_accepted"))
         self.route[items[audited]] = ROUTES.index("audited")
         self.confidence[items] = confidence
@@ -455,50 +471,91 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
         state.label_fresh(batch)
 
 
+@dataclass
+class _ErrorBudget:
+    """Hybrid's lot audits: the wrong labels still allowed in what remains to deliver, the guarantee's
+    ``delta`` and the lots formed so far (see :mod:`simulators.acceptance`)."""
+
+    budget_left: int
+    delta: float
+    lots: int = 0
+    rejected: int = 0
+    observed_rate: float = 0.0  #: share of wrong labels the last lot's audit found
+
+
+def _deliver_lot(
+    state: _Replay,
+    candidates: IndexArray,
+    lot: IndexArray,
+    confidence: FloatArray,
+    right: BoolArray,
+    threshold: float,
+    budget: _ErrorBudget | None,
+) -> tuple[IndexArray, float]:
+    """Audit and deliver the lot ``lot`` (positions in ``candidates``); returns the positions delivered
+    (the whole lot, or only its audited items when the audit rejects it) and the threshold in force."""
+    size = lot.size
+    if budget is None:  # no guarantee asked: random audits at the rate card's rate
+        audited = state.rng.random(size) < state.costs.audit_rate
+        state.auto_accept(candidates[lot], confidence[lot], right[lot], audited)
+        return lot, threshold
+    budget.lots += 1
+    level = float(lot_delta(budget.lots, budget.delta))
+    allowance = int(lot_allowance(budget.budget_left, size, candidates.size))
+    # the error the audit is sized for: what the model predicts for the lot (its mean 1 - confidence), or
+    # what the last audit found where that was more (a guess: it costs rejections or audits, never the goal)
+    predicted = float(np.mean(1.0 - confidence[lot]))
+    expected = min(max(predicted, budget.observed_rate, 0.0), 1.0)
+    least = math.ceil(state.costs.audit_rate * size)
+    n_audit = int(audit_sample_size(size, allowance, expected, level, min_size=least))
+    chosen = np.zeros(size, dtype=bool)
+    chosen[state.rng.choice(size, size=n_audit, replace=False)] = True
+    sample = lot[chosen]
+    n_wrong = int(np.count_nonzero(~right[sample]))
+    budget.observed_rate = n_wrong / max(n_audit, 1)
+    state.auto_accept(candidates[sample], confidence[sample], right[sample], np.ones(n_audit, dtype=bool))
+    if bool(lot_passes(n_wrong, n_audit, size, allowance, level)):
+        rest = lot[~chosen]
+        state.auto_accept(candidates[rest], confidence[rest], right[rest], np.zeros(rest.size, dtype=bool))
+        budget.budget_left -= int(wrong_left_bound(n_wrong, n_audit, size, level))
+        return lot, threshold
+    budget.rejected += 1
+    wrong = confidence[sample][~right[sample]]  # a rejected sample holds more wrong labels than expected
+    if wrong.size:
+        threshold = max(threshold, float(np.nextafter(wrong.min(), np.inf)))
+    return sample, threshold
+
+
 def _run_hybrid_round(
     state: _Replay,
     confidence_threshold: float,
     batch_size: int,
     max_labels: int | None,
-    validation_size: int,
-    validation_errors: int,
+    budget: _ErrorBudget | None,
 ) -> float:
-    """One ``hybrid`` round: check a validation sample and re-certify the threshold on it,
-    auto-accept confident items, route the least confident to humans. Returns the threshold in force."""
+    """One ``hybrid`` round: audit and deliver the lot of confident items, route the least confident of
+    the rest to humans. Returns the threshold in force."""
     candidates = state.candidates()
     split = state.split
-    budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
+    human_budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
     if state.model is None:
-        n_batch = min(budget if budget > 0 else batch_size, candidates.size)
+        n_batch = min(human_budget if human_budget > 0 else batch_size, candidates.size)
         state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
         return confidence_threshold
     proba = predict_proba_rows(state.model, split.X_pool, candidates)
     confidence, predicted = confidence_of(state.model, proba)
     right = predicted == split.y_pool[candidates]
-    sample = np.zeros(candidates.size, dtype=bool)
-    if validation_size > 0 and budget > 0:
-        size = min(validation_size, candidates.size)
-        above = np.flatnonzero(confidence >= confidence_threshold)
-        recertify = state.auto_accepted > 0  # the first acceptance rests on the threshold's certificate
-        if recertify and above.size > 0:
-            # a random sample of `size` remaining items would hold size * above / candidates of the items
-            # about to be accepted; `taken` of them are checked here, so the allowance of wrong items
-            # scales by taken * candidates / (size * above): the same test, on far more crossing items
-            taken = min(size, above.size)
-            sample[state.rng.choice(above, size=taken, replace=False)] = True
-            allowed = int(validation_errors * taken * candidates.size / (size * above.size))
-        else:
-            sample[state.rng.choice(candidates.size, size=size, replace=False)] = True
-            allowed = validation_errors
-        state.label_prelabeled(candidates[sample], confidence[sample], right[sample])
-        wrong_above = np.sort(confidence[sample & ~right & (confidence >= confidence_threshold)])
-        if recertify and wrong_above.size > allowed:  # not re-certified
-            confidence_threshold = float(np.nextafter(wrong_above[-1 - allowed], np.inf))
-    accept = (confidence >= confidence_threshold if budget > 0 else np.ones(candidates.size, bool)) & ~sample
-    if accept.any():
-        state.auto_accept(candidates[accept], confidence[accept], right[accept])
-    rest = np.flatnonzero(~accept & ~sample)
-    n_batch = min(budget, rest.size)
+    last = human_budget <= 0  # the stop point: the rest of the pool is the lot
+    lot = np.arange(candidates.size) if last else np.flatnonzero(confidence >= confidence_threshold)
+    taken = np.zeros(candidates.size, dtype=bool)
+    if lot.size:
+        delivered, confidence_threshold = _deliver_lot(
+            state, candidates, lot, confidence, right, confidence_threshold, budget
+        )
+        taken[delivered] = True
+    rest = np.flatnonzero(~taken)
+    # past the stop point a rejected lot goes to humans whole (the goal outranks the stop)
+    n_batch = rest.size if last else min(human_budget, rest.size)
     if n_batch > 0:
         if n_batch < rest.size:
             rest = rest[top_k(-confidence[rest], n_batch, state.rng)]
@@ -514,8 +571,8 @@ def replay_pool(
     strategy: str | QueryStrategy = "least_confidence",
     batch_size: int = 100,
     confidence_threshold: float = 0.95,
-    validation_size: int = 0,
-    validation_errors: int = 1,
+    max_label_error: float | None = None,
+    delta: float = 0.05,
     labeled: tuple[Any, Any] | None = None,
     costs: RateCard | None = None,
     max_labels: int | None = None,
@@ -542,15 +599,14 @@ def replay_pool(
         Items sent to humans per round.
     confidence_threshold : float, default 0.95
         ``hybrid`` only: auto-accept items whose max class probability is >= this, in [0, 1].
-    validation_size : int, default 0
-        ``hybrid`` only: remaining items humans check as pre-labels each round before the confident ones
-        are auto-accepted, in items: the sample that re-certifies the threshold, drawn among the items at
-        or above it once the policy has auto-accepted (too many wrong ones raise the threshold for the
-        rest of the run; see the module docstring).
-    validation_errors : int, default 1
-        ``hybrid`` only: wrong items at or above the threshold that a random validation sample may hold and
-        still re-certify it (after the first auto-acceptance); a sample of crossing items may hold as
-        many as they stand for.
+    max_label_error : float, optional
+        ``hybrid`` only: the label-error goal (share of the pool, in (0, 1)) that the lot audits keep with
+        probability ``1 - delta`` (see the module docstring). None: no guarantee; a random ``audit_rate``
+        share of each lot is audited.
+    delta : float, default 0.05
+        ``hybrid`` with ``max_label_error``: the probability, in (0, 1), that the goal may be missed.
+    labeled : (X, y), optional
+        Items labeled before the replay starts (the pilot's): the first model trains on them.
     costs : RateCard, optional
         Unit prices (default: ``RateCard()``).
     max_labels : int, optional
@@ -590,9 +646,11 @@ def replay_pool(
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
         raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
-    for name, count in (("validation_size", validation_size), ("validation_errors", validation_errors)):
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ReplayInputError(name, f"must be an integer >= 0, got {count!r}")
+    for name, share in (("max_label_error", max_label_error), ("delta", delta)):
+        if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
+            raise ReplayInputError(name, f"must be a number in (0, 1), got {share!r}")
+        if share is not None and not 0.0 < share < 1.0:
+            raise ReplayInputError(name, f"must be in (0, 1), got {share!r}")
     if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
         raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
@@ -611,11 +669,12 @@ def replay_pool(
             state.retrain()
         history: list[ReplayRound] = []
         threshold: float | None = confidence_threshold if policy == "hybrid" else None
+        budget = None
+        if policy == "hybrid" and max_label_error is not None:
+            budget = _ErrorBudget(math.floor(max_label_error * split.y_pool.size * (1 + 1e-12)), delta)
         while state.n_remaining > 0:
             if threshold is not None:
-                threshold = _run_hybrid_round(
-                    state, threshold, batch_size, max_labels, validation_size, validation_errors
-                )
+                threshold = _run_hybrid_round(state, threshold, batch_size, max_labels, budget)
             else:
                 n_batch = min(batch_size, state.n_remaining)
                 if max_labels is not None:
@@ -638,8 +697,10 @@ def replay_pool(
         strategy=strategy_name,
         batch_size=batch_size,
         confidence_threshold=confidence_threshold if policy == "hybrid" else None,
-        validation_size=validation_size if policy == "hybrid" else None,
-        validation_errors=validation_errors if policy == "hybrid" else None,
+        max_label_error=max_label_error if budget is not None else None,
+        delta=delta if budget is not None else None,
+        lots=budget.lots if budget is not None else 0,
+        lots_rejected=budget.rejected if budget is not None else 0,
         max_labels=max_labels,
         pool_size=pool_size,
         n_eval=int(split.y_eval.size),

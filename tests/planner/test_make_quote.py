@@ -91,7 +91,7 @@ def test_the_assumptions_snapshot_every_input_and_default(quote: dict[str, Any])
     assert snapshot["batch_sizes"] and quote["batch_size"] in snapshot["batch_sizes"]
     assert quote["confidence_threshold"] in snapshot["thresholds"]
     assert snapshot["vendor_rate_card"]["review"] == COSTS["review"]
-    for key in ("threshold_certificate", "price_rule", "validation_size", "issued_on"):
+    for key in ("threshold_certificate", "price_rule", "lot_audits", "issued_on"):
         assert key in snapshot
 
 

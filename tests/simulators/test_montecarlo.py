@@ -14,6 +14,7 @@ from simulators.montecarlo import (
     ROUTED_SELECTION_WEIGHT,
     STRATEGIES,
     CurveDraws,
+    Outcome,
     Settings,
     median_path,
     simulate_stops,
@@ -85,7 +86,7 @@ def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: dict[str, flo
         curve,
         COSTS,
         20_000,
-        Settings(batch_size=500, stop_at_labels=8_000, validation_size=60),
+        Settings(batch_size=500, stop_at_labels=8_000),
         efficiency=np.full(200, 1.5),
         routing=routing_for(curve),
         **goal,
@@ -150,7 +151,7 @@ def test_hybrid_empties_the_pool_and_routes_the_hard_items() -> None:
         curve,
         COSTS,
         30_000,
-        Settings(batch_size=1000, validation_size=100),
+        Settings(batch_size=1000),
         routing=routing_for(curve),
         max_label_error=0.05,
     )
@@ -171,10 +172,9 @@ def test_routed_items_carry_the_errors_the_accepted_ones_do_not() -> None:
     assert np.allclose(outcome.corrections / pre_labeled, (0.10 - 0.5 * 0.02) / 0.5)
 
 
-@pytest.mark.parametrize("validation", [0, 100])
-def test_items_humans_took_at_random_are_not_auto_accepted_again(validation: int) -> None:
-    """Coverage 60% throughout: the confident items are 60% of what the random first batch and the
-    validation samples left, never 60% of the whole pool."""
+def test_items_humans_took_at_random_are_not_auto_accepted_again() -> None:
+    """Coverage 60% throughout: the confident items are 60% of what the random first batch left, never 60%
+    of the whole pool."""
     curve = constant_curve(0.10)
     routing = RoutingDraws(GRID, np.full_like(curve.error, 0.6), np.full_like(curve.error, 0.0))
     outcome = simulate_strategy(
@@ -182,13 +182,13 @@ def test_items_humans_took_at_random_are_not_auto_accepted_again(validation: int
         curve,
         COSTS,
         10_000,
-        Settings(batch_size=1000, validation_size=validation),
+        Settings(batch_size=1000),
         routing=routing,
         max_label_error=0.05,
     )
-    # round 1 labels 1,000 at random; round 2 checks its random validation sample, then accepts 60% of what
-    # is left; with coverage flat, nothing more becomes confident later
-    accepted = 0.6 * (9_000 - validation)
+    # round 1 labels 1,000 at random; round 2 accepts 60% of what is left (its audited items included);
+    # with coverage flat, nothing more becomes confident later
+    accepted = 0.6 * 9_000
     assert np.allclose(outcome.auto_accepted, accepted)
     assert np.allclose(outcome.human_labels, 10_000 - accepted)
 
@@ -196,7 +196,7 @@ def test_items_humans_took_at_random_are_not_auto_accepted_again(validation: int
 def test_a_kept_pilot_gives_the_first_round_a_model() -> None:
     curve = power_curves()
     routing = routing_for(curve)
-    settings = Settings(batch_size=500, validation_size=60)
+    settings = Settings(batch_size=500)
     cold = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
     warm = simulate_strategy(
         "hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05, labels_before=800
@@ -217,7 +217,7 @@ def test_draws_are_simulated_independently() -> None:
     """Simulating draws together equals simulating each alone: the vectorisation mixes nothing."""
     curve = power_curves(n_draws=6)
     routing = routing_for(curve)
-    settings = Settings(batch_size=700, validation_size=50)
+    settings = Settings(batch_size=700)
     together = simulate_strategy(
         "hybrid", curve, COSTS, 12_000, settings, routing=routing, max_label_error=0.05
     )
@@ -276,7 +276,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
 def test_a_higher_unit_price_never_lowers_the_cost(price: str) -> None:
     curve = power_curves()
     routing = routing_for(curve)
-    settings = Settings(batch_size=800, validation_size=60)
+    settings = Settings(batch_size=800)
     base = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
     dearer = RateCard(**{**COSTS.__dict__, price: getattr(COSTS, price) * 1.5 + 0.1})
     more = simulate_strategy("hybrid", curve, dearer, 20_000, settings, routing=routing, max_label_error=0.05)
@@ -462,7 +462,7 @@ def test_sampling_noise_scatters_the_corrections_around_their_expectation() -> N
     what the noiseless simulation expects, and scattered as a binomial count is."""
     curve = constant_curve(0.2, n_draws=4_000)
     routing = RoutingDraws(GRID, np.full_like(curve.error, 0.3), np.full_like(curve.error, 0.02))
-    settings = Settings(batch_size=500, validation_size=50)
+    settings = Settings(batch_size=500)
 
     def run(noise: np.random.Generator | None) -> np.ndarray:
         outcome = simulate_strategy(
@@ -494,7 +494,7 @@ class RecordingRouting:
 
 
 def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
-    """Coverage and risk follow the random labels (pilot, validation samples) at face value and the routed
+    """Coverage and risk follow the random labels (the pilot's) at face value and the routed
     ones at ROUTED_SELECTION_WEIGHT, whatever active learning's efficiency (the model's error uses it)."""
     curve = power_curves(n_draws=3)
     routing = RecordingRouting([])
@@ -503,7 +503,7 @@ def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
         curve,
         COSTS,
         5_000,
-        Settings(batch_size=1_000, validation_size=50),
+        Settings(batch_size=1_000),
         routing=routing,
         max_label_error=0.05,
         efficiency=np.full(3, 3.0),
@@ -511,8 +511,43 @@ def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
     )
     weight = ROUTED_SELECTION_WEIGHT
     assert 0 < weight < 1
-    # round k starts with 800 pilot labels, k validation samples of 50 and k routed batches of 1,000
+    # round k starts with 800 pilot labels and k routed batches of 1,000
     for k, asked in enumerate(routing.asked[:4]):
-        assert np.allclose(asked, 800 + 50 * k + weight * 1_000 * k)
+        assert np.allclose(asked, 800 + weight * 1_000 * k)
     # the model's error uses the efficiency: the last round's model learned from 3x its routed labels
-    assert np.allclose(outcome.final_error, curve.at(np.full(3, 800 + 50 * 5 + 3.0 * (5_000 - 250))))
+    assert np.allclose(outcome.final_error, curve.at(np.full(3, 800 + 3.0 * 5_000)))
+
+
+def test_lots_are_audited_as_the_policy_does() -> None:
+    """Coverage 60% from the first model on. At 1% risk against a 5% goal the lot passes: it is delivered
+    whole, audited at least at the audit rate, and the wrong labels it leaves stay within the goal. At 8%
+    risk no sample can bound the lot within its share of the budget: the policy audits all of it."""
+    curve = constant_curve(0.10, n_draws=400)
+
+    def run(risk: float, noise: np.random.Generator | None = None) -> Outcome:
+        routing = RoutingDraws(GRID, np.full_like(curve.error, 0.6), np.full_like(curve.error, risk))
+        return simulate_strategy(
+            "hybrid",
+            curve,
+            COSTS,
+            10_000,
+            Settings(batch_size=1000),
+            routing=routing,
+            max_label_error=0.05,
+            noise=noise,
+        )
+
+    safe, risky = run(0.01), run(0.08)
+    assert np.allclose(safe.auto_accepted, 0.6 * 9_000)
+    assert np.all(safe.audits >= COSTS.audit_rate * safe.auto_accepted)
+    assert np.all(safe.audits < safe.auto_accepted)
+    assert np.all(safe.label_error <= 0.05)
+    assert np.all(risky.audits == risky.auto_accepted) and np.all(risky.label_error == 0)
+    assert np.all(risky.cost > safe.cost)
+    # with sampling noise, an audit that finds more wrong labels than expected rejects its lot: only the
+    # audited items are delivered, the rest goes to humans, and the goal still holds
+    noisy = run(0.03, np.random.default_rng(3))
+    rejected = noisy.auto_accepted < 0.6 * 9_000
+    assert rejected.any() and (~rejected).any()
+    assert np.all(noisy.auto_accepted[rejected] == noisy.audits[rejected])
+    assert np.all(noisy.label_error <= 0.05)
