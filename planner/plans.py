@@ -193,8 +193,9 @@ def hybrid_routing(
         f"delivered pool has at most {max_label_error:.4g} of its items wrong with probability at least "
         f"{1 - delta:.4g}, whatever the model does between rounds. A rejected lot delivers its audited items "
         "only; the threshold rises just above the least confident wrong label the audit found, and the rest "
-        "of the lot stays in the pool. The forecast prices the audits at each draw's risk and, after a "
-        "rejection, auto-accepts nothing more in that draw (it does not model the higher threshold)"
+        "of the lot stays in the pool. The forecast prices the audits at each draw's risk, and a "
+        "rejected lot's items as audited again with the next round's lot (it does not model the higher "
+        "threshold)"
     )
     assumptions["routed_items"] = (
         "hybrid: humans get the least confident of the items below the threshold, the hardest first; their "

@@ -86,6 +86,7 @@ __all__ = [
     "lot_allowance",
     "lot_delta",
     "lot_passes",
+    "planning_rate",
     "wrong_left_bound",
     "wrong_upper_bound",
 ]
@@ -615,3 +616,41 @@ def lot_allowance(budget_left: Any, lot_size: Any, undelivered: Any) -> CountArr
     # floor_divide is exact for the whole-valued product, where a rounded quotient could land on an integer
     share = np.floor_divide(budget * m, np.maximum(left, 1))
     return np.asarray(np.where(m == 0, 0, share), dtype=np.int64)
+
+
+#: standard normal quantile of the headroom an audit is sized with: a lot at its expected error rate passes
+#: with probability about 0.9 (the producer's risk of an acceptance plan, 10%)
+PASS_Z = 1.2816
+
+
+def planning_rate(expected_rate: Any, sample_size: Any) -> FloatArray:
+    """The error rate to size an audit for, so that a lot at ``expected_rate`` passes about 90% of the time.
+
+    A sample sized for exactly the expected share of wrong labels fails about half the time at that share
+    (the count found exceeds its expectation half the time). Sizing it for the expected rate plus
+    :data:`PASS_Z` binomial standard errors of a sample of ``sample_size`` items (the size the expected rate
+    alone needs), plus one item, gives the headroom. Used twice: ``n0 = audit_sample_size(m, a, r, d)``, then
+    ``audit_sample_size(m, a, planning_rate(r, n0), d)``.
+
+    Parameters
+    ----------
+    expected_rate : array-like of float
+        Expected share of wrong labels in the lot (share, in [0, 1]).
+    sample_size : array-like of int
+        The audit size the expected rate alone needs (count, >= 0).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        The rate to size the audit for (share, in [0, 1]).
+    """
+    rate = _probabilities(expected_rate, "expected_rate", open_interval=False)
+    return planning_rate_unchecked(rate, _non_negative(sample_size, "sample_size"))
+
+
+def planning_rate_unchecked(expected_rate: FloatArray, sample_size: FloatArray) -> FloatArray:
+    """:func:`planning_rate` without its input checks, for a Monte Carlo's inner loop (arrays of valid
+    shares and counts)."""
+    n = np.maximum(sample_size, 1.0)
+    rate = expected_rate
+    return np.asarray(np.minimum(rate + PASS_Z * np.sqrt(rate * (1.0 - rate) / n) + 1.0 / n, 1.0))

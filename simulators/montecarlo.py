@@ -20,8 +20,8 @@ Strategies (SPEC 2):
   the lot is acceptance-sampled as the policy does (:mod:`simulators.acceptance`): an audit sample sized for
   the lot's share of the error budget at the draw's risk (at least an ``audit_rate`` share), its wrong items
   drawn (binomial), and the lot delivered when the bound on the wrong items left fits; a rejected lot
-  delivers its audited items only, and the draw auto-accepts nothing more (the policy raises its threshold;
-  the forecast does not model the higher one, so it prices such draws high). Then the
+  delivers its audited items only, and the rest of it is audited again with the next round's lot (the policy
+  also raises its threshold a little; the forecast keeps it). Then the
   ``batch_size`` least confident of the rest go to humans as pre-labels. Routed items are the hard ones: their
   error is that of the items below the threshold, from a mass balance of the calibration forecast; they teach
   the model at ``efficiency``, and grow the confident set at half a random label's worth.
@@ -42,7 +42,9 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special
 
+from simulators.acceptance import planning_rate_unchecked
 from simulators.costs import RateCard
 from simulators.draws import CurveDraws
 
@@ -565,7 +567,7 @@ def _hybrid_round(
     """
     pool = float(ledger.pool_size)
     coverage, risk = routing.per_draw(n_selection)
-    coverage = np.where(has_model & (ledger["lots_rejected"] == 0), coverage, 0.0)
+    coverage = np.where(has_model, coverage, 0.0)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
     # share of the items humans took at random (the first batch)
     confident = coverage * (pool - ledger["random_items"])
@@ -607,17 +609,13 @@ def _deliver_lots(
         formed = lot >= 1.0
         lots = ledger["lots"] + formed
         # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
-        level = settings.delta * 6.0 / (math.pi**2 * np.maximum(lots, 1.0) ** 2)
+        bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), settings.delta)
         budget = np.floor(max_label_error * ledger.pool_size * (1 + 1e-12)) - ledger["bound_spent"]
         allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
-        # the policy's exact hypergeometric sizing and bound, approximated in closed form (a bisection per
-        # draw and round would cost a plan seconds): a Bernstein-type upper bound on the lot's error rate
-        target, log_level = allowance / np.maximum(lot, 1.0), np.log(1.0 / level)
-        audited = np.clip(_audit_size(risk, target, log_level), np.ceil(costs.audit_rate * lot), lot)
+        audited = np.clip(bound.audit_size(risk, allowance), np.ceil(costs.audit_rate * lot), lot)
         found = np.round(audited * sampled_rate(noise, audited, risk))
-        upper = _rate_upper_bound(found, audited, log_level)
-        left = np.ceil(upper * (lot - audited))
-        passes = formed & ((left <= allowance) | (audited >= lot))
+        left = np.ceil(bound.wrong_left(found / np.maximum(audited, 1.0), audited))
+        passes = formed & (left <= allowance)
         delivered = np.where(passes, lot, audited)
         errors_left = np.where(passes, (lot - audited) * risk, 0.0)
         ledger.add("lots", formed.astype(float), active)
@@ -630,24 +628,58 @@ def _deliver_lots(
     ledger.take(delivered, active)
 
 
-def _rate_upper_bound(found: Array, audited: Array, log_level: Array) -> Array:
-    """Approximate upper confidence bound on a lot's error rate from ``found`` wrong in ``audited`` items:
-    ``p + sqrt(2 p L / n) + L / n`` (Bernstein-type; ``L = ln(1 / delta)``), at most 1."""
-    n = np.maximum(audited, 1.0)
-    rate = found / n
-    return np.minimum(rate + np.sqrt(2.0 * rate * log_level / n) + log_level / n, 1.0)
+#: fixed-point steps of the forecast's audit size (the last two are averaged: the steps alternate)
+AUDIT_SIZE_STEPS = 4
 
 
-def _audit_size(rate: Array, target: Array, log_level: Array) -> Array:
-    """Items to audit so that a sample at error ``rate`` bounds the lot's rate at ``target``
-    (:func:`_rate_upper_bound` solved for n); infinite where ``rate >= target`` (audit the whole lot)."""
-    room = target - rate
-    root = (
-        np.sqrt(2.0 * rate * log_level + 4.0 * log_level * np.maximum(room, 0.0))
-        - np.sqrt(2.0 * rate * log_level)
-    ) / (2.0 * log_level)
-    with np.errstate(divide="ignore"):
-        return np.where(room > 0, np.ceil(1.0 / np.maximum(root, 1e-300) ** 2), np.inf)
+@functools.cache
+def _lot_levels(delta: float) -> tuple[Array, Array, Array]:
+    """Per lot number j (index j, 0 unused): the lot's level ``delta * 6 / (pi^2 j^2)``
+    (:func:`simulators.acceptance.lot_delta`), its normal quantile and ``ln(1 / level)``."""
+    level = delta * 6.0 / (math.pi**2 * np.maximum(np.arange(MAX_ROUNDS + 2), 1.0) ** 2)
+    return level, np.asarray(special.ndtri(1.0 - level)), np.log(1.0 / level)
+
+
+class _LotBound:
+    """Approximate upper confidence bound on the wrong labels left in lots of ``lot`` items, the ``j``-th
+    lots of their draws (confidence ``1 - lot_delta(j, delta)``), after auditing ``n`` of them, finding a
+    share ``rate`` wrong and fixing them: the unaudited items at ``rate``, plus a normal bound on the lot's
+    rate with the finite-population correction, plus the exact bound of a sample with no error,
+    ``ln(1 / level) / -ln(1 - n / m)``. It stands in for :mod:`simulators.acceptance`'s exact bound and
+    audit size, whose bisections per draw and round would cost a plan seconds."""
+
+    def __init__(self, lot: Array, j: npt.NDArray[np.intp], delta: float) -> None:
+        _, z, log_level = _lot_levels(delta)
+        self.lot, self.z, self.log_level = lot, z[j], log_level[j]
+
+    def wrong_left(self, rate: Array, audited: Array) -> Array:
+        m = np.maximum(self.lot, 1.0)
+        n = np.clip(audited, 1.0, m)
+        unseen = 1.0 - n / m
+        spread = self.z * np.sqrt(rate * (1.0 - rate) * unseen / n)
+        with np.errstate(divide="ignore"):
+            clean = self.log_level / -np.log(np.maximum(unseen, 1e-300))
+        return np.where(audited >= self.lot, 0.0, (m - n) * rate + m * spread + clean)
+
+    def audit_size(self, expected: Array, allowance: Array) -> Array:
+        """Items to audit so that a sample at the ``expected`` error rate, with the policy's headroom
+        (:func:`simulators.acceptance.planning_rate` of the previous size), leaves at most ``allowance``
+        wrong labels: :meth:`wrong_left` in the audited share ``f`` of the lot, solved for the sample size
+        with ``f`` and the headroom fixed, from ``f = 0`` and no headroom (a fixed point, in closed form;
+        the last two steps are averaged, as they alternate); the whole lot where no smaller sample does."""
+        m = np.maximum(self.lot, 1.0)
+        share, rate = np.zeros_like(m), expected
+        sizes = []
+        for _ in range(AUDIT_SIZE_STEPS):
+            spread = m * self.z * np.sqrt(rate * (1.0 - rate) * (1.0 - share))
+            clean = m * self.log_level * (1.0 - share / 2.0)
+            room = allowance - m * rate * (1.0 - share)
+            root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
+            size = np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m)
+            sizes.append(size)
+            share = size / m
+            rate = planning_rate_unchecked(expected, size)
+        return np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), self.lot)
 
 
 def sampled_rate(noise: np.random.Generator | None, n_items: Array, rate: Array) -> Array:

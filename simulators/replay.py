@@ -71,6 +71,7 @@ from simulators.acceptance import (
     lot_allowance,
     lot_delta,
     lot_passes,
+    planning_rate,
     wrong_left_bound,
 )
 from simulators.costs import RateCard
@@ -507,7 +508,8 @@ def _deliver_lot(
     predicted = float(np.mean(1.0 - confidence[lot]))
     expected = min(max(predicted, budget.observed_rate, 0.0), 1.0)
     least = math.ceil(state.costs.audit_rate * size)
-    n_audit = int(audit_sample_size(size, allowance, expected, level, min_size=least))
+    at_expected = audit_sample_size(size, allowance, expected, level, min_size=least)
+    n_audit = int(audit_sample_size(size, allowance, planning_rate(expected, at_expected), level, least))
     chosen = np.zeros(size, dtype=bool)
     chosen[state.rng.choice(size, size=n_audit, replace=False)] = True
     sample = lot[chosen]

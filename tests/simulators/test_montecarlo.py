@@ -521,7 +521,8 @@ def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
 def test_lots_are_audited_as_the_policy_does() -> None:
     """Coverage 60% from the first model on. At 1% risk against a 5% goal the lot passes: it is delivered
     whole, audited at least at the audit rate, and the wrong labels it leaves stay within the goal. At 8%
-    risk no sample can bound the lot within its share of the budget: the policy audits all of it."""
+    risk, above the goal, only a large audit (the finite lot: the unaudited part must hold few enough) can
+    bound the lot within its share of the budget."""
     curve = constant_curve(0.10, n_draws=400)
 
     def run(risk: float, noise: np.random.Generator | None = None) -> Outcome:
@@ -540,14 +541,12 @@ def test_lots_are_audited_as_the_policy_does() -> None:
     safe, risky = run(0.01), run(0.08)
     assert np.allclose(safe.auto_accepted, 0.6 * 9_000)
     assert np.all(safe.audits >= COSTS.audit_rate * safe.auto_accepted)
-    assert np.all(safe.audits < safe.auto_accepted)
-    assert np.all(safe.label_error <= 0.05)
-    assert np.all(risky.audits == risky.auto_accepted) and np.all(risky.label_error == 0)
+    assert np.all(safe.audits < 0.2 * safe.auto_accepted)
+    assert np.all(risky.audits > 0.3 * risky.auto_accepted)
+    assert np.all(safe.label_error <= 0.05) and np.all(risky.label_error <= 0.05)
     assert np.all(risky.cost > safe.cost)
-    # with sampling noise, an audit that finds more wrong labels than expected rejects its lot: only the
-    # audited items are delivered, the rest goes to humans, and the goal still holds
+    # with sampling noise an audit finds more or fewer wrong labels than expected: a lot that fails is
+    # audited again with the next round's, so audits scatter, and the goal still holds
     noisy = run(0.03, np.random.default_rng(3))
-    rejected = noisy.auto_accepted < 0.6 * 9_000
-    assert rejected.any() and (~rejected).any()
-    assert np.all(noisy.auto_accepted[rejected] == noisy.audits[rejected])
+    assert np.ptp(noisy.audits) > 0
     assert np.all(noisy.label_error <= 0.05)
