@@ -219,7 +219,8 @@ class ReplayResult:
     max_label_error, delta : float or None
         The label-error goal the lot audits kept, and its confidence (hybrid with a goal only).
     lots, lots_rejected : int
-        Lots formed to auto-accept, and those the audit rejected (hybrid only).
+        Lots audited against the label-error goal, and those the audit rejected (hybrid with a goal
+        only; 0 otherwise).
     max_labels : int or None
         Cap on human-touched items (None: no cap).
     pool_size, n_eval : int
