@@ -111,6 +111,7 @@ class Ledger:
         "lots",
         "lots_rejected",
         "bound_spent",
+        "lot_errors",
     )
     values: dict[str, Array] = field(default_factory=dict)
     remaining: Array = field(init=False)
@@ -572,7 +573,9 @@ def _hybrid_round(
     # share of the items humans took at random (the first batch)
     confident = coverage * (pool - ledger["random_items"])
     lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
-    _deliver_lots(ledger, lot, risk, costs, settings, active, max_label_error, noise)
+    lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
+    ledger.add("lot_errors", lot * lot_risk, active)
+    _deliver_lots(ledger, lot, lot_risk, costs, settings, active, max_label_error, noise)
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
@@ -586,6 +589,14 @@ def _hybrid_round(
     routed_now = np.where(has_model, n_batch, 0.0)
     ledger.human(first, routed_now, sampled_rate(noise, routed_now, batch_error), active)
     ledger.add("random_items", first, active)
+
+
+def crossing_risk(confident: Array, risk: Array, lot: Array, lot_errors: Array) -> Array:
+    """Error rate of a lot of ``lot`` items newly crossing the threshold, per draw: by mass balance, the
+    errors of the ``confident`` items at the confident set's ``risk`` less the ``lot_errors`` the lots before
+    carried, over the lot; at least ``risk`` (the crossing items are the least confident of the set), at
+    most 1. The first lot is the whole confident set: its rate is ``risk``."""
+    return np.clip((confident * risk - lot_errors) / np.maximum(lot, 1.0), risk, 1.0)
 
 
 def _deliver_lots(

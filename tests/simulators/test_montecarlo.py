@@ -16,6 +16,7 @@ from simulators.montecarlo import (
     CurveDraws,
     Outcome,
     Settings,
+    crossing_risk,
     median_path,
     simulate_stops,
     simulate_strategy,
@@ -550,3 +551,15 @@ def test_lots_are_audited_as_the_policy_does() -> None:
     noisy = run(0.03, np.random.default_rng(3))
     assert np.ptp(noisy.audits) > 0
     assert np.all(noisy.label_error <= 0.05)
+
+
+def test_a_lot_of_items_crossing_the_threshold_carries_the_confident_sets_new_errors() -> None:
+    """Half the pool confident at 2% error, then 60% at 3%: the first lot is at 2%; the second (10% of the
+    pool) holds the 0.8% of the pool's errors the confident set gained, 8%; a lot never below the average."""
+    first = crossing_risk(np.array([500.0]), np.array([0.02]), np.array([500.0]), np.array([0.0]))
+    assert np.allclose(first, 0.02)
+    second = crossing_risk(np.array([600.0]), np.array([0.03]), np.array([100.0]), np.array([10.0]))
+    assert np.allclose(second, 0.08)
+    improved = crossing_risk(np.array([600.0]), np.array([0.01]), np.array([100.0]), np.array([10.0]))
+    assert np.allclose(improved, 0.01)
+    assert np.all(crossing_risk(np.array([10.0]), np.array([0.5]), np.array([1.0]), np.array([0.0])) <= 1.0)
