@@ -246,8 +246,6 @@ def unreadable_body(cause: BaseException | None) -> str:
         return f"the body is not UTF-8 text (byte {cause.start}); send JSON encoded as UTF-8"
     if isinstance(cause, RecursionError):
         return "the body's JSON is nested too deeply to read; no request needs more than a few levels"
-    if isinstance(cause, ValueError) and "digits" in str(cause):
-        return f"the body's JSON holds a number too long to read ({cause}); send numbers of ordinary size"
     return "the body could not be read as UTF-8 JSON"
 
 

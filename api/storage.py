@@ -20,6 +20,8 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,17 @@ def is_full(exc: BaseException) -> bool:
     if isinstance(original, OSError) and original.errno == errno.ENOSPC:
         return True
     return "disk is full" in str(original) or "No space left" in str(original)
+
+
+@contextmanager
+def _full_as_storage_full() -> Iterator[None]:
+    """Database or OS errors that say the store is full, raised as :class:`StorageFull`."""
+    try:
+        yield
+    except (DBAPIError, OSError) as exc:
+        if is_full(exc):
+            raise StorageFull(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
+        raise
 
 
 class Base(DeclarativeBase):
@@ -232,25 +245,20 @@ class Storage:
                     f"{free:,} bytes free on the database's disk, fewer than {min_free_bytes:,}"
                 )
         probe = f"probe-{uuid.uuid4().hex}"
-        try:
-            with Session(self.engine) as session, session.begin():
-                session.add(
-                    RecordRow(
-                        kind="probe",
-                        id=probe,
-                        tenant="",
-                        created_at=dt.datetime.now(dt.UTC),
-                        request_hash="",
-                        request="x" * PROBE_BYTES,
-                        response="",
-                    )
+        with _full_as_storage_full(), Session(self.engine) as session, session.begin():
+            session.add(
+                RecordRow(
+                    kind="probe",
+                    id=probe,
+                    tenant="",
+                    created_at=dt.datetime.now(dt.UTC),
+                    request_hash="",
+                    request="x" * PROBE_BYTES,
+                    response="",
                 )
-                session.flush()
-                session.query(RecordRow).filter(RecordRow.kind == "probe", RecordRow.id == probe).delete()
-        except (DBAPIError, OSError) as exc:
-            if is_full(exc):
-                raise StorageFull(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
-            raise
+            )
+            session.flush()
+            session.query(RecordRow).filter(RecordRow.kind == "probe", RecordRow.id == probe).delete()
 
     def get(self, kind: str, tenant: str, record_id: str) -> Record | None:
         """The ``kind`` record ``record_id`` of ``tenant``; None if it does not exist or is another's."""
@@ -298,7 +306,7 @@ class Storage:
             response=record.response,
         )
         try:
-            with Session(self.engine) as session, session.begin():
+            with _full_as_storage_full(), Session(self.engine) as session, session.begin():
                 session.add(row)
         except IntegrityError:
             if record.idempotency_key is None:
@@ -307,10 +315,6 @@ class Storage:
             if earlier is None:
                 raise
             return earlier
-        except (DBAPIError, OSError) as exc:
-            if is_full(exc):
-                raise StorageFull(str(exc.orig if isinstance(exc, DBAPIError) else exc)) from exc
-            raise
         return stored
 
     def dispose(self) -> None:
