@@ -109,7 +109,6 @@ class Ledger:
         "human_items",
         "random_items",
         "lots",
-        "lots_rejected",
         "bound_spent",
         "lot_errors",
     )
@@ -630,7 +629,6 @@ def _deliver_lots(
         delivered = np.where(passes, lot, audited)
         errors_left = np.where(passes, (lot - audited) * risk, 0.0)
         ledger.add("lots", formed.astype(float), active)
-        ledger.add("lots_rejected", (formed & ~passes).astype(float), active)
         ledger.add("bound_spent", np.where(passes, left, 0.0), active)
     ledger.add("auto_accepted", delivered, active)
     ledger.add("audits", audited, active)
