@@ -82,6 +82,7 @@ from simulators._validation import ReplayInputError
 
 __all__ = [
     "audit_sample_size",
+    "error_budget",
     "expected_wrong_in_sample",
     "lot_allowance",
     "lot_delta",
@@ -575,6 +576,12 @@ def audit_sample_size(
     k = _expected_wrong(high, rate)
     confirmed = _upper_bound(k, high, m, level) - k <= allowance  # as lot_passes decides
     return np.where(confirmed, high, m).reshape(shape)
+
+
+def error_budget(max_label_error: float, pool_size: int) -> int:
+    """Wrong labels the delivered pool may hold: ``floor(max_label_error * pool_size)`` (count), a product
+    within float rounding of a whole number counting as it (``0.05 * 400`` is ``20``, not ``19``)."""
+    return math.floor(max_label_error * pool_size * (1.0 + _WHOLE_SLACK))
 
 
 def lot_allowance(budget_left: Any, lot_size: Any, undelivered: Any) -> CountArray:

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from simulators.acceptance import planning_rate_unchecked
+from simulators.acceptance import error_budget, planning_rate_unchecked
 from simulators.costs import RateCard
 from simulators.draws import CurveDraws
 
@@ -620,7 +620,7 @@ def _deliver_lots(
         lots = ledger["lots"] + formed
         # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
         bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), settings.delta)
-        budget = np.floor(max_label_error * ledger.pool_size * (1 + 1e-12)) - ledger["bound_spent"]
+        budget = error_budget(max_label_error, ledger.pool_size) - ledger["bound_spent"]
         allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
         audited = np.clip(bound.audit_size(risk, allowance), np.ceil(costs.audit_rate * lot), lot)
         found = np.round(audited * sampled_rate(noise, audited, risk))

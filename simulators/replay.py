@@ -68,6 +68,7 @@ from simulators._validation import (
 )
 from simulators.acceptance import (
     audit_sample_size,
+    error_budget,
     lot_allowance,
     lot_delta,
     lot_passes,
@@ -674,7 +675,7 @@ def replay_pool(
         threshold: float | None = confidence_threshold if policy == "hybrid" else None
         budget = None
         if policy == "hybrid" and max_label_error is not None:
-            budget = _ErrorBudget(math.floor(max_label_error * split.y_pool.size * (1 + 1e-12)), delta)
+            budget = _ErrorBudget(error_budget(max_label_error, int(split.y_pool.size)), delta)
         while state.n_remaining > 0:
             if threshold is not None:
                 threshold = _run_hybrid_round(state, threshold, batch_size, max_labels, budget)
