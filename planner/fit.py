@@ -34,16 +34,33 @@ def round_n_eval(r: PilotRound) -> int | None:
     return r.n_eval if r.n_eval is not None or r.std is not None else DEFAULT_N_EVAL
 
 
+def round_std(r: PilotRound) -> float | None:
+    """The spread of a round's value: ``std`` over ``sqrt(n_runs)`` when it averages ``n_runs`` runs."""
+    if r.std is None:
+        return None
+    return r.std / float(np.sqrt(r.n_runs)) if r.n_runs is not None else r.std
+
+
+def round_train_noise(r: PilotRound) -> float:
+    """Noise of which items were labeled (see :data:`TRAIN_NOISE`), averaged over ``n_runs`` runs."""
+    return TRAIN_NOISE / r.n_runs if r.n_runs is not None else TRAIN_NOISE
+
+
 def round_variance(r: PilotRound, error: float) -> float:
-    """Variance of a round's measured error (see :func:`measurement_var`)."""
-    return float(measurement_var(error, r.n_labels, round_n_eval(r), r.std, TRAIN_NOISE))
+    """Variance of a round's measured error (see :func:`measurement_var`).
+
+    A value averaged over ``n_runs`` seeds or folds has its ``std`` (and, without one, the noise of which
+    items were labeled) divided by ``sqrt(n_runs)``; the evaluation set's binomial noise is shared by the
+    runs and stays.
+    """
+    return float(measurement_var(error, r.n_labels, round_n_eval(r), round_std(r), round_train_noise(r)))
 
 
 def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> CurveForecast:
     """Fit the forecast (error space) behind a request's pilot rounds.
 
     A round without ``n_eval`` or ``std`` is assumed measured on :data:`DEFAULT_N_EVAL` items; a future
-    measurement is assumed to be like the last round's.
+    measurement is assumed to be like the last round's (averaged over as many runs).
     """
     values = np.array([r.value for r in rounds])
     errors = 1.0 - values if higher_better else values
@@ -53,8 +70,8 @@ def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> Curve
         errors,
         np.sqrt(np.array(variances, dtype=float)),
         obs_n_eval=round_n_eval(rounds[-1]),
-        obs_std=rounds[-1].std,
-        obs_train_noise=TRAIN_NOISE,
+        obs_std=round_std(rounds[-1]),
+        obs_train_noise=round_train_noise(rounds[-1]),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -10,6 +10,22 @@ from planner.schemas.common import MAX_CALIBRATION_ITEMS, MAX_ITEMS, Metric, Res
 
 #: the largest number of labels a request may name (a forecast, not an inventory)
 MAX_LABELS = 10**12
+#: the most seeds or folds a round's value may average
+MAX_RUNS = 10_000
+
+#: model families a pilot may name (``other`` when none fits or none is given)
+ModelFamily = Literal[
+    "linear",
+    "naive_bayes",
+    "nearest_neighbors",
+    "kernel_svm",
+    "tree",
+    "tree_ensemble",
+    "neural_network",
+    "foundation_model",
+    "other",
+]
+MODEL_FAMILIES: tuple[str, ...] = get_args(ModelFamily)
 
 
 class PilotRound(StrictModel):
@@ -19,6 +35,24 @@ class PilotRound(StrictModel):
     value: float = Field(ge=0.0, le=1.0, description="metric measured on the evaluation set, in [0, 1]")
     n_eval: int | None = Field(default=None, ge=1, description="evaluation-set size (items)")
     std: float | None = Field(default=None, ge=0.0, le=1.0, description="spread over seeds/folds")
+    n_runs: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_RUNS,
+        description=(
+            "how many seeds or folds value and std were averaged over: the noise of value is then "
+            "std / sqrt(n_runs) (omitted: one run)"
+        ),
+    )
+    train_value: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "metric of this round's model on its own training labels, in [0, 1]: the gap to value tells a "
+            "model still learning from one that has stopped"
+        ),
+    )
 
 
 def check_rounds(rounds: list[PilotRound] | None) -> list[PilotRound] | None:
@@ -58,6 +92,13 @@ class Pilot(StrictModel):
     """Pilot rounds and optional calibration samples (the ``pilot`` of a plan request)."""
 
     metric: Metric = "accuracy"
+    model: ModelFamily | None = Field(
+        default=None,
+        description=(
+            "family of the model the rounds were measured with (omitted: unknown, as other); it helps the "
+            "forecast tell how the curve goes on"
+        ),
+    )
     rounds: list[PilotRound] = Field(min_length=2, max_length=MAX_ITEMS)
     calibration: list[CalibrationSample] = Field(
         default_factory=list,
