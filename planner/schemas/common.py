@@ -39,6 +39,18 @@ LabelErrorGoal = Annotated[
     ),
 ]
 
+#: an amount of money on the wire: a decimal string rounded to its currency's minor unit (``"1234.50"``,
+#: ``"-12.00"`` for a saving that is a loss, ``"1500"`` in a currency without minor units)
+MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+MoneyString = Annotated[
+    str,
+    Field(
+        pattern=MONEY_PATTERN,
+        description="a decimal string in the currency, rounded to its minor unit",
+        examples=["1234.50"],
+    ),
+]
+
 
 class StrictModel(BaseModel):
     """Base of request models: unknown fields, NaN, infinities and numbers given as text are rejected."""

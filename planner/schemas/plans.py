@@ -5,12 +5,20 @@ Counts and shares are quantile objects; money is a decimal string in the plan's 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator, with_config
+from typing_extensions import TypedDict
 
 from planner.money import check_currency
-from planner.schemas.common import Delta, LabelErrorGoal, Quantiles, ResponseModel, StrictModel
+from planner.schemas.common import (
+    Delta,
+    LabelErrorGoal,
+    MoneyString,
+    Quantiles,
+    ResponseModel,
+    StrictModel,
+)
 from planner.schemas.curves import Pilot, Prediction
 
 #: strategies a plan can compare (SPEC 2)
@@ -130,10 +138,10 @@ class PlanRequest(StrictModel):
 class MoneyQuantiles(ResponseModel):
     """Mean and P10/P50/P90 of an amount, as decimal strings in the plan's currency."""
 
-    mean: str
-    p10: str
-    p50: str
-    p90: str
+    mean: MoneyString
+    p10: MoneyString
+    p50: MoneyString
+    p90: MoneyString
 
 
 class StrategySettings(ResponseModel):
@@ -149,7 +157,7 @@ class ScheduleRow(ResponseModel):
 
     round: int
     human_labels: int
-    cost: str
+    cost: MoneyString
     remaining: int
 
 
@@ -215,8 +223,58 @@ class SensitivityRow(ResponseModel):
 
     price: str = Field(description="a field of costs")
     change: float = Field(description="relative move of the price, e.g. 0.2")
-    low: str
-    high: str
+    low: MoneyString
+    high: MoneyString
+
+
+@with_config(ConfigDict(extra="allow"))
+class HybridAssumptions(TypedDict):
+    """What hybrid routing assumes (present when hybrid was simulated; plain sentences unless typed)."""
+
+    threshold_certificate: NotRequired[
+        Annotated[
+            str, Field(description="the certified threshold, its coverage and risk bound on the sample")
+        ]
+    ]
+    threshold_risk: NotRequired[Annotated[str, Field(description="the kind of risk the threshold bounds")]]
+    lot_audits: NotRequired[
+        Annotated[str, Field(description="how each auto-accepted lot is audited and the goal kept")]
+    ]
+    routed_items: NotRequired[
+        Annotated[str, Field(description="which items go to humans and how their errors are forecast")]
+    ]
+    coverage_forecast: NotRequired[
+        Annotated[
+            list[str],
+            Field(description="how the share auto-accepted is forecast (when a threshold certifies)"),
+        ]
+    ]
+    thresholds_searched: NotRequired[
+        Annotated[str, Field(description="the thresholds simulated (when a threshold certifies)")]
+    ]
+
+
+@with_config(ConfigDict(extra="allow"))
+class PlanAssumptions(HybridAssumptions):
+    """Every setting and modelling assumption a plan rests on. Keys not listed here may be added (a client
+    should keep them as they come)."""
+
+    draws: Annotated[int, Field(description="Monte Carlo draws")]
+    seed: Annotated[int, Field(description="seed of the draws")]
+    probability: Annotated[float, Field(description="required probability of meeting the goal")]
+    batch_sizes: Annotated[list[int], Field(description="batch sizes searched (items per round)")]
+    labels_per_day: Annotated[float, Field(description="human items per day")]
+    turnaround_days: Annotated[float, Field(description="days per round on top of the labeling")]
+    active_learning_efficiency: Annotated[
+        str, Field(description="where active learning's label efficiency comes from")
+    ]
+    human_labels_are_correct: Annotated[bool, Field(description="human labels are taken as right")]
+    pilot_labels_kept: Annotated[str, Field(description="what becomes of the pilot's labels")]
+    value_per_unit_error: NotRequired[
+        Annotated[
+            float, Field(description="currency lost per unit of model error (when the request gives value)")
+        ]
+    ]
 
 
 class PlanResponse(ResponseModel):
@@ -230,5 +288,5 @@ class PlanResponse(ResponseModel):
     learning_curve: list[Prediction] = Field(description="the pilot's metric forecast up to the pool size")
     thresholds: list[ThresholdRow] = Field(description="empty unless hybrid was simulated")
     sensitivity: list[SensitivityRow]
-    assumptions: dict[str, Any]
+    assumptions: PlanAssumptions
     warnings: list[str]

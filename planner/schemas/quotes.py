@@ -8,14 +8,21 @@ string in the quote's currency, rounded to its minor unit; counts are quantile o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, with_config
 
 from planner.money import check_currency
-from planner.schemas.common import Delta, LabelErrorGoal, Quantiles, ResponseModel, StrictModel
+from planner.schemas.common import (
+    Delta,
+    LabelErrorGoal,
+    MoneyString,
+    Quantiles,
+    ResponseModel,
+    StrictModel,
+)
 from planner.schemas.curves import Pilot
-from planner.schemas.plans import MAX_BATCH_SIZES, MAX_DRAWS, Money, MoneyQuantiles
+from planner.schemas.plans import MAX_BATCH_SIZES, MAX_DRAWS, HybridAssumptions, Money, MoneyQuantiles
 
 #: the largest margin a quote accepts (10 = prices at eleven times the cost)
 MAX_MARGIN = 10.0
@@ -67,6 +74,36 @@ class QuoteRequest(StrictModel):
     _known_currency = field_validator("currency")(check_currency)
 
 
+@with_config(ConfigDict(extra="allow"))
+class QuoteAssumptions(HybridAssumptions):
+    """Every input and rule a quote rests on (plain sentences unless typed). Keys not listed here may be
+    added (a client should keep them as they come)."""
+
+    request: Annotated[
+        dict[str, Any],
+        Field(description="the request with every default filled in, calibration samples summarised"),
+    ]
+    batch_sizes: Annotated[list[int], Field(description="batch sizes searched (items per round)")]
+    price_per_audit: Annotated[str, Field(description="how the price per audit was set")]
+    vendor_rate_card: Annotated[
+        dict[str, float],
+        Field(description="the vendor's unit costs as simulated: label, review, correction, audit, ..."),
+    ]
+    first_batch: Annotated[str, Field(description="how the first batch, before any model, is costed")]
+    revenue: Annotated[str, Field(description="what the client pays for")]
+    vendor_cost: Annotated[str, Field(description="what the vendor's cost is made of")]
+    price_rule: Annotated[str, Field(description="how the price per correction is chosen")]
+    price_cap_rule: Annotated[str, Field(description="how the price cap is chosen")]
+    settings_rule: Annotated[str, Field(description="how the threshold and batch size are chosen")]
+    thresholds: Annotated[list[float], Field(description="confidence thresholds simulated")]
+    delta: Annotated[float, Field(description="1 - confidence of the threshold's certificate")]
+    human_labels_are_correct: Annotated[bool, Field(description="human labels are taken as right")]
+    active_learning_efficiency: Annotated[
+        str, Field(description="how the model learns from routed items, and where that comes from")
+    ]
+    issued_on: NotRequired[Annotated[str, Field(description="the day the quote was issued (ISO 8601)")]]
+
+
 class QuoteResponse(ResponseModel):
     """A vendor's quote (SPEC 4.1). With ``status`` ``"not_possible"`` the prices are null and ``reasons``
     say why no honest price exists and what would make one possible."""
@@ -79,9 +116,9 @@ class QuoteResponse(ResponseModel):
     currency: str
     issued_on: dt.date
     valid_until: dt.date
-    price_per_correction: str | None = Field(description="billed per corrected pre-label")
-    price_per_audit: str | None = Field(description="billed per audited auto-accepted item")
-    price_cap: str | None = Field(
+    price_per_correction: MoneyString | None = Field(description="billed per corrected pre-label")
+    price_per_audit: MoneyString | None = Field(description="billed per audited auto-accepted item")
+    price_cap: MoneyString | None = Field(
         description="the client's total bill stays at or below this with risk_level"
     )
     risk_level: float
@@ -105,5 +142,5 @@ class QuoteResponse(ResponseModel):
     label_error: Quantiles | None = Field(description="share of the pool left wrong")
     client_bill: MoneyQuantiles | None = Field(description="corrections and audits at the quoted prices")
     vendor_cost: MoneyQuantiles | None = Field(description="the vendor's own cost of the work")
-    assumptions: dict[str, Any]
+    assumptions: QuoteAssumptions
     warnings: list[str]
