@@ -13,7 +13,14 @@ from threadpoolctl import threadpool_limits
 from simulators._common import check_estimator, predict_confidence, split_eval_pool
 from simulators._validation import ReplayInputError, check_features_labels, check_random_state
 
-__all__ = ["DEFAULT_PILOT_ROUNDS", "Pilot", "PilotRound", "scale_pilot_sizes", "simulate_pilot"]
+__all__ = [
+    "DEFAULT_PILOT_ROUNDS",
+    "Pilot",
+    "PilotRound",
+    "model_family",
+    "scale_pilot_sizes",
+    "simulate_pilot",
+]
 
 DEFAULT_PILOT_ROUNDS: tuple[int, ...] = (100, 200, 400, 800)
 """Default cumulative label counts of the pilot rounds."""
@@ -34,6 +41,8 @@ class PilotRound:
         Accuracy on the evaluation set.
     n_eval : int
         Evaluation set size (items).
+    train_value : float
+        Accuracy of the same model on its own training labels.
     confidence : tuple of float
         Max class probability on the calibration sample (random held-out items).
     correct : tuple of bool
@@ -43,6 +52,7 @@ class PilotRound:
     n_labels: int
     value: float
     n_eval: int
+    train_value: float
     confidence: tuple[float, ...]
     correct: tuple[bool, ...]
 
@@ -59,18 +69,27 @@ class Pilot:
         Round sizes asked for, before scaling to the pool.
     pool_size : int
         Items available for labeling (data set minus evaluation set).
+    model : str
+        Family of the classifier (see :func:`model_family`).
     """
 
     rounds: tuple[PilotRound, ...]
     requested_n_labels: tuple[int, ...]
     pool_size: int
+    model: str = "other"
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pilot`` object of a plan request: metric, rounds and calibration samples."""
+        """The ``pilot`` object of a plan request: metric, model family, rounds and calibration samples."""
         return {
             "metric": "accuracy",
+            "model": self.model,
             "rounds": [
-                {"n_labels": item.n_labels, "value": item.value, "n_eval": item.n_eval}
+                {
+                    "n_labels": item.n_labels,
+                    "value": item.value,
+                    "n_eval": item.n_eval,
+                    "train_value": item.train_value,
+                }
                 for item in self.rounds
             ],
             "calibration": [
@@ -82,6 +101,56 @@ class Pilot:
                 for item in self.rounds
             ],
         }
+
+
+#: model families of common scikit-learn classifiers (by class name; the last step of a pipeline)
+MODEL_FAMILIES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "LogisticRegression",
+            "LogisticRegressionCV",
+            "SGDClassifier",
+            "RidgeClassifier",
+            "RidgeClassifierCV",
+            "Perceptron",
+            "PassiveAggressiveClassifier",
+            "LinearSVC",
+            "LinearDiscriminantAnalysis",
+        ),
+        "linear",
+    ),
+    **dict.fromkeys(
+        ("GaussianNB", "MultinomialNB", "BernoulliNB", "ComplementNB", "CategoricalNB"), "naive_bayes"
+    ),
+    **dict.fromkeys(("KNeighborsClassifier", "RadiusNeighborsClassifier"), "nearest_neighbors"),
+    **dict.fromkeys(("SVC", "NuSVC"), "kernel_svm"),
+    **dict.fromkeys(("DecisionTreeClassifier", "ExtraTreeClassifier"), "tree"),
+    **dict.fromkeys(
+        (
+            "RandomForestClassifier",
+            "ExtraTreesClassifier",
+            "GradientBoostingClassifier",
+            "HistGradientBoostingClassifier",
+            "AdaBoostClassifier",
+        ),
+        "tree_ensemble",
+    ),
+    "MLPClassifier": "neural_network",
+}
+
+
+def model_family(estimator: Any) -> str:
+    """The model family of a classifier (``linear``, ``tree_ensemble``, ...), ``other`` when unknown.
+
+    A pipeline is named by its last step, a linear SVC's ``kernel="linear"`` counts as linear.
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return model_family(steps[-1][1])
+    name = type(estimator).__name__
+    if name in ("SVC", "NuSVC") and getattr(estimator, "kernel", None) == "linear":
+        return "linear"
+    return MODEL_FAMILIES.get(name, "other")
 
 
 def scale_pilot_sizes(n_labels: Sequence[int], pool_size: int) -> tuple[int, ...]:
@@ -170,13 +239,17 @@ def simulate_pilot(
             model.fit(split.X_pool[train], split.y_pool[train])
             _, confidence, predicted = predict_confidence(model, split.X_eval)
             correct = predicted == split.y_eval
+            train_value = float(np.mean(model.predict(split.X_pool[train]) == split.y_pool[train]))
             rounds.append(
                 PilotRound(
                     n_labels=size,
                     value=float(np.mean(correct)),
                     n_eval=n_eval_items,
+                    train_value=train_value,
                     confidence=tuple(confidence[:n_cal].tolist()),
                     correct=tuple(correct[:n_cal].tolist()),
                 )
             )
-    return Pilot(rounds=tuple(rounds), requested_n_labels=requested, pool_size=pool_size)
+    return Pilot(
+        rounds=tuple(rounds), requested_n_labels=requested, pool_size=pool_size, model=model_family(model)
+    )

@@ -35,10 +35,12 @@ def test_pilot_has_the_plan_request_shape(classification_data: Data) -> None:
     pilot = simulate_pilot(X, y, n_labels=[50, 100, 200], n_eval=300, random_state=0)
     payload = json.loads(json.dumps(pilot.to_dict()))
     assert payload["metric"] == "accuracy"
+    assert payload["model"] == "linear"  # the default logistic regression
     assert [item["n_labels"] for item in payload["rounds"]] == [50, 100, 200]
     for item in payload["rounds"]:
-        assert set(item) == {"n_labels", "value", "n_eval"}
+        assert set(item) == {"n_labels", "value", "n_eval", "train_value"}
         assert 0.0 <= item["value"] <= 1.0 and item["n_eval"] == 300
+        assert item["train_value"] >= item["value"]  # a model fits its own labels better than new ones
     for item in payload["calibration"]:
         assert set(item) == {"n_labels", "confidence", "correct"}
         assert len(item["confidence"]) == len(item["correct"]) == 300
@@ -54,3 +56,28 @@ def test_pilot_is_deterministic_and_scaled_for_small_pools(classification_data: 
     assert first == second
     assert first.requested_n_labels == (100, 200, 400, 800)
     assert max(item.n_labels for item in first.rounds) <= first.pool_size // 2
+
+
+@pytest.mark.parametrize(
+    ("estimator", "family"),
+    [
+        ("LogisticRegression", "linear"),
+        ("RandomForestClassifier", "tree_ensemble"),
+        ("KNeighborsClassifier", "nearest_neighbors"),
+        ("MLPClassifier", "neural_network"),
+    ],
+)
+def test_the_pilot_names_the_model_family(estimator: str, family: str) -> None:
+    from sklearn import ensemble, linear_model, neighbors, neural_network
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from simulators.pilot import model_family
+
+    modules = (ensemble, linear_model, neighbors, neural_network)
+    cls = next(getattr(m, estimator) for m in modules if hasattr(m, estimator))
+    assert model_family(cls()) == family
+    assert model_family(make_pipeline(StandardScaler(), cls())) == family
+    assert model_family(SVC(kernel="linear")) == "linear" and model_family(SVC()) == "kernel_svm"
+    assert model_family(object()) == "other"
