@@ -72,6 +72,7 @@ at a cost that grows with the spread of the tail rather than with the lot size (
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,8 @@ from scipy.stats import binom, hypergeom
 from simulators._validation import ReplayInputError
 
 __all__ = [
+    "SamplingPlan",
+    "acceptance_number",
     "audit_sample_size",
     "error_budget",
     "expected_wrong_in_sample",
@@ -88,6 +91,7 @@ __all__ = [
     "lot_delta",
     "lot_passes",
     "planning_rate",
+    "sampling_plan",
     "wrong_left_bound",
     "wrong_upper_bound",
 ]
@@ -461,6 +465,51 @@ def lot_passes(n_wrong: Any, sample_size: Any, lot_size: Any, allowed_wrong: Any
     return np.asarray(_upper_bound(k, n, m, level) - k <= allowance)
 
 
+def acceptance_number(sample_size: Any, lot_size: Any, allowed_wrong: Any, delta: Any) -> CountArray:
+    """The most wrong labels an audit of ``n`` items may find for the lot to pass: the ``c`` of a single
+    sampling plan ``(n, c)``.
+
+    The largest ``k`` in ``[0, n]`` with :func:`lot_passes` true, or ``-1`` when even a clean sample fails
+    (the lot can then only pass by auditing all of it). Passing is monotone in ``k`` (more wrong labels
+    found never lowers the bound on those left), so an operator who finds ``k <= c`` wrong labels
+    delivers the lot, and :func:`lot_passes` agrees.
+
+    Parameters
+    ----------
+    sample_size, lot_size, delta
+        As in :func:`wrong_upper_bound`.
+    allowed_wrong : array-like of float
+        The lot's share of the error budget (count of wrong labels, >= 0; e.g. :func:`lot_allowance`).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        ``c`` (count, in [-1, n]), of the broadcast shape.
+
+    Raises
+    ------
+    ReplayInputError
+        naming ``sample_size``, ``lot_size``, ``allowed_wrong`` or ``delta``.
+    """
+    n = _counts(sample_size, "sample_size")
+    allowance = _non_negative(allowed_wrong, "allowed_wrong")
+    _, n_b, m, level = _checked_sample(0, n, lot_size, delta)
+    shape = _broadcast_shape([("lot", n_b.shape), ("allowed_wrong", allowance.shape)])
+    n_b, m, level, allowance = (np.ravel(np.broadcast_to(a, shape)) for a in (n_b, m, level, allowance))
+    low = np.full(n_b.shape, -1, dtype=np.int64)  # invariant: low passes (-1: nothing does), above high fails
+    high = n_b.astype(np.int64).copy()
+    for _ in range(_bisection_steps(high - low)):
+        open_ = np.flatnonzero(low < high)
+        if open_.size == 0:
+            break
+        lo, hi = low[open_], high[open_]
+        mid = (lo + hi + 1) // 2
+        passes = _left_within(mid, n_b[open_], m[open_], allowance[open_], level[open_])
+        low[open_] = np.where(passes, mid, lo)
+        high[open_] = np.where(passes, hi, mid - 1)
+    return low.reshape(shape)
+
+
 def expected_wrong_in_sample(sample_size: Any, expected_rate: Any) -> CountArray:
     """Wrong labels an audit plan expects in a sample: ``ceil(expected_rate * sample_size)``.
 
@@ -661,3 +710,70 @@ def planning_rate_unchecked(expected_rate: FloatArray, sample_size: FloatArray) 
     n = np.maximum(sample_size, 1.0)
     rate = expected_rate
     return np.asarray(np.minimum(rate + PASS_Z * np.sqrt(rate * (1.0 - rate) / n) + 1.0 / n, 1.0))
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """One lot's audit, planned before its sample is drawn (counts in items).
+
+    Attributes
+    ----------
+    level : float
+        ``delta_j`` of the lot (:func:`lot_delta`).
+    allowance : int
+        The lot's share of the error budget (:func:`lot_allowance`).
+    sample_size : int
+        ``n``, items to audit, drawn uniformly without replacement from the lot.
+    acceptance_number : int
+        ``c``: the lot is delivered when at most ``c`` audited items are wrong (:func:`acceptance_number`).
+    """
+
+    level: float
+    allowance: int
+    sample_size: int
+    acceptance_number: int
+
+
+def sampling_plan(
+    lot_number: int,
+    lot_size: int,
+    undelivered: int,
+    budget_left: int,
+    expected_rate: float,
+    delta: float,
+    min_share: float,
+) -> SamplingPlan:
+    """The audit of the ``j``-th lot, as the hybrid policy plans it (the runbook's rule, in one place).
+
+    ``level = lot_delta(j, delta)``, ``allowance = lot_allowance(budget_left, m, undelivered)``; the sample is
+    sized in two steps, ``n0 = audit_sample_size(m, allowance, r, level, least)`` then
+    ``n = audit_sample_size(m, allowance, planning_rate(r, n0), level, least)`` with
+    ``least = ceil(min_share * m)``, and ``c = acceptance_number(n, m, allowance, level)``.
+
+    Parameters
+    ----------
+    lot_number : int
+        ``j`` (count, >= 1), rejected lots counted.
+    lot_size : int
+        ``m`` (count, >= 1).
+    undelivered : int
+        Items not yet delivered, the lot included (count, >= lot_size).
+    budget_left : int
+        Wrong labels still allowed (count, >= 0).
+    expected_rate : float
+        The share of wrong labels the audit is sized for (share, in [0, 1]).
+    delta : float
+        The promise's ``delta`` (probability, in (0, 1)).
+    min_share : float
+        Fewest items audited, as a share of the lot (in [0, 1]).
+
+    Returns
+    -------
+    SamplingPlan
+    """
+    level = float(lot_delta(lot_number, delta))
+    allowance = int(lot_allowance(budget_left, lot_size, undelivered))
+    least = math.ceil(min_share * lot_size)
+    first = audit_sample_size(lot_size, allowance, expected_rate, level, min_size=least)
+    n = int(audit_sample_size(lot_size, allowance, planning_rate(expected_rate, first), level, least))
+    return SamplingPlan(level, allowance, n, int(acceptance_number(n, lot_size, allowance, level)))

@@ -38,7 +38,6 @@ batches labeled from scratch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -66,15 +65,7 @@ from simulators._validation import (
     check_max_labels,
     check_random_state,
 )
-from simulators.acceptance import (
-    audit_sample_size,
-    error_budget,
-    lot_allowance,
-    lot_delta,
-    lot_passes,
-    planning_rate,
-    wrong_left_bound,
-)
+from simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from simulators.costs import RateCard
 from simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
 
@@ -503,25 +494,24 @@ def _deliver_lot(
         state.auto_accept(candidates[lot], confidence[lot], right[lot], audited)
         return lot, threshold
     budget.lots += 1
-    level = float(lot_delta(budget.lots, budget.delta))
-    allowance = int(lot_allowance(budget.budget_left, size, candidates.size))
     # the error the audit is sized for: what the model predicts for the lot (its mean 1 - confidence), or
     # what the last audit found where that was more (a guess: it costs rejections or audits, never the goal)
     predicted = float(np.mean(1.0 - confidence[lot]))
     expected = min(max(predicted, budget.observed_rate, 0.0), 1.0)
-    least = math.ceil(state.costs.audit_rate * size)
-    at_expected = audit_sample_size(size, allowance, expected, level, min_size=least)
-    n_audit = int(audit_sample_size(size, allowance, planning_rate(expected, at_expected), level, least))
+    plan = sampling_plan(
+        budget.lots, size, candidates.size, budget.budget_left, expected, budget.delta, state.costs.audit_rate
+    )
+    n_audit = plan.sample_size
     chosen = np.zeros(size, dtype=bool)
     chosen[state.rng.choice(size, size=n_audit, replace=False)] = True
     sample = lot[chosen]
     n_wrong = int(np.count_nonzero(~right[sample]))
     budget.observed_rate = n_wrong / max(n_audit, 1)
     state.auto_accept(candidates[sample], confidence[sample], right[sample], np.ones(n_audit, dtype=bool))
-    if bool(lot_passes(n_wrong, n_audit, size, allowance, level)):
+    if n_wrong <= plan.acceptance_number:
         rest = lot[~chosen]
         state.auto_accept(candidates[rest], confidence[rest], right[rest], np.zeros(rest.size, dtype=bool))
-        budget.budget_left -= int(wrong_left_bound(n_wrong, n_audit, size, level))
+        budget.budget_left -= int(wrong_left_bound(n_wrong, n_audit, size, plan.level))
         return lot, threshold
     budget.rejected += 1
     wrong = confidence[sample][~right[sample]]  # a rejected sample holds more wrong labels than expected

@@ -13,11 +13,14 @@ from scipy.stats import beta, hypergeom
 
 from simulators._validation import ReplayInputError
 from simulators.acceptance import (
+    acceptance_number,
     audit_sample_size,
     expected_wrong_in_sample,
     lot_allowance,
     lot_delta,
     lot_passes,
+    planning_rate,
+    sampling_plan,
     wrong_left_bound,
     wrong_upper_bound,
 )
@@ -422,3 +425,30 @@ def test_the_same_lots_without_audits_break_the_promise() -> None:
     broken, accepted = simulate_promise(audit=False)
     assert accepted == 1.0
     assert broken > 0.5
+
+
+def test_acceptance_number_is_the_largest_passing_count_and_passing_is_monotone() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        m = int(rng.integers(1, 3000))
+        n = int(rng.integers(0, m + 1))
+        allowance = int(rng.integers(0, max(1, m // 10)))
+        level = float(rng.uniform(1e-4, 0.2))
+        c = int(acceptance_number(n, m, allowance, level))
+        counts = np.arange(n + 1)
+        passes = lot_passes(counts, n, m, allowance, level)
+        assert c == (counts[passes].max() if passes.any() else -1)
+        assert passes[: c + 1].all() and not passes[c + 1 :].any()
+
+
+def test_sampling_plan_is_the_two_step_audit_size_and_its_acceptance_number() -> None:
+    plan = sampling_plan(3, 5000, 20000, 400, 0.02, 0.05, 0.05)
+    level = float(lot_delta(3, 0.05))
+    allowance = int(lot_allowance(400, 5000, 20000))
+    first = audit_sample_size(5000, allowance, 0.02, level, min_size=250)
+    n = int(audit_sample_size(5000, allowance, planning_rate(0.02, first), level, 250))
+    assert (plan.level, plan.allowance, plan.sample_size) == (level, allowance, n)
+    assert n >= 250
+    assert plan.acceptance_number == int(acceptance_number(n, 5000, allowance, level))
+    # a sample at the expected rate passes: the plan's headroom
+    assert math.ceil(0.02 * n) <= plan.acceptance_number
