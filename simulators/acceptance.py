@@ -491,11 +491,11 @@ def acceptance_number(sample_size: Any, lot_size: Any, allowed_wrong: Any, delta
     ReplayInputError
         naming ``sample_size``, ``lot_size``, ``allowed_wrong`` or ``delta``.
     """
-    n = _counts(sample_size, "sample_size")
-    allowance = _non_negative(allowed_wrong, "allowed_wrong")
-    _, n_b, m, level = _checked_sample(0, n, lot_size, delta)
-    shape = _broadcast_shape([("lot", n_b.shape), ("allowed_wrong", allowance.shape)])
-    n_b, m, level, allowance = (np.ravel(np.broadcast_to(a, shape)) for a in (n_b, m, level, allowance))
+    allowed = _non_negative(allowed_wrong, "allowed_wrong")
+    _, sampled, lot, levels = _checked_sample(0, sample_size, lot_size, delta)
+    shape = _broadcast_shape([("lot", sampled.shape), ("allowed_wrong", allowed.shape)])
+    n_b, m = (np.ravel(np.broadcast_to(a, shape)) for a in (sampled, lot))
+    level, allowance = (np.ravel(np.broadcast_to(a, shape)) for a in (levels, allowed))
     low = np.full(n_b.shape, -1, dtype=np.int64)  # invariant: low passes (-1: nothing does), above high fails
     high = n_b.astype(np.int64).copy()
     for _ in range(_bisection_steps(high - low)):
