@@ -558,9 +558,87 @@ def write_workbook(path: Path, content: bytes) -> None:
     typer.echo(f"wrote {path}", err=True)
 
 
+PLAN_FLAGS_HELP = "compose the request from flags (with FILE: override its fields)"
+
+
+def read_object(path: str, option: str) -> dict[str, Any]:
+    """The JSON object in the file ``path`` given to ``option``; anything else exits 2 naming the option."""
+    try:
+        document = load_json(decode_text(read_bytes(path), path), path)
+    except InvalidInputError as error:
+        fail(f"{option}: {error.message}")
+    if not isinstance(document, dict):
+        fail(f"{option}: {path} holds a JSON {type(document).__name__}; expected an object")
+    return document
+
+
+def compose_plan(
+    request: dict[str, Any],
+    pilot: str | None,
+    costs: str | None,
+    max_label_error: float | None,
+    target: float | None,
+    strategies: list[str] | None,
+) -> dict[str, Any]:
+    """A plan request from FILE's object (or none) with the fields the flags give set over it."""
+    if max_label_error is not None and target is not None:
+        fail("--max-label-error, --target: give one goal (a labeled dataset, or a model reaching a target)")
+    if pilot is not None:
+        document = read_object(pilot, "--pilot")
+        request["pilot"] = document["pilot"] if isinstance(document.get("pilot"), dict) else document
+    if costs is not None:
+        document = read_object(costs, "--costs")
+        request["costs"] = document["costs"] if isinstance(document.get("costs"), dict) else document
+    if max_label_error is not None:
+        request["goal"] = {"type": "labeled_dataset", "max_label_error": max_label_error}
+    if target is not None:
+        request["goal"] = {"type": "model_metric", "target": target}
+    if strategies:
+        request["strategies"] = list(strategies)
+    flags = {"pilot": "--pilot FILE", "costs": "--costs FILE", "pool_size": "--pool-size N"}
+    missing = [flag for name, flag in flags.items() if name not in request]
+    if "goal" not in request:
+        missing.append("--max-label-error E or --target T")
+    if missing:
+        fail(f"{', '.join(missing)}: missing; give a request FILE or these options")
+    return request
+
+
 @app.command("plan")
 def plan_command(
-    file: Annotated[str, typer.Argument(help="JSON plan request; - for stdin")],
+    file: Annotated[
+        str | None, typer.Argument(help="JSON plan request; - for stdin; omit it to compose one from flags")
+    ] = None,
+    pilot: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE", help="JSON pilot object (as annoplan pilot writes it)", rich_help_panel="Compose"
+        ),
+    ] = None,
+    costs: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="JSON rate card (the costs object)", rich_help_panel="Compose"),
+    ] = None,
+    pool_size: Annotated[
+        int | None, typer.Option(help="items still to label", rich_help_panel="Compose")
+    ] = None,
+    max_label_error: Annotated[
+        float | None,
+        typer.Option(help="goal: every item labeled, at most this share wrong", rich_help_panel="Compose"),
+    ] = None,
+    target: Annotated[
+        float | None, typer.Option(help="goal: a model reaching this metric value", rich_help_panel="Compose")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(help="strategy to compare (repeatable; default: all)", rich_help_panel="Compose"),
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default 2,000)", rich_help_panel="Compose")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="random seed (default 0)", rich_help_panel="Compose")
+    ] = None,
     xlsx: Annotated[Path | None, XLSX_OPTION] = None,
     max_work: Annotated[str | None, MAX_WORK_OPTION] = None,
     no_work_limit: Annotated[bool, NO_WORK_LIMIT_OPTION] = False,
@@ -570,9 +648,13 @@ def plan_command(
     seconds = deadline_seconds(deadline_option)
     limit = work_limit(max_work, no_work_limit)
     check_output(xlsx, "--xlsx")
-    data = read_input(file)
+    data = None if file is None else read_input(file)
     with deadline(seconds):
-        request = read_request(data, file)
+        request = {} if file is None or data is None else read_request(data, file)
+        flags = {"pool_size": pool_size, "draws": draws, "seed": seed}
+        request.update({name: value for name, value in flags.items() if value is not None})
+        if file is None or any(v is not None for v in (pilot, costs, max_label_error, target, strategy)):
+            request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
         plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
         workbook = None if xlsx is None else reports.plan_workbook(plan, request)
     emit(plan)
@@ -603,6 +685,126 @@ def quote_command(
     emit(quote)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
+
+
+#: most scored items read from one file (a pilot scores a few thousand items per round)
+MAX_SCORED_ITEMS = 2_000_000
+
+
+def read_scored_items(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
+    """Scored items from CSV or JSON-lines ``text``, each named by its line; exits 2 naming a bad line."""
+    records: list[tuple[str, dict[str, Any]]] = []
+    lines = text.lstrip("\ufeff")
+    if lines.lstrip().startswith("{"):
+        for number, line in enumerate(lines.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = load_json(line, source)
+            except InvalidInputError as error:
+                fail(f"line {number}: {error.message.replace(source, 'the line', 1)}")
+            if not isinstance(record, dict):
+                fail(f"line {number}: expected a JSON object per line, got {type(record).__name__}")
+            records.append((f"line {number}", record))
+            if len(records) > MAX_SCORED_ITEMS:
+                fail(f"FILE: {source} has more than {MAX_SCORED_ITEMS:,} scored items")
+        return records
+    reader = csv.DictReader(io.StringIO(lines, newline=""))
+    try:
+        for row in reader:
+            if all(v is None or not str(v).strip() for v in row.values()):
+                continue
+            records.append((f"line {reader.line_num}", row))
+            if len(records) > MAX_SCORED_ITEMS:
+                fail(f"FILE: {source} has more than {MAX_SCORED_ITEMS:,} scored items")
+    except csv.Error as exc:
+        fail(f"line {reader.line_num}: {source} is not valid CSV ({exc})")
+    return records
+
+
+def parse_n_labels(pairs: list[str] | None) -> dict[str, int]:
+    """``--n-labels v1=200`` options as a mapping; a malformed one exits 2."""
+    out: dict[str, int] = {}
+    for pair in pairs or []:
+        version, sep, number = pair.rpartition("=")
+        if not sep or not version.strip() or not number.strip().isdigit() or int(number) < 1:
+            fail(
+                f"--n-labels: {pair!r} is not VERSION=N with N a whole number >= 1 "
+                "(e.g. --n-labels model-2=400)"
+            )
+        out[version.strip()] = int(number)
+    return out
+
+
+@app.command("pilot")
+def pilot_command(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help=(
+                "scored items (.csv or JSON lines: round, n_labels, split eval|train, prediction, "
+                "confidence, label) or a Label Studio JSON export; - for stdin"
+            )
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="write the pilot to this file (default: standard output)"),
+    ] = None,
+    n_labels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--n-labels",
+            metavar="VERSION=N",
+            help="Label Studio: the labels model VERSION was trained on (repeatable; default: the "
+            "annotations made before its first prediction)",
+        ),
+    ] = None,
+) -> None:
+    """Write the pilot object of a plan request (rounds and calibration samples) from scored items."""
+    from planner.importers import pilot_from_label_studio, pilot_from_scored_items
+    from planner.schemas.curves import Pilot
+
+    check_output(output, "--output")
+    versions = parse_n_labels(n_labels)
+    try:
+        text = decode_text(read_bytes(file), file)
+    except InvalidInputError as error:
+        fail_on(error)
+    try:
+        if text.lstrip().startswith("["):
+            document = load_json(text, file)
+            tasks = isinstance(document, list) and any(
+                isinstance(t, dict) and ({"predictions", "annotations", "data"} & set(t)) for t in document
+            )
+            if tasks:
+                imported = pilot_from_label_studio(document, versions)
+            else:
+                records = [(f"items[{i}]", r if isinstance(r, dict) else {}) for i, r in enumerate(document)]
+                imported = pilot_from_scored_items(records)
+        else:
+            if versions:
+                fail("--n-labels: only a Label Studio export takes it; scored items carry n_labels per row")
+            imported = pilot_from_scored_items(read_scored_items(text, file))
+        pilot = parse_request(Pilot, imported.pilot).model_dump(mode="json", exclude_none=True)
+    except InvalidInputError as error:
+        fail_on(error)
+    for warning in imported.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    rounds = pilot["rounds"]
+    summary = ", ".join(
+        f"{r['n_labels']:,} labels: {r['value']:.3f} (n_eval {r['n_eval']:,})" for r in rounds
+    )
+    typer.echo(f"{len(rounds)} rounds: {summary}", err=True)
+    document_text = json.dumps(pilot, indent=1)
+    if output is None:
+        typer.echo(document_text)
+        return
+    try:
+        output.write_text(document_text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"--output: cannot write {output} ({exc.strerror or exc.__class__.__name__})")
+    typer.echo(f"wrote {output}", err=True)
 
 
 @app.command("demo")
