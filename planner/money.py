@@ -1,36 +1,64 @@
-"""Money: ISO 4217 currencies, their minor units, and amounts as decimal strings rounded to them."""
+"""Money: ISO 4217 currencies, their minor units, and amounts as decimal strings rounded to them.
+
+The currencies and their minor units come from the ISO 4217 list as published (the ``iso4217`` package ships
+it); codes without a minor unit (funds, precious metals, the testing code) cannot price work and are refused.
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
-#: minor units (digits after the decimal point) of the ISO 4217 currencies annoplan accepts
+from iso4217 import Currency
+
+#: minor units (digits after the decimal point) of every ISO 4217 currency that has one
 MINOR_UNITS: dict[str, int] = {
-    **dict.fromkeys(
-        "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD ILS INR MXN MYR NOK NZD PHP PLN RON SAR SEK SGD THB "
-        "TRY TWD USD ZAR".split(),
-        2,
-    ),
-    **dict.fromkeys("CLP IDR ISK JPY KRW VND".split(), 0),
-    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
+    currency.code: currency.exponent for currency in Currency if currency.exponent is not None
 }
+#: codes ISO 4217 lists without a minor unit (XAU, XDR, XTS, ...)
+NO_MINOR_UNIT: frozenset[str] = frozenset(c.code for c in Currency if c.exponent is None)
 
 
 def check_currency(code: str) -> str:
-    """``code`` if annoplan knows its minor unit; a ValueError naming the known ones otherwise."""
-    if code not in MINOR_UNITS:
-        raise ValueError(f"unknown ISO 4217 currency {code!r}; use one of {', '.join(sorted(MINOR_UNITS))}")
-    return code
+    """``code`` if it is an ISO 4217 currency with a minor unit; a ValueError saying what to give otherwise.
+
+    Parameters
+    ----------
+    code : str
+        An ISO 4217 alphabetic code, e.g. ``"USD"``.
+
+    Returns
+    -------
+    str
+        ``code`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        For an unknown code, a code in lower case, or a code without a minor unit.
+    """
+    if code in MINOR_UNITS:
+        return code
+    if code.upper() in MINOR_UNITS:
+        raise ValueError(f"ISO 4217 codes are upper case: use {code.upper()!r}, not {code!r}")
+    if code in NO_MINOR_UNIT:
+        raise ValueError(
+            f"{code!r} has no minor unit in ISO 4217 (a fund, a precious metal or a testing code): "
+            "price the work in a currency such as USD or EUR"
+        )
+    raise ValueError(
+        f"unknown ISO 4217 currency {code!r}: give a three-letter ISO 4217 code such as USD, EUR, JPY or KES"
+    )
 
 
 def minor_unit(currency: str) -> Decimal:
-    """The smallest amount of ``currency`` (0.01 for USD, 1 for JPY)."""
+    """The smallest amount of ``currency`` (0.01 for USD, 1 for JPY, 0.001 for KWD)."""
     return Decimal(1).scaleb(-MINOR_UNITS[currency])
 
 
 def money(amount: float, currency: str) -> str:
-    """``amount`` as a decimal string rounded (half to even) to the currency's minor unit."""
-    return str(Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_HALF_EVEN))
+    """``amount`` as a decimal string rounded (half to even) to the currency's minor unit (no ``-0.00``)."""
+    rounded = Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_HALF_EVEN)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 
 def round_up(amount: float, currency: str) -> Decimal:

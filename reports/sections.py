@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from planner.money import MINOR_UNITS
 from reports.model import Cell, Sheet, SheetBuilder, Validation
 
 #: display names of the strategies (SPEC 2)
@@ -28,12 +27,11 @@ PRICE_NAMES = {
     "platform_fee": "Platform fee per item",
     "round_overhead": "Overhead per round",
 }
-#: request fields (dotted paths) with a fixed set of values, offered as dropdowns
+#: request fields (dotted paths) with a fixed set of values, offered as dropdowns (not the currency: the ISO
+#: 4217 list is longer than a dropdown may hold, and the workbook's money formats are fixed to its currency)
 CHOICES: dict[str, tuple[str, ...]] = {
     "goal.type": ("model_metric", "labeled_dataset"),
     "pilot.metric": ("accuracy", "f1", "error_rate"),
-    "currency": tuple(sorted(MINOR_UNITS)),
-    "costs.currency": tuple(sorted(MINOR_UNITS)),
 }
 
 

@@ -2,17 +2,16 @@
 
 Inputs follow the finance convention: blue font, unlocked (a reader who protects the sheet can still edit
 them); computed values and formulas are black. Money formats carry the ISO 4217 code and the currency's minor
-unit (``planner.money.MINOR_UNITS``).
+unit (``planner.money.MINOR_UNITS``: every ISO 4217 currency that has one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 
-from planner.money import MINOR_UNITS
+from planner.money import MINOR_UNITS, check_currency
 
 #: finance convention: hard-coded inputs in blue
 INPUT_BLUE = "0000FF"
@@ -72,15 +71,11 @@ STYLES: dict[str, Style] = {
     },
 }
 
-_ISO_CODE = re.compile(r"[A-Z]{3}")
-
 
 def money_format(currency: str) -> str:
     """The number format of amounts in ``currency``: thousands separators, the currency's minor unit of
     decimals, the ISO code after the amount (``#,##0.00 "USD"``; ``#,##0 "JPY"``)."""
-    if not _ISO_CODE.fullmatch(currency) or currency not in MINOR_UNITS:
-        raise ValueError(f"unknown ISO 4217 currency {currency!r}")
-    digits = MINOR_UNITS[currency]
+    digits = MINOR_UNITS[check_currency(currency)]
     decimals = "." + "0" * digits if digits else ""
     return f'#,##0{decimals} "{currency}"'
 

@@ -5,7 +5,7 @@ Counts and shares are quantile objects; money is a decimal string in the plan's 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator, with_config
 from typing_extensions import TypedDict
@@ -228,36 +228,29 @@ class SensitivityRow(ResponseModel):
 
 
 @with_config(ConfigDict(extra="allow"))
-class HybridAssumptions(TypedDict):
+class HybridAssumptions(TypedDict, total=False):
     """What hybrid routing assumes (present when hybrid was simulated; plain sentences unless typed)."""
 
-    threshold_certificate: NotRequired[
-        Annotated[
-            str, Field(description="the certified threshold, its coverage and risk bound on the sample")
-        ]
+    threshold_certificate: Annotated[
+        str, Field(description="the certified threshold, its coverage and risk bound on the sample")
     ]
-    threshold_risk: NotRequired[Annotated[str, Field(description="the kind of risk the threshold bounds")]]
-    lot_audits: NotRequired[
-        Annotated[str, Field(description="how each auto-accepted lot is audited and the goal kept")]
+    threshold_risk: Annotated[str, Field(description="the kind of risk the threshold bounds")]
+    lot_audits: Annotated[str, Field(description="how each auto-accepted lot is audited and the goal kept")]
+    routed_items: Annotated[
+        str, Field(description="which items go to humans and how their errors are forecast")
     ]
-    routed_items: NotRequired[
-        Annotated[str, Field(description="which items go to humans and how their errors are forecast")]
+    coverage_forecast: Annotated[
+        list[str],
+        Field(description="how the share auto-accepted is forecast (when a threshold certifies)"),
     ]
-    coverage_forecast: NotRequired[
-        Annotated[
-            list[str],
-            Field(description="how the share auto-accepted is forecast (when a threshold certifies)"),
-        ]
-    ]
-    thresholds_searched: NotRequired[
-        Annotated[str, Field(description="the thresholds simulated (when a threshold certifies)")]
+    thresholds_searched: Annotated[
+        str, Field(description="the thresholds simulated (when a threshold certifies)")
     ]
 
 
 @with_config(ConfigDict(extra="allow"))
-class PlanAssumptions(HybridAssumptions):
-    """Every setting and modelling assumption a plan rests on. Keys not listed here may be added (a client
-    should keep them as they come)."""
+class PlanSettings(TypedDict, total=False):
+    """The settings every plan states (the first keys of its assumptions)."""
 
     draws: Annotated[int, Field(description="Monte Carlo draws")]
     seed: Annotated[int, Field(description="seed of the draws")]
@@ -270,10 +263,16 @@ class PlanAssumptions(HybridAssumptions):
     ]
     human_labels_are_correct: Annotated[bool, Field(description="human labels are taken as right")]
     pilot_labels_kept: Annotated[str, Field(description="what becomes of the pilot's labels")]
-    value_per_unit_error: NotRequired[
-        Annotated[
-            float, Field(description="currency lost per unit of model error (when the request gives value)")
-        ]
+
+
+@with_config(ConfigDict(extra="allow"))
+class PlanAssumptions(PlanSettings, HybridAssumptions, total=False):
+    """Every setting and modelling assumption a plan rests on, in this order. Each key is optional in the
+    schema (plans stored by earlier versions lack newer ones); keys not listed here may be added, and a client
+    should keep them as they come."""
+
+    value_per_unit_error: Annotated[
+        float, Field(description="currency lost per unit of model error (when the request gives value)")
     ]
 
 

@@ -8,9 +8,10 @@ string in the quote's currency, rounded to its minor unit; counts are quantile o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, with_config
+from typing_extensions import TypedDict
 
 from planner.money import check_currency
 from planner.schemas.common import (
@@ -75,9 +76,8 @@ class QuoteRequest(StrictModel):
 
 
 @with_config(ConfigDict(extra="allow"))
-class QuoteAssumptions(HybridAssumptions):
-    """Every input and rule a quote rests on (plain sentences unless typed). Keys not listed here may be
-    added (a client should keep them as they come)."""
+class QuoteRules(TypedDict, total=False):
+    """The inputs and pricing rules every quote states (the first keys of its assumptions)."""
 
     request: Annotated[
         dict[str, Any],
@@ -98,10 +98,18 @@ class QuoteAssumptions(HybridAssumptions):
     thresholds: Annotated[list[float], Field(description="confidence thresholds simulated")]
     delta: Annotated[float, Field(description="1 - confidence of the threshold's certificate")]
     human_labels_are_correct: Annotated[bool, Field(description="human labels are taken as right")]
+
+
+@with_config(ConfigDict(extra="allow"))
+class QuoteAssumptions(QuoteRules, HybridAssumptions, total=False):
+    """Every input and rule a quote rests on (plain sentences unless typed), in this order. Each key is
+    optional in the schema (quotes stored by earlier versions lack newer ones); keys not listed here may be
+    added, and a client should keep them as they come."""
+
     active_learning_efficiency: Annotated[
         str, Field(description="how the model learns from routed items, and where that comes from")
     ]
-    issued_on: NotRequired[Annotated[str, Field(description="the day the quote was issued (ISO 8601)")]]
+    issued_on: Annotated[str, Field(description="the day the quote was issued (ISO 8601)")]
 
 
 class QuoteResponse(ResponseModel):
