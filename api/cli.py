@@ -27,6 +27,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
@@ -35,6 +36,7 @@ import typer
 
 import planner
 import reports
+from api import output
 from api.replay_cli import replay_command
 from api.serve import serve_command
 from api.settings import Settings
@@ -460,12 +462,14 @@ def admitted(kind: str, request: Any, limit: int | None) -> Any:
 # --- commands -----------------------------------------------------------------------------------------------
 
 
-def emit(response: Any) -> None:
-    """The response JSON on standard output, its warnings on standard error."""
-    data = response.model_dump(mode="json")
-    for warning in data.get("warnings", []):
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(json.dumps(data, indent=2))
+def emit(document: output.Document, fmt: output.Format | None) -> None:
+    """A response's document on standard output in ``fmt`` (default: a table on a terminal, else JSON); with
+    JSON, its warnings also go to standard error (a table or Markdown shows them itself)."""
+    chosen = fmt or output.default_format()
+    if chosen == output.Format.json:
+        for warning in document.data.get("warnings", []):
+            typer.echo(f"warning: {warning}", err=True)
+    output.render(document, chosen)
 
 
 def run(call: Any, request: Any, admit: Callable[[Any], Any] | None = None) -> Any:
@@ -496,6 +500,11 @@ def check_output(path: Path | None, option: str) -> None:
         fail(f"{option}: {problem}")
 
 
+FORMAT_OPTION = typer.Option(
+    "--format",
+    show_default=False,
+    help="how to print the response (default: table on a terminal, JSON when piped)",
+)
 DEADLINE_OPTION = typer.Option(
     "--deadline",
     metavar="SECONDS",
@@ -520,14 +529,23 @@ NO_WORK_LIMIT_OPTION = typer.Option(
 )
 
 
+class MetricName(StrEnum):
+    """The metrics a CSV/XLSX of pilot rounds can hold (a JSON request also takes a custom one)."""
+
+    accuracy = "accuracy"
+    f1 = "f1"
+    error_rate = "error_rate"
+
+
 @app.command("fit")
 def fit_command(
     file: Annotated[str, typer.Argument(help="JSON fit request, or a CSV/XLSX of pilot rounds; - for stdin")],
     metric: Annotated[
-        str, typer.Option(help="metric of a CSV/XLSX: accuracy, f1 or error_rate")
-    ] = "accuracy",
+        MetricName, typer.Option(help="metric of a CSV/XLSX of pilot rounds")
+    ] = MetricName.accuracy,
     target: Annotated[list[float] | None, typer.Option(help="target metric value (repeatable)")] = None,
     at: Annotated[list[int] | None, typer.Option(help="forecast at this many labels (repeatable)")] = None,
+    output_format: Annotated[output.Format | None, FORMAT_OPTION] = None,
     deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
 ) -> None:
     """Fit a learning curve to pilot rounds: metric forecasts and labels needed per target."""
@@ -535,7 +553,7 @@ def fit_command(
     data = read_input(file)
     with deadline(seconds):
         if file.lower().endswith((".csv", ".xlsx")):
-            request: Any = {"metric": metric, "rounds": rounds_from_rows(read_table(file, data), file)}
+            request: Any = {"metric": metric.value, "rounds": rounds_from_rows(read_table(file, data), file)}
         else:
             request = read_request(data, file)
         if target:
@@ -543,7 +561,7 @@ def fit_command(
         if at:
             request["at_labels"] = list(at)
         response = run(planner.fit_curve, request)
-    emit(response)
+    emit(output.fit_document(response), output_format)
 
 
 XLSX_OPTION = typer.Option("--xlsx", help="also write the Excel workbook to this file")
@@ -640,6 +658,7 @@ def plan_command(
         int | None, typer.Option(help="random seed (default 0)", rich_help_panel="Compose")
     ] = None,
     xlsx: Annotated[Path | None, XLSX_OPTION] = None,
+    output_format: Annotated[output.Format | None, FORMAT_OPTION] = None,
     max_work: Annotated[str | None, MAX_WORK_OPTION] = None,
     no_work_limit: Annotated[bool, NO_WORK_LIMIT_OPTION] = False,
     deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
@@ -657,7 +676,7 @@ def plan_command(
             request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
         plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
         workbook = None if xlsx is None else reports.plan_workbook(plan, request)
-    emit(plan)
+    emit(output.plan_document(plan), output_format)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
 
@@ -666,6 +685,7 @@ def plan_command(
 def quote_command(
     file: Annotated[str, typer.Argument(help="JSON quote request; - for stdin")],
     xlsx: Annotated[Path | None, XLSX_OPTION] = None,
+    output_format: Annotated[output.Format | None, FORMAT_OPTION] = None,
     client: Annotated[
         bool, typer.Option("--client", help="the workbook is the client's copy: no vendor costs or margin")
     ] = False,
@@ -682,7 +702,7 @@ def quote_command(
         request = read_request(data, file)
         quote = run(planner.make_quote, request, admit=lambda r: admitted("quote", r, limit))
         workbook = None if xlsx is None else reports.quote_workbook(quote, request, client=client)
-    emit(quote)
+    emit(output.quote_document(quote), output_format)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
 
