@@ -14,8 +14,10 @@ first :data:`MAX_TABLE_COLUMNS` columns (a sheet's declared dimension is ignored
 
 from __future__ import annotations
 
+import ast
 import csv
 import datetime
+import importlib.util
 import io
 import json
 import math
@@ -33,23 +35,60 @@ from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 import planner
-import reports
 from api import output
-from api.replay_cli import replay_command
-from api.serve import serve_command
-from api.settings import Settings
 from planner.errors import InvalidInputError, PlannerError
 from planner.validation import field_path, parse_request
 
+#: commands whose modules load scikit-learn, scipy or the web stack, by name: (module, function); each is
+#: imported only when it runs (or prints its own help), so that ``annoplan --help`` starts fast
+LAZY_COMMANDS = {"replay": ("api.replay_cli", "replay_command"), "serve": ("api.serve", "serve_command")}
+
+
+def docstring_summary(module: str, function: str) -> str:
+    """The first line of ``function``'s docstring in ``module``, read from its source without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return ""
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            return (ast.get_docstring(node) or "").strip().split("\n")[0]
+    return ""
+
+
+class _LazyCommand(TyperCommand):
+    """Stands for a lazy command in the command list (its name and one-line help) until it is run."""
+
+
+class LazyGroup(TyperGroup):
+    """The ``annoplan`` group: the commands of :data:`LAZY_COMMANDS` are listed at once but built (their
+    modules imported) only when resolved to run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, (module, function) in LAZY_COMMANDS.items():
+            summary = docstring_summary(module, function)
+            self.commands.setdefault(name, _LazyCommand(name, help=summary, short_help=summary))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and isinstance(command, _LazyCommand):
+            module, function = LAZY_COMMANDS[name]
+            one = typer.Typer(add_completion=False)
+            one.command(name)(getattr(importlib.import_module(module), function))
+            command = self.commands[name] = typer.main.get_command(one)
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     add_completion=False,
     no_args_is_help=True,
     help="annoplan: forecast what labeling strategies cost from a few pilot rounds.",
 )
-app.command("replay")(replay_command)
-app.command("serve")(serve_command)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: largest request file read (bytes); also the most an ``.xlsx`` may unpack to
@@ -71,7 +110,14 @@ MAX_DEADLINE_SECONDS = 86_400.0
 #: the variables the HTTP server reads for its deadline and its work cap
 DEADLINE_VARIABLE = "ANNOPLAN_COMPUTATION_DEADLINE"
 MAX_WORK_VARIABLE = "ANNOPLAN_MAX_PLAN_WORK"
-DEFAULT_MAX_WORK: int = Settings.model_fields["max_plan_work"].default
+
+
+def default_max_work() -> int:
+    """The HTTP API's default work cap (read when needed: the settings model is slow to import)."""
+    from api.settings import Settings
+
+    default: int = Settings.model_fields["max_plan_work"].default
+    return default
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -426,7 +472,7 @@ def work_limit(option: str | None, unlimited: bool) -> int | None:
         else (MAX_WORK_VARIABLE, os.environ.get(MAX_WORK_VARIABLE))
     )
     if raw is None or (option is None and not raw.strip()):
-        limit = DEFAULT_MAX_WORK
+        limit = default_max_work()
     else:
         try:
             limit = int(raw.strip())
@@ -462,14 +508,17 @@ def admitted(kind: str, request: Any, limit: int | None) -> Any:
 # --- commands -----------------------------------------------------------------------------------------------
 
 
-def emit(document: output.Document, fmt: output.Format | None) -> None:
-    """A response's document on standard output in ``fmt`` (default: a table on a terminal, else JSON); with
-    JSON, its warnings also go to standard error (a table or Markdown shows them itself)."""
+def emit(response: Any, document: Callable[[Any], output.Document], fmt: output.Format | None) -> None:
+    """The response on standard output in ``fmt`` (default: a table on a terminal, else JSON): its JSON,
+    with its warnings also on standard error, or its ``document`` (which shows the warnings itself)."""
     chosen = fmt or output.default_format()
-    if chosen == output.Format.json:
-        for warning in document.data.get("warnings", []):
-            typer.echo(f"warning: {warning}", err=True)
-    output.render(document, chosen)
+    if chosen != output.Format.json:
+        output.render(document(response), chosen)
+        return
+    data = response.model_dump(mode="json")
+    for warning in data.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(json.dumps(data, indent=2))
 
 
 def run(call: Any, request: Any, admit: Callable[[Any], Any] | None = None) -> Any:
@@ -520,7 +569,7 @@ MAX_WORK_OPTION = typer.Option(
     show_default=False,
     help=(
         "refuse (exit 2) a request that would simulate more than N work units, simulated rounds x (draws + "
-        f"1,000), as the HTTP API does (default: {MAX_WORK_VARIABLE}, else {DEFAULT_MAX_WORK:,})"
+        f"1,000), as the HTTP API does (default: {MAX_WORK_VARIABLE}, else the HTTP API's default cap)"
     ),
 )
 NO_WORK_LIMIT_OPTION = typer.Option(
@@ -561,7 +610,14 @@ def fit_command(
         if at:
             request["at_labels"] = list(at)
         response = run(planner.fit_curve, request)
-    emit(output.fit_document(response), output_format)
+    emit(response, output.fit_document, output_format)
+
+
+def workbooks() -> Any:
+    """The ``reports`` package (openpyxl), imported when a workbook is asked for."""
+    import reports
+
+    return reports
 
 
 XLSX_OPTION = typer.Option("--xlsx", help="also write the Excel workbook to this file")
@@ -675,8 +731,8 @@ def plan_command(
         if file is None or any(v is not None for v in (pilot, costs, max_label_error, target, strategy)):
             request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
         plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
-        workbook = None if xlsx is None else reports.plan_workbook(plan, request)
-    emit(output.plan_document(plan), output_format)
+        workbook = None if xlsx is None else workbooks().plan_workbook(plan, request)
+    emit(plan, output.plan_document, output_format)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
 
@@ -701,8 +757,8 @@ def quote_command(
     with deadline(seconds):
         request = read_request(data, file)
         quote = run(planner.make_quote, request, admit=lambda r: admitted("quote", r, limit))
-        workbook = None if xlsx is None else reports.quote_workbook(quote, request, client=client)
-    emit(output.quote_document(quote), output_format)
+        workbook = None if xlsx is None else workbooks().quote_workbook(quote, request, client=client)
+    emit(quote, output.quote_document, output_format)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
 
@@ -839,7 +895,7 @@ def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     print_curve(plan.learning_curve, request["pilot"]["metric"])
     print_plan(plan)
     if xlsx is not None:
-        write_workbook(xlsx, reports.plan_workbook(plan, request))
+        write_workbook(xlsx, workbooks().plan_workbook(plan, request))
 
 
 def describe_goal(goal: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 import api.cli
 import planner
+import reports
 from api.cli import app
 
 runner = CliRunner()
@@ -72,8 +73,8 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     stand_in = Recorder()
     for name in CALLS.values():
         monkeypatch.setattr(planner, name, stand_in)
-    monkeypatch.setattr(api.cli.reports, "plan_workbook", lambda *args, **kwargs: b"")
-    monkeypatch.setattr(api.cli.reports, "quote_workbook", lambda *args, **kwargs: b"")
+    monkeypatch.setattr(reports, "plan_workbook", lambda *args, **kwargs: b"")
+    monkeypatch.setattr(reports, "quote_workbook", lambda *args, **kwargs: b"")
     return stand_in
 
 
