@@ -483,6 +483,17 @@ def work_limit(option: str | None, unlimited: bool) -> int | None:
     return None if unlimited else limit
 
 
+def check_request(model: Any, request: Any) -> None:
+    """Exit 2 listing every problem of ``request`` against ``model``, one line each, before any work."""
+    from api.cli_validation import request_problems
+
+    problems = request_problems(model, request) if isinstance(request, dict) else []
+    if problems:
+        for problem in problems:
+            typer.echo(f"annoplan: {' '.join(problem.split())}", err=True)
+        raise typer.Exit(2)
+
+
 def admitted(kind: str, request: Any, limit: int | None) -> Any:
     """The validated plan or quote request; exit 2 when it would simulate more than ``limit`` work units, as
     the HTTP API refuses it (:mod:`api.admission`)."""
@@ -491,6 +502,7 @@ def admitted(kind: str, request: Any, limit: int | None) -> Any:
     from planner.schemas.plans import PlanRequest
     from planner.schemas.quotes import QuoteRequest
 
+    check_request(PlanRequest if kind == "plan" else QuoteRequest, request)
     model = parse_request(PlanRequest if kind == "plan" else QuoteRequest, request)
     if limit is None:
         return model
@@ -578,6 +590,14 @@ NO_WORK_LIMIT_OPTION = typer.Option(
 )
 
 
+def fit_request(request: Any) -> Any:
+    """The validated fit request; every problem of it exits 2 at once."""
+    from planner.schemas.curves import FitRequest
+
+    check_request(FitRequest, request)
+    return parse_request(FitRequest, request)
+
+
 class MetricName(StrEnum):
     """The metrics a CSV/XLSX of pilot rounds can hold (a JSON request also takes a custom one)."""
 
@@ -609,7 +629,7 @@ def fit_command(
             request["targets"] = list(target)
         if at:
             request["at_labels"] = list(at)
-        response = run(planner.fit_curve, request)
+        response = run(planner.fit_curve, request, admit=fit_request)
     emit(response, output.fit_document, output_format)
 
 
