@@ -21,6 +21,7 @@ from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds, predictions
 from planner.money import money
+from planner.policy import LotPath, make_policy
 from planner.schemas.common import Quantiles, higher_is_better
 from planner.schemas.curves import CalibrationSample, Pilot, Prediction
 from planner.schemas.plans import (
@@ -37,6 +38,7 @@ from planner.schemas.plans import (
     ThresholdRow,
     WorkVolumes,
 )
+from planner.schemas.policy import Policy
 from planner.thresholds import (
     TABLE_THRESHOLDS,
     ThresholdCertificate,
@@ -400,7 +402,15 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             f"nothing could be simulated: {' '.join(warnings)}; add manual, prelabel or active_learning",
         )
     forecasts = [
-        to_forecast(o, currency, higher_better, req.probability, labeled_dataset, per_error)
+        to_forecast(
+            o,
+            currency,
+            higher_better,
+            req.probability,
+            labeled_dataset,
+            per_error,
+            runbook(o, req, labels_before, req.probability),
+        )
         for o in chosen.values()
     ]
     manual = chosen.get("manual")
@@ -426,6 +436,8 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         learning_curve=learning_curve(req.pilot, req.pool_size, forecast, curve, rng),
         thresholds=table,
         sensitivity=sensitivity(best, costs, currency),
+        policy=next(f.policy for f in forecasts if f.strategy == best.strategy),
+        costs=req.costs,
         assumptions=assumptions,
         warnings=warnings,
     )
@@ -465,6 +477,38 @@ def search_space(
     ]
 
 
+def runbook(o: Outcome, req: PlanRequest, start_labels: int, probability: float) -> Policy:
+    """The policy object of one simulated strategy: the process its forecast priced, as a runbook."""
+    dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
+    cap = o.settings.stop_at_labels
+    human_label_cap = int(cap) if np.isfinite(cap) else None
+    stop_at_metric = None
+    if isinstance(req.goal, ModelMetricGoal):
+        stop_at_metric = req.goal.target
+        human_label_cap = stop_point(o, probability, labeled_dataset=False)
+    path = None
+    if o.strategy == "hybrid" and dataset_goal is not None:
+        rows = median_path(o, ("auto_accepted", "lot_errors"))
+        accepted = np.diff([0.0, *(row["auto_accepted"] for row in rows)])
+        rate = (
+            rows[-1]["lot_errors"] / rows[-1]["auto_accepted"] if rows and rows[-1]["auto_accepted"] else 0.0
+        )
+        path = LotPath([round(float(size)) for size in accepted], float(min(max(rate, 0.0), 1.0)))
+    return make_policy(
+        o.strategy,
+        batch_size=o.settings.batch_size,
+        pool_size=req.pool_size,
+        start_labels=start_labels,
+        audit_rate=req.costs.audit_rate,
+        confidence_threshold=o.settings.confidence_threshold,
+        human_label_cap=human_label_cap,
+        stop_at_metric=stop_at_metric,
+        max_label_error=dataset_goal.max_label_error if dataset_goal is not None else None,
+        delta=req.delta,
+        path=path,
+    )
+
+
 def to_forecast(
     o: Outcome,
     currency: str,
@@ -472,6 +516,7 @@ def to_forecast(
     probability: float,
     labeled_dataset: bool,
     per_error: float | None,
+    policy: Policy,
 ) -> StrategyForecast:
     metric = 1.0 - o.final_error if higher_better else o.final_error
     schedule = [
@@ -506,6 +551,7 @@ def to_forecast(
         ),
         expected_work=expected_work(o),
         schedule=schedule,
+        policy=policy,
     )
 
 

@@ -20,6 +20,7 @@ from planner.schemas.common import (
     StrictModel,
 )
 from planner.schemas.curves import Pilot, Prediction
+from planner.schemas.policy import Policy
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
@@ -194,6 +195,11 @@ class StrategyForecast(ResponseModel):
     settings: StrategySettings
     expected_work: WorkVolumes
     schedule: list[ScheduleRow] = Field(description="round by round, the median path")
+    policy: Policy | None = Field(
+        default=None,
+        description="the runbook of the process this forecast priced (null only in plans stored "
+        "before it existed)",
+    )
 
 
 class Recommendation(ResponseModel):
@@ -287,5 +293,13 @@ class PlanResponse(ResponseModel):
     learning_curve: list[Prediction] = Field(description="the pilot's metric forecast up to the pool size")
     thresholds: list[ThresholdRow] = Field(description="empty unless hybrid was simulated")
     sensitivity: list[SensitivityRow]
+    policy: Policy | None = Field(
+        default=None,
+        description="the recommendation's runbook: run exactly this and the forecast applies (null only in "
+        "plans stored before it existed)",
+    )
+    costs: Costs | None = Field(
+        default=None, description="the rate card priced (null only in plans stored before it was echoed)"
+    )
     assumptions: PlanAssumptions
     warnings: list[str]
