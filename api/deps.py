@@ -1,14 +1,14 @@
-"""Typed dependencies of the routes: settings, storage, computations, idempotent creations in flight and
-the Idempotency-Key header."""
+"""Typed dependencies of the routes: settings, storage, computations, idempotent creations in flight, the
+Idempotency-Key header and the paging parameters of listings."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from api.computations import Computations
-from api.resources import InFlight
+from api.resources import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, InFlight
 from api.settings import Settings
 from api.storage import Storage
 
@@ -49,5 +49,16 @@ IdempotencyKeyDep = Annotated[
             "same key with the same body returns the stored response instead of creating another; the same "
             "key with a different body is refused with 422"
         ),
+    ),
+]
+PageSizeDep = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"items per page (1 to {MAX_PAGE_SIZE})")
+]
+CursorDep = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_CURSOR_LENGTH,
+        description="next_cursor of the previous page (none: the first page)",
     ),
 ]

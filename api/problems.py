@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.computations import ComputationCrashed, ComputationsBusy, ComputationTimedOut
 from api.storage import StorageFull
@@ -231,13 +232,32 @@ async def http_problem(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         detail = f"there is no resource at {path}; the API is described at /docs"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = allowed_methods(request) or (exc.headers or {}).get("Allow", "")
         detail = f"{request.method} is not allowed on {path}" + (f"; allowed: {allowed}" if allowed else "")
+        return problem_response(kind, detail, path, headers={**(exc.headers or {}), "Allow": allowed})
     elif exc.status_code == 400:
         detail = unreadable_body(exc.__cause__)
     else:
         detail = str(exc.detail)
     return problem_response(kind, detail, path, headers=exc.headers)
+
+
+#: the methods a 405's ``Allow`` header may name
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (the framework names only the first matching
+    route's: ``POST`` at ``/v1/plans``, which ``GET`` serves too)."""
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def unreadable_body(cause: BaseException | None) -> str:

@@ -1,8 +1,10 @@
-"""Stored results over HTTP: create one idempotently, read one back, for any kind (plans, quotes).
+"""Stored results over HTTP: create one idempotently, read one back, list a tenant's, delete one, for any
+kind (plans, quotes).
 
 Routes stay thin: they validate, call the planner through :func:`create_stored`, and read through
-:func:`read_stored`. The response body is the stored JSON text itself, so a read returns exactly what the
-create returned.
+:func:`read_stored`, :func:`list_stored` and :func:`delete_stored`. The response body is the stored JSON
+text itself, so a read returns exactly what the create returned; a listing summarises each stored response
+and pages with an opaque cursor (the position of the page's last record).
 
 Requests that share an idempotency key compute once: while one computes, the others (in this process) wait
 for it and answer with what it stored (:class:`InFlight`); across processes the database's unique key
@@ -12,19 +14,24 @@ decides which of two racing results is stored, and both answer with it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import datetime as dt
 import hashlib
 import json
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import ProblemError
-from api.storage import Record, Storage
+from api.problems import FieldError, ProblemError
+from api.storage import Listed, Position, Record, Storage
+from planner.schemas.common import MoneyString, ResponseModel
+from planner.schemas.plans import MoneyQuantiles
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -154,3 +161,128 @@ def read_stored(storage: Storage, kind: str, tenant: str, record_id: str) -> Rec
     if record is None:
         raise ProblemError("not-found", f"no {kind} with id {record_id!r} belongs to this API key")
     return record
+
+
+#: most items of one page of a listing, and how many a page has when the request does not say
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+#: the longest cursor a listing accepts (those it hands out are about 90 characters)
+MAX_CURSOR_LENGTH = 200
+
+
+class PlanSummary(ResponseModel):
+    """A stored plan in a listing: what tells plans apart (``GET /v1/plans/{id}`` has the whole plan)."""
+
+    id: str
+    name: str | None
+    created_at: dt.datetime = Field(description="when the plan was stored (UTC)")
+    currency: str
+    recommended_strategy: str | None = Field(description="the recommendation's strategy")
+    cost: MoneyQuantiles | None = Field(description="the recommendation's cost")
+
+
+class QuoteSummary(ResponseModel):
+    """A stored quote in a listing: what tells quotes apart (``GET /v1/quotes/{id}`` has the whole quote)."""
+
+    id: str
+    name: str | None
+    vendor: str | None
+    created_at: dt.datetime = Field(description="when the quote was stored (UTC)")
+    status: str = Field(description="quoted, or not_possible")
+    currency: str
+    valid_until: dt.date
+    price_per_correction: MoneyString | None
+    price_cap: MoneyString | None
+
+
+class PlanPage(ResponseModel):
+    """One page of the API key's plans, newest first."""
+
+    items: list[PlanSummary]
+    next_cursor: str | None = Field(
+        description="pass as cursor for the next page; null on the last page",
+    )
+
+
+class QuotePage(ResponseModel):
+    """One page of the API key's quotes, newest first."""
+
+    items: list[QuoteSummary]
+    next_cursor: str | None = Field(
+        description="pass as cursor for the next page; null on the last page",
+    )
+
+
+def plan_summary(listed: Listed) -> PlanSummary:
+    """The summary of a stored plan (read from its stored JSON, whatever version stored it)."""
+    plan = json.loads(listed.response)
+    recommendation = plan.get("recommendation") or {}
+    return PlanSummary(
+        id=listed.id,
+        name=plan.get("name"),
+        created_at=listed.created_at,
+        currency=plan["currency"],
+        recommended_strategy=recommendation.get("strategy"),
+        cost=recommendation.get("cost"),
+    )
+
+
+def quote_summary(listed: Listed) -> QuoteSummary:
+    """The summary of a stored quote (read from its stored JSON, whatever version stored it)."""
+    quote = json.loads(listed.response)
+    return QuoteSummary(
+        id=listed.id,
+        name=quote.get("name"),
+        vendor=quote.get("vendor"),
+        created_at=listed.created_at,
+        status=quote["status"],
+        currency=quote["currency"],
+        valid_until=quote["valid_until"],
+        price_per_correction=quote.get("price_per_correction"),
+        price_cap=quote.get("price_cap"),
+    )
+
+
+def encode_cursor(position: Position) -> str:
+    """An opaque cursor for the page after ``position`` (URL-safe base64 of its time and id)."""
+    raw = json.dumps([position.created_at.isoformat(), position.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor of :func:`encode_cursor` stands for; 422 naming ``cursor`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value: Any = json.loads(raw)
+        moment, record_id = value
+        created_at = dt.datetime.fromisoformat(moment)
+        if created_at.tzinfo is None or not isinstance(record_id, str) or not record_id.isprintable():
+            raise ValueError("not a position")
+    except (binascii.Error, ValueError, TypeError):
+        message = "not a cursor this API handed out: pass next_cursor of the previous page, or none"
+        raise ProblemError(
+            "invalid-input",
+            f"cursor: {message}",
+            errors=[FieldError(field="cursor", location="query", message=message, type="value_error")],
+        ) from None
+    return Position(created_at=created_at, id=record_id)
+
+
+def list_stored(
+    storage: Storage, kind: str, tenant: str, limit: int, cursor: str | None
+) -> tuple[list[Listed], str | None]:
+    """A page of the caller's ``kind`` records, newest first, and the cursor of the next page (None on the
+    last page)."""
+    after = decode_cursor(cursor) if cursor is not None else None
+    listed = storage.listing(kind, tenant, limit + 1, after)
+    if len(listed) <= limit:
+        return listed, None
+    page = listed[:limit]
+    return page, encode_cursor(Position(created_at=page[-1].created_at, id=page[-1].id))
+
+
+def delete_stored(storage: Storage, kind: str, tenant: str, record_id: str) -> None:
+    """Delete the caller's ``kind`` record ``record_id``; 404 if it does not exist or belongs to another
+    key (which keeps it)."""
+    if not storage.delete(kind, tenant, record_id):
+        raise ProblemError("not-found", f"no {kind} with id {record_id!r} belongs to this API key")

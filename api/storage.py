@@ -6,6 +6,10 @@ and the ``Idempotency-Key`` it was created with. A unique (tenant, kind, idempot
 across processes and machines: the database, not the app, decides which of two racing requests stored.
 Every write is one insert in one transaction, so a failed request leaves nothing behind and changes nothing.
 
+A tenant's records of one kind are listed newest first, a page at a time (keyset pagination on
+``(created_at, id)``: a page never repeats or skips a record because others were added or deleted), and a
+record is deleted by (kind, tenant, id) only, so nobody can delete another tenant's.
+
 Both backends behave alike (the tests run on both): ``created_at`` reads back as an aware UTC datetime (SQLite
 keeps no offset, PostgreSQL answers in its session time zone), text longer than its column or holding a NUL
 character (which PostgreSQL cannot store) is refused before it reaches the database, and several processes
@@ -26,7 +30,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text, UniqueConstraint, create_engine, event, func, select, text
+from sqlalchemy import (
+    DateTime,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
@@ -82,6 +100,8 @@ class RecordRow(Base):
     __tablename__ = "annoplan_records"
     __table_args__ = (
         UniqueConstraint("tenant", "kind", "idempotency_key", name="uq_annoplan_records_idempotency"),
+        # a tenant's records of a kind, newest first (the listing's order)
+        Index("ix_annoplan_records_listing", "tenant", "kind", "created_at", "id"),
     )
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -109,6 +129,25 @@ class Record:
     request_hash: str
     idempotency_key: str | None = None
     created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A stored result as a listing shows it: its id, when it was stored (aware UTC) and its response's
+    JSON text (the request, which may be large, is not read)."""
+
+    id: str
+    created_at: dt.datetime
+    response: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page of a listing ends: the (``created_at``, ``id``) of its last record; the next page
+    starts with the record just older (ties on ``created_at`` ordered by id, descending)."""
+
+    created_at: dt.datetime
+    id: str
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -227,6 +266,8 @@ class Storage:
         with self.engine.begin() as connection:
             _lock_schema(connection, backend)
             Base.metadata.create_all(connection)
+            for index in Base.metadata.tables[RecordRow.__tablename__].indexes:  # added since it was created
+                index.create(connection, checkfirst=True)
 
     def ping(self) -> None:
         """Raise unless the database answers a query."""
@@ -277,6 +318,55 @@ class Storage:
                 select(RecordRow).where(RecordRow.kind == kind, RecordRow.tenant == tenant, column == value)
             )
             return _record(row) if row is not None else None
+
+    def listing(self, kind: str, tenant: str, limit: int, after: Position | None = None) -> list[Listed]:
+        """Up to ``limit`` of ``tenant``'s ``kind`` records, newest first, starting after ``after``.
+
+        Parameters
+        ----------
+        kind, tenant : str
+            Which records: only this tenant's, of this kind.
+        limit : int
+            The most records returned (at least 1).
+        after : Position, optional
+            The last record of the previous page (None: the first page).
+
+        Returns
+        -------
+        list of Listed
+            Ordered by ``created_at`` descending, then id descending.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        if not _storable(kind, tenant) or (after is not None and not _storable(after.id)):
+            return []
+        query = select(RecordRow.id, RecordRow.created_at, RecordRow.response).where(
+            RecordRow.kind == kind, RecordRow.tenant == tenant
+        )
+        if after is not None:
+            moment = _utc(after.created_at)
+            query = query.where(
+                or_(
+                    RecordRow.created_at < moment,
+                    and_(RecordRow.created_at == moment, RecordRow.id < after.id),
+                )
+            )
+        query = query.order_by(RecordRow.created_at.desc(), RecordRow.id.desc()).limit(limit)
+        with Session(self.engine) as session:
+            rows = session.execute(query).all()
+        return [Listed(id=row.id, created_at=_utc(row.created_at), response=row.response) for row in rows]
+
+    def delete(self, kind: str, tenant: str, record_id: str) -> bool:
+        """Delete ``tenant``'s ``kind`` record ``record_id`` in one transaction; False when there is none
+        (it does not exist, or it is another tenant's: that one is left alone)."""
+        if not _storable(kind, tenant, record_id):
+            return False
+        statement = delete(RecordRow).where(
+            RecordRow.kind == kind, RecordRow.tenant == tenant, RecordRow.id == record_id
+        )
+        with Session(self.engine) as session, session.begin():
+            deleted = session.execute(statement).rowcount  # type: ignore[attr-defined]
+        return bool(deleted)
 
     def add(self, record: Record) -> Record:
         """Store ``record`` in one transaction and return what is stored under its idempotency key.

@@ -1,4 +1,5 @@
-"""Plans: ``POST /v1/plans``, ``GET /v1/plans/{id}``, ``GET /v1/plans/{id}/report.xlsx``."""
+"""Plans: ``POST /v1/plans``, ``GET /v1/plans`` (the key's, newest first), ``GET /v1/plans/{id}``,
+``DELETE /v1/plans/{id}``, ``GET /v1/plans/{id}/report.xlsx``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,27 @@ import reports
 from api.admission import admit_plan
 from api.auth import TenantDep
 from api.bodies import JSONRoute
-from api.deps import ComputationsDep, IdempotencyKeyDep, InFlightDep, SettingsDep, StorageDep
+from api.deps import (
+    ComputationsDep,
+    CursorDep,
+    IdempotencyKeyDep,
+    InFlightDep,
+    PageSizeDep,
+    SettingsDep,
+    StorageDep,
+)
 from api.examples import openapi_examples
 from api.problems import problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
-from api.resources import create_stored, read_stored
+from api.resources import (
+    DEFAULT_PAGE_SIZE,
+    PlanPage,
+    create_stored,
+    delete_stored,
+    list_stored,
+    plan_summary,
+    read_stored,
+)
 from planner.schemas.plans import PlanRequest, PlanResponse
 
 router = APIRouter(prefix="/plans", tags=["plans"], route_class=JSONRoute)
@@ -64,6 +81,22 @@ async def create_plan(
 
 
 @router.get(
+    "",
+    operation_id="listPlans",
+    summary="List the stored plans",
+    response_model=PlanPage,
+    responses=problem_responses(401, 422),
+)
+def list_plans(
+    tenant: TenantDep, storage: StorageDep, limit: PageSizeDep = DEFAULT_PAGE_SIZE, cursor: CursorDep = None
+) -> PlanPage:
+    """This API key's plans, newest first, ``limit`` at a time: pass ``next_cursor`` as ``cursor`` for the
+    next page (null on the last). Each item summarises a plan; its id reads the whole plan."""
+    listed, next_cursor = list_stored(storage, KIND, tenant, limit, cursor)
+    return PlanPage(items=[plan_summary(item) for item in listed], next_cursor=next_cursor)
+
+
+@router.get(
     "/{plan_id}",
     operation_id="getPlan",
     summary="Read a stored plan",
@@ -74,6 +107,19 @@ def get_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
     """The plan exactly as it was returned when created (404 for an unknown id or another key's plan)."""
     record = read_stored(storage, KIND, tenant, plan_id)
     return Response(record.response, media_type="application/json")
+
+
+@router.delete(
+    "/{plan_id}",
+    status_code=204,
+    operation_id="deletePlan",
+    summary="Delete a stored plan",
+    responses=problem_responses(401, 404),
+)
+def delete_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
+    """Delete the plan for good (404 for an unknown id or another key's plan, which stays)."""
+    delete_stored(storage, KIND, tenant, plan_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Quotes: ``POST /v1/quotes``, ``GET /v1/quotes/{id}``, ``GET /v1/quotes/{id}/report.xlsx``."""
+"""Quotes: ``POST /v1/quotes``, ``GET /v1/quotes`` (the key's, newest first), ``GET /v1/quotes/{id}``,
+``DELETE /v1/quotes/{id}``, ``GET /v1/quotes/{id}/report.xlsx``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,27 @@ import reports
 from api.admission import admit_quote
 from api.auth import TenantDep
 from api.bodies import JSONRoute
-from api.deps import ComputationsDep, IdempotencyKeyDep, InFlightDep, SettingsDep, StorageDep
+from api.deps import (
+    ComputationsDep,
+    CursorDep,
+    IdempotencyKeyDep,
+    InFlightDep,
+    PageSizeDep,
+    SettingsDep,
+    StorageDep,
+)
 from api.examples import openapi_examples
 from api.problems import problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
-from api.resources import create_stored, read_stored
+from api.resources import (
+    DEFAULT_PAGE_SIZE,
+    QuotePage,
+    create_stored,
+    delete_stored,
+    list_stored,
+    quote_summary,
+    read_stored,
+)
 from planner.schemas.quotes import QuoteRequest, QuoteResponse
 
 router = APIRouter(prefix="/quotes", tags=["quotes"], route_class=JSONRoute)
@@ -65,6 +82,22 @@ async def create_quote(
 
 
 @router.get(
+    "",
+    operation_id="listQuotes",
+    summary="List the stored quotes",
+    response_model=QuotePage,
+    responses=problem_responses(401, 422),
+)
+def list_quotes(
+    tenant: TenantDep, storage: StorageDep, limit: PageSizeDep = DEFAULT_PAGE_SIZE, cursor: CursorDep = None
+) -> QuotePage:
+    """This API key's quotes, newest first, ``limit`` at a time: pass ``next_cursor`` as ``cursor`` for the
+    next page (null on the last). Each item summarises a quote; its id reads the whole quote."""
+    listed, next_cursor = list_stored(storage, KIND, tenant, limit, cursor)
+    return QuotePage(items=[quote_summary(item) for item in listed], next_cursor=next_cursor)
+
+
+@router.get(
     "/{quote_id}",
     operation_id="getQuote",
     summary="Read a stored quote",
@@ -75,6 +108,19 @@ def get_quote(quote_id: str, tenant: TenantDep, storage: StorageDep) -> Response
     """The quote exactly as it was returned when created (404 for an unknown id or another key's quote)."""
     record = read_stored(storage, KIND, tenant, quote_id)
     return Response(record.response, media_type="application/json")
+
+
+@router.delete(
+    "/{quote_id}",
+    status_code=204,
+    operation_id="deleteQuote",
+    summary="Delete a stored quote",
+    responses=problem_responses(401, 404),
+)
+def delete_quote(quote_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
+    """Delete the quote for good (404 for an unknown id or another key's quote, which stays)."""
+    delete_stored(storage, KIND, tenant, quote_id)
+    return Response(status_code=204)
 
 
 @router.get(

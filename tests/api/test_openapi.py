@@ -1,20 +1,27 @@
-"""The OpenAPI document: operation ids, security, examples, error media types and field bounds integrators
-rely on (every bound the validator enforces is the one the document shows)."""
+"""The OpenAPI document: operation ids, security, examples, error media types, listing parameters, money
+patterns, the assumptions' keys and field bounds integrators rely on (every bound the validator enforces is
+the one the document shows)."""
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from api.problems import PROBLEM_MEDIA_TYPE
+from planner import make_plan, make_quote
 from planner.errors import InvalidInputError
 from planner.schemas import FitRequest, PlanRequest, QuoteRequest
-from planner.schemas.common import MAX_DELTA, MAX_LABEL_ERROR, MIN_DELTA, MIN_LABEL_ERROR
+from planner.schemas.common import MAX_DELTA, MAX_LABEL_ERROR, MIN_DELTA, MIN_LABEL_ERROR, MONEY_PATTERN
 from planner.schemas.curves import MAX_LABELS
+from planner.schemas.plans import PlanResponse
+from planner.schemas.quotes import QuoteResponse
 from planner.validation import parse_request
+from tests.api.conftest import AUTH
 
 
 @pytest.fixture
@@ -39,10 +46,14 @@ def test_operation_ids_and_paths(document: dict[str, Any]) -> None:
         "readiness": ("GET", "/readyz"),
         "fitCurve": ("POST", "/v1/curves/fit"),
         "createPlan": ("POST", "/v1/plans"),
+        "listPlans": ("GET", "/v1/plans"),
         "getPlan": ("GET", "/v1/plans/{plan_id}"),
+        "deletePlan": ("DELETE", "/v1/plans/{plan_id}"),
         "getPlanReport": ("GET", "/v1/plans/{plan_id}/report.xlsx"),
         "createQuote": ("POST", "/v1/quotes"),
+        "listQuotes": ("GET", "/v1/quotes"),
         "getQuote": ("GET", "/v1/quotes/{quote_id}"),
+        "deleteQuote": ("DELETE", "/v1/quotes/{quote_id}"),
         "getQuoteReport": ("GET", "/v1/quotes/{quote_id}/report.xlsx"),
     }
 
@@ -90,6 +101,88 @@ def test_responses_use_the_shared_schemas(document: dict[str, Any]) -> None:
     report = ops["getPlanReport"][2]["responses"]["200"]["content"]
     assert list(report) == ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
     assert "Idempotency-Key" in [p["name"] for p in ops["createPlan"][2]["parameters"]]
+
+
+@pytest.mark.parametrize(("kind", "page"), [("Plan", "PlanPage"), ("Quote", "QuotePage")])
+def test_listing_and_deleting_are_documented(document: dict[str, Any], kind: str, page: str) -> None:
+    ops = operations(document)
+    listing = ops[f"list{kind}s"][2]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(page)
+    assert {"401", "422"} <= set(listing["responses"])
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    assert parameters["limit"]["in"] == "query" and not parameters["limit"]["required"]
+    assert (parameters["limit"]["schema"]["minimum"], parameters["limit"]["schema"]["maximum"]) == (1, 100)
+    assert parameters["limit"]["schema"]["default"] == 20
+    assert parameters["cursor"]["in"] == "query" and not parameters["cursor"]["required"]
+    schemas = document["components"]["schemas"]
+    assert set(schemas[page]["required"]) == {"items", "next_cursor"}
+    removal = ops[f"delete{kind}"][2]["responses"]
+    assert set(removal) >= {"204", "401", "404"} and "content" not in removal["204"]
+
+
+def test_money_fields_carry_a_decimal_pattern(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    amounts = {
+        "MoneyQuantiles": ["mean", "p10", "p50", "p90"],
+        "ScheduleRow": ["cost"],
+        "SensitivityRow": ["low", "high"],
+        "QuoteResponse": ["price_per_correction", "price_per_audit", "price_cap"],
+        "QuoteSummary": ["price_per_correction", "price_cap"],
+    }
+    for model, fields in amounts.items():
+        for field in fields:
+            schema = schemas[model]["properties"][field]
+            [money] = [s for s in schema.get("anyOf", [schema]) if s.get("type") == "string"]
+            assert money["pattern"] == MONEY_PATTERN, (model, field)
+    pattern = re.compile(MONEY_PATTERN)
+    for good in ("0", "1234.50", "-12.00", "0.125"):
+        assert pattern.fullmatch(good), good
+    for bad in ("1,234.50", "1e3", "12.", ".5", "NaN", "$5", " 1"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_money_in_a_created_plan_and_quote_matches_the_documented_pattern(
+    client: TestClient, plan_request: dict[str, Any], quote_request: dict[str, Any]
+) -> None:
+    pattern = re.compile(MONEY_PATTERN)
+    plan = client.post("/v1/plans", json=plan_request, headers=AUTH).json()
+    quote = client.post("/v1/quotes", json=quote_request, headers=AUTH).json()
+    amounts = [
+        *plan["recommendation"]["cost"].values(),
+        *[row["cost"] for forecast in plan["strategies"] for row in forecast["schedule"]],
+        *[quote[k] for k in ("price_per_correction", "price_per_audit", "price_cap")],
+    ]
+    assert amounts and all(pattern.fullmatch(amount) for amount in amounts), amounts
+
+
+@pytest.mark.parametrize(
+    ("model", "response", "keys"),
+    [
+        ("PlanAssumptions", PlanResponse, ("draws", "batch_sizes", "threshold_certificate")),
+        ("QuoteAssumptions", QuoteResponse, ("request", "price_rule", "lot_audits", "issued_on")),
+    ],
+)
+def test_assumptions_have_a_schema_naming_their_keys(
+    document: dict[str, Any], model: str, response: type[BaseModel], keys: tuple[str, ...]
+) -> None:
+    schemas = document["components"]["schemas"]
+    assert response.__name__ in schemas
+    assumptions = schemas[response.__name__]["properties"]["assumptions"]
+    assert assumptions["$ref"].endswith(model)
+    properties = schemas[model]["properties"]
+    assert set(keys) <= set(properties)
+    assert all(p.get("description") for p in properties.values()), model
+    assert schemas[model]["additionalProperties"] is True  # newer keys still pass to older clients
+
+
+def test_every_assumption_a_plan_and_a_quote_state_is_documented(
+    document: dict[str, Any], plan_request: dict[str, Any], quote_request: dict[str, Any]
+) -> None:
+    schemas = document["components"]["schemas"]
+    plan = make_plan(plan_request | {"goal": {"type": "labeled_dataset", "max_label_error": 0.05}})
+    quote = make_quote(quote_request)
+    assert set(plan.assumptions) <= set(schemas["PlanAssumptions"]["properties"])
+    assert set(quote.assumptions) <= set(schemas["QuoteAssumptions"]["properties"])
 
 
 def property_schema(document: dict[str, Any], model: str, name: str) -> dict[str, Any]:

@@ -33,11 +33,23 @@ def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
     assert problem["instance"] == "/v2/plans"
 
 
-def test_wrong_method_is_405_with_allow(client: TestClient) -> None:
-    response = client.delete("/v1/plans/abc", headers=AUTH)
-    assert_problem(response, 405, "method-not-allowed")
-    assert response.headers["allow"] == "GET"
-    assert_problem(client.get("/v1/plans", headers=AUTH), 405, "method-not-allowed")
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("put", "/v1/plans/abc", "GET, DELETE"),
+        ("delete", "/v1/plans", "GET, POST"),
+        ("patch", "/v1/quotes", "GET, POST"),
+        ("post", "/v1/quotes/abc/report.xlsx", "GET"),
+        ("post", "/healthz", "GET"),
+    ],
+)
+def test_wrong_method_is_405_allowing_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path, headers=AUTH)
+    problem = assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allowed
+    assert problem["detail"].endswith(f"allowed: {allowed}")
 
 
 def test_malformed_json_is_400(client: TestClient) -> None:

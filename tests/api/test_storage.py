@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from api.storage import Record, RecordRow, Storage
+from api.storage import Position, Record, RecordRow, Storage
 
 T = TypeVar("T")
 
@@ -220,3 +220,62 @@ def test_lookups_of_ids_and_keys_no_record_can_have_find_nothing(storage: Storag
     assert storage.get("plan", "t1", "a" * 1000) is None
     assert storage.find_idempotent("plan", "t1\x00", "k") is None
     assert storage.find_idempotent("plan", "t1", "k" * 1000) is None
+
+
+def stored_at(storage: Storage, record_id: str, minutes: int, tenant: str = "t1") -> Record:
+    """Add ``record_id`` as stored ``minutes`` after a fixed moment."""
+    moment = dt.datetime(2030, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)
+    return storage.add(replace(record(record_id, tenant=tenant), created_at=moment))
+
+
+def test_a_listing_is_the_tenants_own_kind_newest_first(storage: Storage) -> None:
+    for minutes, record_id in enumerate(["a", "b", "c"]):
+        stored_at(storage, record_id, minutes)
+    stored_at(storage, "theirs", 10, tenant="t2")
+    storage.add(replace(record("a-quote"), kind="quote"))
+    listed = storage.listing("plan", "t1", 10)
+    assert [item.id for item in listed] == ["c", "b", "a"]
+    assert listed[0].response == record("c").response  # the stored JSON text, exactly
+    assert listed[0].created_at == dt.datetime(2030, 1, 1, 0, 2, tzinfo=dt.UTC)
+    assert [item.id for item in storage.listing("plan", "t2", 10)] == ["theirs"]
+    assert storage.listing("plan", "nobody", 10) == []
+
+
+def test_pages_after_a_position_neither_repeat_nor_skip_records_stored_at_one_moment(
+    storage: Storage,
+) -> None:
+    for record_id in ["a", "b", "c", "d", "e"]:
+        stored_at(storage, record_id, 0)  # ties on created_at are ordered by id, descending
+    stored_at(storage, "newest", 1)
+    seen: list[str] = []
+    after: Position | None = None
+    while page := storage.listing("plan", "t1", 2, after):
+        seen += [item.id for item in page]
+        after = Position(page[-1].created_at, page[-1].id)
+    assert seen == ["newest", "e", "d", "c", "b", "a"]
+
+
+def test_delete_removes_only_the_tenants_own_record(storage: Storage) -> None:
+    stored_at(storage, "mine", 0)
+    stored_at(storage, "theirs", 0, tenant="t2")
+    assert storage.delete("plan", "t1", "theirs") is False
+    assert storage.get("plan", "t2", "theirs") is not None
+    assert storage.delete("quote", "t1", "mine") is False  # another kind
+    assert storage.delete("plan", "t1", "mine") is True
+    assert storage.get("plan", "t1", "mine") is None
+    assert storage.delete("plan", "t1", "mine") is False
+    assert storage.delete("plan", "t1", "a\x00b") is False  # no record can hold NUL
+
+
+def test_the_listing_index_is_added_to_a_table_created_without_it(
+    store_url: str, open_storage: Callable[[str], Storage]
+) -> None:
+    first = open_storage(store_url)
+    first.create_tables()
+    with first.engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_annoplan_records_listing"))
+    second = open_storage(store_url)
+    second.create_tables()
+    with second.engine.connect() as connection:
+        names = {index["name"] for index in inspect(connection).get_indexes("annoplan_records")}
+    assert "ix_annoplan_records_listing" in names
