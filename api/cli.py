@@ -615,10 +615,12 @@ def fit_command(
     target: Annotated[list[float] | None, typer.Option(help="target metric value (repeatable)")] = None,
     at: Annotated[list[int] | None, typer.Option(help="forecast at this many labels (repeatable)")] = None,
     output_format: Annotated[output.Format | None, FORMAT_OPTION] = None,
+    chart: Annotated[Path | None, CHART_OPTION] = None,
     deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
 ) -> None:
     """Fit a learning curve to pilot rounds: metric forecasts and labels needed per target."""
     seconds = deadline_seconds(deadline_option)
+    check_chart(chart)
     data = read_input(file)
     with deadline(seconds):
         if file.lower().endswith((".csv", ".xlsx")):
@@ -630,7 +632,14 @@ def fit_command(
         if at:
             request["at_labels"] = list(at)
         response = run(planner.fit_curve, request, admit=fit_request)
+        figure = None
+        if chart is not None:
+            from reports.charts import fit_chart
+
+            figure = fit_chart(response, request["rounds"])
     emit(response, output.fit_document, output_format)
+    if chart is not None:
+        write_chart(chart, figure)
 
 
 def workbooks() -> Any:
@@ -638,6 +647,29 @@ def workbooks() -> Any:
     import reports
 
     return reports
+
+
+CHART_OPTION = typer.Option(
+    "--chart", metavar="FILE.png|svg", help="also draw the chart to this PNG or SVG file", show_default=False
+)
+
+
+def check_chart(path: Path | None) -> None:
+    """Exit 2 naming --chart when ``path`` is not a writable .png or .svg file (before computing)."""
+    if path is not None and path.suffix.lower().lstrip(".") not in ("png", "svg"):
+        fail(f"--chart: {path} must end in .png or .svg")
+    check_output(path, "--chart")
+
+
+def write_chart(path: Path, figure: Any) -> None:
+    """Write a chart; a path that cannot be written exits 2 naming the option."""
+    from reports.charts import chart_bytes
+
+    try:
+        path.write_bytes(chart_bytes(figure, path.suffix.lower().lstrip(".")))
+    except OSError as exc:
+        fail(f"--chart: cannot write {path} ({exc.strerror or exc.__class__.__name__})")
+    typer.echo(f"wrote {path}", err=True)
 
 
 XLSX_OPTION = typer.Option("--xlsx", help="also write the Excel workbook to this file")
@@ -735,6 +767,7 @@ def plan_command(
     ] = None,
     xlsx: Annotated[Path | None, XLSX_OPTION] = None,
     output_format: Annotated[output.Format | None, FORMAT_OPTION] = None,
+    chart: Annotated[Path | None, CHART_OPTION] = None,
     max_work: Annotated[str | None, MAX_WORK_OPTION] = None,
     no_work_limit: Annotated[bool, NO_WORK_LIMIT_OPTION] = False,
     deadline_option: Annotated[str | None, DEADLINE_OPTION] = None,
@@ -743,6 +776,7 @@ def plan_command(
     seconds = deadline_seconds(deadline_option)
     limit = work_limit(max_work, no_work_limit)
     check_output(xlsx, "--xlsx")
+    check_chart(chart)
     data = None if file is None else read_input(file)
     with deadline(seconds):
         request = {} if file is None or data is None else read_request(data, file)
@@ -752,9 +786,16 @@ def plan_command(
             request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
         plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
         workbook = None if xlsx is None else workbooks().plan_workbook(plan, request)
+        figure = None
+        if chart is not None:
+            from reports.charts import plan_chart
+
+            figure = plan_chart(plan, request)
     emit(plan, output.plan_document, output_format)
     if xlsx is not None and workbook is not None:
         write_workbook(xlsx, workbook)
+    if chart is not None:
+        write_chart(chart, figure)
 
 
 @app.command("quote")
