@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from api.auth import require_tenant
 from api.computations import Computations
@@ -38,6 +39,10 @@ the key that created them. Errors are RFC 9457 `application/problem+json`: inval
 string in the request's ISO 4217 currency. `POST` of plans and quotes accepts an `Idempotency-Key` header that
 makes retries safe.
 """
+
+
+#: where the assets of the API's documentation pages are served
+DOCS_ASSETS = "/docs/assets"
 
 
 def package_version() -> str:
@@ -67,7 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.api_keys:
         logger.warning("no API keys configured (ANNOPLAN_API_KEYS): every /v1 request will get 401")
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts, styles and icon from DOCS_ASSETS, served from the
+    # installed package: the pages work without the internet
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
         title="annoplan",
         lifespan=lifespan,
         version=package_version(),
