@@ -21,7 +21,7 @@ from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import QUANTILES, forecast_from_rounds, predictions
 from planner.money import money
-from planner.policy import LotPath, make_policy
+from planner.policy import lot_path, make_policy, start_labels, start_rule
 from planner.schemas.common import Quantiles, higher_is_better
 from planner.schemas.curves import CalibrationSample, Pilot, Prediction
 from planner.schemas.plans import (
@@ -326,7 +326,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     elif isinstance(req.goal, ModelMetricGoal):
         goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
-    labels_before = req.pilot.rounds[-1].n_labels
+    labels_before = start_labels(req)
     warnings: list[str] = []
     assumptions: dict[str, Any] = {
         "draws": req.draws,
@@ -337,10 +337,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         "turnaround_days": req.schedule.turnaround_days,
         "active_learning_efficiency": efficiency.source,
         "human_labels_are_correct": True,
-        "pilot_labels_kept": (
-            f"the team keeps the pilot's {labels_before:,} labels: the first round's model is trained on "
-            "them (they are not in pool_size and cost nothing more)"
-        ),
+        "pilot_labels_kept": start_rule(labels_before),
     }
 
     if req.value is not None and labeled_dataset:
@@ -409,7 +406,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             req.probability,
             labeled_dataset,
             per_error,
-            runbook(o, req, labels_before, req.probability),
+            runbook(o, req, req.probability),
         )
         for o in chosen.values()
     ]
@@ -477,7 +474,7 @@ def search_space(
     ]
 
 
-def runbook(o: Outcome, req: PlanRequest, start_labels: int, probability: float) -> Policy:
+def runbook(o: Outcome, req: PlanRequest, probability: float) -> Policy:
     """The policy object of one simulated strategy: the process its forecast priced, as a runbook."""
     dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
     cap = o.settings.stop_at_labels
@@ -486,26 +483,18 @@ def runbook(o: Outcome, req: PlanRequest, start_labels: int, probability: float)
     if isinstance(req.goal, ModelMetricGoal):
         stop_at_metric = req.goal.target
         human_label_cap = stop_point(o, probability, labeled_dataset=False)
-    path = None
-    if o.strategy == "hybrid" and dataset_goal is not None:
-        rows = median_path(o, ("auto_accepted", "lot_errors"))
-        accepted = np.diff([0.0, *(row["auto_accepted"] for row in rows)])
-        rate = (
-            rows[-1]["lot_errors"] / rows[-1]["auto_accepted"] if rows and rows[-1]["auto_accepted"] else 0.0
-        )
-        path = LotPath([round(float(size)) for size in accepted], float(min(max(rate, 0.0), 1.0)))
     return make_policy(
         o.strategy,
         batch_size=o.settings.batch_size,
         pool_size=req.pool_size,
-        start_labels=start_labels,
+        start_labels=start_labels(req),
         audit_rate=req.costs.audit_rate,
         confidence_threshold=o.settings.confidence_threshold,
         human_label_cap=human_label_cap,
         stop_at_metric=stop_at_metric,
         max_label_error=dataset_goal.max_label_error if dataset_goal is not None else None,
         delta=req.delta,
-        path=path,
+        path=lot_path(o) if o.strategy == "hybrid" and dataset_goal is not None else None,
     )
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from planner.schemas.plans import PlanRequest
 from planner.schemas.policy import POLICY_VERSION, AuditPlanRow, LotAudit, Policy, PolicyStep
+from planner.schemas.quotes import QuoteRequest
 from simulators.acceptance import (
     PASS_Z,
     error_budget,
@@ -18,8 +22,9 @@ from simulators.acceptance import (
     sampling_plan,
     wrong_left_bound,
 )
+from simulators.montecarlo import Outcome, median_path
 
-__all__ = ["LotPath", "make_policy"]
+__all__ = ["LotPath", "lot_path", "make_policy", "start_labels", "start_rule"]
 
 #: most lots of the median path the runbook lists
 PLANNED_LOTS = 12
@@ -32,6 +37,32 @@ class LotPath:
 
     lot_sizes: Sequence[int]
     expected_rate: float
+
+
+def start_labels(request: PlanRequest | QuoteRequest) -> int:
+    """Random items labeled before round 1: the pilot's last round when the request keeps its labels
+    (``pilot_labels_kept``, the one start rule of plans and quotes), else 0 (a cold start)."""
+    return request.pilot.rounds[-1].n_labels if request.pilot_labels_kept else 0
+
+
+def start_rule(labels: int) -> str:
+    """The start rule in words, for a plan's or a quote's assumptions."""
+    if labels:
+        return (
+            f"the team keeps the pilot's {labels:,} labels: the first round's model is trained on them (they "
+            "are not in pool_size and cost nothing more)"
+        )
+    return "a cold start (pilot_labels_kept false): the first batch is labeled from scratch, before any model"
+
+
+def lot_path(outcome: Outcome) -> LotPath:
+    """The lots of a hybrid forecast's median path: each round's items auto-accepted, and the share of
+    wrong labels the forecast puts in its lots."""
+    rows = median_path(outcome, ("auto_accepted", "lot_errors"))
+    accepted = np.diff([0.0, *(row["auto_accepted"] for row in rows)])
+    total = rows[-1]["auto_accepted"] if rows else 0.0
+    rate = rows[-1]["lot_errors"] / total if total > 0 else 0.0
+    return LotPath([round(float(size)) for size in accepted], float(min(max(rate, 0.0), 1.0)))
 
 
 def _fmt(value: float) -> str:

@@ -50,8 +50,10 @@ from planner.plans import (
     money_quantiles,
     quantiles,
 )
+from planner.policy import lot_path, make_policy, start_labels
 from planner.schemas.common import higher_is_better
 from planner.schemas.curves import CalibrationSample
+from planner.schemas.policy import Policy
 from planner.schemas.quotes import QuoteRequest, QuoteResponse, VendorCosts
 from planner.thresholds import ThresholdCertificate, certify_threshold, clopper_pearson_upper
 from planner.validation import parse_request
@@ -192,6 +194,21 @@ def price_outcome(
     return Pricing(outcome, price, cap, bill, share, goal)
 
 
+def quote_policy(req: QuoteRequest, chosen: Pricing) -> Policy:
+    """The runbook of the quoted process: hybrid routing at the quoted threshold and batch size."""
+    return make_policy(
+        "hybrid",
+        batch_size=chosen.batch_size,
+        pool_size=req.pool_size,
+        start_labels=start_labels(req),
+        audit_rate=req.vendor_costs.audit_rate,
+        confidence_threshold=chosen.threshold,
+        max_label_error=req.max_label_error,
+        delta=req.delta,
+        path=lot_path(chosen.outcome),
+    )
+
+
 def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     """Certify the threshold, simulate the hybrid policy at every candidate threshold (the certified one
     and stricter ones) and batch size, and price each.
@@ -251,7 +268,13 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     for threshold, draws in routing.options:
         for batch in batch_sizes:
-            settings = Settings(batch_size=batch, delta=routing.delta, confidence_threshold=threshold)
+            settings = Settings(
+                batch_size=batch,
+                labels_per_day=req.schedule.labels_per_day,
+                turnaround_days=req.schedule.turnaround_days,
+                delta=routing.delta,
+                confidence_threshold=threshold,
+            )
             outcome = simulate_strategy(
                 "hybrid",
                 curve,
@@ -261,6 +284,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
                 max_label_error=req.max_label_error,
                 efficiency=efficiency.values,
                 routing=draws,
+                labels_before=start_labels(req),
                 noise=np.random.default_rng(noise_seed),
             )
             candidates.append(
@@ -335,6 +359,8 @@ def make_quote(request: QuoteRequest | dict[str, Any]) -> QuoteResponse:
         audits=quantiles(o.audits) if o is not None else None,
         rounds=quantiles(o.rounds) if o is not None else None,
         label_error=quantiles(o.label_error) if o is not None else None,
+        days=quantiles(o.days) if o is not None else None,
+        policy=quote_policy(req, chosen) if chosen is not None else None,
         client_bill=money_quantiles(chosen.bill, req.currency) if chosen is not None else None,
         vendor_cost=money_quantiles(o.cost, req.currency) if o is not None else None,
         assumptions={**sim.assumptions, "issued_on": issued_on.isoformat()},

@@ -38,6 +38,7 @@ from reports.sections import (
     inputs_sheets,
     key_value,
     paragraphs,
+    runbook_sheet,
     strategy_name,
     title,
 )
@@ -104,6 +105,7 @@ def build_plan_workbook(plan: PlanResponse, request: PlanRequest | dict[str, Any
         thresholds_sheet(plan, req),
         schedule_sheet(plan),
         sensitivity_sheet(plan, req),
+        runbook_sheet(plan.policy),
     )
     return Workbook(title=f"annoplan plan: {plan.name or 'unnamed'}", currency=plan.currency, sheets=sheets)
 

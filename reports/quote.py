@@ -26,6 +26,7 @@ from reports.sections import (
     inputs_sheets,
     key_value,
     paragraphs,
+    runbook_sheet,
     title,
 )
 
@@ -107,6 +108,7 @@ def build_quote_workbook(
     sheets = (
         quote_sheet(quote, req, client),
         *(() if client else (vendor_sheet(quote, req),)),
+        runbook_sheet(quote.policy),
         inputs,
         pilot,
     )

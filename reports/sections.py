@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from planner.schemas.policy import Policy
 from reports.model import Cell, Sheet, SheetBuilder, Validation
 
 #: display names of the strategies (SPEC 2)
@@ -281,3 +282,72 @@ def _is_object_field(annotation: Any) -> bool:
         (isinstance(a, type) and issubclass(a, BaseModel)) or (a is not annotation and _is_object_field(a))
         for a in args
     )
+
+
+RUNBOOK = "Runbook"
+#: column headers of the planned sampling plans, and the fields they show
+_AUDIT_COLUMNS = (
+    ("Lot (j)", "lot", "count"),
+    ("Lot size (m)", "lot_size", "count"),
+    ("Undelivered (U)", "undelivered", "count"),
+    ("Budget left (B)", "budget_left", "count"),
+    ("Allowance (a)", "allowance", "count"),
+    ("Level (delta_j)", "level", "percent_fine"),
+    ("Expected rate (r)", "expected_rate", "percent_fine"),
+    ("Audit (n)", "sample_size", "count"),
+    ("Accept if wrong <= (c)", "acceptance_number", "count"),
+)
+
+
+def runbook_sheet(policy: Policy | None) -> Sheet:
+    """The policy object as a sheet: its settings, one round's steps in order, the planned sampling plans."""
+    sb = SheetBuilder(RUNBOOK)
+    span = len(_AUDIT_COLUMNS)
+    title(
+        sb,
+        "Runbook",
+        span,
+        note="The process the forecast priced, step by step (the response's policy object, version "
+        f"{policy.version if policy else 'n/a'}): run exactly this and the forecast applies.",
+    )
+    if policy is None:
+        paragraphs(sb, ["No runbook: nothing was priced."], span)
+        return sb.build()
+    heading(sb, "Settings", span)
+    settings: dict[str, Any] = {
+        "strategy": strategy_name(policy.strategy),
+        "start labels (random, labeled before round 1)": policy.start_labels,
+        "batch size (items to humans per round)": policy.batch_size,
+        "which items humans get": policy.selection.replace("_", " "),
+        "humans see the model's label": "yes" if policy.prelabeled else "no",
+        "confidence threshold at the start": policy.confidence_threshold,
+        "cap on human-touched items": policy.human_label_cap,
+        "stop at metric": policy.stop_at_metric,
+        "at the cap": policy.after_cap,
+    }
+    if policy.lot_audit is not None:
+        audit = policy.lot_audit
+        settings |= {
+            "label-error goal": audit.max_label_error,
+            "delta (probability the goal may be missed)": audit.delta,
+            "error budget (wrong labels allowed)": audit.error_budget,
+            "least audit share of a lot": audit.min_audit_share,
+            "audit headroom (pass_z)": audit.pass_z,
+        }
+    else:
+        settings["audit rate"] = policy.audit_rate
+    mapping_rows(sb, {k: "none" if v is None else v for k, v in settings.items()}, span)
+    sb.blank()
+    heading(sb, "Each round, in order", span)
+    for number, step in enumerate(policy.steps, start=1):
+        sb.add(
+            Cell(f"{number}. {step.action.replace('_', ' ')}", "label"),
+            Cell(step.rule, "wrap", span=span - 1),
+        )
+    if policy.planned_lots:
+        sb.blank()
+        heading(sb, "Planned lots (median path; compute each real lot's plan from the rules)", span)
+        sb.add(*(Cell(name, "header") for name, _, _ in _AUDIT_COLUMNS))
+        for row in policy.planned_lots:
+            sb.add(*(Cell(getattr(row, field), style) for _, field, style in _AUDIT_COLUMNS))
+    return sb.build(widths=((1, 30.0),), landscape=True)

@@ -121,6 +121,12 @@ class PlanRequest(StrictModel):
     )
     schedule: Schedule = Field(default_factory=Schedule)
     value: Value | None = Field(default=None, description="model_metric only: stop by marginal value")
+    pilot_labels_kept: bool = Field(
+        default=True,
+        description="the work starts from the pilot's labels (its last round's n_labels random items, not in "
+        "pool_size): the first model is trained on them. false: a cold start, the first batch labeled from "
+        "scratch",
+    )
     delta: Delta = 0.05
     probability: float = Field(
         default=0.9, gt=0.0, lt=1.0, description="required probability of meeting the goal"

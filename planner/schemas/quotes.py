@@ -23,7 +23,15 @@ from planner.schemas.common import (
     StrictModel,
 )
 from planner.schemas.curves import Pilot
-from planner.schemas.plans import MAX_BATCH_SIZES, MAX_DRAWS, HybridAssumptions, Money, MoneyQuantiles
+from planner.schemas.plans import (
+    MAX_BATCH_SIZES,
+    MAX_DRAWS,
+    HybridAssumptions,
+    Money,
+    MoneyQuantiles,
+    Schedule,
+)
+from planner.schemas.policy import Policy
 
 #: the largest margin a quote accepts (10 = prices at eleven times the cost)
 MAX_MARGIN = 10.0
@@ -68,6 +76,13 @@ class QuoteRequest(StrictModel):
     price_per_audit: Money | None = Field(
         default=None, description="fixed price per audit; default: the audit cost plus the margin"
     )
+    pilot_labels_kept: bool = Field(
+        default=True,
+        description="the work starts from the pilot's labels (its last round's n_labels random items, not in "
+        "pool_size): the first model is trained on them. false: a cold start, the first batch labeled from "
+        "scratch (and costed like a correction)",
+    )
+    schedule: Schedule = Field(default_factory=Schedule)
     delta: Delta = 0.05
     draws: int = Field(default=2000, ge=100, le=MAX_DRAWS, description="Monte Carlo draws")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
@@ -150,5 +165,14 @@ class QuoteResponse(ResponseModel):
     label_error: Quantiles | None = Field(description="share of the pool left wrong")
     client_bill: MoneyQuantiles | None = Field(description="corrections and audits at the quoted prices")
     vendor_cost: MoneyQuantiles | None = Field(description="the vendor's own cost of the work")
+    days: Quantiles | None = Field(
+        default=None,
+        description="calendar days of the work at the request's schedule (null when not possible)",
+    )
+    policy: Policy | None = Field(
+        default=None,
+        description="the runbook of the process quoted: run exactly this and the prices apply (null when not "
+        "possible, and in quotes stored before it existed)",
+    )
     assumptions: QuoteAssumptions
     warnings: list[str]

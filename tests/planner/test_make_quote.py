@@ -212,7 +212,7 @@ def test_a_goal_the_sample_cannot_certify_says_what_would() -> None:
 
 def test_work_with_no_correction_to_bill_is_not_priced() -> None:
     """One batch of the whole pool: everything labeled from scratch, nothing to correct, no honest price."""
-    quote = make_quote(request(pool_size=2000, batch_sizes=[2000]))
+    quote = make_quote(request(pool_size=2000, batch_sizes=[2000], pilot_labels_kept=False))
     assert quote.status == "not_possible" and quote.price_per_correction is None
     assert quote.expected_corrections is not None and quote.expected_corrections.p90 == 0.0
     assert any("corrections" in reason for reason in quote.reasons)

@@ -27,6 +27,7 @@ SHEETS = [
     "Thresholds",
     "Schedule",
     "Sensitivity",
+    "Runbook",
 ]
 USD = '#,##0.00 "USD"'
 
@@ -283,3 +284,19 @@ def test_long_notes_are_split_into_rows_a_spreadsheet_shows_whole(plan: PlanResp
     rows = [str(row[0].value) for row in summary[start:end]]
     assert len(rows) > 1 and all(len(text) <= 1500 for text in rows)
     assert " ".join(rows) == notes
+
+
+def test_the_runbook_sheet_lists_the_policy_steps_and_planned_lots(
+    book: openpyxl.Workbook, plan: PlanResponse
+) -> None:
+    ws = book["Runbook"]
+    policy = plan.policy
+    assert policy is not None
+    texts = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    for step in policy.steps:
+        assert step.rule[:200] in " ".join(texts)
+    if policy.planned_lots:
+        header = find(ws, "Lot (j)")
+        first = policy.planned_lots[0]
+        assert ws.cell(header + 1, 8).value == first.sample_size
+        assert ws.cell(header + 1, 9).value == first.acceptance_number

@@ -45,7 +45,7 @@ def row_of(ws: Any, label: str) -> int:
 
 
 def test_the_vendor_copy_has_the_quote_its_costs_and_the_inputs(vendor_copy: bytes) -> None:
-    assert load(vendor_copy).sheetnames == ["Quote", "Vendor costs", "Assumptions", "Pilot"]
+    assert load(vendor_copy).sheetnames == ["Quote", "Vendor costs", "Runbook", "Assumptions", "Pilot"]
 
 
 def test_prices_validity_and_volumes_equal_the_quote(vendor_copy: bytes, quote: QuoteResponse) -> None:
@@ -111,7 +111,7 @@ def test_the_client_copy_leaves_out_the_vendor_costs_and_margin(
     client_copy: bytes, quote: QuoteResponse
 ) -> None:
     book = load(client_copy)
-    assert book.sheetnames == ["Quote", "Assumptions", "Pilot"]
+    assert book.sheetnames == ["Quote", "Runbook", "Assumptions", "Pilot"]
     names = set(book.defined_names)
     assert "quote_price_per_correction" in names and "pool_size" in names
     assert not {n for n in names if n.startswith("vendor_costs") or n == "margin"}
