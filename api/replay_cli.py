@@ -16,7 +16,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from api import output
+from api.replay_plan import PricedPolicy, rate_card_of, replay_settings, side_by_side, split_start
 from planner.errors import InvalidInputError
+from planner.schemas.policy import Policy
 from simulators._validation import ReplayInputError
 from simulators.costs import RateCard
 from simulators.datasets import MAX_CATEGORIES, load_dataset
@@ -180,9 +183,12 @@ def replay_command(
         ),
     ],
     policy: Annotated[
-        str,
-        typer.Option(help=f"Labeling policy: {', '.join(POLICIES)}.", show_default=False),
-    ],
+        str | None,
+        typer.Option(
+            help=f"Labeling policy: {', '.join(POLICIES)} (not with --plan or --quote, which carry theirs).",
+            show_default=False,
+        ),
+    ] = None,
     strategy: Annotated[
         str | None,
         typer.Option(
@@ -250,16 +256,57 @@ def replay_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of every choice in the replay.")] = 0,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            help="A plan (the JSON of annoplan plan): replay its recommended policy from its start "
+            "labels and "
+            "print the forecast and the replay side by side.",
+            show_default=False,
+        ),
+    ] = None,
+    quote: Annotated[
+        Path | None,
+        typer.Option(
+            help="A quote (the JSON of annoplan quote): replay its policy; --costs then takes the vendor's "
+            "costs (a quote request's vendor_costs object).",
+            show_default=False,
+        ),
+    ] = None,
+    start_labels: Annotated[
+        int | None,
+        typer.Option(
+            help="Random items labeled before round 1 (the pilot's); the first model trains on them "
+            "(default: the policy's start_labels with --plan/--quote, else 0).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, json or markdown (default: table on a terminal, JSON when piped).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Replay a labeling policy on a labeled data set; print its cost and history as JSON."""
+    if plan is not None or quote is not None:
+        _replay_priced(data, plan, quote, costs, start_labels, seed, output_format, policy)
+        return
+    if policy is None:
+        _fail("--policy", f"give one of {', '.join(POLICIES)}, or --plan PLAN.json or --quote QUOTE.json")
     goal = _parse_share("--max-label-error", max_label_error)
     goal_delta = _parse_share("--delta", delta)
     _check_options(policy, strategy, threshold, batch_size, max_labels, goal, goal_delta)
     pilot_sizes = _parse_pilot_rounds(pilot_rounds)
     _check_output(emit_pilot)
     rate_card = _read_costs(costs)
+    fmt = _parse_format(output_format)
+    n_start = _check_start_labels(start_labels)
     try:
         X, y, _ = load_dataset(data)
+        X, y, before = _start(X, y, n_start, seed)
         result = replay_pool(
             X,
             y,
@@ -271,6 +318,7 @@ def replay_command(
             delta=DEFAULT_DELTA if goal_delta is None else goal_delta,
             costs=rate_card,
             max_labels=max_labels,
+            labeled=before,
             random_state=seed,
             progress=_Progress(),
         )
@@ -281,7 +329,219 @@ def replay_command(
         _fail_on(error)
     if pilot is not None and emit_pilot is not None:
         _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
-    typer.echo(json.dumps(result.to_dict()))
+    if fmt == output.Format.json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        output.render(_replay_document(result, None), fmt)
+
+
+def _parse_format(text: str | None) -> output.Format:
+    """``--format`` (default: table on a terminal, JSON when piped)."""
+    if text is None:
+        return output.default_format()
+    try:
+        return output.Format(text)
+    except ValueError:
+        _fail("--format", f"must be one of {', '.join(f.value for f in output.Format)}, got {text!r}")
+
+
+def _check_start_labels(start_labels: int | None) -> int:
+    if start_labels is not None and start_labels < 0:
+        _fail("--start-labels", f"must be an integer >= 0, got {start_labels}")
+    return start_labels or 0
+
+
+def _start(X: Any, y: Any, n_start: int, seed: int) -> tuple[Any, Any, tuple[Any, Any] | None]:
+    """The data without its ``n_start`` start labels, and those labeled items (None without any)."""
+    if n_start == 0:
+        return X, y, None
+    n_items = len(y)
+    if n_start >= n_items - 2:
+        _fail(
+            "--start-labels",
+            f"must leave items to replay: the data set has {n_items:,} items, asked {n_start:,}",
+        )
+    labeled, rest = split_start(n_items, n_start, seed)
+    return X[rest], y[rest], (X[labeled], y[labeled])
+
+
+def _read_document(path: Path, option: str) -> dict[str, Any]:
+    """A plan's or a quote's JSON as a dict (bounded reader of the command line)."""
+    from api.cli import decode_text, load_json, read_bytes
+
+    try:
+        values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
+    except InvalidInputError as error:
+        _fail(option, f"{error.field}: {error.message}" if error.field else error.message)
+    if not isinstance(values, dict):
+        _fail(option, f"{path.name} must hold a JSON object (the output of annoplan {option[2:]})")
+    return values
+
+
+def _priced_policy(
+    plan: Path | None, quote: Path | None, costs: Path | None
+) -> tuple[PricedPolicy, RateCard]:
+    """The policy of a plan or a quote, what it forecast, and the prices to count with."""
+    from pydantic import ValidationError
+
+    option = "--plan" if plan is not None else "--quote"
+    path = plan if plan is not None else quote
+    assert path is not None
+    document = _read_document(path, option)
+    if document.get("policy") is None:
+        _fail(
+            option,
+            f"{path.name} has no policy: a {option[2:]} made before policies existed, a quote that was not "
+            f"possible, or not a {option[2:]}; make it again",
+        )
+    try:
+        policy = Policy.model_validate(document["policy"])
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        _fail(option, f"policy.{where}: {first['msg']}")
+    if plan is not None:
+        forecast = next(
+            (f for f in document.get("strategies", []) if f.get("strategy") == policy.strategy), None
+        )
+        if forecast is None:
+            _fail(option, f"{path.name} has no forecast of its policy's strategy {policy.strategy!r}")
+        priced = PricedPolicy(
+            "plan", policy, forecast, str(document.get("currency", "")), document.get("costs")
+        )
+        given = _read_costs(costs) if costs is not None else None
+    else:
+        given = _read_vendor_costs(costs) if costs is not None else None
+        priced = PricedPolicy("quote", policy, document, str(document.get("currency", "")), None)
+        if given is not None:
+            priced = PricedPolicy("quote", policy, document, priced.currency, given.to_dict())
+    return priced, rate_card_of(priced, given)
+
+
+def _read_vendor_costs(path: Path) -> RateCard:
+    """A quote request's vendor_costs object as the vendor's rate card (a label from scratch costed like a
+    correction, as the quote prices it)."""
+    from pydantic import ValidationError
+
+    from planner.quotes import vendor_rate_card
+    from planner.schemas.quotes import VendorCosts
+
+    values = _read_document(path, "--costs")
+    try:
+        return vendor_rate_card(VendorCosts.model_validate(values, strict=False))
+    except ValidationError as error:
+        first = error.errors()[0]
+        _fail("--costs", f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+
+
+def _replay_priced(
+    data: Path,
+    plan: Path | None,
+    quote: Path | None,
+    costs: Path | None,
+    start_labels: int | None,
+    seed: int,
+    output_format: str | None,
+    policy: str | None,
+) -> None:
+    """``--plan`` / ``--quote``: replay the policy the document priced and print both side by side."""
+    if plan is not None and quote is not None:
+        _fail("--plan", "give --plan or --quote, not both")
+    if policy is not None:
+        _fail("--policy", "the policy comes from the plan or the quote: leave --policy out")
+    fmt = _parse_format(output_format)
+    priced, rate_card = _priced_policy(plan, quote, costs)
+    n_start = _check_start_labels(priced.policy.start_labels if start_labels is None else start_labels)
+    settings = replay_settings(priced.policy)
+    try:
+        X, y, _ = load_dataset(data)
+        X, y, before = _start(X, y, n_start, seed)
+        result = replay_pool(
+            X, y, **settings, costs=rate_card, labeled=before, random_state=seed, progress=_Progress()
+        )
+    except ReplayInputError as error:
+        _fail_on(error)
+    notes = _priced_notes(priced, result, n_start, priced.policy.pool_size)
+    rows = side_by_side(priced, result)
+    summary = {k: v for k, v in result.to_dict().items() if k != "history"}
+    data_out = {
+        "kind": priced.kind,
+        "policy": priced.policy.model_dump(mode="json"),
+        "start_labels": n_start,
+        "side_by_side": rows,
+        "replay": summary,
+        "notes": notes,
+    }
+    if fmt == output.Format.json:
+        typer.echo(json.dumps(data_out))
+    else:
+        output.render(_replay_document(result, (priced, rows, notes)), fmt)
+
+
+def _priced_notes(priced: PricedPolicy, result: Any, n_start: int, forecast_pool: int | None) -> list[str]:
+    notes = [
+        f"started from {n_start:,} random labels; replayed {result.pool_size:,} items in "
+        f"{result.rounds:,} rounds"
+    ]
+    if forecast_pool is not None and forecast_pool != result.pool_size:
+        notes.append(
+            f"the {priced.kind} forecast a pool of {forecast_pool:,} items, this data set's pool is "
+            f"{result.pool_size:,}: compare shares rather than totals"
+        )
+    if priced.policy.after_cap == "model_labels_rest":
+        notes.append("the replay stops at the cap: the items the model would label are left unlabeled here")
+    if priced.policy.stop_at_metric is not None:
+        notes.append("the replay runs to the cap; it does not stop when the metric reaches the target")
+    if result.max_label_error is not None:
+        verdict = "within" if result.label_error <= result.max_label_error else "OVER"
+        notes.append(
+            f"label error {result.label_error:.2%}: {verdict} the goal of {result.max_label_error:.2%} "
+            f"({result.lots_rejected} of {result.lots} lots rejected)"
+        )
+    return notes
+
+
+def _replay_document(
+    result: Any, priced: tuple[PricedPolicy, list[dict[str, Any]], list[str]] | None
+) -> output.Document:
+    """The replay as a document: the side-by-side table (with a plan or a quote), then the totals."""
+    totals = result.to_dict()
+    blocks: list[output.Block] = []
+    if priced is not None:
+        doc, rows, notes = priced
+        columns = ("quantity", "p10", "p50", "p90", "replay")
+        blocks.append(
+            output.Table(
+                f"{doc.kind.capitalize()} and replay",
+                ("", "P10", "P50", "P90", "replay"),
+                output.rows_of(rows, columns),
+            )
+        )
+        blocks.append(output.Notes("Notes", tuple(notes)))
+    keys = (
+        "cost",
+        "human_labels",
+        "fresh_labels",
+        "reviews",
+        "corrections",
+        "auto_accepted",
+        "audits",
+        "rounds",
+        "label_error",
+        "unlabeled",
+        "final_metric",
+    )
+    blocks.append(
+        output.Table(
+            "Replay totals",
+            ("", "value"),
+            output.rows_of(
+                [{"quantity": k.replace("_", " "), "value": totals.get(k)} for k in keys],
+                ("quantity", "value"),
+            ),
+        )
+    )
+    return output.Document(f"annoplan replay: {result.policy}", tuple(blocks), totals)
 
 
 def _write_pilot(path: Path, pilot: dict[str, Any], requested: tuple[int, ...], pool_size: int) -> None:

@@ -309,6 +309,7 @@ def make_policy(
         version=POLICY_VERSION,
         strategy=strategy,
         start_labels=start_labels,
+        pool_size=pool_size,
         batch_size=batch_size,
         selection="least_confidence" if strategy in ("hybrid", "active_learning") else "random",
         prelabeled=strategy in ("hybrid", "prelabel"),

@@ -73,6 +73,7 @@ class Policy(ResponseModel):
         description="random items of the pool already labeled by humans before round 1 (the pilot's, kept); "
         "the first model is trained on them. 0: a cold start (round 1 labels a random batch from scratch)"
     )
+    pool_size: int = Field(description="items to deliver (start labels not included)")
     batch_size: int = Field(description="items sent to humans per round")
     selection: Literal["random", "least_confidence"] = Field(
         description="which items humans get: random ones, or the least confident under the current model"
