@@ -73,8 +73,10 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from api.replay_plan import replay_settings  # noqa: E402
 from planner import make_plan  # noqa: E402
 from planner.schemas.plans import PlanResponse, StrategyForecast  # noqa: E402
+from planner.schemas.policy import Policy  # noqa: E402
 from simulators._common import default_n_eval, predict_confidence, split_eval_pool  # noqa: E402
 from simulators.costs import RateCard  # noqa: E402
 from simulators.datasets import load_dataset  # noqa: E402
@@ -329,16 +331,13 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
         card = RateCard.from_mapping(COSTS)
         before = (X[labeled], y[labeled]) if start == "warm" else None
 
-        def replay(threshold: float, batch: int) -> ReplayResult:
+        def replay(policy: Policy) -> ReplayResult:
+            # the policy object the plan prices, as `annoplan replay --plan` runs it; the start labels are
+            # the pilot's own items
             result = replay_pool(
                 X[rows],
                 y[rows],
-                policy="hybrid",
-                batch_size=batch,
-                confidence_threshold=threshold,
-                # the policy the plan prices: every lot of auto-accepted items audited for the request's goal
-                max_label_error=MAX_LABEL_ERROR,
-                delta=DELTA,
+                **replay_settings(policy),
                 costs=card,
                 n_eval=eval_rows.size,
                 labeled=before,
@@ -350,12 +349,16 @@ def run_case(path: Path, seed: int, share: float, start: str, strategies: list[s
 
         t0 = time.perf_counter()
         threshold, batch = hybrid.settings.confidence_threshold, hybrid.settings.batch_size
-        real = replay(threshold, batch)
+        assert hybrid.policy is not None and hybrid.policy.lot_audit is not None
+        real = replay(hybrid.policy)
         calibration = pilot.rounds[-1]
         n_threshold, n_batch, naive = naive_plan(
             np.asarray(calibration.confidence), np.asarray(calibration.correct, dtype=bool), pool
         )
-        naive_real = real if (n_threshold, n_batch) == (threshold, batch) else replay(n_threshold, n_batch)
+        naive_policy = hybrid.policy.model_copy(
+            update={"confidence_threshold": n_threshold, "batch_size": n_batch}
+        )
+        naive_real = real if (n_threshold, n_batch) == (threshold, batch) else replay(naive_policy)
         replay_seconds = time.perf_counter() - t0
     return replace(
         base,
