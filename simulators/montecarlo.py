@@ -573,8 +573,10 @@ def _hybrid_round(
     confident = coverage * (pool - ledger["random_items"])
     lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
     lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
-    ledger.add("lot_errors", lot * lot_risk, active)
-    _deliver_lots(ledger, lot, lot_risk, costs, settings, active, max_label_error, noise)
+    delivered = _deliver_lots(ledger, lot, lot_risk, costs, settings, active, max_label_error, noise)
+    # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
+    # stay in the pool with theirs, and form the next lot again)
+    ledger.add("lot_errors", delivered * lot_risk, active)
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
@@ -607,11 +609,12 @@ def _deliver_lots(
     active: npt.NDArray[np.bool_],
     max_label_error: float | None,
     noise: np.random.Generator | None,
-) -> None:
+) -> Array:
     """Audit each draw's lot of ``lot`` items (whole numbers) at error ``risk`` and deliver it, as the
     hybrid policy does: without a label-error goal a random ``audit_rate`` share is audited and the lot
     delivered; with one, the lot is acceptance-sampled against the draw's error budget
-    (:mod:`simulators.acceptance`)."""
+    (:mod:`simulators.acceptance`). Returns the items delivered per draw (the lot, or its audited items
+    when the audit rejects it)."""
     if max_label_error is None:
         audited = lot * costs.audit_rate
         delivered, errors_left = lot, (lot - audited) * risk
@@ -635,6 +638,7 @@ def _deliver_lots(
     ledger.add("label_errors", errors_left, active)
     ledger.add("n_train", audited, active)
     ledger.take(delivered, active)
+    return np.asarray(delivered, dtype=np.float64)
 
 
 #: fixed-point steps of the forecast's audit size (the last two are averaged: the steps alternate)
