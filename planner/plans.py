@@ -55,9 +55,14 @@ from simulators.montecarlo import Outcome, Routing, Settings, median_path, simul
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
-#: stricter thresholds tried besides the certified one, as shares of its coverage on the pilot's sample
-#: (every threshold stricter than a certified one is certified too: fixed-sequence testing)
-STRICTER_COVERAGE = (0.85, 0.7, 0.5)
+#: stricter thresholds tried besides the certified one: those auto-accepting these shares of the pilot's
+#: calibration sample, where stricter than the certified one (every threshold stricter than a certified one is
+#: certified too: fixed-sequence testing)
+COVERAGE_GRID = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
+#: label-error goals (shares of the pool) whose certified thresholds every looser goal searches too. With the
+#: grid above, the thresholds searched for a goal include those searched for any stricter goal of this ladder:
+#: loosening the goal only adds settings, so it cannot make the cheapest one dearer
+GOAL_LADDER = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4)
 #: relative move of each unit price in the sensitivity table
 SENSITIVITY_CHANGE = 0.2
 #: unit prices the sensitivity table moves (fields of costs)
@@ -218,14 +223,16 @@ def hybrid_routing(
             [f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"],
         )
     options: list[tuple[float, Routing]] = []
-    for threshold in candidate_thresholds(last.confidence, certificate.threshold):
+    for threshold in candidate_thresholds(last, certificate.threshold, max_label_error, delta):
         selection = fit_selection_curves(pilot.calibration, threshold, field="pilot.calibration")
         options.append((threshold, selection.draws(n_draws, rng)))
         if threshold == certificate.threshold:
             assumptions["coverage_forecast"] = list(selection.assumptions)
     assumptions["thresholds_searched"] = (
-        f"{', '.join(f'{t:.4g}' for t, _ in options)}: the certified threshold and stricter ones, which "
-        "fixed-sequence testing certifies as well; the plan keeps the cheapest that meets the goal"
+        f"{', '.join(f'{t:.4g}' for t, _ in options)}: the certified threshold, those certified for stricter "
+        "goals, and stricter ones auto-accepting fixed shares of the sample (fixed-sequence testing "
+        "certifies "
+        "every stricter threshold too); the plan keeps the cheapest that meets the goal"
     )
     return HybridRouting(
         tuple(options),
@@ -237,18 +244,40 @@ def hybrid_routing(
     )
 
 
-def candidate_thresholds(confidence: list[float], certified: float) -> list[float]:
-    """The certified threshold, then stricter ones auto-accepting shares of what it accepts on the sample."""
-    conf = np.asarray(confidence, dtype=float)
-    above = np.sort(conf[conf >= certified])
-    out = [certified]
-    for share in STRICTER_COVERAGE:
-        k = int(np.floor(above.size * (1.0 - share)))
-        if k < above.size:
-            t = float(above[k])
-            if t > out[-1]:
-                out.append(t)
-    return out
+def candidate_thresholds(
+    sample: CalibrationSample, certified: float | None, max_label_error: float, delta: float
+) -> list[float]:
+    """The thresholds a plan or quote searches, ascending: the ``certified`` one (for ``max_label_error`` on
+    ``sample``), the certified ones of every stricter goal of :data:`GOAL_LADDER`, and the
+    :data:`COVERAGE_GRID` thresholds stricter than the certified one (empty when nothing certifies). Nested:
+    a looser goal searches a superset."""
+    if certified is None:
+        return []
+    found = {certified}
+    for goal in GOAL_LADDER:
+        if goal >= max_label_error:
+            break
+        stricter = certify_threshold(sample.confidence, sample.correct, goal, delta, risk="pool").threshold
+        if stricter is not None:
+            found.add(stricter)
+    conf = np.sort(np.asarray(sample.confidence, dtype=float))
+    for share in COVERAGE_GRID:
+        t = float(conf[min(conf.size - 1, int(np.floor(conf.size * (1.0 - share))))])
+        if t > certified:
+            found.add(t)
+    return sorted(found)
+
+
+def threshold_count(pilot: Pilot, max_label_error: float, delta: float) -> int:
+    """How many thresholds hybrid routing searches for this pilot and goal (at least 1: with none certified,
+    the plan simulates pre-labeling once instead); sizes a request before it runs."""
+    if not pilot.calibration:
+        return 1
+    last = max(pilot.calibration, key=lambda s: s.n_labels)
+    certified = certify_threshold(
+        last.confidence, last.correct, max_label_error, delta, risk="pool"
+    ).threshold
+    return max(1, len(candidate_thresholds(last, certified, max_label_error, delta)))
 
 
 def learning_curve(

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -180,6 +181,16 @@ def price_to_cover(
     return units * unit
 
 
+def cheapest(candidates: Sequence[Pricing], risk_level: float) -> Pricing | None:
+    """The setting quoted: among those meeting the goal with ``risk_level``, the lowest price per
+    correction (then the lowest cap). Each setting's price falls as ``risk_level`` falls and more settings
+    become feasible, so a lower ``risk_level`` never raises the price."""
+    feasible = [p for p in candidates if p.feasible(risk_level)]
+    if not feasible:
+        return None
+    return min(feasible, key=lambda p: (p.price_per_correction, p.price_cap, p.batch_size, p.threshold))
+
+
 def price_outcome(
     outcome: Outcome, price_per_audit: Decimal, margin: float, risk_level: float, currency: str
 ) -> Pricing:
@@ -290,12 +301,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
             candidates.append(
                 price_outcome(outcome, price_per_audit, req.margin, req.risk_level, req.currency)
             )
-    feasible = [p for p in candidates if p.feasible(req.risk_level)]
-    chosen = (
-        min(feasible, key=lambda p: (p.price_cap, p.price_per_correction, p.batch_size, p.threshold))
-        if feasible
-        else None
-    )
+    chosen = cheapest(candidates, req.risk_level)
     return QuoteSimulation(req, routing, price_per_audit, tuple(candidates), chosen, assumptions, warnings)
 
 

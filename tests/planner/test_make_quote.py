@@ -253,3 +253,31 @@ def test_bad_input_names_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         make_quote(request(**change))
     assert info.value.field == field
+
+
+def test_a_lower_risk_level_never_raises_the_price() -> None:
+    prices = []
+    for level in (0.95, 0.9, 0.8, 0.7):
+        quote = make_quote(request(risk_level=level))
+        assert quote.status == "quoted"
+        prices.append(Decimal(str(quote.price_per_correction)))
+    assert prices == sorted(prices, reverse=True), prices
+
+
+def test_the_quoted_setting_is_the_lowest_price_per_correction_among_the_feasible() -> None:
+    from types import SimpleNamespace
+
+    from planner.quotes import Pricing, cheapest
+
+    def pricing(price: str, cap: str, goal: float, batch: int) -> Pricing:
+        settings = SimpleNamespace(batch_size=batch, confidence_threshold=0.9)
+        outcome: Any = SimpleNamespace(settings=settings)
+        return Pricing(outcome, Decimal(price), Decimal(cap), np.zeros(1), 0.9, goal)
+
+    # a setting with a lower cap but a higher price per correction must not win: when it becomes feasible
+    # (a lower risk level), it would raise the price
+    low_cap = pricing("2.36", "900.00", goal=0.85, batch=100)
+    low_price = pricing("1.60", "1000.00", goal=0.95, batch=200)
+    assert cheapest([low_cap, low_price], 0.9) is low_price
+    assert cheapest([low_cap, low_price], 0.8) is low_price
+    assert cheapest([low_cap], 0.9) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -103,3 +104,28 @@ def test_planned_lots_never_spend_more_than_the_budget() -> None:
     assert [r.lot for r in rows] == list(range(1, len(rows) + 1))
     assert all(r.allowance <= r.budget_left and r.sample_size >= math.ceil(0.02 * r.lot_size) for r in rows)
     assert all(0 <= r.budget_left <= 400 for r in rows)
+
+
+def test_the_thresholds_searched_are_nested_in_the_goal() -> None:
+    from planner.plans import GOAL_LADDER, candidate_thresholds
+    from planner.schemas.curves import CalibrationSample
+    from planner.thresholds import certify_threshold
+
+    sample = CalibrationSample.model_validate(EXAMPLE["pilot"]["calibration"][-1])
+    searched = []
+    for goal in GOAL_LADDER:
+        certified = certify_threshold(sample.confidence, sample.correct, goal, 0.05, risk="pool").threshold
+        searched.append(set(candidate_thresholds(sample, certified, goal, 0.05)))
+    assert any(searched)
+    for stricter, looser in itertools.pairwise(searched):
+        assert stricter <= looser
+
+
+def test_a_looser_goal_never_costs_more() -> None:
+    costs = []
+    for goal in (0.02, 0.03, 0.05):
+        plan = make_plan(
+            small(goal={"type": "labeled_dataset", "max_label_error": goal}, strategies=["hybrid"])
+        )
+        costs.append(float(plan.recommendation.cost.mean))
+    assert costs == sorted(costs, reverse=True), costs
