@@ -43,7 +43,7 @@ import numpy as np
 from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
 from planner.fit import FAR_FACTOR, forecast_from_rounds, pilot_warnings
-from planner.money import minor_unit, round_up
+from planner.money import minor_unit, money, round_up
 from planner.plans import (
     HybridRouting,
     default_batch_sizes,
@@ -55,7 +55,7 @@ from planner.policy import lot_path, make_policy, start_labels
 from planner.schemas.common import higher_is_better
 from planner.schemas.curves import CalibrationSample
 from planner.schemas.policy import Policy
-from planner.schemas.quotes import QuoteRequest, QuoteResponse, VendorCosts
+from planner.schemas.quotes import QuoteRequest, QuoteResponse, TwoPartPrice, VendorCosts
 from planner.thresholds import ThresholdCertificate, certify_threshold, clopper_pearson_upper
 from planner.validation import parse_request
 from simulators.costs import RateCard
@@ -142,35 +142,62 @@ def vendor_rate_card(costs: VendorCosts) -> RateCard:
 
 
 def covered(
-    price_per_correction: float, price_per_audit: float, outcome: Outcome, margin: float
+    price_per_correction: float,
+    price_per_audit: float,
+    outcome: Outcome,
+    margin: float,
+    price_per_routed_item: float = 0.0,
 ) -> np.ndarray:
     """Per draw, whether revenue covers the vendor's cost x (1 + margin) at these prices."""
-    revenue = price_per_correction * outcome.corrections + price_per_audit * outcome.audits
-    return np.asarray(revenue >= outcome.cost * (1.0 + margin))
+    return np.asarray(
+        revenue(outcome, price_per_correction, price_per_audit, price_per_routed_item)
+        >= outcome.cost * (1.0 + margin)
+    )
 
 
-def break_even_prices(outcome: Outcome, price_per_audit: float, margin: float) -> Array:
+def revenue(
+    outcome: Outcome, price_per_correction: float, price_per_audit: float, price_per_routed_item: float = 0.0
+) -> Array:
+    """Per draw, the client's bill: corrections, audits and (two-part price) every routed item."""
+    routed = outcome.reviews + outcome.corrections
+    return np.asarray(
+        price_per_correction * outcome.corrections
+        + price_per_audit * outcome.audits
+        + price_per_routed_item * routed
+    )
+
+
+def break_even_prices(
+    outcome: Outcome, price_per_audit: float, margin: float, price_per_routed_item: float = 0.0
+) -> Array:
     """Per draw, the price per correction at which revenue equals cost x (1 + margin); -inf where audits
-    alone cover it, +inf where no price can (nothing to correct)."""
-    shortfall = outcome.cost * (1.0 + margin) - price_per_audit * outcome.audits
+    (and routed items) alone cover it, +inf where no price can (nothing to correct)."""
+    shortfall = outcome.cost * (1.0 + margin) - revenue(outcome, 0.0, price_per_audit, price_per_routed_item)
     corrections = outcome.corrections
     per_correction = np.divide(shortfall, corrections, out=np.zeros_like(shortfall), where=corrections > 0)
     return np.where(corrections > 0, per_correction, np.where(shortfall <= 0, -np.inf, np.inf))
 
 
 def price_to_cover(
-    outcome: Outcome, price_per_audit: Decimal, margin: float, risk_level: float, currency: str
+    outcome: Outcome,
+    price_per_audit: Decimal,
+    margin: float,
+    risk_level: float,
+    currency: str,
+    price_per_routed_item: Decimal = Decimal(0),
 ) -> Decimal | None:
     """The smallest price per correction, in minor units, whose revenue covers cost x (1 + margin) in at
     least ``risk_level`` of the draws; None when no finite price does."""
-    audit = float(price_per_audit)
-    level = float(np.quantile(break_even_prices(outcome, audit, margin), risk_level, method="inverted_cdf"))
+    audit, routed = float(price_per_audit), float(price_per_routed_item)
+    level = float(
+        np.quantile(break_even_prices(outcome, audit, margin, routed), risk_level, method="inverted_cdf")
+    )
     if level == math.inf:
         return None
     unit = minor_unit(currency)
 
     def enough(units: int) -> bool:
-        return float(covered(float(units * unit), audit, outcome, margin).mean()) >= risk_level
+        return float(covered(float(units * unit), audit, outcome, margin, routed).mean()) >= risk_level
 
     # the quantile rounded up; then one unit at a time where floating point disagrees at the boundary
     units = max(0, math.ceil(Decimal(repr(level)) / unit)) if level > -math.inf else 0
@@ -179,6 +206,47 @@ def price_to_cover(
     while not enough(units):
         units += 1
     return units * unit
+
+
+def two_part_price(req: QuoteRequest, chosen: Pricing, price_per_audit: Decimal) -> TwoPartPrice | None:
+    """A price per routed item (the review cost plus the margin) and per correction on top, for the quoted
+    setting, offered where reviews of right pre-labels outnumber the corrections (median): then most of
+    the vendor's cost is work the correction-only price bills only indirectly. Which of the two carries less
+    risk for the vendor: the one whose profit at the 10th percentile is higher."""
+    o = chosen.outcome
+    if float(np.median(o.reviews)) <= float(np.median(o.corrections)):
+        return None
+    per_routed = round_up(req.vendor_costs.review * (1.0 + req.margin), req.currency)
+    per_correction = price_to_cover(o, price_per_audit, req.margin, req.risk_level, req.currency, per_routed)
+    if per_correction is None:
+        return None
+    bill = revenue(o, float(per_correction), float(price_per_audit), float(per_routed))
+    share = float(
+        covered(float(per_correction), float(price_per_audit), o, req.margin, float(per_routed)).mean()
+    )
+    low = {
+        "two_part": float(np.quantile(bill - o.cost, 0.1)),
+        "correction_only": float(np.quantile(chosen.bill - o.cost, 0.1)),
+    }
+    less = "two_part" if low["two_part"] >= low["correction_only"] else "correction_only"
+    return TwoPartPrice(
+        price_per_routed_item=str(per_routed),
+        price_per_correction=str(per_correction),
+        price_per_audit=str(price_per_audit),
+        price_cap=str(
+            round_up(float(np.quantile(bill, req.risk_level, method="inverted_cdf")), req.currency)
+        ),
+        probability_cost_covered=share,
+        client_bill=money_quantiles(bill, req.currency),
+        less_risk=less,
+        reason=(
+            f"reviews of right pre-labels (median {float(np.median(o.reviews)):,.0f}) outnumber corrections "
+            f"(median {float(np.median(o.corrections)):,.0f}); the vendor's profit at the 10th percentile is "
+            f"{money(low['two_part'], req.currency)} {req.currency} two-part against "
+            f"{money(low['correction_only'], req.currency)} {req.currency} correction-only: "
+            f"{'two-part' if less == 'two_part' else 'correction-only'} carries less risk"
+        ),
+    )
 
 
 def cheapest(candidates: Sequence[Pricing], risk_level: float) -> Pricing | None:
@@ -199,7 +267,7 @@ def price_outcome(
     goal = float(outcome.goal_met.mean())
     if price is None:
         return Pricing(outcome, None, None, np.full(outcome.cost.shape, np.nan), 0.0, goal)
-    bill = float(price) * outcome.corrections + float(price_per_audit) * outcome.audits
+    bill = revenue(outcome, float(price), float(price_per_audit))
     cap = round_up(float(np.quantile(bill, risk_level, method="inverted_cdf")), currency)
     share = float(covered(float(price), float(price_per_audit), outcome, margin).mean())
     return Pricing(outcome, price, cap, bill, share, goal)
@@ -367,6 +435,7 @@ def make_quote(request: QuoteRequest | dict[str, Any]) -> QuoteResponse:
         label_error=quantiles(o.label_error) if o is not None else None,
         days=quantiles(o.days) if o is not None else None,
         policy=quote_policy(req, chosen) if chosen is not None else None,
+        two_part_price=two_part_price(req, chosen, sim.price_per_audit) if chosen is not None else None,
         client_bill=money_quantiles(chosen.bill, req.currency) if chosen is not None else None,
         vendor_cost=money_quantiles(o.cost, req.currency) if o is not None else None,
         assumptions={**sim.assumptions, "issued_on": issued_on.isoformat()},

@@ -127,6 +127,22 @@ class QuoteAssumptions(QuoteRules, HybridAssumptions, total=False):
     issued_on: Annotated[str, Field(description="the day the quote was issued (ISO 8601)")]
 
 
+class TwoPartPrice(ResponseModel):
+    """A price per routed item plus a price per correction, beside the correction-only price, where reviews
+    of right pre-labels dominate the work (money: decimal strings in the quote's currency)."""
+
+    price_per_routed_item: MoneyString = Field(description="billed per item routed to humans, right or wrong")
+    price_per_correction: MoneyString = Field(description="billed per corrected pre-label, on top")
+    price_per_audit: MoneyString = Field(description="billed per audited auto-accepted item (as the quote)")
+    price_cap: MoneyString = Field(description="the client's bill stays at or below this with risk_level")
+    probability_cost_covered: float
+    client_bill: MoneyQuantiles
+    less_risk: Literal["two_part", "correction_only"] = Field(
+        description="the pricing whose vendor profit at the 10th percentile is higher"
+    )
+    reason: str
+
+
 class QuoteResponse(ResponseModel):
     """A vendor's quote (SPEC 4.1). With ``status`` ``"not_possible"`` the prices are null and ``reasons``
     say why no honest price exists and what would make one possible."""
@@ -165,6 +181,10 @@ class QuoteResponse(ResponseModel):
     label_error: Quantiles | None = Field(description="share of the pool left wrong")
     client_bill: MoneyQuantiles | None = Field(description="corrections and audits at the quoted prices")
     vendor_cost: MoneyQuantiles | None = Field(description="the vendor's own cost of the work")
+    two_part_price: TwoPartPrice | None = Field(
+        default=None,
+        description="offered beside the correction-only price where reviews outnumber corrections (median)",
+    )
     days: Quantiles | None = Field(
         default=None,
         description="calendar days of the work at the request's schedule (null when not possible)",

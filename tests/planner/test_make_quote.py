@@ -281,3 +281,34 @@ def test_the_quoted_setting_is_the_lowest_price_per_correction_among_the_feasibl
     assert cheapest([low_cap, low_price], 0.9) is low_price
     assert cheapest([low_cap, low_price], 0.8) is low_price
     assert cheapest([low_cap], 0.9) is None
+
+
+def test_a_two_part_price_is_offered_where_reviews_dominate_and_covers_the_margin() -> None:
+    from planner.quotes import covered, revenue, simulate_quote
+
+    req = request()
+    quote = make_quote(req)
+    sim = simulate_quote(req)
+    assert sim.chosen is not None
+    o = sim.chosen.outcome
+    offer = quote.two_part_price
+    assert float(np.median(o.reviews)) > float(np.median(o.corrections))  # this pilot's model is mostly right
+    assert offer is not None
+    routed, per_correction, audit = (
+        float(offer.price_per_routed_item),
+        float(offer.price_per_correction),
+        float(offer.price_per_audit),
+    )
+    assert routed == pytest.approx(COSTS["review"] * 1.2, abs=0.01)
+    share = float(covered(per_correction, audit, o, 0.2, routed).mean())
+    assert share == offer.probability_cost_covered >= 0.9
+    assert (
+        float(covered(per_correction - 0.01, audit, o, 0.2, routed).mean()) < 0.9
+    )  # the smallest such price
+    bill = revenue(o, per_correction, audit, routed)
+    profit = {
+        "two_part": np.quantile(bill - o.cost, 0.1),
+        "correction_only": np.quantile(sim.chosen.bill - o.cost, 0.1),
+    }
+    assert offer.less_risk == max(profit, key=lambda k: profit[k])
+    assert float(offer.price_per_correction) < float(quote.price_per_correction)
