@@ -51,7 +51,7 @@ from planner.plans import (
     money_quantiles,
     quantiles,
 )
-from planner.policy import lot_path, make_policy, start_labels
+from planner.policy import lot_path, make_policy, start_labels, start_rule
 from planner.schemas.common import higher_is_better
 from planner.schemas.curves import CalibrationSample
 from planner.schemas.policy import Policy
@@ -466,7 +466,10 @@ def snapshot(
             else f"audit cost {req.vendor_costs.audit} x (1 + margin), rounded up: {price_per_audit}"
         ),
         "vendor_rate_card": costs.to_dict(),
-        "first_batch": "labeled from scratch before any model exists: costed like a correction, not billed",
+        "first_batch": (
+            "labeled from scratch before any model exists (a cold start only): costed like a correction, "
+            "not billed"
+        ),
         "revenue": "price_per_correction x corrections + price_per_audit x audits",
         "vendor_cost": (
             "review x reviews + correction x (corrections + first-batch labels) + audit x audits "
@@ -479,9 +482,10 @@ def snapshot(
         "price_cap_rule": f"the {req.risk_level:.0%} quantile of the client's bill, rounded up",
         "settings_rule": (
             "among the certified threshold and stricter ones (certified as well) and the batch sizes, the "
-            f"setting with the lowest price cap among those meeting the label-error goal in at least "
-            f"{req.risk_level:.0%} of outcomes"
+            f"setting with the lowest price per correction (then price cap) among those meeting the "
+            f"label-error goal in at least {req.risk_level:.0%} of outcomes"
         ),
+        "pilot_labels_kept": start_rule(start_labels(req)),
         "thresholds": [threshold for threshold, _ in routing.options],
         "delta": routing.delta,
         "human_labels_are_correct": True,

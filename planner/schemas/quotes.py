@@ -125,6 +125,9 @@ class QuoteAssumptions(QuoteRules, HybridAssumptions, total=False):
         str, Field(description="how the model learns from routed items, and where that comes from")
     ]
     issued_on: Annotated[str, Field(description="the day the quote was issued (ISO 8601)")]
+    pilot_labels_kept: Annotated[
+        str, Field(description="what becomes of the pilot's labels (the start rule)")
+    ]
 
 
 class TwoPartPrice(ResponseModel):
