@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from planner.curves import CurveForecast, fit_learning_curve
 from planner.curves.forecast import ERROR_MIN, measurement_var
+from planner.curves.learned import LearnedCurveModel, load_learned_model
 from planner.schemas.common import higher_is_better, metric_name
 from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
 from planner.validation import parse_request
@@ -56,15 +57,30 @@ def round_variance(r: PilotRound, error: float) -> float:
     return float(measurement_var(error, r.n_labels, round_n_eval(r), round_std(r), round_train_noise(r)))
 
 
-def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> CurveForecast:
+def forecast_from_rounds(
+    rounds: list[PilotRound],
+    higher_better: bool,
+    model: str | None = None,
+    learned: LearnedCurveModel | Literal["shipped"] | None = "shipped",
+) -> CurveForecast:
     """Fit the forecast (error space) behind a request's pilot rounds.
 
     A round without ``n_eval`` or ``std`` is assumed measured on :data:`DEFAULT_N_EVAL` items; a future
     measurement is assumed to be like the last round's (averaged over as many runs).
+
+    When the pilot names its ``model`` family or every round gives its ``train_value``, the forecast past
+    the pilot is the ``learned`` meta-model's (the shipped one by default; None: the curve families' alone),
+    told those signals. Without them the curve families forecast alone, as they did before the signals
+    existed: grouped cross-validation on LCDB curves found the learned model no better than them on the
+    pilot's values alone (``benchmarks/curve_cv.py``, see ``benchmarks/RESULTS.md``).
     """
     values = np.array([r.value for r in rounds])
     errors = 1.0 - values if higher_better else values
     variances = [round_variance(r, e) for e, r in zip(errors, rounds, strict=True)]
+    train_errors = None
+    if all(r.train_value is not None for r in rounds):
+        train = np.array([r.train_value for r in rounds], dtype=float)
+        train_errors = 1.0 - train if higher_better else train
     return fit_learning_curve(
         np.array([r.n_labels for r in rounds], dtype=float),
         errors,
@@ -72,6 +88,11 @@ def forecast_from_rounds(rounds: list[PilotRound], higher_better: bool) -> Curve
         obs_n_eval=round_n_eval(rounds[-1]),
         obs_std=round_std(rounds[-1]),
         obs_train_noise=round_train_noise(rounds[-1]),
+        train_errors=train_errors,
+        model=model,
+        learned=(load_learned_model() if isinstance(learned, str) else learned)
+        if model is not None or train_errors is not None
+        else None,
     )
 
 
@@ -150,9 +171,16 @@ def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
     InvalidInputError
         naming the offending field.
     """
-    req = parse_request(FitRequest, request)
+    return forecast_response(parse_request(FitRequest, request))
+
+
+def forecast_response(
+    req: FitRequest, learned: LearnedCurveModel | Literal["shipped"] | None = "shipped"
+) -> FitResponse:
+    """:func:`fit_curve` on a validated request, with the ``learned`` meta-model of
+    :func:`forecast_from_rounds` (a backtest passes one trained without the curves it scores)."""
     higher_better = higher_is_better(req.metric)
-    forecast = forecast_from_rounds(req.rounds, higher_better)
+    forecast = forecast_from_rounds(req.rounds, higher_better, req.model, learned)
     rng = np.random.default_rng(SEED)
     draws = forecast.sample(N_DRAWS, rng)
     last = req.rounds[-1].n_labels
@@ -171,7 +199,21 @@ def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
     labels: list[LabelsToReach] = []
     for target in req.targets:
         # a perfect target means reaching the error floor of the forecast
-        need = draws.labels_to_reach(max(1.0 - target if higher_better else target, ERROR_MIN))
+        target_error = max(1.0 - target if higher_better else target, ERROR_MIN)
+        met = np.nonzero(forecast.errors <= target_error)[0]
+        if met.size:
+            # the pilot measured it already: all the pilot can say is "at or before that round"
+            n_met = req.rounds[int(met[0])].n_labels
+            labels.append(
+                LabelsToReach(target=target, p10=n_met, p50=n_met, p90=n_met, probability_reachable=1.0)
+            )
+            warnings.append(
+                f"the target {target:g} is already met at or before {n_met} labels (rounds[{int(met[0])}] "
+                f"measured {req.rounds[int(met[0])].value:g}): labels_to_reach gives {n_met}, an upper bound"
+            )
+            continue
+        # not met by any pilot round, the last included: it needs at least the labels the pilot had
+        need = np.maximum(draws.labels_to_reach(target_error), last)
         # labels are counted, not interpolated: an infinite draw ("never") stays a quantile of its own
         p10, p50, p90 = to_int_labels(np.quantile(need, QUANTILES, method="inverted_cdf"))
         labels.append(

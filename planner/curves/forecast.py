@@ -37,6 +37,7 @@ import numpy as np
 
 from planner.curves.families import FAMILIES, Array
 from planner.curves.fitting import FamilyFit, fit_family
+from planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, pilot_features
 from simulators.draws import CurveDraws
 
 #: relative model discrepancy added to every pilot point's noise in the fits (share of its error) at the last
@@ -65,6 +66,8 @@ SLOPE_PRIOR_SD = 0.2
 SLOPE_PRIOR_RAMP = 10.0
 #: relative sizes (labels / last pilot round) on which curve draws are evaluated and inverted
 X_GRID = np.geomspace(1e-3, 1e5, 321)
+#: distances past the last round at which the learned model is evaluated (then interpolated on the grid)
+LEARNED_POINTS = 25
 #: errors are kept within [ERROR_MIN, 1] in log space
 ERROR_MIN = 1e-5
 #: sizes per chunk when predicting quantiles (bounds memory at n_draws x PREDICT_CHUNK)
@@ -97,6 +100,47 @@ def measurement_var(
 
 
 @dataclass(frozen=True)
+class LearnedPath:
+    """The learned model's forecast past the last pilot round, on the forecast grid.
+
+    Attributes
+    ----------
+    log_level : log error of the last pilot round (the anchor of the log ratios).
+    start : index of the last pilot round on :data:`X_GRID`; ``stop`` the first index past the model's
+        farthest distance.
+    center, scale : median log ratio and its scale at grid points ``start`` to ``stop`` (excluded).
+    model : the meta-model (its table of standardised deviations draws the spread).
+    """
+
+    log_level: float
+    start: int
+    stop: int
+    center: Array
+    scale: Array
+    model: LearnedCurveModel
+
+    def log_errors(self, u: Array) -> Array:
+        """Log error of each draw (quantile level ``u``, one per draw) at grid points ``start:stop``."""
+        return self.log_level + self.center + self.scale * self.model.deviation(u)[:, None]
+
+
+def learned_path(
+    n_last: float, error_last: float, features: Array, model: LearnedCurveModel
+) -> LearnedPath | None:
+    """The learned forecast past the last round, or None when its error is below the model's floor."""
+    if error_last < ERROR_FLOOR:
+        return None
+    start = int(np.searchsorted(X_GRID, 1.0 - 1e-12))
+    stop = int(np.searchsorted(X_GRID, np.exp(model.max_distance) * (1.0 + 1e-12)))
+    # the trees are steps in the distance: a coarse grid of distances, interpolated, is as good and cheaper
+    distances = np.log(X_GRID[start:stop])
+    coarse = np.linspace(0.0, model.max_distance, LEARNED_POINTS)
+    center, scale = model.predict(features, coarse)
+    center, scale = np.interp(distances, coarse, center), np.interp(distances, coarse, scale)
+    return LearnedPath(float(np.log(error_last)), start, stop, center, scale, model)
+
+
+@dataclass(frozen=True)
 class CurveForecast:
     """A fitted learning-curve forecast (error space). Build it with :func:`fit_learning_curve`.
 
@@ -109,6 +153,7 @@ class CurveForecast:
         SLOPE_PRIOR_SD**2)`` (0: the families' own extrapolation, 1: the prior's).
     drift : spread of the extrapolation drift, log error per unit of log(n / last pilot round).
     obs_n_eval, obs_std, obs_train_noise : noise of one new measurement (see :func:`measurement_var`).
+    learned : the learned model's forecast past the last round (None: the families' alone).
     """
 
     n_labels: Array
@@ -123,6 +168,7 @@ class CurveForecast:
     obs_train_noise: float = 0.0
     drift: float = DRIFT
     shrinkage: float = 0.0
+    learned: LearnedPath | None = None
 
     @property
     def n_ref(self) -> float:
@@ -168,6 +214,8 @@ class CurveForecast:
         # the slope's posterior spread under the prior: slope_sd * sqrt(1 - shrinkage)
         slope = np.hypot(self.drift, self.slope_sd * np.sqrt(1.0 - self.shrinkage))
         log_err = center + z[:, :1] * spread + z[:, 1:2] * self.level_sd + z[:, 2:3] * slope * dist
+        if self.learned is not None:
+            log_err = self._with_learned(log_err, rng.uniform(size=n_draws))
         err = np.exp(np.clip(log_err, np.log(ERROR_MIN), 0.0))
         # more labels never hurt: non-increasing from the first pilot round on, and never better before it
         first = int(np.searchsorted(x, self.n_labels[0] / self.n_ref))
@@ -178,13 +226,27 @@ class CurveForecast:
         )
         return CurveDraws(x * self.n_ref, err)
 
+    def _with_learned(self, log_err: Array, u: Array) -> Array:
+        """The draws past the last round from the learned model (a quantile level ``u`` per draw, shared by
+        every size); past its farthest distance each draw goes on by its families' own trend."""
+        path = self.learned
+        assert path is not None
+        out = log_err  # a fresh array of draws: changed in place
+        if path.stop < out.shape[1]:
+            out[:, path.stop :] -= out[:, path.stop - 1 : path.stop]
+        out[:, path.start : path.stop] = path.log_errors(u)
+        if path.stop < out.shape[1]:
+            out[:, path.stop :] += out[:, path.stop - 1 : path.stop]
+        return out
+
     def predict_error(
         self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array
     ) -> Array:
         """Quantiles of the error a model trained on ``n_labels`` will *measure*: shape (len(q), m).
 
-        Each draw gets one standard-normal measurement noise shared by every size, so that more labels never
-        forecast a worse quantile; sizes are processed in chunks to bound memory.
+        Each draw gets one standard-normal measurement noise shared by every size, and each quantile is made
+        non-increasing in the labels, so that more labels never forecast a worse quantile; sizes are
+        processed in chunks to bound memory.
         """
         n = np.asarray(n_labels, dtype=float)
         z = rng.standard_normal((draws.n_draws, 1))
@@ -195,6 +257,10 @@ class CurveForecast:
             var = measurement_var(err, sizes, self.obs_n_eval, self.obs_std, self.obs_train_noise)
             measured = np.clip(err + np.sqrt(var) * z, 0.0, 1.0)
             out[:, start : start + PREDICT_CHUNK] = np.quantile(measured, quantiles, axis=0)
+        # the noise of measuring shrinks with the error: on a nearly flat stretch a draw's measurement may
+        # come out a hair worse with more labels, which a forecast must not say
+        order = np.argsort(n, kind="stable")
+        out[:, order] = np.minimum.accumulate(out[:, order], axis=1)
         return out
 
 
@@ -206,6 +272,9 @@ def fit_learning_curve(
     obs_n_eval: float | None = None,
     obs_std: float | None = None,
     obs_train_noise: float = 0.0,
+    train_errors: Array | None = None,
+    model: str | None = None,
+    learned: LearnedCurveModel | None = None,
 ) -> CurveForecast:
     """Fit every registered family to pilot rounds and combine them into a forecast.
 
@@ -215,6 +284,10 @@ def fit_learning_curve(
     errors : measured error at each round, in [0, 1].
     noise_sd : measurement noise of each round (error units), > 0.
     obs_n_eval, obs_std, obs_train_noise : noise of a future measurement (see :func:`measurement_var`).
+    train_errors : each round's error on its own training labels, or None (see :func:`pilot_features`).
+    model : the model family, or None when unknown.
+    learned : a learned meta-model of the curve past the pilot (see :mod:`planner.curves.learned`); None
+        forecasts with the families alone.
 
     Returns
     -------
@@ -251,4 +324,7 @@ def fit_learning_curve(
         obs_train_noise=obs_train_noise,
         drift=DRIFT * REFERENCE_SPAN / max(float(np.log(n[-1] / n[0])), MIN_SPAN),
         shrinkage=slope_sd**2 / (slope_sd**2 + SLOPE_PRIOR_SD**2),
+        learned=None
+        if learned is None
+        else learned_path(n[-1], e[-1], pilot_features(n, e, noise, train_errors, model), learned),
     )

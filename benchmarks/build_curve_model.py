@@ -1,0 +1,331 @@
+"""Build the learned learning-curve model shipped in ``planner/curves/learned_curve_model.json``.
+
+Usage::
+
+    python benchmarks/build_curve_model.py --curves CURVES.jsonl [--seed 0] [--out FILE]
+
+``CURVES.jsonl`` holds LCDB 1.1 curves (Yan, Mohr, Viering, NeurIPS 2025 Datasets and Benchmarks; CC BY 4.0),
+one JSON object per line with ``dataset_name``, ``learner``, ``anchors``, ``values`` (test error, mean over
+splits), ``values_sem``, ``values_std`` (one split's spread), ``train_values`` and ``train_values_sem``.
+
+From every curve, seeded pilots are cut (2-5 rounds, a geometric grid of ratio 1.5-3, as a mean over the
+splits or as a single run: the mean plus one split's noise; the training error and the model family given or
+not) and paired with later anchors up to :data:`MAX_RATIO` times the last round. Two gradient-boosted tree
+ensembles (scikit-learn) learn the median log error ratio and its absolute deviation from the pilot's
+features; a table of the standardised deviations measured on held-out dataset groups (cross-fitting over
+:data:`N_FOLDS` group folds) calibrates the intervals, as split conformal prediction does. The trees are
+exported as arrays and checked against scikit-learn's own predictions. The same corpus and seed give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import sklearn
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, TreeEnsemble, dumps, pilot_features
+
+#: the farthest horizon paired with a pilot, as a multiple of its last round
+MAX_RATIO = 100.0
+#: pilots cut from each curve, and horizons paired with each
+PILOTS_PER_CURVE = 6
+HORIZONS_PER_PILOT = 5
+#: group folds of the cross-fitting behind the interval table
+N_FOLDS = 5
+#: quantile levels of the table of standardised deviations
+LEVELS = np.round(np.linspace(0.01, 0.99, 99), 2)
+#: smallest scale of the log ratio (log error units)
+MIN_SCALE = 0.01
+#: the boosted trees' settings (fixed, no early stopping: the build is one deterministic pass)
+TREES = {"max_iter": 150, "learning_rate": 0.08, "max_leaf_nodes": 15, "min_samples_leaf": 40}
+
+#: LCDB learners by model family (the pilot's ``model``)
+LEARNER_FAMILIES = {
+    **dict.fromkeys(
+        (
+            "LogisticRegression",
+            "SGDClassifier",
+            "RidgeClassifier",
+            "Perceptron",
+            "PassiveAggressive",
+            "SVM_Linear",
+            "LDA",
+        ),
+        "linear",
+    ),
+    **dict.fromkeys(("GaussianNB", "BernoulliNB", "MultinomialNB", "ComplementNB"), "naive_bayes"),
+    "KNN": "nearest_neighbors",
+    **dict.fromkeys(("SVM_RBF", "SVM_Poly", "SVM_Sigmoid"), "kernel_svm"),
+    **dict.fromkeys(("Decision Tree", "ExtraTree"), "tree"),
+    **dict.fromkeys(
+        ("ens.RandomForest", "ens.ExtraTrees", "ens.GradientBoosting", "CatBoost"), "tree_ensemble"
+    ),
+    **dict.fromkeys(("MLP", "RealMLP", "TabNet"), "neural_network"),
+    "TabPFNv2": "foundation_model",
+}
+
+
+@dataclass(frozen=True)
+class LcdbCurve:
+    """One LCDB curve: per anchor the test error (mean), its standard error and one split's spread, the
+    training error (mean) and its standard error; ``group`` is its dataset group."""
+
+    name: str
+    group: str
+    family: str
+    anchors: np.ndarray
+    values: np.ndarray
+    sem: np.ndarray
+    std: np.ndarray
+    train: np.ndarray
+    train_sem: np.ndarray
+
+
+def dataset_group(name: str) -> str:
+    """Datasets sharing a name, and the families ``OVA_*``, ``fri_c*`` and ``mfeat-*``, are one group."""
+    for prefix in ("OVA_", "fri_c", "mfeat-"):
+        if name.startswith(prefix):
+            return prefix
+    return re.sub(r"\s+", " ", name.strip().lower())
+
+
+def load_lcdb(path: Path) -> list[LcdbCurve]:
+    """LCDB curves from JSON lines; anchors missing any of the needed values are dropped."""
+    out = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        keys = ("anchors", "values", "values_sem", "values_std", "train_values", "train_values_sem")
+        cols = [np.array([np.nan if v is None else v for v in d[k]], float) for k in keys]
+        keep = np.all([np.isfinite(c) for c in cols], axis=0) & (cols[0] > 0)
+        keep &= (cols[1] >= 0) & (cols[1] <= 1)
+        if keep.sum() < 8:
+            continue
+        a, v, sem, std, tr, tr_sem = (c[keep] for c in cols)
+        order = np.argsort(a)
+        name = str(d["dataset_name"])
+        out.append(
+            LcdbCurve(
+                name=f"{name}#{d.get('dataset_id')}/{d['learner']}",
+                group=dataset_group(name),
+                family=LEARNER_FAMILIES.get(str(d["learner"]), "other"),
+                anchors=a[order],
+                values=v[order],
+                sem=sem[order],
+                std=std[order],
+                train=tr[order],
+                train_sem=tr_sem[order],
+            )
+        )
+    return out
+
+
+def pilot_anchor_indices(anchors: np.ndarray, last: int, k: int, ratio: float) -> np.ndarray | None:
+    """Indices of the anchors nearest to ``anchors[last] / ratio**i``, i = k-1..0, or None if not distinct."""
+    wanted = anchors[last] / ratio ** np.arange(k - 1, -1, -1)
+    if wanted[0] < anchors[0] / 1.05:
+        return None
+    idx = np.array([int(np.argmin(np.abs(np.log(anchors / w)))) for w in wanted])
+    return idx if len(np.unique(idx)) == k and idx[-1] == last else None
+
+
+def curve_examples(
+    curve: LcdbCurve, rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[float], list[float]]:
+    """Feature rows (with the distance), log ratios and distances of the seeded pilots cut from ``curve``."""
+    rows: list[np.ndarray] = []
+    ys: list[float] = []
+    ds: list[float] = []
+    a = curve.anchors
+    for _ in range(PILOTS_PER_CURVE):
+        k = int(rng.choice([2, 3, 4, 5], p=[0.1, 0.3, 0.3, 0.3]))
+        ratio = float(np.exp(rng.uniform(np.log(1.5), np.log(3.0))))
+        later = np.nonzero(a >= a[0] * ratio ** (k - 1))[0]
+        later = later[later < len(a) - 1]
+        if not len(later):
+            continue
+        last = int(rng.choice(later))
+        idx = pilot_anchor_indices(a, last, k, ratio)
+        if idx is None:
+            continue
+        single = bool(rng.random() < 0.5)
+        if single:
+            errors = np.clip(curve.values[idx] + rng.normal(0.0, 1.0, k) * curve.std[idx], 0.0, 1.0)
+            noise = curve.std[idx]
+            train = np.clip(curve.train[idx] + rng.normal(0.0, 1.0, k) * curve.train_sem[idx] * 5, 0, 1)
+        else:
+            errors, noise, train = curve.values[idx], curve.sem[idx], curve.train[idx]
+        features = pilot_features(
+            a[idx],
+            errors,
+            noise,
+            train if rng.random() < 0.5 else None,
+            curve.family if rng.random() < 0.5 else None,
+        )
+        d_max = min(np.log(a[-1] / a[last]), np.log(MAX_RATIO))
+        for d_wanted in rng.uniform(0.0, d_max, HORIZONS_PER_PILOT):
+            h = int(np.argmin(np.abs(np.log(a / a[last]) - d_wanted)))
+            if h <= last:
+                h = last + 1
+            d = float(np.log(a[h] / a[last]))
+            if d > np.log(MAX_RATIO) + 1e-9:
+                continue
+            rows.append(np.append(features, d))
+            ys.append(float(np.log(max(curve.values[h], ERROR_FLOOR)) - np.log(max(errors[-1], ERROR_FLOOR))))
+            ds.append(d)
+    return rows, ys, ds
+
+
+def make_examples(
+    curves: list[LcdbCurve], seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, log ratios, dataset group and curve index of every example (one generator per curve and seed,
+    so that a curve's examples do not depend on which other curves are in the set)."""
+    rows, ys, groups, which = [], [], [], []
+    for i, curve in enumerate(curves):
+        rng = np.random.default_rng([seed, *curve.name.encode()])
+        r, y, _ = curve_examples(curve, rng)
+        rows += r
+        ys += y
+        groups += [curve.group] * len(y)
+        which += [i] * len(y)
+    return np.array(rows), np.array(ys), np.array(groups), np.array(which)
+
+
+def export_trees(model: HistGradientBoostingRegressor) -> TreeEnsemble:
+    """The fitted trees as flat arrays (see :class:`TreeEnsemble`)."""
+    features, thresholds, lefts, rights, values, roots = [], [], [], [], [], []
+    depth, offset = 0, 0
+    for (tree,) in model._predictors:
+        nodes = tree.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        features.append(np.where(leaf, -1, nodes["feature_idx"].astype(np.intp)))
+        thresholds.append(np.where(leaf, 0.0, nodes["num_threshold"]))
+        lefts.append(np.where(leaf, 0, nodes["left"].astype(np.intp) + offset))
+        rights.append(np.where(leaf, 0, nodes["right"].astype(np.intp) + offset))
+        values.append(np.where(leaf, nodes["value"], 0.0))
+        roots.append(offset)
+        depth = max(depth, int(nodes["depth"].max()))
+        offset += len(nodes)
+    return TreeEnsemble(
+        baseline=float(np.ravel(model._baseline_prediction)[0]),
+        feature=np.concatenate(features),
+        threshold=np.concatenate(thresholds),
+        left=np.concatenate(lefts),
+        right=np.concatenate(rights),
+        value=np.concatenate(values),
+        roots=np.array(roots, dtype=np.intp),
+        depth=depth,
+    )
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, seed: int) -> TreeEnsemble:
+    """Median regression trees, exported and checked against scikit-learn's predictions."""
+    model = HistGradientBoostingRegressor(
+        loss="absolute_error", early_stopping=False, random_state=seed, **TREES
+    ).fit(x, y)
+    trees = export_trees(model)
+    check = x[:: max(1, len(x) // 2000)]
+    if not np.allclose(trees.predict(check), model.predict(check), rtol=0, atol=1e-9):
+        raise RuntimeError("the exported trees do not reproduce scikit-learn's predictions")
+    return trees
+
+
+def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """A fold number per example: dataset groups shuffled by ``seed`` and dealt round robin."""
+    names = np.array(sorted(set(groups.tolist())))
+    order = np.random.default_rng(seed).permutation(len(names))
+    fold_of = {str(names[j]): i % n_folds for i, j in enumerate(order)}
+    return np.array([fold_of[g] for g in groups.tolist()])
+
+
+def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
+    """The meta-model and its interval table from ``curves`` (see the module docstring)."""
+    x, y, groups, which = make_examples(curves, seed)
+    fold = group_folds(groups, N_FOLDS, seed)
+    # out-of-group medians, then out-of-group scales of their deviations: the table's deviations are all
+    # measured on dataset groups that neither fit saw
+    center_oof = np.empty_like(y)
+    for k in range(N_FOLDS):
+        held = fold == k
+        center_oof[held] = fit_trees(x[~held], y[~held], seed).predict(x[held])
+    deviation = np.abs(y - center_oof)
+    scale_oof = np.empty_like(y)
+    for k in range(N_FOLDS):
+        held = fold == k
+        scale_oof[held] = fit_trees(x[~held], deviation[~held], seed).predict(x[held])
+    standardised = (y - center_oof) / np.maximum(scale_oof, MIN_SCALE)
+    # every curve weighs the same in the table, however many examples it gave
+    counts = np.bincount(which)
+    table = weighted_quantiles(standardised, 1.0 / counts[which], LEVELS)
+    center = fit_trees(x, y, seed)
+    scale = fit_trees(x, deviation, seed)
+    return LearnedCurveModel(
+        center=center,
+        scale=scale,
+        levels=LEVELS.astype(float),
+        table=table,
+        max_distance=float(np.log(MAX_RATIO)),
+        min_scale=MIN_SCALE,
+        provenance={
+            "corpus": "LCDB 1.1 (Yan, Mohr, Viering, NeurIPS 2025 Datasets and Benchmarks), CC BY 4.0",
+            "curves": len(curves),
+            "dataset_groups": len(set(c.group for c in curves)),
+            "examples": len(y),
+            "seed": seed,
+            "scikit_learn": sklearn.__version__,
+            "script": "benchmarks/build_curve_model.py",
+        },
+    )
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Quantiles of ``values`` at ``levels`` with ``weights`` (the inverted weighted CDF)."""
+    order = np.argsort(values, kind="stable")
+    cdf = np.cumsum(weights[order]) / weights.sum()
+    pos = np.minimum(np.searchsorted(cdf, levels), len(values) - 1)
+    return values[order][pos]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--curves", type=Path, required=True, help="LCDB curves, JSON lines")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "planner" / "curves" / "learned_curve_model.json",
+    )
+    args = parser.parse_args(argv)
+    with threadpool_limits(1):
+        curves = load_lcdb(args.curves)
+        model = train(curves, args.seed)
+    text = dumps(model)
+    args.out.write_text(text)
+    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(
+        f"{len(curves)} curves, {model.provenance['examples']} examples -> {args.out.name} "
+        f"({len(text)} bytes)"
+    )
+    print(
+        "table (P10, P50, P90):",
+        [round(float(np.interp(q, model.levels, model.table)), 3) for q in (0.1, 0.5, 0.9)],
+    )
+
+
+if __name__ == "__main__":
+    main()

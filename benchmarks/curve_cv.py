@@ -1,0 +1,213 @@
+"""Grouped cross-validation of the learned curve forecast on LCDB curves, against a naive power law.
+
+Usage::
+
+    python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--only-folds 0 1 ...]
+        [--max-curves-per-fold N]
+
+The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
+are dealt into ``--folds`` folds; for each fold, the meta-model is built by
+:func:`build_curve_model.train` from the other folds' curves only, and every curve of the fold is scored with
+the protocol of ``benchmarks/curve_backtest.py``: a 5-round pilot on a doubling grid up to ~10% of the last
+anchor, the metric at the last anchor and the labels to reach targets 25/50/75% of the way there. Pilots are
+given four ways:
+
+- ``mean``: the mean over splits, ``std`` one split's spread and ``n_runs`` 25 (its noise is the mean's);
+- ``single``: one run, the mean plus N(0, ``values_sem`` x 5), ``std`` one split's spread;
+
+each without the new signals and with them (``train_value`` of each round, the single run's with its noise,
+and the ``model`` family). Columns as in the curve backtest: ``MAE`` (median absolute error of the P50),
+``ratio`` (to the naive 3-parameter power law's on the same pilots), ``cover`` (P10-P90 coverage), ``x2``
+(labels-to-reach P50 within 2x of the truth), ``lcover`` (labels P10-P90 coverage), ``ms`` (median time of
+one forecast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_curve_model import LcdbCurve, group_folds, load_lcdb, train
+from curve_backtest import TARGET_FRACTIONS, _fit_pow3, _pow3, pilot_indices
+
+from planner.curves.learned import LearnedCurveModel
+from planner.fit import forecast_response
+from planner.schemas import FitRequest
+
+N_ROUNDS = 5
+N_RUNS = 25
+VARIANTS = ("mean", "mean+signals", "single", "single+signals")
+
+
+def pilot_request(
+    curve: LcdbCurve, idx: np.ndarray, variant: str, targets: list[float], rng: np.random.Generator
+) -> tuple[FitRequest, np.ndarray]:
+    """The fit request of one pilot variant and the pilot's error values."""
+    single = variant.startswith("single")
+    signals = variant.endswith("+signals")
+    values = curve.values[idx]
+    train = curve.train[idx]
+    if single:
+        values = np.clip(values + rng.normal(0.0, 1.0, len(idx)) * curve.sem[idx] * 5, 0.0, 1.0)
+        train = np.clip(train + rng.normal(0.0, 1.0, len(idx)) * curve.train_sem[idx] * 5, 0.0, 1.0)
+    rounds = []
+    for j, i in enumerate(idx):
+        r: dict = {"n_labels": int(curve.anchors[i]), "value": float(values[j]), "std": float(curve.std[i])}
+        if not single:
+            r["n_runs"] = N_RUNS
+        if signals:
+            r["train_value"] = float(train[j])
+        rounds.append(r)
+    req: dict = {
+        "metric": "error_rate",
+        "rounds": rounds,
+        "targets": targets,
+        "at_labels": [int(curve.anchors[-1])],
+    }
+    if signals:
+        req["model"] = curve.family
+    return FitRequest.model_validate(req), values
+
+
+def naive_point(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]) -> dict:
+    """The naive 3-parameter power law's P50 and labels to reach (no interval: it covers ~14%)."""
+    p = _fit_pow3(n, e)
+    need = []
+    for t in targets:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            n_needed = ((t - p[2]) / p[0]) ** (-1 / p[1]) if t > p[2] and p[0] > 0 and p[1] > 0 else None
+        need.append(n_needed if n_needed is not None and np.isfinite(n_needed) else None)
+    p50 = float(_pow3(np.array([at]), p)[0])
+    return {"p10": np.nan, "p50": p50, "p90": np.nan, "need": need, "need_lo": need, "need_hi": need}
+
+
+def truth_labels(curve: LcdbCurve, target: float, start: int) -> float | None:
+    hits = np.nonzero(curve.values[start:] <= target)[0]
+    return float(curve.anchors[start + hits[0]]) if len(hits) else None
+
+
+def score(
+    curves: list[LcdbCurve], model: LearnedCurveModel | None, seed: int
+) -> dict[str, dict[str, list[float]]]:
+    """Per variant and method, the per-curve scores of every curve with a usable pilot."""
+    rows: dict[str, dict[str, list[float]]] = {}
+    naive_cache: dict[tuple[str, str], dict] = {}
+    for i_curve, curve in enumerate(curves):
+        if i_curve % 50 == 0:
+            print(f"  {i_curve}/{len(curves)} curves", file=sys.stderr, flush=True)
+        idx = pilot_indices(curve.anchors, N_ROUNDS)
+        if idx is None:
+            continue
+        at, truth = curve.anchors[-1], curve.values[-1]
+        for variant in VARIANTS:
+            rng = np.random.default_rng([seed, *curve.name.encode()])
+            e_last = curve.values[idx[-1]]
+            gain = e_last - truth
+            targets = [float(e_last - f * gain) for f in TARGET_FRACTIONS] if gain > 0.005 else []
+            req, values = pilot_request(curve, idx, variant, targets, rng)
+            methods = {"naive": None, "annoplan": model}
+            for method, learned in methods.items():
+                t0 = time.perf_counter()
+                if method == "naive":
+                    # the point forecast only (its bootstrap interval takes a second a pilot); the same
+                    # values with and without the signals give the same fit
+                    key = (variant.split("+")[0], curve.name)
+                    if key not in naive_cache:
+                        naive_cache[key] = naive_point(curve.anchors[idx], values, at, targets)
+                    out = naive_cache[key]
+                else:
+                    resp = forecast_response(req, learned)
+                    pred = resp.predictions[0]
+                    out = {
+                        "p10": pred.p10,
+                        "p50": pred.p50,
+                        "p90": pred.p90,
+                        "need": [t.p50 for t in resp.labels_to_reach],
+                        "need_lo": [t.p10 for t in resp.labels_to_reach],
+                        "need_hi": [t.p90 for t in resp.labels_to_reach],
+                    }
+                r = rows.setdefault(
+                    f"{variant}:{method}", {k: [] for k in ("abs", "cover", "x2", "lcover", "ms")}
+                )
+                r["ms"].append(1000 * (time.perf_counter() - t0))
+                r["abs"].append(abs(out["p50"] - truth))
+                r["cover"].append(float(out["p10"] <= truth <= out["p90"]))
+                for t, need, lo, hi in zip(targets, out["need"], out["need_lo"], out["need_hi"], strict=True):
+                    true_n = truth_labels(curve, t, int(idx[-1]))
+                    if true_n is None:
+                        continue
+                    r["x2"].append(float(need is not None and 0.5 <= need / true_n <= 2.0))
+                    r["lcover"].append(
+                        float((0.0 if lo is None else lo) <= true_n <= (np.inf if hi is None else hi))
+                    )
+    return rows
+
+
+def summary(rows: dict[str, dict[str, list[float]]]) -> None:
+    print(
+        f"{'variant':16} {'method':9} {'n':>5} {'MAE':>7} {'ratio':>6} {'cover':>6} {'x2':>6} "
+        f"{'lcover':>6} {'ms':>6}"
+    )
+    for key in sorted(rows, key=lambda k: (VARIANTS.index(k.split(":")[0]), k)):
+        variant, method = key.split(":")
+        r = rows[key]
+        naive = np.median(rows[f"{variant}:naive"]["abs"])
+        print(
+            f"{variant:16} {method:9} {len(r['abs']):5d} {np.median(r['abs']):7.4f} "
+            f"{np.median(r['abs']) / naive:6.2f} {np.mean(r['cover']):6.2f} {np.mean(r['x2']):6.2f} "
+            f"{np.mean(r['lcover']):6.2f} {np.median(r['ms']):6.1f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--curves", type=Path, required=True)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only-folds", type=int, nargs="*", help="score only these folds")
+    parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
+    parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
+    args = parser.parse_args(argv)
+    print(f"command: {' '.join(['python', *sys.argv])}")
+    with threadpool_limits(1):
+        curves = load_lcdb(args.curves)
+        groups = np.array([c.group for c in curves])
+        # the fold-dealing seed differs from the build's inner folds
+        fold = group_folds(groups, args.folds, args.seed + 1000)
+        total: dict[str, dict[str, list[float]]] = {}
+        for k in args.only_folds if args.only_folds is not None else range(args.folds):
+            fit_on = [c for c, f in zip(curves, fold, strict=True) if f != k]
+            held = [c for c, f in zip(curves, fold, strict=True) if f == k]
+            if args.max_curves_per_fold is not None and len(held) > args.max_curves_per_fold:
+                pick = np.random.default_rng(args.seed).choice(
+                    len(held), args.max_curves_per_fold, replace=False
+                )
+                held = [held[i] for i in sorted(pick)]
+            model = train(fit_on, args.seed)
+            rows = score(held, model, args.seed)
+            if args.parametric:
+                for key, r in score(held, None, args.seed).items():
+                    if key.endswith("annoplan"):
+                        rows[key.replace("annoplan", "families")] = r
+            print(f"fold {k}: {len(held)} curves of {len(set(c.group for c in held))} groups held out")
+            summary(rows)
+            for key, r in rows.items():
+                for m, v in r.items():
+                    total.setdefault(key, {}).setdefault(m, []).extend(v)
+        print("all scored folds:")
+        summary(total)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""A learning-curve forecast learned from real curves: the log error ratio past the pilot, with intervals.
+
+A meta-model, trained on thousands of real learning curves (LCDB 1.1, see the README), predicts from features
+of the pilot (:func:`pilot_features`) how the log error moves from the last pilot round to ``d`` log labels
+past it: ``log e(n_last * exp(d)) - log e_last``. It is two ensembles of regression trees, for the median of
+that log ratio and for its typical absolute deviation (the scale), and a table of quantiles of the deviation
+divided by the scale, measured on dataset groups held out of the fits (split conformal prediction by groups):
+``P_q = median + scale * table(q)``.
+
+The artifact is plain JSON (trees as arrays, see :class:`TreeEnsemble`) rebuilt bit for bit by
+``benchmarks/build_curve_model.py`` from the corpus and a seed; nothing here needs scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+#: file of the shipped artifact, next to this module
+ARTIFACT = "learned_curve_model.json"
+#: errors below this are read as this in the features and the log ratio (a perfect round is not log 0)
+ERROR_FLOOR = 1e-3
+#: stands for a signal the pilot does not give (train_value): outside every real feature's range
+MISSING = -9.0
+#: model families, in the order of their indicator features (``other`` for unknown)
+FAMILIES = (
+    "linear",
+    "naive_bayes",
+    "nearest_neighbors",
+    "kernel_svm",
+    "tree",
+    "tree_ensemble",
+    "neural_network",
+    "foundation_model",
+    "other",
+)
+#: names of the features, in order; the last is the distance past the last round (log labels)
+FEATURES = (
+    "log_error",
+    "log_labels",
+    "log_span",
+    "slope",
+    "slope_last",
+    "curvature",
+    "residual_last",
+    "noise",
+    "train_error",
+    "gap",
+    *(f"is_{f}" for f in FAMILIES),
+    "distance",
+)
+
+
+def pilot_features(
+    n_labels: Array,
+    errors: Array,
+    noise_sd: Array,
+    train_errors: Array | None = None,
+    model: str | None = None,
+) -> Array:
+    """Features of a pilot, without the distance (one row, ``len(FEATURES) - 1`` values).
+
+    Parameters
+    ----------
+    n_labels : increasing labels of the pilot rounds (count), at least 2.
+    errors : measured error of each round, in [0, 1].
+    noise_sd : measurement noise of each round (error units).
+    train_errors : error of each round's model on its own training labels, or None when not given.
+    model : model family (one of :data:`FAMILIES`), None for unknown.
+
+    Returns
+    -------
+    numpy.ndarray
+        level (log error of the last round), log labels of the last round, span of the pilot (log labels),
+        log-log slope over the pilot and over its last two rounds, curvature (last slope minus first),
+        the last round's distance from the pilot's log-log line, its relative noise, its training error and
+        relative train-test gap (:data:`MISSING` without ``train_errors``), and family indicators.
+    """
+    n = np.asarray(n_labels, dtype=float)
+    log_n = np.log(n)
+    log_e = np.log(np.maximum(np.asarray(errors, dtype=float), ERROR_FLOOR))
+    slope, intercept = np.polyfit(log_n, log_e, 1)
+    steps = np.diff(log_e) / np.diff(log_n)
+    e_last = float(np.exp(log_e[-1]))
+    if train_errors is None:
+        train_error, gap = MISSING, MISSING
+    else:
+        train_error = float(train_errors[-1])
+        gap = (e_last - train_error) / e_last
+    family = model if model in FAMILIES else "other"
+    return np.array(
+        [
+            log_e[-1],
+            log_n[-1],
+            log_n[-1] - log_n[0],
+            slope,
+            steps[-1],
+            steps[-1] - steps[0],
+            log_e[-1] - (intercept + slope * log_n[-1]),
+            float(noise_sd[-1]) / e_last,
+            train_error,
+            gap,
+            *(float(f == family) for f in FAMILIES),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """Regression trees as flat arrays: the prediction is ``baseline`` plus the sum of every tree's leaf.
+
+    Node ``i`` sends a row left when ``x[feature[i]] <= threshold[i]``, to ``left[i]``, else to
+    ``right[i]`` (indices into the same arrays); a leaf has ``feature[i] == -1`` and its value in
+    ``value[i]``. ``roots`` holds each tree's first node, ``depth`` the deepest path.
+    """
+
+    baseline: float
+    feature: npt.NDArray[np.intp]
+    threshold: Array
+    left: npt.NDArray[np.intp]
+    right: npt.NDArray[np.intp]
+    value: Array
+    roots: npt.NDArray[np.intp]
+    depth: int
+
+    def predict(self, x: Array) -> Array:
+        """Predictions for rows ``x`` (m, n_features): all trees at once, one step per level."""
+        x = np.asarray(x, dtype=float)
+        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
+        rows = np.arange(x.shape[0])[:, None]
+        for _ in range(self.depth):
+            feature = self.feature[node]
+            inner = feature >= 0
+            goes_left = x[rows, np.maximum(feature, 0)] <= self.threshold[node]
+            node = np.where(inner, np.where(goes_left, self.left[node], self.right[node]), node)
+        return self.baseline + self.value[node].sum(axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "feature": self.feature.tolist(),
+            "threshold": self.threshold.tolist(),
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": self.value.tolist(),
+            "roots": self.roots.tolist(),
+            "depth": self.depth,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TreeEnsemble:
+        return cls(
+            baseline=float(d["baseline"]),
+            feature=np.array(d["feature"], dtype=np.intp),
+            threshold=np.array(d["threshold"], dtype=float),
+            left=np.array(d["left"], dtype=np.intp),
+            right=np.array(d["right"], dtype=np.intp),
+            value=np.array(d["value"], dtype=float),
+            roots=np.array(d["roots"], dtype=np.intp),
+            depth=int(d["depth"]),
+        )
+
+
+@dataclass(frozen=True)
+class LearnedCurveModel:
+    """The meta-model of the log error ratio past the pilot (see the module docstring).
+
+    Attributes
+    ----------
+    center, scale : trees of the median log ratio and of its typical absolute deviation.
+    levels, table : quantile levels in (0, 1) and the quantiles of (log ratio - median) / scale there,
+        on held-out dataset groups.
+    max_distance : the farthest distance past the last round it was trained on (log labels); past it the
+        forecast continues with the parametric families' trend.
+    min_scale : smallest scale used (log error units).
+    provenance : how and from what it was built.
+    """
+
+    center: TreeEnsemble
+    scale: TreeEnsemble
+    levels: Array
+    table: Array
+    max_distance: float
+    min_scale: float
+    provenance: dict[str, Any]
+
+    def predict(self, features: Array, distances: Array) -> tuple[Array, Array]:
+        """Median log ratio and scale at each distance (log labels past the last round) for one pilot."""
+        d = np.asarray(distances, dtype=float)
+        rows = np.column_stack([np.broadcast_to(features, (d.size, features.size)), d])
+        return self.center.predict(rows), np.maximum(self.scale.predict(rows), self.min_scale)
+
+    def deviation(self, u: Array) -> Array:
+        """Standardised deviation at quantile levels ``u`` (linear in the table, flat beyond its ends)."""
+        return np.interp(u, self.levels, self.table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "center": self.center.to_dict(),
+            "scale": self.scale.to_dict(),
+            "levels": self.levels.tolist(),
+            "table": self.table.tolist(),
+            "max_distance": self.max_distance,
+            "min_scale": self.min_scale,
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LearnedCurveModel:
+        if list(d.get("features", [])) != list(FEATURES):
+            raise ValueError(
+                "the learned curve model was built for other features: rebuild it with "
+                "benchmarks/build_curve_model.py"
+            )
+        return cls(
+            center=TreeEnsemble.from_dict(d["center"]),
+            scale=TreeEnsemble.from_dict(d["scale"]),
+            levels=np.array(d["levels"], dtype=float),
+            table=np.array(d["table"], dtype=float),
+            max_distance=float(d["max_distance"]),
+            min_scale=float(d["min_scale"]),
+            provenance=dict(d["provenance"]),
+        )
+
+
+def dumps(model: LearnedCurveModel) -> str:
+    """The artifact's JSON text (stable: the same model always gives the same bytes)."""
+    return json.dumps(model.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+@cache
+def load_learned_model() -> LearnedCurveModel:
+    """The shipped meta-model (read once per process)."""
+    text = Path(__file__).with_name(ARTIFACT).read_text(encoding="utf-8")
+    return LearnedCurveModel.from_dict(json.loads(text))

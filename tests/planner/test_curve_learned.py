@@ -1,0 +1,142 @@
+"""The learned curve model: its artifact, its trees, and the forecast it drives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner import fit_curve
+from planner.curves import learned
+from planner.curves.learned import (
+    FAMILIES,
+    FEATURES,
+    MISSING,
+    LearnedCurveModel,
+    TreeEnsemble,
+    dumps,
+    load_learned_model,
+    pilot_features,
+)
+from planner.fit import forecast_response
+from planner.schemas import FitRequest
+from planner.schemas.curves import MODEL_FAMILIES
+
+ARTIFACT = Path(learned.__file__).with_name(learned.ARTIFACT)
+
+
+def test_the_artifact_is_small_plain_json_with_its_provenance() -> None:
+    assert ARTIFACT.stat().st_size < 2_000_000
+    raw = json.loads(ARTIFACT.read_text())
+    assert raw["features"] == list(FEATURES)
+    assert "LCDB 1.1" in raw["provenance"]["corpus"] and "CC BY 4.0" in raw["provenance"]["corpus"]
+    model = load_learned_model()
+    assert dumps(model) == ARTIFACT.read_text()  # loading and writing again changes no byte
+    assert np.all(np.diff(model.table) >= 0) and model.table[0] < 0 < model.table[-1]
+
+
+def test_the_families_are_those_a_pilot_may_name() -> None:
+    assert FAMILIES == MODEL_FAMILIES
+
+
+def test_without_signals_the_families_forecast_alone_as_before() -> None:
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000} for n, v in DECREASING[0]]
+    req = FitRequest.model_validate({"rounds": rounds, "at_labels": [16000], "targets": [0.9]})
+    assert fit_curve(req) == forecast_response(req, learned=None)
+    with_model = FitRequest.model_validate({**req.model_dump(), "model": "linear"})
+    assert forecast_response(with_model) != forecast_response(with_model, learned=None)
+
+
+def test_an_artifact_for_other_features_is_refused_with_advice() -> None:
+    raw = json.loads(ARTIFACT.read_text())
+    raw["features"] = raw["features"][:-1]
+    with pytest.raises(ValueError, match="rebuild"):
+        LearnedCurveModel.from_dict(raw)
+
+
+def test_trees_as_arrays_route_rows_by_their_thresholds() -> None:
+    # tree 0: x0 <= 1 ? (x1 <= 0 ? 1.0 : 2.0) : 3.0; tree 1: a single leaf 0.5
+    trees = TreeEnsemble(
+        baseline=10.0,
+        feature=np.array([0, 1, -1, -1, -1, -1]),
+        threshold=np.array([1.0, 0.0, 0, 0, 0, 0]),
+        left=np.array([1, 2, 0, 0, 0, 0]),
+        right=np.array([4, 3, 0, 0, 0, 0]),
+        value=np.array([0, 0, 1.0, 2.0, 3.0, 0.5]),
+        roots=np.array([0, 5]),
+        depth=2,
+    )
+    x = np.array([[0.5, -1.0], [1.0, 1.0], [1.5, -5.0]])
+    np.testing.assert_allclose(trees.predict(x), [11.5, 12.5, 13.5])
+    assert TreeEnsemble.from_dict(trees.to_dict()).predict(x).tolist() == trees.predict(x).tolist()
+
+
+def test_features_mark_missing_signals_and_name_the_family() -> None:
+    n, e, sd = np.array([100.0, 200, 400]), np.array([0.4, 0.3, 0.25]), np.full(3, 0.01)
+    without = pilot_features(n, e, sd)
+    with_signals = pilot_features(n, e, sd, np.array([0.1, 0.1, 0.05]), "tree")
+    assert len(without) == len(FEATURES) - 1
+    named = dict(zip(FEATURES, with_signals, strict=False))
+    assert named["gap"] == pytest.approx(0.8) and named["is_tree"] == 1.0 and named["is_other"] == 0.0
+    assert dict(zip(FEATURES, without, strict=False))["gap"] == MISSING
+    assert dict(zip(FEATURES, without, strict=False))["is_other"] == 1.0
+    assert named["slope_last"] == pytest.approx(np.log(0.25 / 0.3) / np.log(2))
+
+
+DECREASING = [
+    [(100, 0.60), (200, 0.68), (400, 0.73), (800, 0.76), (1600, 0.78)],
+    [(50, 0.30), (100, 0.45), (200, 0.52), (400, 0.60)],
+    [(1000, 0.90), (2000, 0.93), (4000, 0.95), (8000, 0.962)],
+    [(16, 0.55), (32, 0.56), (64, 0.62), (128, 0.71)],
+]
+
+
+@pytest.mark.parametrize("pilot", DECREASING)
+@pytest.mark.parametrize("n_eval", [200, 5000])
+@pytest.mark.parametrize("model", [None, "linear", "neural_network"])
+def test_a_decreasing_pilots_last_round_lies_in_its_own_band(
+    pilot: list[tuple[int, float]], n_eval: int, model: str | None
+) -> None:
+    rounds = [{"n_labels": n, "value": v, "n_eval": n_eval} for n, v in pilot]
+    last_n, last_v = pilot[-1]
+    p = fit_curve({"rounds": rounds, "model": model, "at_labels": [last_n]}).predictions[0]
+    assert p.p10 <= last_v <= p.p90, p
+
+
+def test_the_learned_forecast_improves_with_labels_and_hears_the_signals() -> None:
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000} for n, v in DECREASING[0]]
+    plain = fit_curve({"rounds": rounds, "model": "other", "at_labels": [1600, 16000]})
+    assert plain.predictions[1].p50 >= plain.predictions[0].p50
+    # a model that fits its training labels perfectly (large gap) is told apart from one that has stopped
+    learning = [{**r, "train_value": 1.0} for r in rounds]
+    stopped = [{**r, "train_value": r["value"] + 0.005} for r in rounds]
+    far = [
+        fit_curve({"rounds": rs, "model": "tree_ensemble", "at_labels": [16000]}).predictions[0].p50
+        for rs in (learning, stopped)
+    ]
+    assert far[0] != far[1]
+
+
+def test_a_target_the_pilot_already_met_is_answered_at_or_before_its_round() -> None:
+    perfect = [{"n_labels": 100, "value": 1.0, "n_eval": 500}, {"n_labels": 200, "value": 1.0, "n_eval": 500}]
+    response = fit_curve({"rounds": perfect, "targets": [0.99]})
+    met = response.labels_to_reach[0]
+    assert (met.p10, met.p50, met.p90, met.probability_reachable) == (100, 100, 100, 1.0)
+    assert any("already met at or before 100 labels" in w for w in response.warnings)
+
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000} for n, v in DECREASING[0]]
+    response = fit_curve({"rounds": rounds, "targets": [0.5, 0.7, 0.9]})
+    low, middle, high = response.labels_to_reach
+    assert (low.p10, low.p50, low.p90) == (100, 100, 100)
+    assert (middle.p10, middle.p50, middle.p90) == (400, 400, 400)  # the first round measuring >= 0.7
+    assert high.p10 is not None and high.p10 >= 1600  # met by no round: at least the pilot's labels
+    assert high.p50 is None or high.p50 > 1600
+
+
+def test_a_target_no_round_met_needs_at_least_the_pilots_labels() -> None:
+    rounds = [{"n_labels": n, "value": v, "n_eval": 100} for n, v in [(400, 0.70), (800, 0.71), (1600, 0.72)]]
+    for target in (0.721, 0.73, 0.75):
+        r = fit_curve({"rounds": rounds, "targets": [target]}).labels_to_reach[0]
+        assert r.p10 is None or r.p10 >= 1600
