@@ -358,7 +358,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     currency = req.costs.currency
     higher_better = higher_is_better(req.pilot.metric)
     rng = np.random.default_rng(req.seed)
-    forecast = forecast_from_rounds(req.pilot.rounds, higher_better)
+    forecast = forecast_from_rounds(req.pilot.rounds, higher_better, req.pilot.model)
     curve: CurveDraws = forecast.sample(req.draws, rng)
     efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))

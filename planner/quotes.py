@@ -311,7 +311,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
         )
     higher_better = higher_is_better(req.pilot.metric)
     rng = np.random.default_rng(req.seed)
-    forecast = forecast_from_rounds(req.pilot.rounds, higher_better)
+    forecast = forecast_from_rounds(req.pilot.rounds, higher_better, req.pilot.model)
     curve = forecast.sample(req.draws, rng)
     efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
     routing = hybrid_routing(req.pilot, req.max_label_error, req.delta, req.draws, rng)
