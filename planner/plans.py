@@ -13,6 +13,7 @@ import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,12 @@ CURVE_POINTS = 12
 def default_batch_sizes(pool_size: int) -> list[int]:
     """A spread of batch sizes from 0.5% to 10% of the pool (at least 10 items, at most the pool)."""
     return sorted({int(min(pool_size, max(10, round(pool_size * share)))) for share in BATCH_SHARES})
+
+
+def display_money(text: str, currency: str) -> str:
+    """A money string of a response as a sentence quotes it: the very digits, with thousands separators and
+    the currency (``"19508.26"`` -> ``"19,508.26 USD"``)."""
+    return f"{Decimal(text):,} {currency}"
 
 
 def quantiles(values: np.ndarray) -> Quantiles:
@@ -454,15 +461,17 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         for o in chosen.values()
     ]
     manual = chosen.get("manual")
-    threshold = best.settings.confidence_threshold
+    best_forecast = next(f for f in forecasts if f.strategy == best.strategy)
+    manual_forecast = next((f for f in forecasts if f.strategy == "manual"), None)
+    savings = money_quantiles(manual.cost - best.cost, currency) if manual is not None else None
     recommendation = Recommendation(
         strategy=best.strategy,
-        confidence_threshold=threshold,
+        confidence_threshold=best.settings.confidence_threshold,
         batch_size=best.settings.batch_size,
         stop_at_labels=stop_point(best, req.probability, labeled_dataset),
-        cost=money_quantiles(best.cost, currency, cost_margin(best.strategy)),
-        savings_vs_manual=money_quantiles(manual.cost - best.cost, currency) if manual is not None else None,
-        reasons=reasons(best, manual, req, per_error, currency),
+        cost=best_forecast.cost,
+        savings_vs_manual=savings,
+        reasons=reasons(best, best_forecast, manual_forecast, savings, req),
     )
     table: list[ThresholdRow] = []
     if hybrid is not None:
@@ -588,16 +597,23 @@ def to_forecast(
 
 
 def reasons(
-    best: Outcome, manual: Outcome | None, req: PlanRequest, per_error: float | None, currency: str
+    best: Outcome,
+    forecast: StrategyForecast,
+    manual: StrategyForecast | None,
+    savings: MoneyQuantiles | None,
+    req: PlanRequest,
 ) -> list[str]:
-    """Short plain sentences a product manager can forward."""
-    p_goal = float(best.goal_met.mean())
-    mean_cost = f"{money(float(np.mean(best.cost)), currency)} {currency}"
+    """Short plain sentences a product manager can forward. Every amount is quoted from the response's own
+    money strings (``forecast``: the recommended strategy's, ``savings``: the recommendation's savings versus
+    ``manual``), so a sentence and a field never disagree by a rounding."""
+    currency = req.costs.currency
+    p_goal = forecast.probability_goal_met
+    mean_cost = display_money(forecast.cost.mean, currency)
     out = []
-    if per_error is not None:
-        total = money(float(np.mean(lifetime_cost(best, per_error))), currency)
+    if forecast.lifetime_cost is not None:
+        total = display_money(forecast.lifetime_cost.mean, currency)
         out.append(
-            f"{best.strategy} has the lowest expected lifetime cost, {total} {currency}: {mean_cost} of "
+            f"{best.strategy} has the lowest expected lifetime cost, {total}: {mean_cost} of "
             f"labeling plus what the model's remaining errors cost; it meets the target with probability "
             f"{p_goal:.0%}"
         )
@@ -624,13 +640,17 @@ def reasons(
             f"goal holds with {1 - req.delta:.0%} confidence: every round's auto-accepted lot is delivered "
             "only after a random audit of it bounds the wrong labels it leaves within the error budget"
         )
+    overhead = display_money(money(req.costs.round_overhead, currency), currency)
     out.append(
-        f"batches of {best.settings.batch_size:,} balance the {money(req.costs.round_overhead, currency)} "
-        f"{currency} round overhead against slower learning"
+        f"batches of {best.settings.batch_size:,} balance the {overhead} round overhead against slower "
+        "learning"
     )
-    saving = float(np.median(manual.cost - best.cost)) if manual is not None else 0.0
-    if manual is not None and saving > 0.01 * float(np.median(manual.cost)):
+    if (
+        manual is not None
+        and savings is not None
+        and Decimal(savings.p50) > Decimal("0.01") * Decimal(manual.cost.p50)
+    ):
         out.append(
-            f"it saves ~{money(saving, currency)} {currency} (median) versus labeling everything by hand"
+            f"it saves ~{display_money(savings.p50, currency)} (median) versus labeling everything by hand"
         )
     return out

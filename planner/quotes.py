@@ -47,6 +47,7 @@ from planner.money import minor_unit, money, round_up
 from planner.plans import (
     HybridRouting,
     default_batch_sizes,
+    display_money,
     hybrid_routing,
     money_quantiles,
     quantiles,
@@ -242,8 +243,8 @@ def two_part_price(req: QuoteRequest, chosen: Pricing, price_per_audit: Decimal)
         reason=(
             f"reviews of right pre-labels (median {float(np.median(o.reviews)):,.0f}) outnumber corrections "
             f"(median {float(np.median(o.corrections)):,.0f}); the vendor's profit at the 10th percentile is "
-            f"{money(low['two_part'], req.currency)} {req.currency} two-part against "
-            f"{money(low['correction_only'], req.currency)} {req.currency} correction-only: "
+            f"{display_money(money(low['two_part'], req.currency), req.currency)} two-part against "
+            f"{display_money(money(low['correction_only'], req.currency), req.currency)} correction-only: "
             f"{'two-part' if less == 'two_part' else 'correction-only'} carries less risk"
         ),
     )
@@ -496,12 +497,17 @@ def snapshot(
 def quote_reasons(sim: QuoteSimulation) -> list[str]:
     """What a quoted price rests on, in sentences a vendor can forward."""
     req, chosen = sim.request, sim.chosen
-    assert chosen is not None and chosen.price_per_correction is not None
+    assert chosen is not None and chosen.price_per_correction is not None and chosen.price_cap is not None
     o, cur = chosen.outcome, req.currency
     reviews = float(np.median(o.reviews))
     corrections = float(np.median(o.corrections))
+    # amounts quoted from the very strings the response carries (price fields, client_bill)
+    price = display_money(str(chosen.price_per_correction), cur)
+    audit = display_money(str(sim.price_per_audit), cur)
+    cap = display_money(str(chosen.price_cap), cur)
+    median_bill = display_money(money_quantiles(chosen.bill, cur).p50, cur)
     return [
-        f"at {chosen.price_per_correction} {cur} per correction and {sim.price_per_audit} {cur} per audit, "
+        f"at {price} per correction and {audit} per audit, "
         f"revenue covers the vendor's cost plus {req.margin:.0%} in {chosen.probability_covered:.0%} of "
         f"{req.draws:,} simulated outcomes (asked: {req.risk_level:.0%})",
         f"the price carries the work nobody is billed for: ~{reviews:,.0f} routed items that turn out right "
@@ -514,8 +520,8 @@ def quote_reasons(sim: QuoteSimulation) -> list[str]:
         f"labels it leaves; {certified_because(sim, chosen.threshold)}",
         f"the label-error goal ({req.max_label_error:.1%} of the pool) is met in "
         f"{chosen.probability_goal_met:.0%} of outcomes with batches of {chosen.batch_size:,}",
-        f"the client's bill stays at or below {chosen.price_cap} {cur} with probability {req.risk_level:.0%} "
-        f"(median {np.median(chosen.bill):,.2f} {cur})",
+        f"the client's bill stays at or below {cap} with probability {req.risk_level:.0%} "
+        f"(median {median_bill})",
     ]
 
 

@@ -184,34 +184,16 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
         ("label_error", "Label error", "percent_fine"),
     ):
         rows[key] = sb.add(*_quantile_row(label, getattr(quote, key), style))
-    sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
-    corrections, audits = quote.expected_corrections, quote.audits
-    if quoted and corrections is not None and audits is not None:
-        price = {k: absolute_coordinate(coordinate(r, 2)) for k, r in price_rows.items()}
-        correction_price, audit_price = (
-            float(quote.price_per_correction or 0),
-            float(quote.price_per_audit or 0),
-        )
-        sb.add(
-            Cell("Bill at these volumes, live", "label"),
-            Cell(None),
-            *(
-                Cell(
-                    Formula(
-                        f"={price['correction']}*{coordinate(rows['expected_corrections'], c)}"
-                        f"+{price['audit']}*{coordinate(rows['audits'], c)}",
-                        correction_price * getattr(corrections, q) + audit_price * getattr(audits, q),
-                    ),
-                    "money",
-                )
-                for c, q in ((3, "p10"), (4, "p50"), (5, "p90"))
-            ),
-        )
+    bill_row = sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
+    corrections, audits, bill = quote.expected_corrections, quote.audits, quote.client_bill
+    if quoted and corrections is not None and audits is not None and bill is not None:
+        sb.add(*live_bill_row(quote, price_rows, rows, bill_row))
         paragraphs(
             sb,
             [
-                "The live row prices the P10, P50 and P90 volumes at the prices above: change a price "
-                "to see it move."
+                "The live row is the client's bill at the prices above: at the quoted prices it is the "
+                "bill's P10, P50 and P90 (the P90 within the price cap); change a price and each moves by "
+                "the price change times the P10, P50 or P90 volume of corrections or audits."
             ],
             span,
             "note",
@@ -222,6 +204,42 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
         paragraphs(sb, [f"- {reason}" for reason in quote.reasons], span)
     closing_sections(sb, quote.warnings, req.notes, span)
     return sb.build(widths=((1, 28.0),))
+
+
+#: columns of the P10, P50 and P90 of a quantile row
+QUANTILE_COLUMNS = ((3, "p10"), (4, "p50"), (5, "p90"))
+
+
+def live_bill_row(
+    quote: QuoteResponse, price_rows: dict[str, int], rows: dict[str, int], bill_row: int
+) -> tuple[Cell, ...]:
+    """The client's bill at the prices on the sheet: each quantile of the bill at the quoted prices (a
+    decimal string of the quote, so at those prices the live P90 is the bill's P90, within the cap, with no
+    rounding of its own) plus each price's change times that quantile of its volume."""
+    assert quote.price_per_correction is not None and quote.price_per_audit is not None
+    assert quote.expected_corrections is not None and quote.audits is not None
+    assert quote.client_bill is not None
+    price = {k: absolute_coordinate(coordinate(r, 2)) for k, r in price_rows.items()}
+    quoted = {"correction": quote.price_per_correction, "audit": quote.price_per_audit}
+    volume = {"correction": rows["expected_corrections"], "audit": rows["audits"]}
+    return (
+        Cell("Bill at these prices, live", "label"),
+        Cell(None),
+        *(
+            Cell(
+                Formula(
+                    f"={coordinate(bill_row, c)}"
+                    + "".join(
+                        f"+({price[k]}-{quoted[k]})*{coordinate(volume[k], c)}"
+                        for k in ("correction", "audit")
+                    ),
+                    float(getattr(quote.client_bill, q)),
+                ),
+                "money",
+            )
+            for c, q in QUANTILE_COLUMNS
+        ),
+    )
 
 
 def vendor_sheet(quote: QuoteResponse, req: QuoteRequest) -> Sheet:

@@ -200,3 +200,14 @@ def test_a_plan_with_nothing_it_can_simulate_is_refused_naming_the_strategies() 
         make_plan(small(strategies=["hybrid"], goal={"type": "model_metric", "target": 0.95}))
     assert info.value.field == "strategies"
     assert "hybrid" in str(info.value)
+
+
+def test_reasons_quote_the_responses_own_money_strings() -> None:
+    plan = make_plan(small())
+    rec = plan.recommendation
+    assert rec.strategy != "manual" and rec.savings_vs_manual is not None
+    text = " ".join(rec.reasons)
+    # the very rounded value of the fields, with thousands separators (never a second median)
+    assert f"saves ~{Decimal(rec.savings_vs_manual.p50):,} USD (median)" in text
+    assert f"lowest expected cost, {Decimal(rec.cost.mean):,} USD" in text
+    assert Decimal(rec.cost.mean) >= 1000  # so the separator shows

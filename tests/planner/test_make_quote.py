@@ -77,6 +77,13 @@ def test_the_response_follows_the_contract(quote: dict[str, Any]) -> None:
     assert Decimal(quote["client_bill"]["p50"]) <= Decimal(quote["price_cap"])
 
 
+def test_reasons_quote_the_responses_own_money_strings(quote: dict[str, Any]) -> None:
+    text = " ".join(quote["reasons"])
+    for key in ("price_per_correction", "price_per_audit", "price_cap"):
+        assert f"{Decimal(quote[key]):,} USD" in text
+    assert f"(median {Decimal(quote['client_bill']['p50']):,} USD)" in text
+
+
 def test_the_assumptions_snapshot_every_input_and_default(quote: dict[str, Any]) -> None:
     snapshot = quote["assumptions"]
     inputs = snapshot["request"]

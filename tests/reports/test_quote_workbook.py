@@ -72,7 +72,7 @@ def test_prices_validity_and_volumes_equal_the_quote(vendor_copy: bytes, quote: 
     assert Decimal(str(ws.cell(bill, 2).value)) == Decimal(quote.client_bill.mean)
 
 
-def test_the_bill_at_the_listed_volumes_follows_the_prices(
+def test_the_live_bill_is_the_quoted_bill_and_follows_the_prices(
     vendor_copy: bytes, quote: QuoteResponse, tmp_path: Path
 ) -> None:
     path = tmp_path / "quote.xlsx"
@@ -80,7 +80,7 @@ def test_the_bill_at_the_listed_volumes_follows_the_prices(
     book = load(vendor_copy)
     ws = book["Quote"]
     live, corrections, audits = (
-        row_of(ws, "Bill at these volumes, live"),
+        row_of(ws, "Bill at these prices, live"),
         row_of(ws, "Corrections"),
         row_of(ws, "Audits"),
     )
@@ -95,16 +95,21 @@ def test_the_bill_at_the_listed_volumes_follows_the_prices(
         return [float(solution[f"'[quote.xlsx]QUOTE'!{col}{live}"].value[0, 0]) for col in "CDE"]
 
     assert quote.price_per_correction is not None and quote.price_per_audit is not None
-    for correction_price, audit_price in (
-        (float(quote.price_per_correction), float(quote.price_per_audit)),
-        (7.5, 0.5),
-    ):
-        expected = [
-            correction_price * ws.cell(corrections, c).value + audit_price * ws.cell(audits, c).value
-            for c in (3, 4, 5)
-        ]
-        found = bills(quote_price_per_correction=correction_price, quote_price_per_audit=audit_price)
-        assert found == pytest.approx(expected, rel=1e-12)
+    assert quote.client_bill is not None and quote.price_cap is not None
+    quoted = (float(quote.price_per_correction), float(quote.price_per_audit))
+    at_quote = bills(quote_price_per_correction=quoted[0], quote_price_per_audit=quoted[1])
+    # at the quoted prices: the bill's own quantiles, the P90 (risk level 90%) within the price cap
+    assert at_quote == pytest.approx([float(getattr(quote.client_bill, q)) for q in ("p10", "p50", "p90")])
+    assert Decimal(str(round(at_quote[2], 2))) <= Decimal(quote.price_cap)
+    # a price edit moves each quantile by the change times that quantile's volume
+    expected = [
+        bill
+        + (7.5 - quoted[0]) * ws.cell(corrections, c).value
+        + (0.5 - quoted[1]) * ws.cell(audits, c).value
+        for bill, c in zip(at_quote, (3, 4, 5), strict=True)
+    ]
+    found = bills(quote_price_per_correction=7.5, quote_price_per_audit=0.5)
+    assert found == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_client_copy_leaves_out_the_vendor_costs_and_margin(
