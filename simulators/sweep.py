@@ -1,0 +1,435 @@
+"""Sweeps of pool replays: many ``(dataset, policy, strategy, batch size, seed)`` tasks run on one backend.
+
+Each replay is a pure task: :class:`ReplayTask` (plain settings, a data set path and a seed) in, a small
+frozen :class:`ReplayOutcome` (the learning curve and the totals) out, with no shared state. Its random
+numbers come from ``numpy.random.SeedSequence(root_seed, spawn_key=(seed,))``: every task of one seed
+draws the same evaluation set and the same first random batch whatever its policy and strategy, so
+comparisons over seeds are paired, and a task's result does not depend on where or in which order it
+runs.
+
+Backends (:data:`BACKENDS`):
+
+``serial``
+    One task after the other in this process.
+``loky``
+    joblib's process pool on this machine (``n_jobs`` workers).
+``dask``
+    joblib's dask backend on a Dask distributed cluster: the scheduler at ``scheduler``
+    (``tcp://host:8786``), or a ``LocalCluster`` of ``n_jobs`` single-threaded worker processes when none
+    is given. Needs the optional extra ``annoplan[dask]``; the data set paths must be readable by every
+    worker.
+
+A worker reads and featurizes each data set once (a per-process cache) and pins BLAS to one thread per
+task, so the results are identical on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from simulators._common import check_estimator, split_eval_pool
+from simulators._validation import ReplayInputError, check_batch_size, check_max_labels
+from simulators.costs import RateCard
+from simulators.datasets import load_dataset
+from simulators.replay import POLICIES, ReplayResult, replay_pool
+from simulators.strategies import STRATEGIES
+
+__all__ = [
+    "BACKENDS",
+    "FULL_POOL",
+    "ReplayOutcome",
+    "ReplayTask",
+    "make_tasks",
+    "run_sweep",
+    "run_task",
+    "task_generator",
+]
+
+BACKENDS: tuple[str, ...] = ("serial", "loky", "dask")
+"""Where :func:`run_sweep` runs its tasks."""
+
+FULL_POOL = "full_pool"
+"""The reference task's policy: a model trained on every pool item, scored on the same evaluation set."""
+
+DATASET_CACHE_SIZE = 4
+"""Data sets a worker keeps featurized (tasks of one data set follow each other)."""
+
+
+@dataclass(frozen=True)
+class ReplayTask:
+    """One replay of a sweep: plain settings, picklable, with no state.
+
+    Attributes
+    ----------
+    data : str
+        Path of the data set (``.npz`` or ``.csv``, as :func:`simulators.datasets.load_dataset` reads).
+    policy : str
+        ``random``, ``active_learning``, ``prelabel``, ``hybrid``, or :data:`FULL_POOL` (the reference).
+    strategy : str
+        Query strategy of ``active_learning`` (``random`` for the random policy and the reference,
+        ``random`` for prelabel, ``least_confidence`` for hybrid: how they choose items).
+    batch_size : int
+        Items sent to humans per round.
+    seed : int
+        Replicate number; with ``root_seed`` it gives the task's random numbers.
+    root_seed : int
+        Entropy of the sweep's ``SeedSequence``.
+    max_labels : int or None
+        Cap on human-touched items (None: the whole pool).
+    costs : RateCard
+        Unit prices.
+    confidence_threshold : float
+        ``hybrid`` only: the auto-accept threshold.
+    """
+
+    data: str
+    policy: str
+    strategy: str
+    batch_size: int
+    seed: int
+    root_seed: int = 0
+    max_labels: int | None = None
+    costs: RateCard = field(default_factory=RateCard)
+    confidence_threshold: float = 0.95
+
+    @property
+    def arm(self) -> str:
+        """What the task compares: the strategy's name for random and active learning, else the policy's."""
+        return self.strategy if self.policy in ("random", "active_learning") else self.policy
+
+    def rng(self) -> np.random.Generator:
+        """The task's generator, from ``SeedSequence(root_seed, spawn_key=(seed,))``."""
+        return np.random.default_rng(np.random.SeedSequence(self.root_seed, spawn_key=(self.seed,)))
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """The small result of one task: its learning curve and totals.
+
+    Attributes
+    ----------
+    task : ReplayTask
+        The task run.
+    labels : tuple of int
+        Human-touched items after each round that had a model (fresh labels, reviews, corrections).
+    metric : tuple of float
+        Accuracy of that round's model on the held-out evaluation set.
+    cost : tuple of float
+        Cost so far after each of those rounds, in the rate card's currency units.
+    total_cost : float
+        Cost of the whole run.
+    human_labels, corrections, auto_accepted, audits, rounds, pool_size, n_eval : int
+        Totals of the run (items; rounds).
+    label_error : float
+        Share of the pool left with a wrong label.
+    """
+
+    task: ReplayTask
+    labels: tuple[int, ...]
+    metric: tuple[float, ...]
+    cost: tuple[float, ...]
+    total_cost: float
+    human_labels: int
+    corrections: int
+    auto_accepted: int
+    audits: int
+    rounds: int
+    pool_size: int
+    n_eval: int
+    label_error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (the task's settings, the curve, the totals)."""
+        task = self.task
+        return {
+            "data": Path(task.data).name,
+            "policy": task.policy,
+            "strategy": task.strategy,
+            "batch_size": task.batch_size,
+            "seed": task.seed,
+            "max_labels": task.max_labels,
+            "labels": list(self.labels),
+            "metric": list(self.metric),
+            "cost": list(self.cost),
+            "total_cost": self.total_cost,
+            "human_labels": self.human_labels,
+            "corrections": self.corrections,
+            "auto_accepted": self.auto_accepted,
+            "audits": self.audits,
+            "rounds": self.rounds,
+            "pool_size": self.pool_size,
+            "n_eval": self.n_eval,
+            "label_error": self.label_error,
+        }
+
+
+def make_tasks(
+    datasets: Sequence[str | Path],
+    *,
+    strategies: Sequence[str] = ("random", "least_confidence"),
+    policies: Sequence[str] = (),
+    batch_size: int | Callable[[str], int] = 100,
+    max_labels: int | Callable[[str], int | None] | None = None,
+    seeds: int = 3,
+    root_seed: int = 0,
+    costs: RateCard | None = None,
+    confidence_threshold: float = 0.95,
+    reference: bool = True,
+) -> tuple[ReplayTask, ...]:
+    """Every task of a sweep: each data set x seed x arm, plus each data set's full-pool reference.
+
+    Parameters
+    ----------
+    datasets : sequence of str or Path
+        Data set paths.
+    strategies : sequence of str
+        Query strategies replayed by random labeling (``random``) or active learning (the others).
+    policies : sequence of str
+        Whole-pool policies replayed too (``prelabel``, ``hybrid``); they are not capped by ``max_labels``.
+    batch_size : int or callable
+        Items per round, or a function of the data set path giving them.
+    max_labels : int, None or callable
+        Cap on human labels of the strategies' runs (None: the whole pool), or a function of the path.
+    seeds : int
+        Replicates per data set (>= 1).
+    root_seed : int
+        Entropy of the sweep's ``SeedSequence`` (>= 0).
+    costs : RateCard, optional
+        Unit prices (default ``RateCard()``).
+    confidence_threshold : float
+        ``hybrid``'s auto-accept threshold.
+    reference : bool
+        Also a :data:`FULL_POOL` task per data set and seed (the accuracy of a model trained on the
+        whole pool), which targets given as shares need.
+
+    Returns
+    -------
+    tuple of ReplayTask
+        Ordered by data set, seed, then arm.
+    """
+    for name in strategies:
+        if name not in STRATEGIES:
+            raise ReplayInputError(
+                "strategy", f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}"
+            )
+    for name in policies:
+        if name not in ("prelabel", "hybrid"):
+            raise ReplayInputError("policy", f"unknown policy {name!r}; expected prelabel or hybrid")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ReplayInputError("seeds", f"must be an integer >= 1, got {seeds!r}")
+    if isinstance(root_seed, bool) or not isinstance(root_seed, int) or root_seed < 0:
+        raise ReplayInputError("random_state", f"must be an integer >= 0, got {root_seed!r}")
+    costs = RateCard() if costs is None else costs
+    tasks: list[ReplayTask] = []
+    for path in datasets:
+        data = str(path)
+        batch = check_batch_size(batch_size(data) if callable(batch_size) else batch_size)
+        cap = check_max_labels(max_labels(data) if callable(max_labels) else max_labels)
+        for seed in range(seeds):
+            base = ReplayTask(data, FULL_POOL, "random", batch, seed, root_seed, costs=costs)
+            if reference:
+                tasks.append(base)
+            for name in strategies:
+                policy = "random" if name == "random" else "active_learning"
+                tasks.append(replace(base, policy=policy, strategy=name, max_labels=cap))
+            for name in policies:
+                strategy = "least_confidence" if name == "hybrid" else "random"
+                tasks.append(
+                    replace(base, policy=name, strategy=strategy, confidence_threshold=confidence_threshold)
+                )
+    return tuple(tasks)
+
+
+@lru_cache(maxsize=DATASET_CACHE_SIZE)
+def _features(data: str) -> tuple[Any, Any]:
+    """The data set's features and labels, built once per process and path."""
+    X, y, _ = load_dataset(data)
+    return X, y
+
+
+def run_task(task: ReplayTask) -> ReplayOutcome:
+    """Run one task (a pure function of the task: same task, same outcome, on any machine).
+
+    Parameters
+    ----------
+    task : ReplayTask
+
+    Returns
+    -------
+    ReplayOutcome
+    """
+    X, y = _features(task.data)
+    with threadpool_limits(limits=1):
+        if task.policy == FULL_POOL:
+            return _full_pool(task, X, y)
+        if task.policy not in POLICIES:
+            raise ReplayInputError("policy", f"unknown policy {task.policy!r}")
+        result = replay_pool(
+            X,
+            y,
+            policy=task.policy,
+            strategy=task.strategy if task.policy == "active_learning" else "least_confidence",
+            batch_size=task.batch_size,
+            confidence_threshold=task.confidence_threshold,
+            costs=task.costs,
+            max_labels=task.max_labels,
+            calibration_size=0,
+            random_state=task.rng(),
+        )
+    return _outcome(task, result)
+
+
+def _outcome(task: ReplayTask, result: ReplayResult) -> ReplayOutcome:
+    rounds = [r for r in result.history if r.metric is not None]
+    return ReplayOutcome(
+        task=task,
+        labels=tuple(r.human_labels for r in rounds),
+        metric=tuple(float(r.metric) for r in rounds if r.metric is not None),
+        cost=tuple(r.cost for r in rounds),
+        total_cost=result.cost,
+        human_labels=result.human_labels,
+        corrections=result.corrections,
+        auto_accepted=result.auto_accepted,
+        audits=result.audits,
+        rounds=result.rounds,
+        pool_size=result.pool_size,
+        n_eval=result.n_eval,
+        label_error=result.label_error,
+    )
+
+
+def _full_pool(task: ReplayTask, X: Any, y: Any) -> ReplayOutcome:
+    """Accuracy of a model trained on the whole pool, on the evaluation set the task's replays draw."""
+    from simulators._validation import check_features_labels
+
+    X, y_encoded, _ = check_features_labels(X, y)
+    split = split_eval_pool(X, y_encoded, None, task.rng())
+    model = check_estimator(None).fit(split.X_pool, split.y_pool)
+    accuracy = float(np.mean(model.predict(split.X_eval) == split.y_eval))
+    n_pool = int(split.y_pool.size)
+    return ReplayOutcome(
+        task=task,
+        labels=(n_pool,),
+        metric=(accuracy,),
+        cost=(0.0,),
+        total_cost=0.0,
+        human_labels=n_pool,
+        corrections=0,
+        auto_accepted=0,
+        audits=0,
+        rounds=1,
+        pool_size=n_pool,
+        n_eval=int(split.y_eval.size),
+        label_error=0.0,
+    )
+
+
+def task_generator(
+    tasks: Sequence[ReplayTask], *, backend: str = "serial", n_jobs: int = 1, scheduler: str | None = None
+) -> Iterator[ReplayOutcome]:
+    """The outcomes of ``tasks`` in their order, as they complete (see :func:`run_sweep`)."""
+    if backend not in BACKENDS:
+        raise ReplayInputError(
+            "backend", f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}"
+        )
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ReplayInputError("n_jobs", f"must be an integer >= 1, got {n_jobs!r}")
+    if scheduler is not None and backend != "dask":
+        raise ReplayInputError("scheduler", "needs the dask backend (--backend dask)")
+    if backend == "serial":
+        return (run_task(task) for task in tasks)
+    if backend == "loky":
+        return _joblib_outcomes(tasks, "loky", n_jobs)
+    return _dask_outcomes(tasks, n_jobs, scheduler)
+
+
+def _joblib_outcomes(tasks: Sequence[ReplayTask], backend: str, n_jobs: int) -> Iterator[ReplayOutcome]:
+    from joblib import Parallel, delayed, parallel_config
+
+    with parallel_config(
+        backend=backend, n_jobs=n_jobs, inner_max_num_threads=1 if backend == "loky" else None
+    ):
+        yield from Parallel(return_as="generator")(delayed(run_task)(task) for task in tasks)
+
+
+def _dask_outcomes(
+    tasks: Sequence[ReplayTask], n_jobs: int, scheduler: str | None
+) -> Iterator[ReplayOutcome]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise ReplayInputError(
+            "backend", "dask needs the optional extra: pip install 'annoplan[dask]'"
+        ) from error
+    from joblib import Parallel, delayed, parallel_config
+
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as error:
+            raise ReplayInputError(
+                "scheduler", f"cannot reach the Dask scheduler at {scheduler}: {error}"
+            ) from error
+    try:
+        with parallel_config(backend="dask", wait_for_workers_timeout=60):
+            yield from Parallel(return_as="generator")(delayed(run_task)(task) for task in tasks)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    tasks: Sequence[ReplayTask],
+    *,
+    backend: str = "serial",
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[ReplayOutcome], None] | None = None,
+) -> tuple[ReplayOutcome, ...]:
+    """Run every task on a backend; the outcomes come back in the tasks' order.
+
+    Parameters
+    ----------
+    tasks : sequence of ReplayTask
+        From :func:`make_tasks` (or built by hand).
+    backend : {"serial", "loky", "dask"}, default "serial"
+        Where to run (see the module docstring).
+    n_jobs : int, default 1
+        Worker processes (``loky``; ``dask`` without a scheduler: the LocalCluster's workers).
+    scheduler : str, optional
+        ``dask`` only: the address of a running scheduler (``tcp://host:8786``).
+    progress : callable, optional
+        Called with each outcome as it arrives (in the tasks' order).
+
+    Returns
+    -------
+    tuple of ReplayOutcome
+        Identical whatever the backend and the number of workers.
+    """
+    outcomes: list[ReplayOutcome] = []
+    for outcome in task_generator(tasks, backend=backend, n_jobs=n_jobs, scheduler=scheduler):
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return tuple(outcomes)
+
+
+def group_outcomes(outcomes: Iterable[ReplayOutcome]) -> dict[tuple[str, str], list[ReplayOutcome]]:
+    """Outcomes by (data set path, arm), each list in seed order."""
+    groups: dict[tuple[str, str], list[ReplayOutcome]] = {}
+    for outcome in outcomes:
+        key = (outcome.task.data, FULL_POOL if outcome.task.policy == FULL_POOL else outcome.task.arm)
+        groups.setdefault(key, []).append(outcome)
+    return {key: sorted(group, key=lambda o: o.task.seed) for key, group in groups.items()}
