@@ -21,7 +21,7 @@ import numpy as np
 from planner.curves import CurveForecast
 from planner.efficiency import draw_efficiency
 from planner.errors import InvalidInputError
-from planner.fit import QUANTILES, forecast_from_rounds, predictions
+from planner.fit import FAR_FACTOR, QUANTILES, forecast_from_rounds, pilot_warnings, predictions
 from planner.money import money
 from planner.policy import lot_path, make_policy, start_labels, start_rule
 from planner.schemas.common import Quantiles, higher_is_better
@@ -377,7 +377,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
     labels_before = start_labels(req)
-    warnings: list[str] = []
+    warnings: list[str] = pilot_warnings(req.pilot.rounds, forecast)
     assumptions: dict[str, Any] = {
         "draws": req.draws,
         "seed": req.seed,
@@ -448,6 +448,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             "strategies",
             f"nothing could be simulated: {' '.join(warnings)}; add manual, prelabel or active_learning",
         )
+    warnings.extend(far_warning(best, req, labeled_dataset))
     forecasts = [
         to_forecast(
             o,
@@ -490,6 +491,24 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         assumptions=assumptions,
         warnings=warnings,
     )
+
+
+def far_warning(best: Outcome, req: PlanRequest, labeled_dataset: bool) -> list[str]:
+    """A warning when the plan forecasts far past the pilot: over :data:`FAR_FACTOR` times its last round's
+    labels (the pool for a labeled dataset, where the model labels every item; the recommendation's P90 of
+    human labels for a model metric)."""
+    last = req.pilot.rounds[-1].n_labels
+    if labeled_dataset:
+        reach, what = req.pool_size, f"the pool ({req.pool_size:,} items)"
+    else:
+        reach = int(np.ceil(quantiles(best.human_labels).p90))
+        what = f"the recommendation's P90 of human labels ({reach:,})"
+    if reach <= FAR_FACTOR * last:
+        return []
+    return [
+        f"{what} is over {FAR_FACTOR:.0f}x the last pilot round ({last:,} labels): the forecast of how fast "
+        "the model improves extrapolates far, and the intervals are wide; refit as rounds come in"
+    ]
 
 
 def search_space(

@@ -211,3 +211,15 @@ def test_reasons_quote_the_responses_own_money_strings() -> None:
     assert f"saves ~{Decimal(rec.savings_vs_manual.p50):,} USD (median)" in text
     assert f"lowest expected cost, {Decimal(rec.cost.mean):,} USD" in text
     assert Decimal(rec.cost.mean) >= 1000  # so the separator shows
+
+
+def test_a_plan_carries_the_pilot_warnings_of_fit_and_quote() -> None:
+    pilot = {**EXAMPLE["pilot"], "rounds": EXAMPLE["pilot"]["rounds"][:3]}
+    warnings = make_plan(small(pilot=pilot, pool_size=200_000)).warnings
+    assert any(w.startswith("only 3 pilot rounds") for w in warnings)
+    assert any("the pool (200,000 items) is over 10x the last pilot round" in w for w in warnings)
+
+
+def test_a_pilot_close_to_the_pool_gives_no_far_warning() -> None:
+    warnings = make_plan(small(pool_size=3000, batch_sizes=[300, 1000])).warnings
+    assert not any("over 10x" in w for w in warnings)
