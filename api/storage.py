@@ -407,5 +407,29 @@ class Storage:
             return earlier
         return stored
 
+    def put(self, record: Record) -> Record:
+        """Store ``record`` in place of the ``kind`` record with its id, if any, in one transaction (a
+        document that is replaced whole, as a plan's actuals are); ``created_at`` is set to now. Raises as
+        :meth:`add` does (a failed write keeps the earlier record)."""
+        _check_storable(record)
+        stored = replace(record, created_at=dt.datetime.now(dt.UTC))
+        row = RecordRow(
+            kind=record.kind,
+            id=record.id,
+            tenant=record.tenant,
+            created_at=stored.created_at,
+            idempotency_key=record.idempotency_key,
+            request_hash=record.request_hash,
+            request=record.request,
+            response=record.response,
+        )
+        statement = delete(RecordRow).where(
+            RecordRow.kind == record.kind, RecordRow.tenant == record.tenant, RecordRow.id == record.id
+        )
+        with _full_as_storage_full(), Session(self.engine) as session, session.begin():
+            session.execute(statement)
+            session.add(row)
+        return stored
+
     def dispose(self) -> None:
         self.engine.dispose()
