@@ -17,8 +17,10 @@ from api.problems import FieldError, ProblemError
 from planner.plans import default_batch_sizes, search_space, threshold_count
 from planner.quotes import candidate_batch_sizes
 from planner.schemas.curves import FitRequest
-from planner.schemas.plans import LabeledDatasetGoal, PlanRequest
+from planner.schemas.plans import LabeledDatasetGoal, PlanRequest, PlanResponse
 from planner.schemas.quotes import QuoteRequest
+from planner.schemas.tracking import ActualsRequest
+from planner.tracking import replan_request
 from simulators.montecarlo import MAX_ROUNDS
 
 #: most targets one curve fit answers (labels-to-target is searched per target: about 0.5 ms each)
@@ -88,6 +90,23 @@ def admit_quote(req: QuoteRequest, limit: int) -> None:
 def admit_plan(req: PlanRequest, limit: int) -> None:
     """Refuse (422) a plan that exceeds this server's simulation cap."""
     check_size(plan_size(req), limit, "plan")
+
+
+def actuals_size(req: PlanRequest, plan: PlanResponse, actuals: ActualsRequest) -> SimulationSize:
+    """What tracking a plan simulates (at most): the plan's recommended setting again (its burn-up band)
+    and the re-plan of the items left."""
+    rec = plan.recommendation
+    band = plan_size(req.model_copy(update={"strategies": [rec.strategy], "batch_sizes": [rec.batch_size]}))
+    replan = replan_request(req, actuals)
+    rest = plan_size(replan) if replan is not None else SimulationSize(0, 0, req.draws)
+    return SimulationSize(
+        simulations=band.simulations + rest.simulations, rounds=band.rounds + rest.rounds, draws=req.draws
+    )
+
+
+def admit_actuals(req: PlanRequest, plan: PlanResponse, actuals: ActualsRequest, limit: int) -> None:
+    """Refuse (422) actuals whose re-plan exceeds this server's simulation cap."""
+    check_size(actuals_size(req, plan, actuals), limit, "re-plan")
 
 
 def check_size(size: SimulationSize, limit: int, what: str) -> None:
