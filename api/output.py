@@ -209,7 +209,12 @@ def plan_document(plan: Any) -> Document:
         )
     blocks: list[Block] = [
         strategies,
-        Table("Recommendation", ("", ""), tuple(headline), text_columns=frozenset({0, 1})),
+        Table(
+            "Recommendation" if rec.reachable else "Not reachable: the closest attempt",
+            ("", ""),
+            tuple(headline),
+            text_columns=frozenset({0, 1}),
+        ),
         Notes("Reasons", tuple(rec.reasons)),
         *_warnings(plan.warnings),
     ]

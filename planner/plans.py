@@ -464,7 +464,10 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     manual = chosen.get("manual")
     best_forecast = next(f for f in forecasts if f.strategy == best.strategy)
     manual_forecast = next((f for f in forecasts if f.strategy == "manual"), None)
-    savings = money_quantiles(manual.cost - best.cost, currency) if manual is not None else None
+    reachable = per_error is not None or any(
+        float(o.goal_met.mean()) >= req.probability for o in chosen.values()
+    )
+    savings = money_quantiles(manual.cost - best.cost, currency) if manual is not None and reachable else None
     recommendation = Recommendation(
         strategy=best.strategy,
         confidence_threshold=best.settings.confidence_threshold,
@@ -472,7 +475,10 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         stop_at_labels=stop_point(best, req.probability, labeled_dataset),
         cost=best_forecast.cost,
         savings_vs_manual=savings,
-        reasons=reasons(best, best_forecast, manual_forecast, savings, req),
+        reachable=reachable,
+        reasons=reasons(best, best_forecast, manual_forecast, savings, req)
+        if reachable
+        else unreachable_reasons(best, best_forecast, req, higher_better),
     )
     table: list[ThresholdRow] = []
     if hybrid is not None:
@@ -641,11 +647,6 @@ def reasons(
                 f"stop buying labels at {best.settings.stop_at_labels:,.0f}: past that, a batch costs more "
                 "than the errors it would save"
             )
-    elif p_goal < req.probability:
-        out.append(
-            f"no strategy meets the goal with probability {req.probability:.0%}: {best.strategy} comes "
-            f"closest ({p_goal:.0%}); a larger pool, a looser goal or a better model would change that"
-        )
     else:
         out.append(
             f"{best.strategy} meets the goal with probability {p_goal:.0%} at the lowest expected cost, "
@@ -672,4 +673,38 @@ def reasons(
         out.append(
             f"it saves ~{display_money(savings.p50, currency)} (median) versus labeling everything by hand"
         )
+    return out
+
+
+def unreachable_reasons(
+    best: Outcome, forecast: StrategyForecast, req: PlanRequest, higher_better: bool
+) -> list[str]:
+    """Why no strategy reaches the goal with the required probability, and what would make it reachable:
+    the goal the closest attempt meets with that probability, the probability it meets the goal with."""
+    p_goal = forecast.probability_goal_met
+    out = [
+        f"not reachable: no strategy meets the goal with probability {req.probability:.0%}; "
+        f"{best.strategy} comes closest ({p_goal:.0%}), and its cost is what that attempt spends, runs that "
+        "never reach the goal included"
+    ]
+    helps = []
+    if isinstance(req.goal, LabeledDatasetGoal):
+        error = float(np.quantile(best.label_error, req.probability, method="inverted_cdf"))
+        helps.append(
+            f"a max_label_error of {error:.2%} (asked: {req.goal.max_label_error:.2%}), which "
+            f"{best.strategy} meets with probability {req.probability:.0%}"
+        )
+    elif isinstance(req.goal, ModelMetricGoal):
+        metric = 1.0 - best.final_error if higher_better else best.final_error
+        level = 1.0 - req.probability if higher_better else req.probability
+        reached = float(np.quantile(metric, level, method="inverted_cdf"))
+        helps.append(
+            f"a target of {reached:.4g} (asked: {req.goal.target:.4g}), which {best.strategy} reaches with "
+            f"probability {req.probability:.0%} within the pool"
+        )
+        helps.append(f"a larger pool than {req.pool_size:,} items to label from")
+    if p_goal > 0:
+        helps.append(f"a required probability (probability) of {math.floor(p_goal * 100) / 100:.0%} or less")
+    helps.append("more pilot rounds or a better model, which narrow and lift the forecast")
+    out.append("what would make it reachable: " + "; ".join(helps))
     return out

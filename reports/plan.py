@@ -227,7 +227,7 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     key_value(sb, "Currency", Cell(plan.currency))
     key_value(sb, "Plan ID", Cell(plan.id, span=span - 1))
     sb.blank()
-    heading(sb, "Recommendation", span)
+    heading(sb, "Recommendation" if rec.reachable else "Not reachable: the closest attempt", span)
     key_value(sb, "Strategy", Cell(strategy_name(rec.strategy), "strong"))
     key_value(
         sb,
@@ -252,7 +252,13 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
         *(Cell(text, "header") for text in ("Mean", "P10", "P50", "P90")),
     )
     sb.add(*_money_row("Cost", rec.cost, highlight=True))
-    sb.add(*_money_row("Savings vs manual", rec.savings_vs_manual))
+    sb.add(
+        *_money_row(
+            "Savings vs manual",
+            rec.savings_vs_manual,
+            "n/a: manual was not simulated" if rec.reachable else "n/a: the goal is not reachable",
+        )
+    )
     sb.add(
         Cell("Calendar days", "label"),
         Cell(None),
@@ -277,9 +283,11 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     return sb.build(widths=((1, 30.0),))
 
 
-def _money_row(label: str, q: MoneyQuantiles | None, highlight: bool = False) -> tuple[Cell, ...]:
+def _money_row(
+    label: str, q: MoneyQuantiles | None, missing: str = "n/a", highlight: bool = False
+) -> tuple[Cell, ...]:
     if q is None:
-        return (Cell(label, "label"), Cell("n/a: manual was not simulated", span=4))
+        return (Cell(label, "label"), Cell(missing, span=4))
     return (
         Cell(label, "label"),
         *(Cell(amount(getattr(q, k)), "money", highlight=highlight) for k in ("mean", "p10", "p50", "p90")),

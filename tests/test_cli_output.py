@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api import output
 from api.cli import app
+from planner.schemas.plans import PlanResponse
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -152,3 +153,11 @@ def test_a_document_of_records_renders_in_every_format() -> None:
     stream = io.StringIO()
     output.render(document, output.Format.table, stream)
     assert "2,500" in stream.getvalue() and "\x1b[" not in stream.getvalue()  # no colour codes in a file
+
+
+def test_an_unreachable_plan_is_titled_as_the_closest_attempt() -> None:
+    golden = Path(__file__).resolve().parent / "reports" / "golden" / "plan_response.json"
+    plan = PlanResponse.model_validate_json(golden.read_text())
+    rec = plan.recommendation.model_copy(update={"reachable": False})
+    titles = [b.title for b in output.plan_document(plan.model_copy(update={"recommendation": rec})).blocks]
+    assert "Not reachable: the closest attempt" in titles and "Recommendation" not in titles

@@ -209,14 +209,30 @@ class StrategyForecast(ResponseModel):
 
 
 class Recommendation(ResponseModel):
-    """The strategy and settings that meet the goal cheapest, and why."""
+    """The strategy and settings that meet the goal cheapest, and why; or, when no strategy can meet it
+    (``reachable`` false), the attempt that comes closest and what would make the goal reachable."""
 
-    strategy: str
+    strategy: str = Field(
+        description="the recommended strategy; when the goal is not reachable, the one that comes closest"
+    )
     confidence_threshold: float | None
     batch_size: int
     stop_at_labels: int | None
-    cost: MoneyQuantiles
-    savings_vs_manual: MoneyQuantiles | None
+    cost: MoneyQuantiles = Field(
+        description="the recommended strategy's cost; when the goal is not reachable, what the closest "
+        "attempt costs (its draws include runs that never reach the goal)"
+    )
+    savings_vs_manual: MoneyQuantiles | None = Field(
+        description="manual's cost minus the recommendation's, per draw; null when manual was not simulated "
+        "or the goal is not reachable"
+    )
+    reachable: bool = Field(
+        default=True,
+        description="false when no strategy meets the goal with the required probability: then strategy "
+        "and settings are the closest attempt, and reasons say what would make the goal reachable (a "
+        "looser goal, a lower probability, ...). With a value for a better model, always true: the "
+        "recommendation weighs label spend against the model's worth",
+    )
     reasons: list[str]
 
 

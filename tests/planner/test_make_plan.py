@@ -137,10 +137,33 @@ def test_a_metric_goal_stops_when_the_target_is_met() -> None:
     assert manual.final_metric.p50 >= 0.9
 
 
-def test_an_unreachable_target_is_an_answer_with_its_probability() -> None:
+def test_an_unreachable_target_is_not_reachable_with_what_would_reach_it() -> None:
     plan = make_plan(metric_goal(target=0.999))
     assert all(s.probability_goal_met < 0.9 for s in plan.strategies)
-    assert plan.recommendation.reasons[0].startswith("no strategy meets the goal with probability 90%")
+    rec = plan.recommendation
+    assert rec.reachable is False and rec.savings_vs_manual is None
+    assert rec.reasons[0].startswith("not reachable: no strategy meets the goal with probability 90%")
+    advice = rec.reasons[1]
+    assert advice.startswith("what would make it reachable: a target of ")
+    # the target it names is one the closest attempt reaches with the required probability
+    suggested = float(advice.split("a target of ")[1].split(" ")[0])
+    reachable = make_plan(metric_goal(target=suggested))
+    assert reachable.recommendation.reachable
+    assert max(s.probability_goal_met for s in reachable.strategies) >= 0.9
+
+
+def test_an_unreachable_label_error_names_the_goal_it_could_meet() -> None:
+    # active learning on a labeled dataset machine-labels what humans do not reach (at most 75% of the pool
+    # by hand): 0.01% of the pool wrong is out of reach for a model of ~93% accuracy
+    goal = {"type": "labeled_dataset", "max_label_error": 0.0001}
+    rec = make_plan(small(strategies=["active_learning"], goal=goal)).recommendation
+    assert rec.reachable is False
+    suggested = rec.reasons[1].split("a max_label_error of ")[1].split("%")[0]
+    assert float(suggested) / 100 > 0.0001
+
+
+def test_a_reachable_goal_is_marked_reachable() -> None:
+    assert make_plan(small()).recommendation.reachable is True
 
 
 def test_a_cheap_model_error_stops_labeling_earlier_than_a_costly_one() -> None:

@@ -300,3 +300,14 @@ def test_the_runbook_sheet_lists_the_policy_steps_and_planned_lots(
         first = policy.planned_lots[0]
         assert ws.cell(header + 1, 8).value == first.sample_size
         assert ws.cell(header + 1, 9).value == first.acceptance_number
+
+
+def test_an_unreachable_goal_is_headed_as_the_closest_attempt(
+    plan: PlanResponse, plan_request: dict[str, Any]
+) -> None:
+    rec = plan.recommendation.model_copy(update={"reachable": False, "savings_vs_manual": None})
+    book = load(plan_workbook(plan.model_copy(update={"recommendation": rec}), plan_request))
+    column = [c.value for c in book["Summary"]["A"]]
+    assert "Not reachable: the closest attempt" in column and "Recommendation" not in column
+    ws = book["Summary"]
+    assert ws.cell(find(ws, "Savings vs manual"), 2).value == "n/a: the goal is not reachable"
