@@ -1,5 +1,5 @@
 """Plans: ``POST /v1/plans``, ``GET /v1/plans`` (the key's, newest first), ``GET /v1/plans/{id}``,
-``DELETE /v1/plans/{id}``, ``GET /v1/plans/{id}/report.xlsx``."""
+``DELETE /v1/plans/{id}``, ``GET /v1/plans/{id}/report.xlsx``, ``POST|GET /v1/plans/{id}/actuals``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 import planner
 import reports
-from api.admission import admit_plan
+from api.admission import admit_actuals, admit_plan
 from api.auth import TenantDep
 from api.bodies import JSONRoute
 from api.deps import (
@@ -23,7 +23,7 @@ from api.deps import (
     StorageDep,
 )
 from api.examples import openapi_examples
-from api.problems import problem_responses
+from api.problems import ProblemError, problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
 from api.resources import (
     DEFAULT_PAGE_SIZE,
@@ -33,12 +33,18 @@ from api.resources import (
     list_stored,
     plan_summary,
     read_stored,
+    request_hash,
 )
+from api.storage import Record
 from planner.schemas.plans import PlanRequest, PlanResponse
+from planner.schemas.tracking import ActualsRequest, ActualsResponse
+from planner.tracking import track_plan
 
 router = APIRouter(prefix="/plans", tags=["plans"], route_class=JSONRoute)
 
 KIND = "plan"
+#: a plan's latest actuals: one record per plan, under the plan's id, replaced by each report
+ACTUALS_KIND = "actuals"
 
 
 @router.post(
@@ -119,6 +125,7 @@ def get_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
 def delete_plan(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
     """Delete the plan for good (404 for an unknown id or another key's plan, which stays)."""
     delete_stored(storage, KIND, tenant, plan_id)
+    storage.delete(ACTUALS_KIND, tenant, plan_id)
     return Response(status_code=204)
 
 
@@ -139,3 +146,55 @@ async def get_plan_report(
     plan_request = PlanRequest.model_validate_json(record.request)
     content = await computations.run_async(reports.plan_workbook, plan, plan_request)
     return workbook_response(content, f"annoplan-plan-{record.id}.xlsx")
+
+
+@router.post(
+    "/{plan_id}/actuals",
+    operation_id="trackPlan",
+    summary="Report the rounds really done and re-plan",
+    response_model=ActualsResponse,
+    responses=problem_responses(400, 401, 404, 413, 415, 422),
+)
+async def post_actuals(
+    plan_id: str,
+    body: ActualsRequest,
+    tenant: TenantDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    computations: ComputationsDep,
+) -> Response:
+    """The rounds done so far (cumulative; each report replaces the last) against the plan: what was
+    spent, the forecast of the total re-planned from the actual state, the burn-up, a status, advice and
+    the next rounds' policy when it changed. Stored: ``GET`` reads it back."""
+    record = await run_in_threadpool(read_stored, storage, KIND, tenant, plan_id)
+    plan = PlanResponse.model_validate_json(record.response)
+    plan_request = PlanRequest.model_validate_json(record.request)
+    admit_actuals(plan_request, plan, body, settings.max_plan_work)
+    tracked = await computations.run_async(track_plan, plan_request, plan, body)
+    stored = Record(
+        kind=ACTUALS_KIND,
+        id=plan_id,
+        tenant=tenant,
+        request=body.model_dump_json(),
+        response=tracked.model_dump_json(),
+        request_hash=request_hash(body),
+    )
+    await run_in_threadpool(storage.put, stored)
+    return Response(stored.response, media_type="application/json")
+
+
+@router.get(
+    "/{plan_id}/actuals",
+    operation_id="getPlanActuals",
+    summary="Read a plan's latest actuals and re-plan",
+    response_model=ActualsResponse,
+    responses=problem_responses(401, 404),
+)
+def get_actuals(plan_id: str, tenant: TenantDep, storage: StorageDep) -> Response:
+    """The answer to the plan's latest actuals, as ``POST`` returned it (404 when the plan is unknown or
+    another key's, or no actuals were reported)."""
+    read_stored(storage, KIND, tenant, plan_id)
+    record = storage.get(ACTUALS_KIND, tenant, plan_id)
+    if record is None:
+        raise ProblemError("not-found", f"no actuals were reported for plan {plan_id!r}: POST them first")
+    return Response(record.response, media_type="application/json")

@@ -48,6 +48,8 @@ def test_operation_ids_and_paths(document: dict[str, Any]) -> None:
         "createPlan": ("POST", "/v1/plans"),
         "listPlans": ("GET", "/v1/plans"),
         "getPlan": ("GET", "/v1/plans/{plan_id}"),
+        "trackPlan": ("POST", "/v1/plans/{plan_id}/actuals"),
+        "getPlanActuals": ("GET", "/v1/plans/{plan_id}/actuals"),
         "deletePlan": ("DELETE", "/v1/plans/{plan_id}"),
         "getPlanReport": ("GET", "/v1/plans/{plan_id}/report.xlsx"),
         "createQuote": ("POST", "/v1/quotes"),
