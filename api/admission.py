@@ -11,11 +11,14 @@ computing anything. A curve fit is capped in its number of targets.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from api.problems import FieldError, ProblemError
+from planner.comparisons import StoredQuote, scenario_plan
 from planner.plans import default_batch_sizes, search_space, threshold_count
 from planner.quotes import candidate_batch_sizes
+from planner.schemas.comparisons import ComparisonRequest, QuotePricesOffer, RateCardOffer, StoredQuoteOffer
 from planner.schemas.curves import FitRequest
 from planner.schemas.plans import LabeledDatasetGoal, PlanRequest, PlanResponse
 from planner.schemas.quotes import QuoteRequest
@@ -80,6 +83,41 @@ def quote_size(req: QuoteRequest) -> SimulationSize:
     thresholds = threshold_count(req.pilot, req.max_label_error, req.delta)
     rounds = thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
     return SimulationSize(simulations=thresholds * len(batch_sizes), rounds=rounds, draws=req.draws)
+
+
+def comparison_size(req: ComparisonRequest, quotes: Mapping[str, StoredQuote]) -> SimulationSize:
+    """What :func:`planner.comparisons.compare_offers` will simulate for ``req`` (at most): the plan's search
+    once for every strategy but hybrid, hybrid's search once per audit rate searched (rate cards, inline
+    quotes without settings), and one hybrid run per quote at its promised batch size."""
+    scenario = scenario_plan(req)
+    others = plan_size(
+        scenario.model_copy(update={"strategies": [s for s in req.strategies if s != "hybrid"]})
+    )
+    hybrid = plan_size(scenario.model_copy(update={"strategies": ["hybrid"]}))
+    searched: set[float] = set()
+    fixed: list[int] = []
+    for offer in req.offers:
+        if isinstance(offer, RateCardOffer) and "hybrid" in req.strategies:
+            searched.add(offer.costs.audit_rate)
+        elif isinstance(offer, QuotePricesOffer):
+            if offer.batch_size is None:
+                searched.add(offer.audit_rate)
+            else:
+                fixed.append(offer.batch_size)
+        elif isinstance(offer, StoredQuoteOffer) and offer.quote_id in quotes:
+            fixed.append(quotes[offer.quote_id].quote.batch_size or 1)
+    return SimulationSize(
+        simulations=others.simulations + len(searched) * hybrid.simulations + len(fixed),
+        rounds=others.rounds
+        + len(searched) * hybrid.rounds
+        + sum(rounds_bound(req.pool_size, b, math.inf) for b in fixed),
+        draws=req.draws,
+    )
+
+
+def admit_comparison(req: ComparisonRequest, quotes: Mapping[str, StoredQuote], limit: int) -> None:
+    """Refuse (422) a comparison that exceeds this server's simulation cap."""
+    check_size(comparison_size(req, quotes), limit, "comparison")
 
 
 def admit_quote(req: QuoteRequest, limit: int) -> None:
