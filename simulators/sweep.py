@@ -44,9 +44,18 @@ from simulators.strategies import STRATEGIES
 __all__ = [
     "BACKENDS",
     "FULL_POOL",
+    "ArmResult",
+    "Comparison",
+    "PolicyResult",
+    "Quantiles",
     "ReplayOutcome",
     "ReplayTask",
+    "TargetResult",
+    "compare_outcomes",
+    "labels_to_reach",
+    "load_features",
     "make_tasks",
+    "quantiles_of",
     "run_sweep",
     "run_task",
     "task_generator",
@@ -426,10 +435,354 @@ def run_sweep(
     return tuple(outcomes)
 
 
-def group_outcomes(outcomes: Iterable[ReplayOutcome]) -> dict[tuple[str, str], list[ReplayOutcome]]:
-    """Outcomes by (data set path, arm), each list in seed order."""
-    groups: dict[tuple[str, str], list[ReplayOutcome]] = {}
+# --- comparing arms over seeds ------------------------------------------------------------------------------
+
+
+def load_features(data: str | Path) -> tuple[Any, Any]:
+    """The features and labels of a data set, built once per process (the cache the tasks use)."""
+    return _features(str(data))
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """P10, P50 and P90 over seeds; None where the quantile falls on a run that never got there."""
+
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"p10": self.p10, "p50": self.p50, "p90": self.p90}
+
+
+def quantiles_of(values: Sequence[float | None]) -> Quantiles:
+    """P10/P50/P90 (linear interpolation) of ``values``; None counts as never (above every number)."""
+    if not values:
+        return Quantiles(None, None, None)
+    ordered = np.sort(np.array([np.inf if v is None else v for v in values], dtype=np.float64))
+
+    def quantile(q: float) -> float | None:
+        position = (ordered.size - 1) * q
+        low, frac = int(np.floor(position)), position - np.floor(position)
+        value = ordered[low] if frac == 0 else ordered[low] + frac * (ordered[low + 1] - ordered[low])
+        return float(value) if np.isfinite(value) else None
+
+    return Quantiles(quantile(0.1), quantile(0.5), quantile(0.9))
+
+
+def labels_to_reach(labels: Sequence[float], metric: Sequence[float], level: float) -> float | None:
+    """Labels at which a learning curve first reaches ``level``, linear between rounds (None: never)."""
+    reached = np.flatnonzero(np.asarray(metric) >= level)
+    if reached.size == 0:
+        return None
+    i = int(reached[0])
+    if i == 0:
+        return float(labels[0])
+    n0, n1, m0, m1 = labels[i - 1], labels[i], metric[i - 1], metric[i]
+    return float(n0 + (n1 - n0) * (level - m0) / (m1 - m0))
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """How one arm reached one target over the seeds.
+
+    Attributes
+    ----------
+    target : float
+        The target as given (a share of the full-pool accuracy, or an accuracy with ``absolute``).
+    level : Quantiles
+        The accuracy it stands for, over seeds.
+    labels : Quantiles
+        Human labels to reach it (None: a quantile the runs never reached within their labels).
+    reached : float
+        Share of seeds that reached it.
+    cost : Quantiles
+        Cost when it was reached, in the rate card's currency units.
+    saving : Quantiles or None
+        ``1 - labels / random's labels`` of the same seed, over the seeds where it says something (not for
+        random). A run that never reached the target counts with its bound (its last labels).
+    lost : float or None
+        Share of those seeds where the arm needed more labels than random.
+    n_compared, n_flat : int
+        Seeds in ``saving``, and seeds left out because the first model (trained on the batch every arm
+        shares) already reached the target, or neither run reached it.
+    """
+
+    target: float
+    level: Quantiles
+    labels: Quantiles
+    reached: float
+    cost: Quantiles
+    saving: Quantiles | None
+    lost: float | None
+    n_compared: int
+    n_flat: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "level": self.level.to_dict(),
+            "labels": self.labels.to_dict(),
+            "reached": self.reached,
+            "cost": self.cost.to_dict(),
+            "saving_vs_random": None if self.saving is None else self.saving.to_dict(),
+            "lost_to_random": self.lost,
+            "n_compared": self.n_compared,
+            "n_left_out": self.n_flat,
+        }
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    """One strategy (random labeling or active learning with a query strategy) over the seeds.
+
+    Attributes
+    ----------
+    arm : str
+        The strategy's name.
+    targets : tuple of TargetResult
+    final_metric : Quantiles
+        Accuracy at the last round.
+    curve_labels : tuple of int
+        Labels of the rounds common to every seed.
+    curve : tuple of Quantiles
+        Accuracy at those labels over seeds (the learning curve and its band).
+    """
+
+    arm: str
+    targets: tuple[TargetResult, ...]
+    final_metric: Quantiles
+    curve_labels: tuple[int, ...]
+    curve: tuple[Quantiles, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.arm,
+            "targets": [t.to_dict() for t in self.targets],
+            "final_metric": self.final_metric.to_dict(),
+            "curve": [
+                {"labels": n, **q.to_dict()} for n, q in zip(self.curve_labels, self.curve, strict=True)
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """A whole-pool policy (pre-labeling, hybrid routing) over the seeds, against labeling it all by hand.
+
+    Attributes
+    ----------
+    policy : str
+    cost, manual_cost : Quantiles
+        Its cost and that of labeling the whole pool from scratch in the same batches (currency units).
+    saving : Quantiles
+        ``1 - cost / manual_cost`` per seed.
+    lost : float
+        Share of seeds where it cost more than labeling by hand.
+    human_labels, corrections, auto_accepted : Quantiles
+        Work volumes (items).
+    label_error : Quantiles
+        Share of the pool delivered wrong.
+    """
+
+    policy: str
+    cost: Quantiles
+    manual_cost: Quantiles
+    saving: Quantiles
+    lost: float
+    human_labels: Quantiles
+    corrections: Quantiles
+    auto_accepted: Quantiles
+    label_error: Quantiles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "cost": self.cost.to_dict(),
+            "manual_cost": self.manual_cost.to_dict(),
+            "saving_vs_manual": self.saving.to_dict(),
+            "lost_to_manual": self.lost,
+            "human_labels": self.human_labels.to_dict(),
+            "corrections": self.corrections.to_dict(),
+            "auto_accepted": self.auto_accepted.to_dict(),
+            "label_error": self.label_error.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every arm and policy of a sweep compared over its cases (data set x seed).
+
+    Attributes
+    ----------
+    targets : tuple of float
+    absolute : bool
+        Whether the targets are accuracies (else shares of the full-pool accuracy).
+    n_cases : int
+        Data set x seed pairs.
+    full_pool_metric : Quantiles
+        Accuracy of a model trained on the whole pool.
+    arms : tuple of ArmResult
+    policies : tuple of PolicyResult
+    """
+
+    targets: tuple[float, ...]
+    absolute: bool
+    n_cases: int
+    full_pool_metric: Quantiles
+    arms: tuple[ArmResult, ...]
+    policies: tuple[PolicyResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "targets": list(self.targets),
+            "absolute": self.absolute,
+            "cases": self.n_cases,
+            "full_pool_metric": self.full_pool_metric.to_dict(),
+            "strategies": [arm.to_dict() for arm in self.arms],
+            "policies": [policy.to_dict() for policy in self.policies],
+        }
+
+
+Case = tuple[str, int]
+
+
+def _reach(outcome: ReplayOutcome, level: float) -> tuple[float | None, float | None]:
+    """Labels and cost at which a run first reached ``level`` (None, None: never)."""
+    n = labels_to_reach(outcome.labels, outcome.metric, level)
+    if n is None:
+        return None, None
+    return n, float(np.interp(n, outcome.labels, outcome.cost))
+
+
+def _saving(run: ReplayOutcome, random_run: ReplayOutcome, level: float) -> float | None:
+    """``1 - labels / random's labels`` at ``level``; a run that never got there counts with its last labels
+    (a bound); None when the first (shared) model reached it or neither run did."""
+    n_arm, _ = _reach(run, level)
+    n_random, _ = _reach(random_run, level)
+    if n_arm is None and n_random is None:
+        return None
+    if n_random is not None and n_random <= random_run.labels[0] and n_arm == run.labels[0]:
+        return None
+    arm_labels = run.labels[-1] if n_arm is None else n_arm
+    random_labels = random_run.labels[-1] if n_random is None else n_random
+    return 1.0 - arm_labels / random_labels
+
+
+def _curve(runs: Sequence[ReplayOutcome]) -> tuple[tuple[int, ...], tuple[Quantiles, ...]]:
+    """The rounds every run had, and the accuracy quantiles at them."""
+    n_rounds = min(len(run.labels) for run in runs)
+    labels = runs[0].labels[:n_rounds]
+    if any(run.labels[:n_rounds] != labels for run in runs):  # batches differ by data set
+        return (), ()
+    return labels, tuple(quantiles_of([run.metric[i] for run in runs]) for i in range(n_rounds))
+
+
+def compare_outcomes(
+    outcomes: Iterable[ReplayOutcome], targets: Sequence[float], *, absolute: bool = False
+) -> Comparison:
+    """Compare every arm with random labeling, and every whole-pool policy with labeling by hand.
+
+    Parameters
+    ----------
+    outcomes : iterable of ReplayOutcome
+        A sweep's outcomes with, per case (data set and seed), a ``random`` run, the other arms' runs and,
+        unless ``absolute``, the :data:`FULL_POOL` reference.
+    targets : sequence of float
+        Shares of the full-pool accuracy (e.g. 0.95), or accuracies with ``absolute``.
+    absolute : bool, default False
+
+    Returns
+    -------
+    Comparison
+    """
+    by_case: dict[Case, dict[str, ReplayOutcome]] = {}
     for outcome in outcomes:
-        key = (outcome.task.data, FULL_POOL if outcome.task.policy == FULL_POOL else outcome.task.arm)
-        groups.setdefault(key, []).append(outcome)
-    return {key: sorted(group, key=lambda o: o.task.seed) for key, group in groups.items()}
+        task = outcome.task
+        arm = FULL_POOL if task.policy == FULL_POOL else task.arm
+        by_case.setdefault((task.data, task.seed), {})[arm] = outcome
+    cases = sorted(by_case)
+    if not cases or any("random" not in by_case[case] for case in cases):
+        raise ReplayInputError("strategy", "the comparison needs a random run in every case")
+    if not absolute and any(FULL_POOL not in by_case[case] for case in cases):
+        raise ReplayInputError("targets", "shares of the full-pool accuracy need the full-pool reference")
+    reference = {case: by_case[case][FULL_POOL].metric[0] for case in cases if FULL_POOL in by_case[case]}
+    levels = {case: [t if absolute else t * reference[case] for t in targets] for case in cases}
+    names = [name for name in by_case[cases[0]] if name != FULL_POOL]
+    arms: list[ArmResult] = []
+    policies: list[PolicyResult] = []
+    for name in names:
+        runs = [by_case[case][name] for case in cases]
+        if runs[0].task.policy in ("prelabel", "hybrid"):
+            policies.append(_policy_result(name, runs))
+            continue
+        results = []
+        for j, target in enumerate(targets):
+            reach = [_reach(run, levels[case][j]) for run, case in zip(runs, cases, strict=True)]
+            savings = None
+            lost = None
+            n_compared = n_flat = 0
+            if name != "random":
+                compared = [
+                    _saving(run, by_case[case]["random"], levels[case][j])
+                    for run, case in zip(runs, cases, strict=True)
+                ]
+                kept = [s for s in compared if s is not None]
+                n_compared, n_flat = len(kept), len(compared) - len(kept)
+                savings = quantiles_of(kept)
+                lost = float(np.mean([s < 0 for s in kept])) if kept else None
+            results.append(
+                TargetResult(
+                    target=float(target),
+                    level=quantiles_of([levels[case][j] for case in cases]),
+                    labels=quantiles_of([n for n, _ in reach]),
+                    reached=float(np.mean([n is not None for n, _ in reach])),
+                    cost=quantiles_of([c for _, c in reach]),
+                    saving=savings,
+                    lost=lost,
+                    n_compared=n_compared,
+                    n_flat=n_flat,
+                )
+            )
+        curve_labels, curve = _curve(runs)
+        arms.append(
+            ArmResult(
+                name, tuple(results), quantiles_of([run.metric[-1] for run in runs]), curve_labels, curve
+            )
+        )
+    return Comparison(
+        targets=tuple(float(t) for t in targets),
+        absolute=absolute,
+        n_cases=len(cases),
+        full_pool_metric=quantiles_of(list(reference.values())),
+        arms=tuple(arms),
+        policies=tuple(policies),
+    )
+
+
+def _policy_result(name: str, runs: Sequence[ReplayOutcome]) -> PolicyResult:
+    manual = [
+        float(
+            run.task.costs.total(
+                fresh_labels=run.pool_size,
+                reviews=0,
+                corrections=0,
+                audits=0,
+                auto_accepted=0,
+                rounds=-(-run.pool_size // run.task.batch_size),
+            )
+        )
+        for run in runs
+    ]
+    savings = [1.0 - run.total_cost / m if m > 0 else 0.0 for run, m in zip(runs, manual, strict=True)]
+    return PolicyResult(
+        policy=name,
+        cost=quantiles_of([run.total_cost for run in runs]),
+        manual_cost=quantiles_of(manual),
+        saving=quantiles_of(savings),
+        lost=float(np.mean([s < 0 for s in savings])),
+        human_labels=quantiles_of([run.human_labels for run in runs]),
+        corrections=quantiles_of([run.corrections for run in runs]),
+        auto_accepted=quantiles_of([run.auto_accepted for run in runs]),
+        label_error=quantiles_of([run.label_error for run in runs]),
+    )
