@@ -44,7 +44,11 @@ from planner.validation import field_path, parse_request
 
 #: commands whose modules load scikit-learn, scipy or the web stack, by name: (module, function); each is
 #: imported only when it runs (or prints its own help), so that ``annoplan --help`` starts fast
-LAZY_COMMANDS = {"replay": ("api.replay_cli", "replay_command"), "serve": ("api.serve", "serve_command")}
+LAZY_COMMANDS = {
+    "replay": ("api.replay_cli", "replay_command"),
+    "serve": ("api.serve", "serve_command"),
+    "compare": ("api.compare_cli", "compare_command"),
+}
 
 
 def docstring_summary(module: str, function: str) -> str:
