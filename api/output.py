@@ -148,8 +148,9 @@ def _settings(settings: Any) -> str:
     parts = [f"batch {settings.batch_size:,}"]
     if settings.confidence_threshold is not None:
         parts.append(f"threshold {settings.confidence_threshold:.3g}")
-    if settings.stop_at_labels is not None:
-        parts.append(f"stop at {settings.stop_at_labels:,} labels")
+    budget = settings.human_labels_budget
+    if budget is not None:
+        parts.append(f"budget {budget:,} labels")
     return ", ".join(parts)
 
 
@@ -193,7 +194,12 @@ def plan_document(plan: Any) -> Document:
             "confidence threshold",
             "-" if rec.confidence_threshold is None else f"{rec.confidence_threshold:.3g}",
         ),
-        ("stop at human labels", count(rec.stop_at_labels)),
+        (
+            f"human labels to budget ({plan.assumptions.get('probability', 0.9):.0%})",
+            count(rec.human_labels_budget),
+        ),
+        ("human labels P50", count(rec.human_labels_p50)),
+        ("human work stops", rec.stop_rule or "-"),
         (
             "cost P10 / P50 / P90",
             " / ".join(amount(getattr(rec.cost, q), currency) for q in ("p10", "p50", "p90")),

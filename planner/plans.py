@@ -24,7 +24,7 @@ from planner.errors import InvalidInputError
 from planner.fit import FAR_FACTOR, QUANTILES, forecast_from_rounds, pilot_warnings, predictions
 from planner.money import money
 from planner.policy import lot_path, make_policy, start_labels, start_rule
-from planner.schemas.common import Quantiles, higher_is_better
+from planner.schemas.common import Quantiles, higher_is_better, metric_name
 from planner.schemas.curves import CalibrationSample, Pilot, Prediction
 from planner.schemas.plans import (
     LabeledDatasetGoal,
@@ -115,7 +115,8 @@ def cost_margin(strategy: str) -> float:
 
 
 def stop_point(outcome: Outcome, probability: float, labeled_dataset: bool) -> int | None:
-    """Human labels after which work stops; for a metric goal, the budget meeting it with ``probability``."""
+    """What ``stop_at_labels`` holds (kept for older clients): the strategy's cap on human labels; for a
+    metric goal, the budget meeting it with ``probability``; else the median (P50) of human labels."""
     if np.isfinite(outcome.settings.stop_at_labels):
         return int(outcome.settings.stop_at_labels)
     if labeled_dataset:
@@ -123,6 +124,40 @@ def stop_point(outcome: Outcome, probability: float, labeled_dataset: bool) -> i
     needed = np.where(outcome.goal_met, outcome.human_labels, np.inf)
     value = float(np.quantile(needed, probability, method="inverted_cdf"))
     return int(np.ceil(value)) if np.isfinite(value) else None
+
+
+def label_budget(outcome: Outcome, probability: float, labeled_dataset: bool) -> int | None:
+    """Human labels to budget for: the strategy's cap where it has one; else enough with ``probability``
+    (for a metric goal over the draws that meet it; None where fewer than that share do)."""
+    if np.isfinite(outcome.settings.stop_at_labels):
+        return int(outcome.settings.stop_at_labels)
+    needed = (
+        outcome.human_labels if labeled_dataset else np.where(outcome.goal_met, outcome.human_labels, np.inf)
+    )
+    value = float(np.quantile(needed, probability, method="inverted_cdf"))
+    return int(np.ceil(value)) if np.isfinite(value) else None
+
+
+def stop_rule(outcome: Outcome, req: PlanRequest, budget: int | None) -> str:
+    """The condition that ends human work, in words an operator follows."""
+    cap = outcome.settings.stop_at_labels
+    if isinstance(req.goal, ModelMetricGoal):
+        target = f"{metric_name(req.pilot.metric)} {req.goal.target:.4g}"
+        rule = f"stop when the model measures {target} on the evaluation set"
+        if np.isfinite(cap):
+            return (
+                f"{rule}, or at {cap:,.0f} human labels, where a batch costs more than the model errors it "
+                "would save"
+            )
+        if budget is None:
+            return f"{rule}; no budget of human labels reaches it with probability {req.probability:.0%}"
+        return f"{rule}; {budget:,} human labels reach it with probability {req.probability:.0%}"
+    if np.isfinite(cap):
+        return f"humans stop after {cap:,.0f} labels; the model labels the rest of the pool"
+    if outcome.strategy == "hybrid":
+        return "when the pool is empty: every item auto-accepted (its lot audited) or checked by a human"
+    work = "reviewed (and corrected)" if outcome.strategy == "prelabel" else "labeled"
+    return f"when humans have {work} every item of the pool"
 
 
 def lifetime_cost(o: Outcome, per_error: float) -> np.ndarray:
@@ -450,15 +485,7 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         )
     warnings.extend(far_warning(best, req, labeled_dataset))
     forecasts = [
-        to_forecast(
-            o,
-            currency,
-            higher_better,
-            req.probability,
-            labeled_dataset,
-            per_error,
-            runbook(o, req, req.probability),
-        )
+        to_forecast(o, req, higher_better, per_error, runbook(o, req, req.probability))
         for o in chosen.values()
     ]
     manual = chosen.get("manual")
@@ -472,7 +499,10 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         strategy=best.strategy,
         confidence_threshold=best.settings.confidence_threshold,
         batch_size=best.settings.batch_size,
-        stop_at_labels=stop_point(best, req.probability, labeled_dataset),
+        stop_at_labels=best_forecast.settings.stop_at_labels,
+        human_labels_budget=best_forecast.settings.human_labels_budget,
+        human_labels_p50=best_forecast.settings.human_labels_p50,
+        stop_rule=best_forecast.settings.stop_rule,
         cost=best_forecast.cost,
         savings_vs_manual=savings,
         reachable=reachable,
@@ -576,14 +606,11 @@ def runbook(o: Outcome, req: PlanRequest, probability: float) -> Policy:
 
 
 def to_forecast(
-    o: Outcome,
-    currency: str,
-    higher_better: bool,
-    probability: float,
-    labeled_dataset: bool,
-    per_error: float | None,
-    policy: Policy,
+    o: Outcome, req: PlanRequest, higher_better: bool, per_error: float | None, policy: Policy
 ) -> StrategyForecast:
+    currency, probability = req.costs.currency, req.probability
+    labeled_dataset = isinstance(req.goal, LabeledDatasetGoal)
+    budget = label_budget(o, probability, labeled_dataset)
     metric = 1.0 - o.final_error if higher_better else o.final_error
     schedule = [
         ScheduleRow(
@@ -614,6 +641,9 @@ def to_forecast(
             confidence_threshold=o.settings.confidence_threshold,
             batch_size=o.settings.batch_size,
             stop_at_labels=stop_point(o, probability, labeled_dataset),
+            human_labels_budget=budget,
+            human_labels_p50=int(np.ceil(quantiles(o.human_labels).p50)),
+            stop_rule=stop_rule(o, req, budget),
         ),
         expected_work=expected_work(o),
         schedule=schedule,

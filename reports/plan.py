@@ -239,11 +239,17 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     key_value(sb, "Batch size (items per round)", Cell(rec.batch_size, "count"))
     key_value(
         sb,
-        "Stop after human labels",
-        Cell(rec.stop_at_labels, "count")
-        if rec.stop_at_labels is not None
-        else Cell("no stop point meets the goal", span=span - 1),
+        f"Human labels to budget ({req.probability:.0%})",
+        Cell(rec.human_labels_budget, "count")
+        if rec.human_labels_budget is not None
+        else Cell(f"no budget meets the goal with probability {req.probability:.0%}", span=span - 1),
     )
+    key_value(
+        sb,
+        "Human labels, median (P50)",
+        Cell(rec.human_labels_p50, "count") if rec.human_labels_p50 is not None else Cell("n/a", "missing"),
+    )
+    key_value(sb, "Human work stops", Cell(rec.stop_rule or "n/a", "wrap", span=span - 1))
     key_value(sb, "Probability goal met", Cell(best.probability_goal_met, "percent"))
     key_value(sb, "Required probability", Cell(req.probability, "percent"))
     sb.blank()
@@ -398,10 +404,10 @@ def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:
     )
     sb.add(
         Cell(None),
-        Cell("stop at labels", "label"),
+        Cell("labels to budget", "label"),
         *(
-            Cell(f.settings.stop_at_labels, "count")
-            if f.settings.stop_at_labels is not None
+            Cell(f.settings.human_labels_budget, "count")
+            if f.settings.human_labels_budget is not None
             else Cell("none", "missing")
             for f in forecasts
         ),
@@ -411,7 +417,9 @@ def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:
         sb,
         [
             "Label error is the share of the pool left wrong; counts are items; the settings are those the "
-            "forecast assumes (threshold: auto-accept at or above, hybrid only)."
+            "forecast assumes (threshold: auto-accept at or above, hybrid only). Labels to budget: human "
+            "labels that suffice with the plan's required probability (the strategy's cap where it has "
+            "one); the median is the P50 of Human labels above."
         ],
         span,
         "note",

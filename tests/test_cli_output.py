@@ -61,6 +61,15 @@ def test_plan_table_shows_money_in_the_currency_and_counts_as_integers(plan_outp
     assert "{" not in table  # not JSON
 
 
+def test_plan_output_names_the_budget_the_median_and_the_stop_rule(plan_outputs: dict[str, str]) -> None:
+    text = plan_outputs["markdown"]
+    rec = json.loads(plan_outputs["json"])["recommendation"]
+    assert f"| human labels to budget (90%) | {rec['human_labels_budget']:,} |" in text
+    assert f"| human labels P50 | {rec['human_labels_p50']:,} |" in text
+    assert f"| human work stops | {rec['stop_rule']} |" in text
+    assert "stop at human labels" not in plan_outputs["table"]
+
+
 def test_plan_markdown_is_pipe_tables(plan_outputs: dict[str, str]) -> None:
     text = plan_outputs["markdown"]
     data = json.loads(plan_outputs["json"])

@@ -151,12 +151,36 @@ class MoneyQuantiles(ResponseModel):
     p90: MoneyString
 
 
+#: what ``stop_at_labels`` holds, said once for the strategy settings and the recommendation
+STOP_AT_LABELS = (
+    "kept for older clients, a number of human labels: for a model_metric goal the budget that meets it with "
+    "the plan's probability (as human_labels_budget); for a labeled_dataset goal the cap where the strategy "
+    "has one, else the median (P50) of human labels, a forecast and not a rule (P90 is higher): read "
+    "human_labels_budget, human_labels_p50 and stop_rule instead (null: no budget meets the goal)"
+)
+#: the fields that name each number for what it is
+HUMAN_LABELS_BUDGET = (
+    "human labels to budget for: enough with the plan's probability (the probability quantile over the "
+    "draws that meet the goal; the strategy's cap on human labels where it has one); null where no budget "
+    "meets the goal with that probability"
+)
+HUMAN_LABELS_P50 = "the median (P50) of human labels over the draws: what to expect, not a cap"
+STOP_RULE = "the condition that ends human work, as an operator follows it"
+
+
 class StrategySettings(ResponseModel):
     """The settings a strategy's forecast assumes."""
 
     confidence_threshold: float | None = Field(description="auto-accept at or above (hybrid only)")
     batch_size: int = Field(description="items sent to humans per round")
-    stop_at_labels: int | None = Field(description="human labels after which human work stops (null: never)")
+    stop_at_labels: int | None = Field(description=STOP_AT_LABELS)
+    human_labels_budget: int | None = Field(default=None, description=HUMAN_LABELS_BUDGET)
+    human_labels_p50: int | None = Field(
+        default=None, description=HUMAN_LABELS_P50 + " (null only in plans stored before it existed)"
+    )
+    stop_rule: str | None = Field(
+        default=None, description=STOP_RULE + " (null only in plans stored before it existed)"
+    )
 
 
 class ScheduleRow(ResponseModel):
@@ -217,7 +241,14 @@ class Recommendation(ResponseModel):
     )
     confidence_threshold: float | None
     batch_size: int
-    stop_at_labels: int | None
+    stop_at_labels: int | None = Field(description=STOP_AT_LABELS)
+    human_labels_budget: int | None = Field(default=None, description=HUMAN_LABELS_BUDGET)
+    human_labels_p50: int | None = Field(
+        default=None, description=HUMAN_LABELS_P50 + " (null only in plans stored before it existed)"
+    )
+    stop_rule: str | None = Field(
+        default=None, description=STOP_RULE + " (null only in plans stored before it existed)"
+    )
     cost: MoneyQuantiles = Field(
         description="the recommended strategy's cost; when the goal is not reachable, what the closest "
         "attempt costs (its draws include runs that never reach the goal)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,31 @@ def test_a_plan_carries_the_pilot_warnings_of_fit_and_quote() -> None:
 def test_a_pilot_close_to_the_pool_gives_no_far_warning() -> None:
     warnings = make_plan(small(pool_size=3000, batch_sizes=[300, 1000])).warnings
     assert not any("over 10x" in w for w in warnings)
+
+
+def test_each_stop_number_is_named_for_what_it_is() -> None:
+    plan = make_plan(small())
+    for s in plan.strategies:
+        settings = s.settings
+        assert settings.human_labels_p50 == math.ceil(s.human_labels.p50)
+        if s.strategy != "active_learning":  # no cap: the budget at the plan's probability (90%) is the P90
+            assert settings.human_labels_budget == math.ceil(s.human_labels.p90)
+            # stop_at_labels keeps its old meaning for a labeled dataset: the median, not a budget
+            assert settings.stop_at_labels == settings.human_labels_p50
+        assert settings.stop_rule
+    hybrid = next(s for s in plan.strategies if s.strategy == "hybrid")
+    assert hybrid.settings.stop_rule is not None and "pool is empty" in hybrid.settings.stop_rule
+    rec = plan.recommendation
+    best = next(s for s in plan.strategies if s.strategy == rec.strategy)
+    assert (rec.human_labels_budget, rec.human_labels_p50, rec.stop_rule) == (
+        best.settings.human_labels_budget,
+        best.settings.human_labels_p50,
+        best.settings.stop_rule,
+    )
+
+
+def test_a_metric_goal_budget_is_its_stop_point_and_its_rule_names_the_target() -> None:
+    manual = next(s for s in make_plan(metric_goal(target=0.9)).strategies if s.strategy == "manual")
+    assert manual.settings.human_labels_budget == manual.settings.stop_at_labels is not None
+    assert manual.settings.stop_rule is not None
+    assert manual.settings.stop_rule.startswith("stop when the model measures accuracy 0.9")

@@ -311,3 +311,14 @@ def test_an_unreachable_goal_is_headed_as_the_closest_attempt(
     assert "Not reachable: the closest attempt" in column and "Recommendation" not in column
     ws = book["Summary"]
     assert ws.cell(find(ws, "Savings vs manual"), 2).value == "n/a: the goal is not reachable"
+
+
+def test_the_summary_names_the_budget_the_median_and_the_stop_rule(
+    book: openpyxl.Workbook, plan: PlanResponse
+) -> None:
+    ws = book["Summary"]
+    rec = plan.recommendation
+    assert ws.cell(find(ws, "Human labels to budget (90%)"), 2).value == rec.human_labels_budget
+    assert ws.cell(find(ws, "Human labels, median (P50)"), 2).value == rec.human_labels_p50
+    assert ws.cell(find(ws, "Human work stops"), 2).value == rec.stop_rule
+    assert "Stop after human labels" not in [c.value for c in ws["A"]]
