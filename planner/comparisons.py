@@ -599,7 +599,7 @@ def recommendation_reasons(
             f"(asked: {req.probability:.0%})"
         )
     if req.fx is not None:
-        out.append(f"amounts in {currency} at {req.fx.source} rates of {req.fx.date.isoformat()}")
+        out.append(f"amounts in {currency} at the rates of {req.fx.source}, {req.fx.date.isoformat()}")
     return out
 
 
