@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,10 @@ from simulators.montecarlo import Outcome, Routing, Settings, median_path, simul
 
 #: batch sizes tried when the request names none, as shares of the pool
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
+#: larger batch sizes tried, at most, past an optimum at the top of the default grid (each BATCH_GROWTH times
+#: the last, capped at the pool); an optimum still at the top after them is a warning
+EXTRA_BATCH_SIZES = 3
+BATCH_GROWTH = 2
 #: stop points tried for active learning on a labeled dataset, as shares of the pool
 STOP_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
 #: stricter thresholds tried besides the certified one: those auto-accepting these shares of the pilot's
@@ -454,29 +459,43 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
 
     chosen: dict[str, Outcome] = {}
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
+    added: dict[str, list[int]] = {}
     for strategy in strategies:
-        candidates = (
-            outcome
-            for settings, routing, stops in search_space(
-                strategy, req, batch_sizes, hybrid, per_error is not None
-            )
-            for outcome in simulate_stops(
-                strategy,
-                curve,
-                costs,
-                req.pool_size,
-                settings,
-                stops,
-                efficiency=efficiency.values,
-                routing=routing,
-                labels_before=labels_before,
-                noise=np.random.default_rng(noise_seed),
-                **goal,
-            )
-        )
-        best_settings = choose(candidates, req.probability, per_error)
+
+        def simulate(sizes: list[int], strategy: str = strategy) -> Iterator[Outcome]:
+            for settings, routing, stops in search_space(strategy, req, sizes, hybrid, per_error is not None):
+                yield from simulate_stops(
+                    strategy,
+                    curve,
+                    costs,
+                    req.pool_size,
+                    settings,
+                    stops,
+                    efficiency=efficiency.values,
+                    routing=routing,
+                    labels_before=labels_before,
+                    noise=np.random.default_rng(noise_seed),
+                    **goal,
+                )
+
+        best_settings = choose(simulate(batch_sizes), req.probability, per_error)
+        searched = list(batch_sizes)
+        # the default grid ends at 10% of the pool: past an optimum at its edge, try larger batches
+        while (
+            req.batch_sizes is None
+            and best_settings is not None
+            and best_settings.settings.batch_size == max(searched) < req.pool_size
+            and len(searched) < len(batch_sizes) + EXTRA_BATCH_SIZES
+        ):
+            larger = min(req.pool_size, BATCH_GROWTH * max(searched))
+            searched.append(larger)
+            added.setdefault(strategy, []).append(larger)
+            best_settings = choose(chain([best_settings], simulate([larger])), req.probability, per_error)
         if best_settings is not None:
             chosen[strategy] = best_settings
+            warnings.extend(edge_warning(best_settings, searched, req))
+    if added:
+        assumptions["batch_sizes_added"] = added
     best = choose(chosen.values(), req.probability, per_error)
     if best is None:
         raise InvalidInputError(
@@ -527,6 +546,23 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
         assumptions=assumptions,
         warnings=warnings,
     )
+
+
+def edge_warning(best: Outcome, searched: list[int], req: PlanRequest) -> list[str]:
+    """A warning when a strategy's cheapest batch size is the largest searched and the pool allows larger
+    ones: a larger batch might cost less still."""
+    size = best.settings.batch_size
+    if size != max(searched) or size >= req.pool_size:
+        return []
+    how = (
+        "give batch_sizes to search further"
+        if req.batch_sizes is not None
+        else f"the search stopped after {EXTRA_BATCH_SIZES} larger sizes; give batch_sizes to search further"
+    )
+    return [
+        f"{best.strategy}: the cheapest batch size is the largest searched ({size:,}, "
+        f"{size / req.pool_size:.0%} of the pool): larger batches might cost less; {how}"
+    ]
 
 
 def far_warning(best: Outcome, req: PlanRequest, labeled_dataset: bool) -> list[str]:

@@ -275,3 +275,31 @@ def test_a_metric_goal_budget_is_its_stop_point_and_its_rule_names_the_target() 
     assert manual.settings.human_labels_budget == manual.settings.stop_at_labels is not None
     assert manual.settings.stop_rule is not None
     assert manual.settings.stop_rule.startswith("stop when the model measures accuracy 0.9")
+
+
+def manual_plan(round_overhead: float, **changes: Any) -> Any:
+    costs = {**EXAMPLE["costs"], "round_overhead": round_overhead}
+    request = {**small(strategies=["manual"], costs=costs), **changes}
+    return make_plan(request)
+
+
+def test_an_optimum_at_the_top_of_the_default_grid_searches_larger_batches() -> None:
+    # a costly round makes fewer, larger batches cheaper: past the grid's 10% of the pool
+    plan = manual_plan(100_000.0, batch_sizes=None)
+    assert plan.assumptions["batch_sizes"] == [250, 500, 1000, 2500, 5000]
+    assert plan.assumptions["batch_sizes_added"] == {"manual": [10_000, 20_000, 40_000]}
+    assert plan.recommendation.batch_size == 40_000
+    # still at the edge after the bounded extension: said so
+    assert any("largest searched (40,000, 80% of the pool)" in w for w in plan.warnings)
+
+
+def test_an_optimum_at_the_top_of_a_given_grid_is_a_warning() -> None:
+    plan = manual_plan(100_000.0)
+    assert plan.recommendation.batch_size == 5000 and "batch_sizes_added" not in plan.assumptions
+    assert any("largest searched (5,000" in w and "give batch_sizes" in w for w in plan.warnings)
+
+
+def test_an_optimum_inside_the_grid_is_not_extended() -> None:
+    plan = manual_plan(0.0, batch_sizes=None)
+    assert "batch_sizes_added" not in plan.assumptions
+    assert not any("largest searched" in w for w in plan.warnings)
