@@ -23,7 +23,7 @@ from api.computations import Computations
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.resources import InFlight
-from api.routes import curves, health, plans, quotes
+from api.routes import comparisons, curves, health, plans, quotes
 from api.settings import Settings, get_settings
 from api.storage import Storage
 
@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "curves", "description": "learning-curve forecasts from pilot rounds"},
             {"name": "plans", "description": "cost forecasts and recommendations, stored per API key"},
             {"name": "quotes", "description": "correction-only price offers, stored per API key"},
+            {
+                "name": "comparisons",
+                "description": "vendors' offers on one scenario, common draws, stored per key",
+            },
             {"name": "health", "description": "liveness and readiness, without an API key"},
         ],
     )
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(curves.router, prefix="/v1", dependencies=authenticated)
     app.include_router(plans.router, prefix="/v1", dependencies=authenticated)
     app.include_router(quotes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(comparisons.router, prefix="/v1", dependencies=authenticated)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
