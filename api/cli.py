@@ -48,6 +48,7 @@ LAZY_COMMANDS = {
     "replay": ("api.replay_cli", "replay_command"),
     "serve": ("api.serve", "serve_command"),
     "compare": ("api.compare_cli", "compare_command"),
+    "track": ("api.track_cli", "track_command"),
     "vendors": ("api.vendors_cli", "vendors_command"),
 }
 
