@@ -960,7 +960,8 @@ def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     typer.echo(f"  {request['pool_size']:,} items to label; goal: {describe_goal(request['goal'])}")
     print_pilot(request["pilot"])
     print_curve(plan.learning_curve, request["pilot"]["metric"])
-    print_plan(plan)
+    typer.echo("")
+    output.render(output.plan_document(plan), output.Format.table)
     if xlsx is not None:
         write_workbook(xlsx, workbooks().plan_workbook(plan, request))
 
@@ -982,31 +983,6 @@ def print_curve(curve: list[Any], metric: Any) -> None:
     typer.echo(f"  {'labels':>10}  {'P10':>6}  {'P50':>6}  {'P90':>6}")
     for p in curve:
         typer.echo(f"  {p.n_labels:>10,}  {p.p10:6.3f}  {p.p50:6.3f}  {p.p90:6.3f}")
-
-
-def print_plan(plan: Any) -> None:
-    currency = plan.currency
-    typer.echo(f"\nStrategies (cost in {currency}; P10 / P50 / P90)")
-    typer.echo(
-        f"  {'strategy':<16} {'cost P10':>11} {'P50':>11} {'P90':>11} {'days P50':>9} {'P(goal)':>8}"
-        "  settings"
-    )
-    for s in plan.strategies:
-        settings = f"batch {s.settings.batch_size:,}"
-        if s.settings.confidence_threshold is not None:
-            settings += f", threshold {s.settings.confidence_threshold:.3g}"
-        if s.settings.stop_at_labels is not None:
-            settings += f", stop at {s.settings.stop_at_labels:,} labels"
-        typer.echo(
-            f"  {s.strategy:<16} {s.cost.p10:>11} {s.cost.p50:>11} {s.cost.p90:>11} {s.days.p50:>9.1f} "
-            f"{s.probability_goal_met:>8.0%}  {settings}"
-        )
-    rec = plan.recommendation
-    typer.echo(f"\nRecommendation: {rec.strategy}")
-    for reason in rec.reasons:
-        typer.echo(f"  - {reason}")
-    for warning in plan.warnings:
-        typer.echo(f"\nwarning: {warning}")
 
 
 def main() -> None:
