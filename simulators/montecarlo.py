@@ -78,6 +78,12 @@ class Routing(Protocol):
         (``q`` itself when errors spread evenly)."""
         ...
 
+    @property
+    def predicted_ratio(self) -> float:
+        """The model's predicted error among auto-accepted items, mean(1 - confidence), over their real
+        error: the policy sizes a lot's audit from the predicted error (and the last audit's finding)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -573,7 +579,9 @@ def _hybrid_round(
     confident = coverage * (pool - ledger["random_items"])
     lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
     lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
-    delivered = _deliver_lots(ledger, lot, lot_risk, costs, settings, active, max_label_error, noise)
+    delivered = _deliver_lots(
+        ledger, lot, lot_risk, costs, settings, active, max_label_error, noise, routing.predicted_ratio
+    )
     # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
     # stay in the pool with theirs, and form the next lot again)
     ledger.add("lot_errors", delivered * lot_risk, active)
@@ -609,12 +617,14 @@ def _deliver_lots(
     active: npt.NDArray[np.bool_],
     max_label_error: float | None,
     noise: np.random.Generator | None,
+    predicted_ratio: float = 1.0,
 ) -> Array:
     """Audit each draw's lot of ``lot`` items (whole numbers) at error ``risk`` and deliver it, as the
     hybrid policy does: without a label-error goal a random ``audit_rate`` share is audited and the lot
     delivered; with one, the lot is acceptance-sampled against the draw's error budget
-    (:mod:`simulators.acceptance`). Returns the items delivered per draw (the lot, or its audited items
-    when the audit rejects it)."""
+    (:mod:`simulators.acceptance`), its audit sized for ``predicted_ratio`` times the lot's error as the
+    policy sizes it from the model's own predicted error. Returns the items delivered per draw (the lot, or
+    its audited items when the audit rejects it)."""
     if max_label_error is None:
         audited = lot * costs.audit_rate
         delivered, errors_left = lot, (lot - audited) * risk
@@ -625,7 +635,11 @@ def _deliver_lots(
         bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), settings.delta)
         budget = error_budget(max_label_error, ledger.pool_size) - ledger["bound_spent"]
         allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
-        audited = np.clip(bound.audit_size(risk, allowance), np.ceil(costs.audit_rate * lot), lot)
+        # the policy sizes the audit for the lot's predicted error (mean 1 - confidence), or for what the last
+        # audit found (about the real error) where that is more; the first lot has no audit before it
+        predicted = np.clip(risk * predicted_ratio, 0.0, 1.0)
+        expected = np.where(ledger["lots"] > 0, np.maximum(predicted, risk), predicted)
+        audited = np.clip(bound.audit_size(expected, allowance), np.ceil(costs.audit_rate * lot), lot)
         found = np.round(audited * sampled_rate(noise, audited, risk))
         left = np.ceil(bound.wrong_left(found / np.maximum(audited, 1.0), audited))
         passes = formed & (left <= allowance)

@@ -145,6 +145,9 @@ class SelectionDraws:
     coverage_center: float
     risk_center: float
     profile: ErrorProfile = field(default_factory=ErrorProfile.even)  #: how errors below the threshold spread
+    #: the model's own predicted error among auto-accepted items, mean(1 - confidence), over their real error
+    #: on the calibration samples: the policy sizes each lot's audit from the predicted error
+    predicted_ratio: float = 1.0
 
     @property
     def n_draws(self) -> int:
@@ -200,6 +203,7 @@ class SelectionForecast:
     risk: LogitTrend
     profile: ErrorProfile
     assumptions: tuple[str, ...]
+    predicted_ratio: float = 1.0  #: see :attr:`SelectionDraws.predicted_ratio`
 
     def median(self, n_labels: ArrayLike) -> tuple[Array, Array]:
         """Median coverage and error among auto-accepted items at ``n_labels`` (shares, shape of n_labels)."""
@@ -213,6 +217,7 @@ class SelectionForecast:
             coverage_center=self.coverage.log_center,
             risk_center=self.risk.log_center,
             profile=self.profile,
+            predicted_ratio=self.predicted_ratio,
         )
 
     def sample(self, n_labels: ArrayLike, n_draws: int, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -333,6 +338,9 @@ def fit_selection_curves(
     accepted = [r[1] >= threshold for r in rounds]
     n_accepted = np.array([a.sum() for a in accepted], dtype=float)
     n_errors = np.array([(1.0 - r[2])[a].sum() for r, a in zip(rounds, accepted, strict=True)])
+    predicted = sum(float((1.0 - r[1])[a].sum()) for r, a in zip(rounds, accepted, strict=True))
+    # one pseudo-item of error on each side keeps the ratio finite where the samples hold few errors
+    predicted_ratio = (predicted + 1.0) / (float(n_errors.sum()) + 1.0)
     log_n = np.log(n_labels)
 
     coverage = _fit_trend(log_n, n_accepted, n_items)
@@ -383,4 +391,5 @@ def fit_selection_curves(
         risk=risk,
         profile=ErrorProfile.measured([r[1] for r in rounds], threshold),
         assumptions=tuple(assumptions),
+        predicted_ratio=predicted_ratio,
     )

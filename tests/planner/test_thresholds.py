@@ -540,3 +540,14 @@ def test_without_items_below_the_threshold_the_errors_spread_evenly() -> None:
     samples = [(100, [0.95, 0.97, 0.99], [True, True, False])]
     q = np.array([0.0, 0.25, 0.7, 1.0])
     assert np.allclose(fit_selection_curves(samples, 0.9).profile.concentration(q), q)
+
+
+def test_the_predicted_error_ratio_compares_mean_one_minus_confidence_with_the_errors() -> None:
+    from planner.thresholds import fit_selection_curves
+
+    confidence = [0.7] * 80 + [0.95] * 20  # accepted at 0.9: 20 items predicting 5% error each
+    correct = [True] * 80 + [True] * 19 + [False]
+    samples = [(100, confidence, correct)]
+    forecast = fit_selection_curves(samples, 0.9)
+    assert forecast.predicted_ratio == pytest.approx((20 * 0.05 + 1.0) / (1.0 + 1.0))
+    assert forecast.draws(10, np.random.default_rng(0)).predicted_ratio == forecast.predicted_ratio

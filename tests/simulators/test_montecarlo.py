@@ -52,6 +52,8 @@ class RoutingDraws:
     def error_concentration(self, q: np.ndarray) -> np.ndarray:
         return np.asarray(q)  # errors spread evenly below the threshold
 
+    predicted_ratio = 1.0  # the model's predicted error is its real error
+
 
 def routing_for(curve: CurveDraws, risk: float = 0.02) -> RoutingDraws:
     """Coverage that grows as the error falls, a constant risk among the accepted items."""
@@ -493,6 +495,8 @@ class RecordingRouting:
     def error_concentration(self, q: np.ndarray) -> np.ndarray:
         return np.asarray(q)
 
+    predicted_ratio = 1.0
+
 
 def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
     """Coverage and risk follow the random labels (the pilot's) at face value and the routed
@@ -563,3 +567,20 @@ def test_a_lot_of_items_crossing_the_threshold_carries_the_confident_sets_new_er
     improved = crossing_risk(np.array([600.0]), np.array([0.01]), np.array([100.0]), np.array([10.0]))
     assert np.allclose(improved, 0.01)
     assert np.all(crossing_risk(np.array([10.0]), np.array([0.5]), np.array([1.0]), np.array([0.0])) <= 1.0)
+
+
+def test_an_underconfident_model_is_audited_for_the_error_it_predicts() -> None:
+    """The policy sizes a lot's audit for the model's own predicted error (mean 1 - confidence): a model
+    that predicts three times its real error gets larger audits, and more of its lots pass."""
+    curve = constant_curve(0.10, n_draws=200)
+
+    def run(ratio: float) -> Outcome:
+        kind = type("Predicting", (RoutingDraws,), {"predicted_ratio": ratio})
+        routing = kind(GRID, np.full_like(curve.error, 0.6), np.full_like(curve.error, 0.01))
+        return simulate_strategy(
+            "hybrid", curve, COSTS, 10_000, Settings(batch_size=1000), routing=routing, max_label_error=0.05
+        )
+
+    calibrated, underconfident = run(1.0), run(3.0)
+    assert np.all(underconfident.audits > 1.2 * calibrated.audits)
+    assert np.all(underconfident.label_error <= 0.05)
