@@ -57,6 +57,11 @@ def test_operation_ids_and_paths(document: dict[str, Any]) -> None:
         "getQuote": ("GET", "/v1/quotes/{quote_id}"),
         "deleteQuote": ("DELETE", "/v1/quotes/{quote_id}"),
         "getQuoteReport": ("GET", "/v1/quotes/{quote_id}/report.xlsx"),
+        "createComparison": ("POST", "/v1/comparisons"),
+        "listComparisons": ("GET", "/v1/comparisons"),
+        "getComparison": ("GET", "/v1/comparisons/{comparison_id}"),
+        "deleteComparison": ("DELETE", "/v1/comparisons/{comparison_id}"),
+        "getComparisonReport": ("GET", "/v1/comparisons/{comparison_id}/report.xlsx"),
     }
 
 
