@@ -14,9 +14,10 @@ dataset and seed:
 2. :func:`planner.quotes.make_quote` quotes the pool (its size is what the replay labels: the rest minus the
    replay's held-out evaluation set) with max_label_error 0.05, delta 0.05, margin 0.2, risk level 0.9 and the
    vendor cost card :data:`VENDOR_COSTS`.
-3. :func:`simulators.replay.replay_pool` runs the hybrid policy on the rest at the quoted threshold and batch
-   size (logistic regression, the vendor's rate card: a label from scratch costed like a correction, as the
-   quote assumes), and the quote meets reality:
+3. :func:`simulators.replay.replay_pool` runs the quote's policy object on the rest (``replay_settings``, as
+   ``annoplan replay --quote`` does; logistic regression, the vendor's rate card: a label from scratch costed
+   like a correction, as the quote assumes), starting from the policy's ``start_labels`` random items of the
+   pilot data (the pilot's labels, kept by default), and the quote meets reality:
 
    - real cost: the replay's cost on the vendor's card; real revenue: the quoted price per correction x the
      replay's corrections + the price per audit x its audits; real margin = revenue / cost - 1;
@@ -26,7 +27,7 @@ dataset and seed:
 
 Summary, per dataset and over all replays of a quoted price: the share whose real margin reaches the quoted
 margin (goal >= 90% at risk level 0.9), the median ratio of the quoted price to the break-even price (goal
-<= 1.5) and the share whose label error is within the goal (goal >= 90%); quotes that said "not possible" are
+<= 1.3) and the share whose label error is within the goal (goal >= 90%); quotes that said "not possible" are
 counted apart. The replay runs the policy the quote prices: with the request's ``max_label_error`` and
 ``delta``, each round's lot of auto-accepted items is acceptance-sampled (audited, and delivered only if the
 audit bounds its wrong labels within the goal's budget; else only its audited items are delivered and the
@@ -52,6 +53,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from api.replay_plan import replay_settings  # noqa: E402
 from planner.quotes import make_quote, vendor_rate_card  # noqa: E402
 from planner.schemas.quotes import VendorCosts  # noqa: E402
 from simulators.datasets import load_dataset  # noqa: E402
@@ -70,7 +72,7 @@ RISK_LEVEL = 0.9
 VENDOR_COSTS = {"review": 0.10, "correction": 0.40, "audit": 0.10, "audit_rate": 0.05, "round_overhead": 20.0}
 #: goals of the summary
 GOAL_MARGIN_SHARE = 0.9
-GOAL_PRICE_RATIO = 1.5
+GOAL_PRICE_RATIO = 1.3
 GOAL_ERROR_SHARE = 0.9
 
 
@@ -182,17 +184,17 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
     )
     if quote.status != "quoted" or ppc is None or ppa is None:
         return _with(base, seconds=time.perf_counter() - start)
-    assert quote.confidence_threshold is not None and quote.batch_size is not None
+    assert quote.policy is not None
+    # the policy object the quote prices, as `annoplan replay --quote` runs it; its start labels (the pilot's,
+    # kept by default) are random items of the pilot's data, which the pilot labeled
+    n_start = quote.policy.start_labels
+    before = (X[pilot_rows[:n_start]], y[pilot_rows[:n_start]]) if n_start else None
     result = replay_pool(
         X[rest],
         y[rest],
-        policy="hybrid",
-        batch_size=quote.batch_size,
-        confidence_threshold=quote.confidence_threshold,
-        # the policy the quote prices: every lot of auto-accepted items audited for the request's goal
-        max_label_error=MAX_LABEL_ERROR,
-        delta=DELTA,
+        **replay_settings(quote.policy),
         costs=vendor_rate_card(VendorCosts(**VENDOR_COSTS)),
+        labeled=before,
         random_state=seed,
     )
     assert result.pool_size == pool_size
