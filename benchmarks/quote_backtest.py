@@ -73,7 +73,7 @@ VENDOR_COSTS = {"review": 0.10, "correction": 0.40, "audit": 0.10, "audit_rate":
 #: goals of the summary
 GOAL_MARGIN_SHARE = 0.9
 GOAL_PRICE_RATIO = 1.3
-GOAL_ERROR_SHARE = 0.9
+GOAL_ERROR_SHARE = 0.95
 
 
 @dataclass(frozen=True)
