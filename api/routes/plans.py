@@ -39,6 +39,7 @@ from api.storage import Record
 from planner.schemas.plans import PlanRequest, PlanResponse
 from planner.schemas.tracking import ActualsRequest, ActualsResponse
 from planner.tracking import track_plan
+from reports.tracking import tracked_plan_workbook
 
 router = APIRouter(prefix="/plans", tags=["plans"], route_class=JSONRoute)
 
@@ -140,11 +141,16 @@ async def get_plan_report(
     plan_id: str, tenant: TenantDep, storage: StorageDep, computations: ComputationsDep
 ) -> Response:
     """The plan's workbook: summary, assumptions (editable, with live formulas), strategies, learning
-    curve, thresholds, schedule and sensitivity."""
+    curve, thresholds, schedule, sensitivity, and a Burn-up sheet once actuals are reported."""
     record = await run_in_threadpool(read_stored, storage, KIND, tenant, plan_id)
     plan = PlanResponse.model_validate_json(record.response)
     plan_request = PlanRequest.model_validate_json(record.request)
-    content = await computations.run_async(reports.plan_workbook, plan, plan_request)
+    actuals = await run_in_threadpool(storage.get, ACTUALS_KIND, tenant, plan_id)
+    if actuals is None:
+        content = await computations.run_async(reports.plan_workbook, plan, plan_request)
+    else:
+        tracking = ActualsResponse.model_validate_json(actuals.response)
+        content = await computations.run_async(tracked_plan_workbook, plan, plan_request, tracking)
     return workbook_response(content, f"annoplan-plan-{record.id}.xlsx")
 
 

@@ -102,3 +102,21 @@ def test_a_replan_over_the_servers_cap_is_refused(
     response = capped.post(f"/v1/plans/{plan['id']}/actuals", json=body, headers=AUTH)
     assert response.status_code == 422
     assert "re-plan" in response.json()["detail"]
+
+
+def test_the_workbook_gains_a_burn_up_sheet_once_actuals_exist(
+    client: TestClient, plan_request: dict[str, Any]
+) -> None:
+    import io
+
+    import openpyxl
+
+    plan = create_plan(client, plan_request)
+    report = f"/v1/plans/{plan['id']}/report.xlsx"
+    before = openpyxl.load_workbook(io.BytesIO(client.get(report, headers=AUTH).content))
+    assert "Burn-up" not in before.sheetnames
+    body = {"rounds": [first_round(plan, plan_request["pool_size"], "777.00")]}
+    assert client.post(f"/v1/plans/{plan['id']}/actuals", json=body, headers=AUTH).status_code == 200
+    after = openpyxl.load_workbook(io.BytesIO(client.get(report, headers=AUTH).content))
+    rows = [row for row in after["Burn-up"].iter_rows(values_only=True) if row and row[0] == 1]
+    assert rows[-1][4] == 777
