@@ -15,7 +15,6 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import absolute_coordinate
 
-from planner.money import money
 from planner.schemas.common import metric_name
 from planner.schemas.plans import (
     LabeledDatasetGoal,
@@ -58,6 +57,16 @@ VOLUMES = (
     ("auto_accepted", "Auto-accepted"),
     ("rounds", "Rounds"),
 )
+#: the volume of work (field of expected_work) each unit price but the platform fee multiplies
+PRICE_VOLUMES = {
+    "label": "fresh_labels",
+    "review": "reviews",
+    "correction": "corrections",
+    "audit": "audits",
+    "round_overhead": "rounds",
+}
+#: inputs that drive the workbook's live formulas (the unit prices); the others are recorded values
+LIVE_INPUTS = frozenset(f"costs.{p}" for p in PRICES)
 SUMMARY, COSTS = "Summary", "Costs"
 STRATEGIES, CURVE, THRESHOLDS, SCHEDULE, SENSITIVITY = (
     "Strategies",
@@ -97,14 +106,14 @@ def build_plan_workbook(plan: PlanResponse, request: PlanRequest | dict[str, Any
     metric = metric_name(req.pilot.metric)
     costs, live_rows = costs_sheet(plan, req)
     sheets = (
-        summary_sheet(plan, req, live_rows[plan.recommendation.strategy]),
+        summary_sheet(plan, req, live_rows),
         *assumptions_sheets(plan, req),
         costs,
         strategies_sheet(plan, metric),
         curve_sheet(plan, req),
         thresholds_sheet(plan, req),
         schedule_sheet(plan),
-        sensitivity_sheet(plan, req),
+        sensitivity_sheet(plan, req, live_rows[plan.recommendation.strategy]),
         runbook_sheet(plan.policy),
     )
     return Workbook(title=f"annoplan plan: {plan.name or 'unnamed'}", currency=plan.currency, sheets=sheets)
@@ -169,7 +178,7 @@ def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, 
         *(Cell(header, "header") for _, header in VOLUMES),
         Cell("Mean cost (live)", "header"),
         Cell("Mean cost (plan)", "header"),
-        Cell("Difference", "header"),
+        Cell("Live minus plan", "header"),
         *([Cell("Savings vs manual (live)", "header")] if manual else []),
     )
     first = sb.next_row
@@ -204,8 +213,9 @@ def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, 
         [
             "Mean cost = label x fresh labels + review x reviews + correction x corrections + audit x audits "
             "+ platform fee x (fresh labels + reviews + corrections + auto-accepted) + overhead x rounds. "
-            "The difference is rounding to the currency's minor unit. Percentiles (P10/P50/P90) come from "
-            "the simulation and do not move with the prices: run a new plan for those."
+            "Live minus plan: at the request's unit prices only the rounding to the currency's minor unit; "
+            "after a price edit, what the edit changes. Percentiles (P10/P50/P90) come from the simulation "
+            "and do not move with the prices: run a new plan for those."
         ],
         span,
         "note",
@@ -213,7 +223,7 @@ def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, 
     return sb.build(header_rows=4, label_columns=1, landscape=True), rows
 
 
-def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
+def summary_sheet(plan: PlanResponse, req: PlanRequest, live_rows: dict[str, int]) -> Sheet:
     """The recommendation and headline figures, reasons, warnings and notes."""
     sb = SheetBuilder(SUMMARY)
     span = 5
@@ -275,13 +285,28 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
         "Mean cost, live",
         Cell(
             Formula(
-                f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}",
+                f"={COSTS}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
                 live_costs(plan, req)[rec.strategy],
             ),
             "money",
         ),
         Cell("at the unit prices on the Assumptions sheet (see Costs)", "note", span=span - 2),
     )
+    if rec.savings_vs_manual is not None and "manual" in live_rows:
+        estimates = live_costs(plan, req)
+        key_value(
+            sb,
+            "Mean savings vs manual, live",
+            Cell(
+                Formula(
+                    f"={COSTS}!{absolute_coordinate(coordinate(live_rows['manual'], LIVE_COLUMN))}"
+                    f"-{COSTS}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
+                    estimates["manual"] - estimates[rec.strategy],
+                ),
+                "money",
+            ),
+            Cell("manual's live mean cost minus the recommendation's", "note", span=span - 2),
+        )
     sb.blank()
     heading(sb, "Why", span)
     paragraphs(sb, [f"- {reason}" for reason in rec.reasons], span)
@@ -322,11 +347,12 @@ def assumptions_sheets(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, She
         money=MONEY_FIELDS,
         shares=SHARE_FIELDS,
         meanings=MEANINGS,
+        live=LIVE_INPUTS,
         note=(
-            "Blue cells are inputs, each a named cell (the name is the input's path with _ for dots, e.g. "
-            "costs_label). Changing a unit price (costs_*) moves the Costs sheet and the live cost on the "
-            "Summary; the other inputs are recorded as the plan used them: run a new plan to change the "
-            "forecasts."
+            "Every input is a named cell (the name is the input's path with _ for dots, e.g. costs_label). "
+            "The blue cells, the unit prices, are inputs: changing one moves the Costs sheet, the live "
+            "costs on the Summary and the Sensitivity sheet. The other values are recorded as the plan "
+            "used them and drive nothing: run a new plan to change the forecasts."
         ),
     )
 
@@ -646,24 +672,46 @@ def schedule_sheet(plan: PlanResponse) -> Sheet:
     )
 
 
-def sensitivity_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
-    """The recommended mean cost when each unit price moves down and up, as a table and a tornado chart."""
+def price_volume(price: str, row: int) -> str:
+    """The volume of work a unit price multiplies, as a reference into ``row`` of the Costs sheet."""
+    cell = {key: f"{COSTS}!{coordinate(row, 2 + i)}" for i, (key, _) in enumerate(VOLUMES)}
+    if price == "platform_fee":
+        touched = "+".join(cell[k] for k in ("fresh_labels", "reviews", "corrections", "auto_accepted"))
+        return f"({touched})"
+    return cell[PRICE_VOLUMES[price]]
+
+
+def sensitivity_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
+    """The recommended mean cost when each unit price moves down and up, as a table and a tornado chart:
+    live, at the unit prices on the Assumptions sheet."""
     sb = SheetBuilder(SENSITIVITY)
     span = 7
     best = recommended(plan)
     card = RateCard.from_mapping(req.costs.model_dump())
-    base = amount(money(float(card.total(**best.expected_work.model_dump())), plan.currency))
-    assert base is not None
+    base = float(card.total(**best.expected_work.model_dump()))
     title(
         sb,
         "Sensitivity to unit prices",
         span,
         note=(
             f"The mean cost of the recommendation ({strategy_name(best.strategy)}) when one unit price moves "
-            "down and up, the volumes of work held fixed; the largest swing first."
+            "down and up, the volumes of work held fixed; the largest swing at the plan's prices first. "
+            "Live: the prices are those on the Assumptions sheet."
         ),
     )
-    key_value(sb, "Mean cost at today's prices", Cell(base, "money"))
+    base_cell = absolute_coordinate(
+        coordinate(
+            key_value(
+                sb,
+                "Mean cost at today's prices",
+                Cell(
+                    Formula(f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}", base),
+                    "money",
+                ),
+            ),
+            2,
+        )
+    )
     sb.blank()
     sb.add(
         Cell("Unit price", "header_left"),
@@ -685,15 +733,17 @@ def sensitivity_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
     for s in rows:
         low, high = amount(s.low), amount(s.high)
         assert low is not None and high is not None
-        today = getattr(req.costs, s.price, None)
+        r = sb.next_row
+        today = float(getattr(req.costs, s.price, 0.0))
+        swing = f"{coordinate(r, 3)}*{coordinate(r, 2)}*{price_volume(s.price, live_row)}"
         sb.add(
             Cell(PRICE_NAMES.get(s.price, s.price), "label"),
-            Cell(today, "money"),
+            Cell(Formula(f"={input_name(f'costs.{s.price}')}", today), "money"),
             Cell(s.change, "percent"),
-            Cell(low, "money"),
-            Cell(high, "money"),
-            Cell(round(low - base, 6), "money"),
-            Cell(round(high - base, 6), "money"),
+            Cell(Formula(f"={base_cell}+{coordinate(r, 6)}", low), "money"),
+            Cell(Formula(f"={base_cell}+{coordinate(r, 7)}", high), "money"),
+            Cell(Formula(f"=-{swing}", round(low - base, 6)), "money"),
+            Cell(Formula(f"={swing}", round(high - base, 6)), "money"),
         )
     last = sb.next_row - 1
     if rows:

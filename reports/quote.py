@@ -101,13 +101,15 @@ def build_quote_workbook(
         meanings=MEANINGS,
         skip=VENDOR_ONLY_FIELDS if client else frozenset(),
         note=(
-            "The request as the quote used it. Blue cells are inputs, each a named cell (the input's path "
-            "with _ for dots); they record what the quote rests on: request a new quote to change it."
+            "The request as the quote used it, each value a named cell (the input's path with _ for dots). "
+            "They record what the quote rests on and drive nothing: request a new quote to change them. "
+            "The inputs of this workbook are the quoted prices on the Quote sheet."
         ),
     )
+    quote_page, live_row = quote_sheet(quote, req, client)
     sheets = (
-        quote_sheet(quote, req, client),
-        *(() if client else (vendor_sheet(quote, req),)),
+        quote_page,
+        *(() if client else (vendor_sheet(quote, req, live_row),)),
         runbook_sheet(quote.policy),
         inputs,
         pilot,
@@ -117,8 +119,9 @@ def build_quote_workbook(
     )
 
 
-def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
-    """Prices, validity, what is delivered, expected volumes with intervals and the bill at those volumes."""
+def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> tuple[Sheet, int | None]:
+    """Prices, validity, what is delivered, expected volumes with intervals and the live bill at the prices;
+    returns the sheet and the row of the live bill (None without a price)."""
     sb = SheetBuilder(QUOTE)
     span = 5
     quoted = quote.status == "quoted"
@@ -186,8 +189,9 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
         rows[key] = sb.add(*_quantile_row(label, getattr(quote, key), style))
     bill_row = sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
     corrections, audits, bill = quote.expected_corrections, quote.audits, quote.client_bill
+    live_row = None
     if quoted and corrections is not None and audits is not None and bill is not None:
-        sb.add(*live_bill_row(quote, price_rows, rows, bill_row))
+        live_row = sb.add(*live_bill_row(quote, price_rows, rows, bill_row))
         paragraphs(
             sb,
             [
@@ -203,7 +207,7 @@ def quote_sheet(quote: QuoteResponse, req: QuoteRequest, client: bool) -> Sheet:
         heading(sb, "Why" if quoted else "Why no price", span)
         paragraphs(sb, [f"- {reason}" for reason in quote.reasons], span)
     closing_sections(sb, quote.warnings, req.notes, span)
-    return sb.build(widths=((1, 28.0),))
+    return sb.build(widths=((1, 28.0),)), live_row
 
 
 #: columns of the P10, P50 and P90 of a quantile row
@@ -242,8 +246,9 @@ def live_bill_row(
     )
 
 
-def vendor_sheet(quote: QuoteResponse, req: QuoteRequest) -> Sheet:
-    """The vendor's side: margin, risk, its own cost of the work against the client's bill."""
+def vendor_sheet(quote: QuoteResponse, req: QuoteRequest, live_row: int | None) -> Sheet:
+    """The vendor's side: margin, risk, its own cost of the work against the client's bill, and the margin
+    at the prices on the Quote sheet (live, from its bill on row ``live_row``)."""
     sb = SheetBuilder(VENDOR)
     span = 5
     title(
@@ -253,7 +258,7 @@ def vendor_sheet(quote: QuoteResponse, req: QuoteRequest) -> Sheet:
         note="Not for the client: the vendor's own cost of the work and the margin the prices keep. The "
         "client's copy of this workbook leaves this sheet out.",
     )
-    key_value(sb, "Margin over cost", Cell(req.margin, "percent"))
+    key_value(sb, "Margin asked", Cell(req.margin, "percent"), Cell("over cost", "note"))
     key_value(sb, "Risk level", Cell(quote.risk_level, "percent"), Cell("asked", "note"))
     key_value(
         sb,
@@ -263,8 +268,32 @@ def vendor_sheet(quote: QuoteResponse, req: QuoteRequest) -> Sheet:
     )
     sb.blank()
     sb.add(Cell(None, "header_left"), *(Cell(h, "header") for h in ("Mean", "P10", "P50", "P90")))
-    sb.add(*_quantile_row("Vendor cost", quote.vendor_cost, "money"))
+    cost_row = sb.add(*_quantile_row("Vendor cost", quote.vendor_cost, "money"))
     sb.add(*_quantile_row("Client bill", quote.client_bill, "money"))
+    if live_row is not None and quote.vendor_cost is not None and quote.client_bill is not None:
+        cost = float(quote.vendor_cost.p50)
+        bill, median_cost = f"{QUOTE}!{coordinate(live_row, 4)}", coordinate(cost_row, 4)
+        profit = float(quote.client_bill.p50) - cost
+        sb.blank()
+        key_value(
+            sb,
+            "Profit at these prices, live",
+            Cell(Formula(f"={bill}-{median_cost}", profit), "money"),
+            Cell("median bill at the Quote sheet's prices minus the median vendor cost", "note", span=3),
+        )
+        key_value(
+            sb,
+            "Margin at these prices, live",
+            Cell(
+                Formula(
+                    f'=IF({median_cost}>0,{bill}/{median_cost}-1,"n/a")', profit / cost if cost else None
+                ),
+                "percent",
+            ),
+            Cell(
+                "over the median vendor cost: type a price on the Quote sheet to see it move", "note", span=3
+            ),
+        )
     sb.add(*_quantile_row("Reviews (not billed)", quote.reviews, "count"))
     sb.add(*_quantile_row("Routed items", quote.routed_items, "count"))
     sb.blank()

@@ -137,18 +137,21 @@ def request_inputs(
     meanings: Mapping[str, str] | None = None,
     skip: frozenset[str] = frozenset(),
     tables_on: str = "",
+    live: frozenset[str] = frozenset(),
 ) -> list[tuple[str, list[BaseModel]]]:
     """Every plain field of a request as a row ``path | value | meaning``.
 
-    Each value is an input cell with a defined name (``costs.label`` -> ``costs_label``), a dropdown where
-    the field has choices (:data:`CHOICES`), bounds where it is money (>= 0) or a share (0 to 1). Nested
+    Each value is a cell with a defined name (``costs.label`` -> ``costs_label``). Fields in ``live`` drive
+    formulas of the workbook: they are input cells (blue, unlocked), with a dropdown where the field has
+    choices (:data:`CHOICES`), bounds where it is money (>= 0) or a share (0 to 1). The others record what
+    the forecast used and are styled as output: changing them would move nothing. Nested
     objects are walked; lists of plain values become one text cell; ``meanings`` fills in what the schema
     does not describe; fields (or objects) in ``skip`` are left out. Lists of objects (pilot rounds,
     calibration samples) get a row pointing at the sheet ``tables_on`` and are returned as ``(path, items)``
     for :func:`object_table`.
     """
     tables: list[tuple[str, list[BaseModel]]] = []
-    _input_rows(sb, model, "", money, shares, meanings or {}, skip, tables_on, tables)
+    _input_rows(sb, model, "", money, shares, meanings or {}, skip, tables_on, tables, live)
     return tables
 
 
@@ -162,6 +165,7 @@ def _input_rows(
     skip: frozenset[str],
     tables_on: str,
     tables: list[tuple[str, list[BaseModel]]],
+    live: frozenset[str],
 ) -> None:
     for field, info in type(model).model_fields.items():
         path = f"{prefix}{field}"
@@ -170,7 +174,7 @@ def _input_rows(
         value = getattr(model, field)
         meaning = info.description or meanings.get(path, "")
         if isinstance(value, BaseModel):
-            _input_rows(sb, value, f"{path}.", money, shares, meanings, skip, tables_on, tables)
+            _input_rows(sb, value, f"{path}.", money, shares, meanings, skip, tables_on, tables, live)
             continue
         if isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
             tables.append((path, value))
@@ -181,6 +185,8 @@ def _input_rows(
             sb.add(Cell(path, "label"), Cell("not given", "missing"), Cell(meaning, "note"))
             continue
         style, validation = _input_style(path, value, money, shares)
+        if path not in live:
+            style, validation = recorded(style), None
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         sb.add(
@@ -199,15 +205,17 @@ def inputs_sheets(
     meanings: Mapping[str, str],
     note: str,
     skip: frozenset[str] = frozenset(),
+    live: frozenset[str] = frozenset(),
 ) -> tuple[Sheet, Sheet]:
-    """The Assumptions sheet (every input of ``request`` as a named, editable cell, see
-    :func:`request_inputs`, then the planner's ``assumptions``) and the Pilot sheet (its tables)."""
+    """The Assumptions sheet (every input of ``request`` as a named cell, editable where ``live`` says it
+    drives formulas, see :func:`request_inputs`, then the planner's ``assumptions``) and the Pilot sheet
+    (its tables, recorded as the forecast used them)."""
     sb = SheetBuilder(ASSUMPTIONS)
     span = 3
     title(sb, "Assumptions", span, note=note)
     sb.add(Cell("Input", "header_left"), Cell("Value", "header"), Cell("Meaning", "header_left"))
     tables = request_inputs(
-        sb, request, money=money, shares=shares, meanings=meanings, skip=skip, tables_on=PILOT
+        sb, request, money=money, shares=shares, meanings=meanings, skip=skip, tables_on=PILOT, live=live
     )
     if assumptions:
         sb.blank()
@@ -218,7 +226,8 @@ def inputs_sheets(
         pilot,
         "Pilot",
         5,
-        note="The pilot's rounds and calibration samples as the request gave them (lists by their mean).",
+        note="The pilot's rounds and calibration samples as the request gave them (lists by their mean), "
+        "recorded as the forecast used them: run a new forecast to change them.",
     )
     for i, (path, items) in enumerate(tables):
         if i:
@@ -229,8 +238,8 @@ def inputs_sheets(
 
 def object_table(sb: SheetBuilder, path: str, items: list[BaseModel], row: int, column: int = 1) -> int:
     """A list of request objects as a table with its top-left corner at (``row``, ``column``): a column per
-    plain field (blue, as given); a list field becomes the mean of its values (a share for flags), with the
-    number of items once. Returns the last row written."""
+    plain field (as given, styled as output: the forecast was fitted to them); a list field becomes the mean
+    of its values (a share for flags), with the number of items once. Returns the last row written."""
     fields = list(type(items[0]).model_fields)
     lists = [f for f in fields if isinstance(getattr(items[0], f), list)]
     plain = [f for f in fields if f not in lists]
@@ -242,7 +251,7 @@ def object_table(sb: SheetBuilder, path: str, items: list[BaseModel], row: int, 
         sb.put(
             i,
             column,
-            *(Cell(getattr(item, f), _table_style(f, items)) for f in plain),
+            *(Cell(getattr(item, f), recorded(_table_style(f, items))) for f in plain),
             *([Cell(len(sequences[0]), "count")] if lists else []),
             *(Cell(sum(map(float, seq)) / len(seq) if seq else None, "threshold") for seq in sequences),
         )
@@ -257,6 +266,13 @@ def _table_style(field: str, items: list[BaseModel]) -> str:
     if numbers and all(0.0 <= v <= 1.0 for v in numbers):
         return "input_percent_fine"
     return "input_decimal" if numbers else "input_text"
+
+
+def recorded(style: str) -> str:
+    """The output style of an input style: a value recorded as the forecast used it, which drives nothing."""
+    if style == "input_text":
+        return "wrap"
+    return style.removeprefix("input_")
 
 
 def _input_style(

@@ -13,7 +13,8 @@ from planner import make_plan
 from planner.errors import InvalidInputError
 from planner.schemas.plans import PlanRequest, PlanResponse
 from reports import build_plan_workbook, plan_workbook
-from reports.sections import STRATEGY_NAMES
+from reports.plan import PRICES
+from reports.sections import PRICE_NAMES, STRATEGY_NAMES
 from reports.styles import INPUT_BLUE
 from tests.reports.helpers import cells, load, small_request
 
@@ -124,20 +125,30 @@ def test_every_input_is_a_named_cell_holding_the_request_value(
         cell = named_value(book, path.replace(".", "_"))
         expected = ", ".join(map(str, value)) if isinstance(value, list) else value
         assert cell.value == expected, path
-        assert cell.font.color.rgb.endswith(INPUT_BLUE) and cell.protection.locked is False, path
+        # only what drives a formula (the unit prices) is styled as an input; the rest is recorded output
+        live = path in {f"costs.{p}" for p in PRICES}
+        blue = cell.font.color is not None and str(cell.font.color.rgb).endswith(INPUT_BLUE)
+        assert blue == live, path
+        assert (cell.protection.locked is False) == live, path
     assert named_value(book, "costs_label").number_format == USD
 
 
-def test_fields_with_choices_have_dropdowns(book: openpyxl.Workbook) -> None:
+def test_only_the_unit_prices_have_bounds_and_nothing_recorded_has_a_dropdown(
+    book: openpyxl.Workbook,
+) -> None:
     ws = book["Assumptions"]
-    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
-    goal = named_value(book, "goal_type").coordinate
-    currency = named_value(book, "costs_currency").coordinate
-    assert lists[goal] == '"model_metric,labeled_dataset"'
-    assert currency not in lists  # the ISO 4217 list does not fit a dropdown
+    assert not [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     prices = [dv for dv in ws.data_validations.dataValidation if dv.type == "decimal"]
     price_cells = {str(cell) for dv in prices for rng in dv.sqref.ranges for cell in [rng.coord]}
-    assert named_value(book, "costs_label").coordinate in price_cells
+    assert price_cells == {named_value(book, f"costs_{p}").coordinate for p in PRICES}
+
+
+def test_pilot_values_are_recorded_output_not_inputs(book: openpyxl.Workbook) -> None:
+    filled = [c for row in book["Pilot"].iter_rows() for c in row if c.value is not None]
+    assert filled and not [
+        c for c in filled if c.font.color is not None and str(c.font.color.rgb).endswith(INPUT_BLUE)
+    ]
+    assert all(c.protection.locked for c in filled)
 
 
 def test_the_pilot_rounds_are_on_the_pilot_sheet(
@@ -207,11 +218,11 @@ def test_sensitivity_is_sorted_by_swing_with_a_tornado_chart(
     ws = book["Sensitivity"]
     first = find(ws, "Unit price") + 1
     rows = list(ws.iter_rows(min_row=first, max_row=first + len(plan.sensitivity) - 1, values_only=True))
-    swings = [r[4] - r[3] for r in rows]
-    assert swings == sorted(swings, reverse=True)
-    base = ws.cell(find(ws, "Mean cost at today's prices"), 2).value
-    for r in rows:
-        assert r[5] == pytest.approx(r[3] - base, abs=1e-9) and r[6] == pytest.approx(r[4] - base, abs=1e-9)
+    by_swing = sorted(plan.sensitivity, key=lambda s: -(Decimal(s.high) - Decimal(s.low)))
+    assert [r[0] for r in rows] == [PRICE_NAMES[s.price] for s in by_swing]
+    # live: today's price, both costs and both changes are formulas over the Assumptions' prices
+    assert all(isinstance(v, str) and v.startswith("=") for r in rows for v in (r[1], *r[3:]))
+    assert str(ws.cell(find(ws, "Mean cost at today's prices"), 2).value).startswith("=Costs!")
     (chart,) = ws._charts
     assert chart.type == "bar" and len(chart.series) == 2
 
@@ -244,7 +255,7 @@ def test_user_text_lands_as_text_never_as_a_formula(plan: PlanResponse) -> None:
     notes = [c for c in book["Summary"]["A"] if c.value in ("+cmd|' /C calc'!A0", "@SUM(1+1) and -2+3")]
     assert len(notes) == 2 and all(c.data_type == "s" and c.quotePrefix for c in notes)
     formulas = [c for c in cells(book) if c.data_type == "f"]
-    assert formulas and all(c.parent.title in ("Costs", "Summary") for c in formulas)
+    assert formulas and all(c.parent.title in ("Costs", "Summary", "Sensitivity") for c in formulas)
     assert not any("HYPERLINK" in str(c.value) for c in formulas)
     assert not any(ch in str(c.value) for c in cells(book) for ch in "\x00\x07\u202e")
 

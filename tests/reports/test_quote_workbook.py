@@ -154,7 +154,7 @@ def test_vendor_name_and_notes_land_as_text(quote: QuoteResponse) -> None:
     notes = [c for c in ws["A"] if c.value in ("@SUM(1)", "-1+1")]
     assert len(notes) == 2 and all(c.data_type == "s" and c.quotePrefix for c in notes)
     formulas_ = [c for c in cells(book) if c.data_type == "f"]
-    assert all(c.parent.title == "Quote" and "HYPERLINK" not in c.value for c in formulas_)
+    assert all(c.parent.title in ("Quote", "Vendor costs") and "HYPERLINK" not in c.value for c in formulas_)
 
 
 def test_an_invalid_quote_request_is_refused_naming_the_field(quote: QuoteResponse) -> None:
@@ -167,3 +167,45 @@ def test_the_quote_opens_with_its_inputs_named(vendor_copy: bytes) -> None:
     sheet, at = next(book.defined_names["vendor_costs_correction"].destinations)
     cell = book[sheet][at.replace("$", "")]
     assert cell.value == VENDOR_COSTS["correction"] and cell.number_format == USD
+
+
+def test_the_vendor_sees_the_margin_at_a_price_they_type(
+    vendor_copy: bytes, quote: QuoteResponse, tmp_path: Path
+) -> None:
+    path = tmp_path / "quote.xlsx"
+    path.write_bytes(vendor_copy)
+    book = load(vendor_copy)
+    vendor = book["Vendor costs"]
+    margin, profit = (
+        row_of(vendor, "Margin at these prices, live"),
+        row_of(vendor, "Profit at these prices, live"),
+    )
+    live = row_of(book["Quote"], "Bill at these prices, live")
+    corrections = book["Quote"].cell(row_of(book["Quote"], "Corrections"), 4).value
+    model = formulas.ExcelModel().loads(str(path)).finish()
+    sheet, at = next(book.defined_names["quote_price_per_correction"].destinations)
+    assert quote.price_per_correction is not None and quote.client_bill is not None
+    assert quote.vendor_cost is not None
+    cost = float(quote.vendor_cost.p50)
+    for price in (float(quote.price_per_correction), 2 * float(quote.price_per_correction)):
+        solution = model.calculate(inputs={f"'[quote.xlsx]{sheet.upper()}'!{at.replace('$', '')}": price})
+
+        def found(ws: str, cell: str, solution: Any = solution) -> float:
+            return float(solution[f"'[quote.xlsx]{ws.upper()}'!{cell}"].value[0, 0])
+
+        bill = float(quote.client_bill.p50) + (price - float(quote.price_per_correction)) * corrections
+        assert found("Quote", f"D{live}") == pytest.approx(bill)
+        assert found("Vendor costs", f"B{profit}") == pytest.approx(bill - cost)
+        assert found("Vendor costs", f"B{margin}") == pytest.approx(bill / cost - 1)
+
+
+def test_recorded_inputs_are_not_styled_as_inputs(vendor_copy: bytes) -> None:
+    book = load(vendor_copy)
+
+    def named(name: str) -> Any:
+        sheet, at = next(book.defined_names[name].destinations)
+        return book[sheet][at.replace("$", "")]
+
+    # the request's values drive nothing: recorded output; the quoted prices drive the live rows
+    assert named("margin").protection.locked is True and named("vendor_costs_review").protection.locked
+    assert named("quote_price_per_correction").protection.locked is False

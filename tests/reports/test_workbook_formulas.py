@@ -74,9 +74,36 @@ def test_live_costs_equal_the_plan_at_the_request_prices(
             "1e-9"
         )
     summary = book["Summary"]
-    (summary_live,) = [c for row in summary.iter_rows() for c in row if c.data_type == "f"]
+    summary_live, savings_live = [c for row in summary.iter_rows() for c in row if c.data_type == "f"]
     recommended = live[plan.recommendation.strategy]
     assert value(solution, "Summary", summary_live.coordinate) == value(solution, "Costs", recommended)
+    assert value(solution, "Summary", savings_live.coordinate) == pytest.approx(
+        value(solution, "Costs", live["manual"]) - value(solution, "Costs", recommended), abs=1e-9
+    )
+
+
+def test_the_sensitivity_sheet_follows_a_change_of_unit_prices(
+    model: tuple[Any, Path], book: openpyxl.Workbook, plan: PlanResponse, plan_request: dict[str, Any]
+) -> None:
+    inputs = {}
+    for name, price in CHANGES.items():
+        sheet, coordinate = next(book.defined_names[name].destinations)
+        inputs[key(sheet, coordinate)] = price
+    solution = model[0].calculate(inputs=inputs)
+    changed = replace(rate_card(plan_request), **{n.removeprefix("costs_"): p for n, p in CHANGES.items()})
+    work = next(f for f in plan.strategies if f.strategy == plan.recommendation.strategy).expected_work
+    ws = book["Sensitivity"]
+    rows = {c.value: c.row for c in ws["A"] if isinstance(c.value, str)}
+    assert value(solution, "Sensitivity", f"B{rows['Mean cost at today' + chr(39) + 's prices']}") == (
+        pytest.approx(float(changed.total(**work.model_dump())), rel=1e-12)
+    )
+    for price, label in (("label", "Fresh label"), ("round_overhead", "Overhead per round")):
+        row = rows[label]
+        up = replace(changed, **{price: getattr(changed, price) * 1.2})
+        assert value(solution, "Sensitivity", f"B{row}") == pytest.approx(getattr(changed, price))
+        assert value(solution, "Sensitivity", f"E{row}") == pytest.approx(
+            float(up.total(**work.model_dump())), rel=1e-12
+        )
 
 
 def test_live_costs_follow_a_change_of_unit_prices(
