@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import chain
@@ -383,7 +383,9 @@ def sensitivity(o: Outcome, costs: RateCard, currency: str) -> list[SensitivityR
     return rows
 
 
-def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
+def make_plan(
+    request: PlanRequest | dict[str, Any], progress: Callable[[int, int, str], None] | None = None
+) -> PlanResponse:
     """Forecast each strategy's cost, days and label error with uncertainty, and recommend the settings.
 
     Parameters
@@ -391,6 +393,9 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     request : PlanRequest or dict
         SPEC 4.1 plan request: ``pool_size``, ``goal``, ``pilot``, ``costs``, ``strategies``, optional
         ``batch_sizes``, ``schedule``, ``delta``, ``probability``, ``draws``, ``seed``.
+    progress : callable, optional
+        Called as ``progress(done, total, strategy)`` before the search of each strategy (``done`` of
+        ``total`` strategies searched) and once at the end (``done == total``), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -460,7 +465,9 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
     chosen: dict[str, Outcome] = {}
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     added: dict[str, list[int]] = {}
-    for strategy in strategies:
+    for done, strategy in enumerate(strategies):
+        if progress is not None:
+            progress(done, len(strategies), strategy)
 
         def simulate(sizes: list[int], strategy: str = strategy) -> Iterator[Outcome]:
             for settings, routing, stops in search_space(strategy, req, sizes, hybrid, per_error is not None):
@@ -496,6 +503,8 @@ def make_plan(request: PlanRequest | dict[str, Any]) -> PlanResponse:
             warnings.extend(edge_warning(best_settings, searched, req))
     if added:
         assumptions["batch_sizes_added"] = added
+    if progress is not None:
+        progress(len(strategies), len(strategies), "done")
     best = choose(chosen.values(), req.probability, per_error)
     if best is None:
         raise InvalidInputError(

@@ -303,3 +303,15 @@ def test_an_optimum_inside_the_grid_is_not_extended() -> None:
     plan = manual_plan(0.0, batch_sizes=None)
     assert "batch_sizes_added" not in plan.assumptions
     assert not any("largest searched" in w for w in plan.warnings)
+
+
+def test_progress_is_reported_per_strategy_and_at_the_end() -> None:
+    calls: list[tuple[int, int, str]] = []
+    make_plan(small(), progress=lambda done, total, what: calls.append((done, total, what)))
+    assert calls == [
+        (0, 4, "manual"),
+        (1, 4, "prelabel"),
+        (2, 4, "active_learning"),
+        (3, 4, "hybrid"),
+        (4, 4, "done"),
+    ]
