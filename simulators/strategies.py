@@ -13,23 +13,30 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from scipy.special import entr
 from sklearn.base import ClassifierMixin, clone
+from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from simulators._validation import ReplayInputError, check_batch_size
 
 __all__ = [
+    "BALD",
     "STRATEGIES",
+    "ClusterMargin",
+    "ClusterMarginBalanced",
     "DensityWeighted",
     "Entropy",
+    "ExpectedErrorReduction",
     "LeastConfidence",
     "Margin",
     "QueryByCommittee",
     "QueryContext",
     "QueryStrategy",
     "RandomSampling",
+    "bald_scores",
     "make_strategy",
     "top_k",
 ]
@@ -329,6 +336,199 @@ class DensityWeighted(QueryStrategy):
             self.prepare(context.X_pool)
         density = self.density_[np.asarray(context.candidates, dtype=np.intp)]
         return np.asarray(measures[self.uncertainty](context.proba) * density**self.beta)
+
+
+def _member_proba(member: Any, X: Any, n_classes: int) -> FloatArray:
+    """A fitted model's class probabilities as columns of all ``n_classes`` (classes it never saw: 0)."""
+    proba = np.zeros((X.shape[0], n_classes))
+    proba[:, np.asarray(member.classes_, dtype=np.intp)] = member.predict_proba(X)
+    return proba
+
+
+def _training_set(context: QueryContext, who: str) -> tuple[IndexArray, IndexArray, Any]:
+    """The human-checked items, their labels and the unfitted model prototype of ``context``."""
+    if context.train_indices is None or context.y_train is None:
+        raise ReplayInputError("train_indices", f"{who} needs the training items")
+    prototype = context.estimator if context.estimator is not None else make_default_classifier()
+    return (
+        np.asarray(context.train_indices, dtype=np.intp),
+        np.asarray(context.y_train, dtype=np.intp),
+        prototype,
+    )
+
+
+def bald_scores(member_proba: FloatArray) -> FloatArray:
+    """Mutual information between the prediction and the committee member, per candidate, in nats.
+
+    Parameters
+    ----------
+    member_proba : numpy.ndarray of shape (n_members, n_candidates, n_classes)
+        Each member's class probabilities.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n_candidates,)
+        ``H(mean_m p_m) - mean_m H(p_m)``: high where the members disagree, 0 where they agree (even on
+        an uncertain item).
+    """
+    total = entropy_scores(member_proba.mean(axis=0))
+    expected = entr(member_proba).sum(axis=2).mean(axis=0)
+    return np.asarray(np.maximum(total - expected, 0.0), dtype=np.float64)
+
+
+class BALD(QueryStrategy):
+    """BALD (Houlsby et al. 2011) on a bootstrap committee: the items whose label the members disagree on
+    most, by the mutual information between the prediction and the member.
+
+    Parameters
+    ----------
+    n_members : int, default 5
+        Committee size; each member is trained on a bootstrap resample of the human-checked items.
+    """
+
+    name = "bald"
+    uses_proba = False
+
+    def __init__(self, n_members: int = 5) -> None:
+        self.n_members = n_members
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Mutual information (nats) between the prediction and the committee member."""
+        train, y_train, prototype = _training_set(context, "BALD")
+        if self.n_members < 2:
+            raise ReplayInputError("n_members", f"must be >= 2, got {self.n_members}")
+        X_candidates = context.X_pool[np.asarray(context.candidates, dtype=np.intp)]
+        members = []
+        for _ in range(self.n_members):
+            sample = QueryByCommittee._bootstrap(y_train, rng)
+            member = clone(prototype).fit(context.X_pool[train[sample]], y_train[sample])
+            members.append(_member_proba(member, X_candidates, context.n_classes))
+        return bald_scores(np.stack(members))
+
+
+class ExpectedErrorReduction(QueryStrategy):
+    """Expected error reduction (Roy and McCallum 2001) on a candidate subsample.
+
+    For each candidate of the subsample and each class, the model is refitted with that label added; the
+    candidate's score is minus the expected error of the refitted models (weighted by the current model's
+    probability of each label) on a random sample of the unlabeled pool, measured as the expected 0/1 loss
+    ``sum(1 - max class probability)``. Cost: ``n_candidates x n_classes`` fits per round.
+
+    Parameters
+    ----------
+    n_candidates : int, default 20
+        Candidates scored per round: half the most uncertain (least confidence), half at random from the
+        rest; the others are never chosen while the subsample holds a batch.
+    n_pool_sample : int, default 200
+        Unlabeled items the expected error is measured on.
+    """
+
+    name = "eer"
+
+    def __init__(self, n_candidates: int = 20, n_pool_sample: int = 200) -> None:
+        self.n_candidates = n_candidates
+        self.n_pool_sample = n_pool_sample
+
+    def select(self, context: QueryContext, batch_size: int, rng: np.random.Generator) -> IndexArray:
+        """The best ``batch_size`` of the subsample (widened to the batch when the batch is larger)."""
+        if isinstance(batch_size, int) and batch_size > self.n_candidates:
+            return ExpectedErrorReduction(batch_size, self.n_pool_sample).select(context, batch_size, rng)
+        return super().select(context, batch_size, rng)
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """Minus the expected 0/1 loss after adding each candidate (-inf outside the subsample)."""
+        assert context.proba is not None
+        for name in ("n_candidates", "n_pool_sample"):
+            if getattr(self, name) < 1:
+                raise ReplayInputError(name, f"must be >= 1, got {getattr(self, name)}")
+        train, y_train, prototype = _training_set(context, "expected error reduction")
+        candidates = np.asarray(context.candidates, dtype=np.intp)
+        n = candidates.size
+        size = min(n, self.n_candidates)
+        uncertain = top_k(least_confidence_scores(context.proba), max(1, size // 2), rng)
+        others = np.setdiff1d(np.arange(n), uncertain)
+        subsample = np.concatenate([uncertain, rng.choice(others, size=size - uncertain.size, replace=False)])
+        measured = candidates[rng.choice(n, size=min(n, self.n_pool_sample), replace=False)]
+        X_measured = context.X_pool[measured]
+        X_train = context.X_pool[train]
+        stack = sp.vstack if sp.issparse(X_train) else np.vstack
+        scores = np.full(n, -np.inf)
+        for position in subsample:
+            x = context.X_pool[candidates[position : position + 1]]
+            X_added = stack([X_train, x])
+            expected = 0.0
+            for label in np.flatnonzero(context.proba[position] > 0):
+                model = clone(prototype).fit(X_added, np.append(y_train, label))
+                error = float(np.sum(1.0 - model.predict_proba(X_measured).max(axis=1)))
+                expected += float(context.proba[position, label]) * error
+            scores[position] = -expected
+        return scores
+
+
+class ClusterMargin(QueryStrategy):
+    """Cluster-margin batches (Citovsky et al. 2021): the most uncertain items, clustered, one per cluster.
+
+    The ``pool_factor x batch_size`` candidates with the smallest margin are clustered into ``batch_size``
+    clusters (k-means on the features); each cluster gives its smallest-margin item, so a batch does not
+    spend its labels on near-duplicates. With ``balance_classes``, clusters whose item the model assigns to
+    the classes rarest among the labeled items come first (rare classes get their labels first).
+
+    Parameters
+    ----------
+    pool_factor : float, default 4.0
+        How many times the batch the uncertain set holds (wider: more diversity, less uncertainty).
+    balance_classes : bool, default False
+        Favour the rare classes (see above).
+    """
+
+    name = "cluster_margin"
+
+    def __init__(self, pool_factor: float = 4.0, balance_classes: bool = False) -> None:
+        self.pool_factor = pool_factor
+        self.balance_classes = balance_classes
+
+    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+        """The margin score (the batch itself is chosen by :meth:`select`)."""
+        assert context.proba is not None
+        return margin_scores(context.proba)
+
+    def select(self, context: QueryContext, batch_size: int, rng: np.random.Generator) -> IndexArray:
+        """One smallest-margin item from each of ``batch_size`` clusters of the uncertain set."""
+        batch_size = check_batch_size(batch_size)
+        candidates = np.asarray(context.candidates, dtype=np.intp)
+        if candidates.size <= batch_size:
+            return candidates.copy()
+        if context.proba is None:
+            raise ReplayInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
+        if not self.pool_factor >= 1.0:
+            raise ReplayInputError("pool_factor", f"must be >= 1, got {self.pool_factor}")
+        margin = margin_scores(context.proba)
+        n_uncertain = min(candidates.size, int(np.ceil(self.pool_factor * batch_size)))
+        uncertain = top_k(margin, n_uncertain, rng)  # most uncertain first
+        if n_uncertain == batch_size:
+            return candidates[uncertain]
+        clusters = KMeans(
+            n_clusters=batch_size, n_init=1, random_state=int(rng.integers(2**31 - 1))
+        ).fit_predict(context.X_pool[candidates[uncertain]])
+        _, first = np.unique(clusters, return_index=True)  # each cluster's most uncertain item
+        chosen = uncertain[np.sort(first)]
+        if chosen.size < batch_size:  # fewer distinct clusters (duplicates): fill by margin
+            rest = uncertain[~np.isin(uncertain, chosen)]
+            chosen = np.concatenate([chosen, rest[: batch_size - chosen.size]])
+        if self.balance_classes and context.y_train is not None:
+            labeled = np.bincount(np.asarray(context.y_train, dtype=np.intp), minlength=context.n_classes)
+            predicted = context.proba[chosen].argmax(axis=1)
+            chosen = chosen[np.argsort(labeled[predicted], kind="stable")]
+        return candidates[chosen]
+
+
+class ClusterMarginBalanced(ClusterMargin):
+    """Cluster-margin batches with the rare classes first (``balance_classes=True``)."""
+
+    name = "cluster_margin_balanced"
+
+    def __init__(self, pool_factor: float = 4.0, balance_classes: bool = True) -> None:
+        super().__init__(pool_factor, balance_classes)
 
 
 def make_strategy(strategy: str | QueryStrategy) -> QueryStrategy:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,8 +13,10 @@ from sklearn.linear_model import LogisticRegression
 from simulators._validation import ReplayInputError
 from simulators.strategies import (
     STRATEGIES,
+    ExpectedErrorReduction,
     QueryContext,
     QueryStrategy,
+    bald_scores,
     entropy_scores,
     least_confidence_scores,
     make_strategy,
@@ -174,3 +178,75 @@ def test_top_k_returns_the_k_best_even_with_ties(scores: list[float], data: st.D
     if rest.size:
         assert values[top].min() >= values[rest].max()
     assert (np.diff(values[top]) <= 0).all()
+
+
+def test_registry_holds_the_strategies_the_field_names() -> None:
+    assert {"eer", "bald", "cluster_margin", "cluster_margin_balanced"} <= set(STRATEGIES)
+
+
+def test_bald_is_the_members_disagreement_not_their_shared_doubt() -> None:
+    members = np.array(
+        [
+            [[1.0, 0.0], [0.5, 0.5], [0.9, 0.1]],
+            [[0.0, 1.0], [0.5, 0.5], [0.9, 0.1]],
+        ]
+    )
+    np.testing.assert_allclose(bald_scores(members), [np.log(2.0), 0.0, 0.0], atol=1e-12)
+
+
+def two_groups_of_doubt() -> QueryContext:
+    """Features ``[x, z, 1]``; the model reads x only. Four items sit just below its boundary (predicted
+    class 0) at z = 5, four a little further above it (class 1) at z = -5, and 40 far from it."""
+    rng = np.random.default_rng(7)
+    x_train = np.concatenate([rng.normal(-1.5, 1.0, 40), rng.normal(1.5, 1.0, 40)])
+    train_rows = np.column_stack([x_train, rng.normal(0.0, 1.0, 80), np.ones(80)])
+    y_train = np.repeat([0, 1], 40)
+    model = LogisticRegression().fit(train_rows[:, :1], y_train)
+    boundary = -model.intercept_[0] / model.coef_[0, 0]
+    below = np.column_stack([np.full(4, boundary - 0.02), 5.0 + rng.normal(0, 0.01, 4), np.ones(4)])
+    above = np.column_stack([np.full(4, boundary + 0.03), -5.0 + rng.normal(0, 0.01, 4), np.ones(4)])
+    far = np.column_stack([np.linspace(4.0, 6.0, 40), np.zeros(40), np.ones(40)])
+    X_pool = np.vstack([train_rows, below, above, far])
+    candidates = np.arange(80, X_pool.shape[0])
+    return QueryContext(
+        candidates=candidates,
+        X_pool=X_pool,
+        proba=model.predict_proba(X_pool[candidates][:, :1]),
+        train_indices=np.arange(80),
+        y_train=y_train,
+        n_classes=2,
+    )
+
+
+def test_cluster_margin_spreads_a_batch_where_margin_takes_near_duplicates() -> None:
+    context = two_groups_of_doubt()
+    on, beside = context.candidates[:4], context.candidates[4:8]
+    assert context.proba[:8].argmax(axis=1).tolist() == [0] * 4 + [1] * 4
+    by_margin = make_strategy("margin").select(context, 2, np.random.default_rng(0))
+    assert np.isin(by_margin, on).all()
+    by_cluster = make_strategy("cluster_margin").select(context, 2, np.random.default_rng(0))
+    assert np.isin(by_cluster, on).sum() == 1
+    assert np.isin(by_cluster, beside).sum() == 1
+
+
+def test_cluster_margin_balanced_asks_for_the_rare_class_first() -> None:
+    context = two_groups_of_doubt()
+    rare = replace(context, y_train=np.r_[np.zeros(75, dtype=np.intp), np.ones(5, dtype=np.intp)])
+    picked = make_strategy("cluster_margin_balanced").select(rare, 2, np.random.default_rng(0))
+    predicted = rare.proba[np.searchsorted(rare.candidates, picked)].argmax(axis=1)
+    assert predicted.tolist() == sorted(predicted.tolist(), reverse=True)  # class 1 (5 labels) first
+    assert predicted[0] == 1
+    common = replace(context, y_train=np.r_[np.zeros(5, dtype=np.intp), np.ones(75, dtype=np.intp)])
+    first = make_strategy("cluster_margin_balanced").select(common, 2, np.random.default_rng(0))
+    assert set(first.tolist()) == set(picked.tolist())  # the same batch, in another order
+    assert common.proba[np.searchsorted(common.candidates, first)].argmax(axis=1)[0] == 0
+
+
+def test_expected_error_reduction_scores_only_its_subsample() -> None:
+    context = boundary_context()
+    strategy = make_strategy("eer")
+    assert isinstance(strategy, ExpectedErrorReduction)
+    scores = strategy.score(context, np.random.default_rng(0))
+    assert np.isfinite(scores).sum() == strategy.n_candidates
+    # a batch larger than the subsample widens it, so that every chosen item was scored
+    assert ExpectedErrorReduction(n_candidates=4).select(context, 6, np.random.default_rng(0)).size == 6
