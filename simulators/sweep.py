@@ -58,6 +58,7 @@ __all__ = [
     "quantiles_of",
     "run_sweep",
     "run_task",
+    "saving_vs_random",
     "task_generator",
 ]
 
@@ -655,7 +656,7 @@ def _reach(outcome: ReplayOutcome, level: float) -> tuple[float | None, float | 
     return n, float(np.interp(n, outcome.labels, outcome.cost))
 
 
-def _saving(run: ReplayOutcome, random_run: ReplayOutcome, level: float) -> float | None:
+def saving_vs_random(run: ReplayOutcome, random_run: ReplayOutcome, level: float) -> float | None:
     """``1 - labels / random's labels`` at ``level``; a run that never got there counts with its last labels
     (a bound); None when the first (shared) model reached it or neither run did."""
     n_arm, _ = _reach(run, level)
@@ -724,7 +725,7 @@ def compare_outcomes(
             n_compared = n_flat = 0
             if name != "random":
                 compared = [
-                    _saving(run, by_case[case]["random"], levels[case][j])
+                    saving_vs_random(run, by_case[case]["random"], levels[case][j])
                     for run, case in zip(runs, cases, strict=True)
                 ]
                 kept = [s for s in compared if s is not None]
