@@ -61,6 +61,13 @@ def money(amount: float, currency: str) -> str:
     return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 
+#: significant digits kept before rounding up: a product like 0.2 x 1.1 = 0.22000000000000003 is 0.22, not a
+#: cent more (float arithmetic's last digits are noise, not money)
+ROUND_UP_DIGITS = 12
+
+
 def round_up(amount: float, currency: str) -> Decimal:
-    """``amount`` rounded up to the currency's minor unit."""
-    return Decimal(repr(float(amount))).quantize(minor_unit(currency), rounding=ROUND_CEILING)
+    """``amount`` rounded up to the currency's minor unit (float noise in the last digits ignored)."""
+    return Decimal(f"{float(amount):.{ROUND_UP_DIGITS}g}").quantize(
+        minor_unit(currency), rounding=ROUND_CEILING
+    )

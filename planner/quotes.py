@@ -251,13 +251,17 @@ def two_part_price(req: QuoteRequest, chosen: Pricing, price_per_audit: Decimal)
 
 
 def cheapest(candidates: Sequence[Pricing], risk_level: float) -> Pricing | None:
-    """The setting quoted: among those meeting the goal with ``risk_level``, the lowest price per
-    correction (then the lowest cap). Each setting's price falls as ``risk_level`` falls and more settings
-    become feasible, so a lower ``risk_level`` never raises the price."""
+    """The setting quoted: among those meeting the goal with ``risk_level``, the cheapest process (the
+    lowest mean vendor cost; then the lowest cap). The choice depends on neither the margin nor the risk
+    level (unless the goal's probability binds), so its prices rise with the margin and never rise as
+    ``risk_level`` falls: each is a quantile of the same setting's outcomes."""
     feasible = [p for p in candidates if p.feasible(risk_level)]
     if not feasible:
         return None
-    return min(feasible, key=lambda p: (p.price_per_correction, p.price_cap, p.batch_size, p.threshold))
+    return min(
+        feasible,
+        key=lambda p: (float(np.mean(p.outcome.cost)), p.price_cap, p.batch_size, p.threshold),
+    )
 
 
 def price_outcome(
@@ -483,7 +487,7 @@ def snapshot(
         "price_cap_rule": f"the {req.risk_level:.0%} quantile of the client's bill, rounded up",
         "settings_rule": (
             "among the certified threshold and stricter ones (certified as well) and the batch sizes, the "
-            f"setting with the lowest price per correction (then price cap) among those meeting the "
+            f"setting with the lowest mean vendor cost (then price cap) among those meeting the "
             f"label-error goal in at least {req.risk_level:.0%} of outcomes"
         ),
         "pilot_labels_kept": start_rule(start_labels(req)),

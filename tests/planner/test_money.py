@@ -80,3 +80,9 @@ def test_money_is_within_half_a_minor_unit_and_matches_the_wire_pattern(amount: 
     assert abs(Decimal(text) - Decimal(repr(amount))) <= minor_unit(code) / 2
     digits = MINOR_UNITS[code]
     assert (len(text.partition(".")[2]) if "." in text else 0) == digits
+
+
+def test_rounding_up_ignores_float_noise() -> None:
+    # 0.2 x 1.1 is 0.22000000000000003 in floating point: a price of 0.22, not 0.23
+    assert round_up(0.2 * 1.1, "USD") == Decimal("0.22")
+    assert round_up(0.221, "USD") == Decimal("0.23")
