@@ -2,9 +2,11 @@
 
 One row per stored result: its kind (``plan``, ``quote``), id, owning tenant, the validated request and the
 response, both as the exact JSON text the API sent (money stays decimal strings, floats keep every digit),
-and the ``Idempotency-Key`` it was created with. A unique (tenant, kind, idempotency key) makes retries safe
-across processes and machines: the database, not the app, decides which of two racing requests stored.
-Every write is one insert in one transaction, so a failed request leaves nothing behind and changes nothing.
+the ``Idempotency-Key`` it was created with, and its ``lineage``: what makes records versions of one thing
+(a quote's: the hash of what was asked for, without the vendor's own pricing inputs), null for the others.
+A unique (tenant, kind, idempotency key) makes retries safe across processes and machines: the database,
+not the app, decides which of two racing requests stored. Every write is one insert in one transaction, so
+a failed request leaves nothing behind and changes nothing.
 
 A tenant's records of one kind are listed newest first, a page at a time (keyset pagination on
 ``(created_at, id)``: a page never repeats or skips a record because others were added or deleted), and a
@@ -34,6 +36,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -41,6 +44,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -102,6 +106,8 @@ class RecordRow(Base):
         UniqueConstraint("tenant", "kind", "idempotency_key", name="uq_annoplan_records_idempotency"),
         # a tenant's records of a kind, newest first (the listing's order)
         Index("ix_annoplan_records_listing", "tenant", "kind", "created_at", "id"),
+        # the versions of one thing, newest first
+        Index("ix_annoplan_records_lineage", "tenant", "kind", "lineage", "created_at", "id"),
     )
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -112,6 +118,8 @@ class RecordRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     request: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text)
+    #: added after the first release: databases created before it get the column from create_tables
+    lineage: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,8 @@ class Record:
     """A stored result: ``request`` and ``response`` are JSON text, exactly what was validated and sent.
 
     ``created_at`` is an aware UTC datetime once stored (a naive one given to :meth:`Storage.add` is UTC).
+    ``lineage`` groups the versions of one thing (:meth:`Storage.newest` finds the latest); None for a
+    record that has no versions, and for those stored before lineages existed.
     """
 
     kind: str
@@ -129,6 +139,7 @@ class Record:
     request_hash: str
     idempotency_key: str | None = None
     created_at: dt.datetime | None = None
+    lineage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,8 @@ MAX_LENGTHS = {
 def _check_storable(record: Record) -> None:
     """Raise ValueError for text PostgreSQL would refuse (so SQLite refuses it too): longer than its column,
     or holding NUL."""
-    for field in ("kind", "id", "tenant", "idempotency_key", "request_hash", "request", "response"):
+    fields = ("kind", "id", "tenant", "idempotency_key", "request_hash", "request", "response", "lineage")
+    for field in fields:
         value = getattr(record, field)
         if value is None:
             continue
@@ -193,6 +205,7 @@ def _record(row: RecordRow) -> Record:
         request_hash=row.request_hash,
         idempotency_key=row.idempotency_key,
         created_at=_utc(row.created_at),
+        lineage=row.lineage,
     )
 
 
@@ -242,6 +255,21 @@ def _lock_schema(connection: Connection, backend: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _add_missing_columns(connection: Connection, table: Table) -> None:
+    """Add to ``table`` the columns it lacks (all nullable: rows stored before have none of them)."""
+    existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    for column in table.columns:
+        if column.name in existing:
+            continue
+        if not column.nullable:
+            raise RuntimeError(f"cannot add the required column {column.name} to a table that has rows")
+        kind = column.type.compile(dialect=connection.dialect)
+        preparer = connection.dialect.identifier_preparer
+        connection.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column.name)} {kind}"
+        )
+
+
 class Storage:
     """Plans and quotes by (kind, tenant, id), and by idempotency key."""
 
@@ -255,6 +283,9 @@ class Storage:
         Several processes may start at once: each checks and creates in one transaction that first takes a
         lock (PostgreSQL: an advisory lock; SQLite: the write lock, ``BEGIN IMMEDIATE``), so one creates and
         the others then find the tables. Other databases retry once after a failed race.
+
+        A table created by an earlier version gets the (nullable) columns added since, by ``ALTER TABLE``,
+        before the indexes added since (which may use them).
         """
         backend = self.engine.dialect.name
         if backend not in ("postgresql", "sqlite"):
@@ -266,6 +297,7 @@ class Storage:
         with self.engine.begin() as connection:
             _lock_schema(connection, backend)
             Base.metadata.create_all(connection)
+            _add_missing_columns(connection, Base.metadata.tables[RecordRow.__tablename__])
             for index in Base.metadata.tables[RecordRow.__tablename__].indexes:  # added since it was created
                 index.create(connection, checkfirst=True)
 
@@ -317,6 +349,20 @@ class Storage:
             row = session.scalar(
                 select(RecordRow).where(RecordRow.kind == kind, RecordRow.tenant == tenant, column == value)
             )
+            return _record(row) if row is not None else None
+
+    def newest(self, kind: str, tenant: str, lineage: str) -> Record | None:
+        """The latest ``kind`` record of ``tenant`` in ``lineage`` (by ``created_at``, then id), if any."""
+        if not _storable(kind, tenant, lineage):
+            return None
+        query = (
+            select(RecordRow)
+            .where(RecordRow.kind == kind, RecordRow.tenant == tenant, RecordRow.lineage == lineage)
+            .order_by(RecordRow.created_at.desc(), RecordRow.id.desc())
+            .limit(1)
+        )
+        with Session(self.engine) as session:
+            row = session.scalar(query)
             return _record(row) if row is not None else None
 
     def listing(self, kind: str, tenant: str, limit: int, after: Position | None = None) -> list[Listed]:
@@ -394,6 +440,7 @@ class Storage:
             request_hash=record.request_hash,
             request=record.request,
             response=record.response,
+            lineage=record.lineage,
         )
         try:
             with _full_as_storage_full(), Session(self.engine) as session, session.begin():
@@ -422,6 +469,7 @@ class Storage:
             request_hash=record.request_hash,
             request=record.request,
             response=record.response,
+            lineage=record.lineage,
         )
         statement = delete(RecordRow).where(
             RecordRow.kind == record.kind, RecordRow.tenant == record.tenant, RecordRow.id == record.id

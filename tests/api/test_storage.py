@@ -279,3 +279,56 @@ def test_the_listing_index_is_added_to_a_table_created_without_it(
     with second.engine.connect() as connection:
         names = {index["name"] for index in inspect(connection).get_indexes("annoplan_records")}
     assert "ix_annoplan_records_listing" in names
+
+
+def test_newest_is_the_latest_record_of_the_tenants_own_lineage(storage: Storage) -> None:
+    moment = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    for index, (record_id, tenant, lineage) in enumerate(
+        [
+            ("v1", "t1", "L"),
+            ("v2", "t1", "L"),
+            ("other", "t1", "M"),
+            ("theirs", "t2", "L"),
+            ("none", "t1", None),
+        ]
+    ):
+        storage.add(
+            replace(
+                record(record_id, tenant), created_at=moment + dt.timedelta(minutes=index), lineage=lineage
+            )
+        )
+    newest = storage.newest("plan", "t1", "L")
+    assert newest is not None and newest.id == "v2" and newest.lineage == "L"
+    assert storage.get("plan", "t1", "v1").lineage == "L"  # type: ignore[union-attr]
+    assert storage.newest("plan", "t2", "L").id == "theirs"  # type: ignore[union-attr]
+    assert storage.newest("quote", "t1", "L") is None
+    assert storage.newest("plan", "t1", "unknown") is None
+    assert storage.newest("plan", "t1", "a\x00b") is None  # no record can hold NUL
+
+
+def test_the_lineage_column_is_added_to_a_table_created_without_it(
+    store_url: str, open_storage: Callable[[str], Storage]
+) -> None:
+    first = open_storage(store_url)
+    first.create_tables()
+    with first.engine.begin() as connection:  # the table as an earlier version created it, with a record
+        connection.execute(text("DROP INDEX ix_annoplan_records_lineage"))
+        connection.execute(text("ALTER TABLE annoplan_records DROP COLUMN lineage"))
+        connection.execute(
+            text(
+                "INSERT INTO annoplan_records (kind, id, tenant, created_at, request_hash, request, "
+                "response) VALUES ('quote', 'old', 't1', :moment, 'h', '{}', '{}')"
+            ),
+            {"moment": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)},
+        )
+    second = open_storage(store_url)
+    second.create_tables()
+    second.create_tables()  # a second start finds the column and adds nothing
+    with second.engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("annoplan_records")}
+        indexes = {index["name"] for index in inspect(connection).get_indexes("annoplan_records")}
+    assert "lineage" in columns and "ix_annoplan_records_lineage" in indexes
+    old = second.get("quote", "t1", "old")
+    assert old is not None and old.lineage is None
+    second.add(replace(record("new"), kind="quote", lineage="L"))
+    assert second.newest("quote", "t1", "L").id == "new"  # type: ignore[union-attr]
