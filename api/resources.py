@@ -21,6 +21,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Awaitable, Callable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -45,9 +46,11 @@ class StoredResponse(Protocol):
     def model_dump_json(self) -> str: ...
 
 
-def request_hash(request: BaseModel) -> str:
-    """SHA-256 of the validated request as canonical JSON (key order and spacing do not matter)."""
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def request_hash(request: BaseModel, exclude: AbstractSet[str] = frozenset()) -> str:
+    """SHA-256 of the validated request as canonical JSON (key order and spacing do not matter), without
+    the top-level fields in ``exclude``."""
+    dumped = request.model_dump(mode="json", exclude=set(exclude))
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -89,8 +92,12 @@ async def create_stored(
     tenant: str,
     idempotency_key: str | None,
     location: Callable[[str], str],
+    lineage: str | None = None,
 ) -> Response:
     """Compute, store and return a ``kind`` result (201, ``Location``), or replay an earlier one.
+
+    ``lineage``, stored with the result, makes it a version of the earlier results with that lineage
+    (``compute`` numbers it: it runs before the result is stored).
 
     With an idempotency key already used by ``tenant`` for ``kind``: the same request replays the stored
     response (nothing is computed or stored again); a different request is refused with 422. While a
@@ -99,7 +106,9 @@ async def create_stored(
     """
     digest = request_hash(request)
     if idempotency_key is None:
-        return await compute_and_store(kind, request, digest, compute, storage, tenant, None, location)
+        return await compute_and_store(
+            kind, request, digest, compute, storage, tenant, None, location, lineage
+        )
     slot = (tenant, kind, idempotency_key)
     while True:
         earlier = await run_in_threadpool(storage.find_idempotent, kind, tenant, idempotency_key)
@@ -111,7 +120,7 @@ async def create_stored(
         await asyncio.wrap_future(running)
     try:
         return await compute_and_store(
-            kind, request, digest, compute, storage, tenant, idempotency_key, location
+            kind, request, digest, compute, storage, tenant, idempotency_key, location, lineage
         )
     finally:
         in_flight.release(slot)
@@ -126,6 +135,7 @@ async def compute_and_store(
     tenant: str,
     idempotency_key: str | None,
     location: Callable[[str], str],
+    lineage: str | None = None,
 ) -> Response:
     """Compute a ``kind`` result and store it; a full store answers 503 and stores nothing."""
     result = await compute()
@@ -137,6 +147,7 @@ async def compute_and_store(
         response=result.model_dump_json(),
         request_hash=digest,
         idempotency_key=idempotency_key,
+        lineage=lineage,
     )
     stored = await run_in_threadpool(storage.add, record)
     if stored.id != record.id:  # a request with the same key stored first (another process)
@@ -188,6 +199,8 @@ class QuoteSummary(ResponseModel):
     name: str | None
     vendor: str | None
     created_at: dt.datetime = Field(description="when the quote was stored (UTC)")
+    version: int = Field(description="1 for a first quote; each re-quote of the same request adds 1")
+    supersedes: str | None = Field(description="the id of the version this one replaces, if any")
     status: str = Field(description="quoted, or not_possible")
     currency: str
     valid_until: dt.date
@@ -235,6 +248,8 @@ def quote_summary(listed: Listed) -> QuoteSummary:
         name=quote.get("name"),
         vendor=quote.get("vendor"),
         created_at=listed.created_at,
+        version=quote.get("version", 1),
+        supersedes=quote.get("supersedes"),
         status=quote["status"],
         currency=quote["currency"],
         valid_until=quote["valid_until"],

@@ -28,6 +28,8 @@ from api.examples import openapi_examples
 from api.problems import problem_responses
 from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
 from api.resources import DEFAULT_PAGE_SIZE, create_stored, delete_stored, list_stored, read_stored
+from api.routes.quotes import KIND as QUOTE_KIND
+from api.routes.quotes import superseded_by
 from api.storage import Listed, Storage
 from planner.comparisons import StoredQuote, compare_offers
 from planner.schemas.common import ResponseModel
@@ -71,14 +73,16 @@ def comparison_summary(listed: Listed) -> ComparisonSummary:
 
 
 def stored_quotes(storage: Storage, tenant: str, req: ComparisonRequest) -> dict[str, StoredQuote]:
-    """The caller's stored quotes that the request's ``quote_id`` offers name (others' and unknown ids are
-    left out: the planner refuses them naming the offer)."""
+    """The caller's stored quotes that the request's ``quote_id`` offers name, each with its version and
+    the newest version of the same request when that is another quote (others' and unknown ids are left
+    out: the planner refuses them naming the offer)."""
     out: dict[str, StoredQuote] = {}
     for offer in req.offers:
         if isinstance(offer, StoredQuoteOffer) and offer.quote_id not in out:
-            record = storage.get("quote", tenant, offer.quote_id)
+            record = storage.get(QUOTE_KIND, tenant, offer.quote_id)
             if record is not None:
-                out[offer.quote_id] = StoredQuote(QuoteResponse.model_validate_json(record.response))
+                quote = QuoteResponse.model_validate_json(record.response)
+                out[offer.quote_id] = StoredQuote(quote, quote.version, superseded_by(storage, record))
     return out
 
 

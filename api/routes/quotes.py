@@ -1,8 +1,15 @@
 """Quotes: ``POST /v1/quotes``, ``GET /v1/quotes`` (the key's, newest first), ``GET /v1/quotes/{id}``,
-``DELETE /v1/quotes/{id}``, ``GET /v1/quotes/{id}/report.xlsx``."""
+``DELETE /v1/quotes/{id}``, ``GET /v1/quotes/{id}/report.xlsx``.
+
+Quotes have versions. Re-quoting the same request (the same vendor, pool, pilot and goal; the vendor's own
+pricing inputs, :data:`~planner.schemas.quotes.QUOTE_PRICING_INPUTS`, may differ) stores a new quote whose
+``version`` is one above the newest earlier one of this API key and whose ``supersedes`` names it; the
+earlier quote is never changed. Quotes stored before versions existed are each a version 1 of their own.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -33,12 +40,42 @@ from api.resources import (
     list_stored,
     quote_summary,
     read_stored,
+    request_hash,
 )
-from planner.schemas.quotes import QuoteRequest, QuoteResponse
+from api.storage import Record, Storage
+from planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
 
 router = APIRouter(prefix="/quotes", tags=["quotes"], route_class=JSONRoute)
 
 KIND = "quote"
+
+
+def quote_lineage(req: QuoteRequest) -> str:
+    """What the versions of one quote share: the hash of the request without the vendor's pricing inputs."""
+    return request_hash(req, exclude=QUOTE_PRICING_INPUTS)
+
+
+def stored_version(record: Record) -> int:
+    """The version of a stored quote (1 for quotes stored before versions existed)."""
+    version: int = json.loads(record.response).get("version", 1)
+    return version
+
+
+def versioned(quote: QuoteResponse, newest_earlier: Record | None) -> QuoteResponse:
+    """``quote`` as the next version after ``newest_earlier`` (the first when None)."""
+    if newest_earlier is None:
+        return quote
+    return quote.model_copy(
+        update={"version": stored_version(newest_earlier) + 1, "supersedes": newest_earlier.id}
+    )
+
+
+def superseded_by(storage: Storage, record: Record) -> str | None:
+    """The id of the newest version of the stored quote ``record`` when that is another quote, else None."""
+    if record.lineage is None:
+        return None
+    newest = storage.newest(KIND, record.tenant, record.lineage)
+    return newest.id if newest is not None and newest.id != record.id else None
 
 
 @router.post(
@@ -67,12 +104,22 @@ async def create_quote(
 ) -> Response:
     """Price correction-only work so that revenue covers the vendor's cost plus margin with probability
     ``risk_level``; ``status`` ``not_possible`` (still 201) says why no honest price exists. The quote is
-    stored for this API key and readable at its ``Location``."""
+    stored for this API key and readable at its ``Location``. Re-quoting the same request (only the
+    vendor's prices, costs, margin, risk, validity, currency, schedule or search settings changed) stores
+    the next ``version``, which ``supersedes`` the newest earlier one; that one stays as it was."""
     admit_quote(body, settings.max_plan_work)
+    lineage = quote_lineage(body)
+
+    async def compute() -> QuoteResponse:
+        quote = await computations.run_async(planner.make_quote, body)
+        newest_earlier = await run_in_threadpool(storage.newest, KIND, tenant, lineage)
+        return versioned(quote, newest_earlier)
+
     return await create_stored(
         kind=KIND,
         request=body,
-        compute=lambda: computations.run_async(planner.make_quote, body),
+        compute=compute,
+        lineage=lineage,
         in_flight=in_flight,
         storage=storage,
         tenant=tenant,

@@ -40,6 +40,28 @@ MAX_VALIDITY_DAYS = 3650
 
 QuoteStatus = Literal["quoted", "not_possible"]
 
+#: what a vendor sets or chooses when pricing a request, and free text: a quote that differs from an earlier
+#: one only in these re-quotes the same request (a new version of it). What stays, and so says which request
+#: is quoted, is the work asked for: who quotes (``vendor``), the pool (``pool_size``), the pilot it is
+#: forecast from (``pilot``, ``pilot_labels_kept``) and the quality promised (``max_label_error``).
+QUOTE_PRICING_INPUTS = frozenset(
+    {
+        "name",
+        "notes",
+        "vendor_costs",
+        "margin",
+        "risk_level",
+        "validity_days",
+        "currency",
+        "batch_sizes",
+        "price_per_audit",
+        "schedule",
+        "delta",
+        "draws",
+        "seed",
+    }
+)
+
 
 class VendorCosts(StrictModel):
     """What the vendor's own work costs it, in the quote's currency (never shown to the client)."""
@@ -151,6 +173,18 @@ class QuoteResponse(ResponseModel):
     say why no honest price exists and what would make one possible."""
 
     id: str = Field(description="uuid4, hex")
+    version: int = Field(
+        default=1,
+        ge=1,
+        description="1 for a first quote; re-quoting the same request (the same vendor, pool, pilot and "
+        "max_label_error: only prices, costs, margin, risk, validity, currency, schedule or search settings "
+        "changed) stores a new version, one above the newest earlier one",
+    )
+    supersedes: str | None = Field(
+        default=None,
+        description="the id of the version this one replaces (the newest earlier quote of the same request); "
+        "that quote stays stored unchanged",
+    )
     status: QuoteStatus
     reasons: list[str] = Field(description="plain sentences: what the prices rest on, or why there are none")
     name: str | None

@@ -120,3 +120,27 @@ def test_invalid_offers_name_the_field(client: TestClient, comparison_request: d
     assert response.status_code == 422
     assert "offers" in [e["field"] for e in response.json()["errors"]]
     assert client.get("/v1/comparisons").status_code == 401
+
+
+def test_a_comparison_records_the_quote_versions_it_used(
+    client: TestClient, comparison_request: dict[str, Any], quote_request: dict[str, Any]
+) -> None:
+    first = client.post("/v1/quotes", json=quote_request, headers=AUTH).json()
+    second = client.post("/v1/quotes", json=quote_request | {"margin": 0.5}, headers=AUTH).json()
+    assert second["supersedes"] == first["id"]
+    comparison_request.pop("fx")
+    comparison_request["offers"] = [
+        {"vendor": "First", "quote_id": first["id"]},
+        {"vendor": "Second", "quote_id": second["id"]},
+    ]
+    response = client.post("/v1/comparisons", json=comparison_request, headers=AUTH)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    used = [offer["quote"] for offer in body["offers"]]
+    assert [(q["id"], q["version"], q["superseded_by"]) for q in used] == [
+        (first["id"], 1, second["id"]),
+        (second["id"], 2, None),
+    ]
+    assert any(f"superseded by quote {second['id']}" in warning for warning in body["warnings"])
+    stored = client.get(response.headers["location"], headers=AUTH).json()
+    assert [offer["quote"]["version"] for offer in stored["offers"]] == [1, 2]

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 import planner
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.reports import XLSX_MEDIA_TYPE
+from planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
 from tests.api.conftest import AUTH, OTHER_AUTH
 
 
@@ -121,3 +122,66 @@ def test_reports_for_the_vendor_and_for_the_client(client: TestClient, quote_req
     assert "Vendor costs" in vendor_book.sheetnames
     assert "Vendor costs" not in client_book.sheetnames
     assert client.get(f"/v1/quotes/{quote_id}/report.xlsx?copy=press", headers=AUTH).status_code == 422
+
+
+def test_a_requote_is_a_new_version_that_supersedes_the_old_one_which_stays(
+    client: TestClient, quote_request: dict[str, Any]
+) -> None:
+    first = client.post("/v1/quotes", json=quote_request, headers=AUTH)
+    assert (first.json()["version"], first.json()["supersedes"]) == (1, None)
+    # the vendor's own pricing inputs changed: the same request, re-quoted
+    requote = quote_request | {"margin": 0.5, "validity_days": 60, "name": "second offer", "draws": 400}
+    second = client.post("/v1/quotes", json=requote, headers=AUTH).json()
+    assert (second["version"], second["supersedes"]) == (2, first.json()["id"])
+    assert second["price_per_correction"] != first.json()["price_per_correction"]
+    third = client.post("/v1/quotes", json=requote | {"risk_level": 0.8}, headers=AUTH).json()
+    assert (third["version"], third["supersedes"]) == (3, second["id"])
+    assert client.get(first.headers["location"], headers=AUTH).content == first.content  # never mutated
+    listed = client.get("/v1/quotes", headers=AUTH).json()["items"]
+    assert [(item["id"], item["version"], item["supersedes"]) for item in listed] == [
+        (third["id"], 3, second["id"]),
+        (second["id"], 2, first.json()["id"]),
+        (first.json()["id"], 1, None),
+    ]
+
+
+def test_another_request_or_another_key_starts_its_own_versions(
+    client: TestClient, quote_request: dict[str, Any]
+) -> None:
+    client.post("/v1/quotes", json=quote_request, headers=AUTH)
+    for headers, request in [
+        (AUTH, quote_request | {"pool_size": 60_000}),
+        (AUTH, quote_request | {"vendor": "Another Labeling Co."}),
+        (AUTH, quote_request | {"max_label_error": 0.04}),
+        (OTHER_AUTH, quote_request),
+    ]:
+        quote = client.post("/v1/quotes", json=request, headers=headers).json()
+        assert (quote["version"], quote["supersedes"]) == (1, None), request
+
+
+def test_an_idempotent_retry_is_no_new_version(client: TestClient, quote_request: dict[str, Any]) -> None:
+    headers = AUTH | {"Idempotency-Key": "offer-8"}
+    first = client.post("/v1/quotes", json=quote_request, headers=headers)
+    retry = client.post("/v1/quotes", json=quote_request, headers=headers)
+    assert retry.json()["version"] == 1 and retry.content == first.content
+    assert client.post("/v1/quotes", json=quote_request, headers=AUTH).json()["version"] == 2
+
+
+def test_the_pricing_inputs_that_a_requote_may_change_are_request_fields() -> None:
+    fields = set(QuoteRequest.model_fields)
+    assert QUOTE_PRICING_INPUTS < fields
+    assert fields - QUOTE_PRICING_INPUTS == {
+        "vendor",
+        "pool_size",
+        "pilot",
+        "max_label_error",
+        "pilot_labels_kept",
+    }
+
+
+def test_a_quote_stored_before_versions_reads_as_version_1(
+    client: TestClient, quote_request: dict[str, Any]
+) -> None:
+    quote = client.post("/v1/quotes", json=quote_request, headers=AUTH).json()
+    old = {key: value for key, value in quote.items() if key not in ("version", "supersedes")}
+    assert QuoteResponse.model_validate(old).version == 1
