@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from planner.plans import make_plan
 from planner.policy import LotPath, make_policy
 from simulators.acceptance import sampling_plan
@@ -129,3 +131,16 @@ def test_a_looser_goal_never_costs_more() -> None:
         )
         costs.append(float(plan.recommendation.cost.mean))
     assert costs == sorted(costs, reverse=True), costs
+
+
+def test_the_hybrid_cost_interval_is_widened_by_the_calibrated_margin() -> None:
+    import numpy as np
+
+    from planner.plans import COST_INTERVAL_MARGIN, money_quantiles
+
+    values = np.linspace(100.0, 200.0, 1001)
+    plain, widened = money_quantiles(values, "USD"), money_quantiles(values, "USD", COST_INTERVAL_MARGIN)
+    assert COST_INTERVAL_MARGIN > 0
+    assert (widened.mean, widened.p50) == (plain.mean, plain.p50)
+    assert float(widened.p10) == pytest.approx(float(plain.p10) * math.exp(-COST_INTERVAL_MARGIN), abs=0.01)
+    assert float(widened.p90) == pytest.approx(float(plain.p90) * math.exp(COST_INTERVAL_MARGIN), abs=0.01)
