@@ -23,7 +23,7 @@ from api.computations import Computations
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.resources import InFlight
-from api.routes import comparisons, curves, health, plans, quotes
+from api.routes import comparisons, curves, health, pilots, plans, quotes, web
 from api.settings import Settings, get_settings
 from api.storage import Storage
 
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "name": "comparisons",
                 "description": "vendors' offers on one scenario, common draws, stored per key",
             },
+            {"name": "pilots", "description": "the pilot object of a plan from scored items or exports"},
             {"name": "health", "description": "liveness and readiness, without an API key"},
         ],
     )
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     authenticated = [Depends(require_tenant)]
     app.include_router(health.router)
+    app.include_router(web.router)
+    app.include_router(pilots.router, prefix="/v1", dependencies=authenticated)
     app.include_router(curves.router, prefix="/v1", dependencies=authenticated)
     app.include_router(plans.router, prefix="/v1", dependencies=authenticated)
     app.include_router(quotes.router, prefix="/v1", dependencies=authenticated)

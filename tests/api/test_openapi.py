@@ -45,6 +45,7 @@ def test_operation_ids_and_paths(document: dict[str, Any]) -> None:
         "health": ("GET", "/healthz"),
         "readiness": ("GET", "/readyz"),
         "fitCurve": ("POST", "/v1/curves/fit"),
+        "importPilot": ("POST", "/v1/pilots/import"),
         "createPlan": ("POST", "/v1/plans"),
         "listPlans": ("GET", "/v1/plans"),
         "getPlan": ("GET", "/v1/plans/{plan_id}"),
