@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import csv
 import datetime
+import functools
 import importlib.util
 import io
 import json
@@ -539,6 +540,70 @@ def emit(response: Any, document: Callable[[Any], output.Document], fmt: output.
     typer.echo(json.dumps(data, indent=2))
 
 
+class PlanProgress:
+    """A progress bar (rich) for :func:`planner.make_plan`'s ``progress(done, total, strategy)`` callback,
+    drawn on ``stream``: the strategies searched of all, the one searching now, the time spent and left.
+
+    The bar starts at the first call (so nothing is drawn for a request refused before any work) and is
+    cleared when the last strategy is done or :meth:`close` is called.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int, strategy: str) -> None:
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream, force_terminal=True),
+                transient=True,
+                auto_refresh=False,
+            )
+            self.task = self.bar.add_task("planning", total=total)
+            self.bar.start()
+        what = f"planning: {strategy}" if done < total else "planning: done"
+        self.bar.update(self.task, completed=done, total=total, description=what)
+        self.bar.refresh()
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+@contextmanager
+def plan_progress(stream: Any = None) -> Iterator[PlanProgress | None]:
+    """A :class:`PlanProgress` on ``stream`` (standard error by default) when it is a terminal, else None
+    (piped or redirected output gets no bar); the bar is cleared on leaving, however that happens."""
+    stream = sys.stderr if stream is None else stream
+    if not stream.isatty():
+        yield None
+        return
+    progress = PlanProgress(stream)
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
 def run(call: Any, request: Any, admit: Callable[[Any], Any] | None = None) -> Any:
     """Call the planner (after ``admit``, which validates the request); bad input exits 2 naming the field,
     other planner errors exit 1."""
@@ -790,7 +855,9 @@ def plan_command(
         request.update({name: value for name, value in flags.items() if value is not None})
         if file is None or any(v is not None for v in (pilot, costs, max_label_error, target, strategy)):
             request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
-        plan = run(planner.make_plan, request, admit=lambda r: admitted("plan", r, limit))
+        with plan_progress() as progress:
+            make_plan = functools.partial(planner.make_plan, progress=progress)
+            plan = run(make_plan, request, admit=lambda r: admitted("plan", r, limit))
         workbook = None if xlsx is None else workbooks().plan_workbook(plan, request)
         figure = None
         if chart is not None:
@@ -955,7 +1022,8 @@ def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
     check_output(xlsx, "--xlsx")
     request = json.loads((EXAMPLES / "plan.json").read_text())
-    plan = run(planner.make_plan, request)
+    with plan_progress() as progress:
+        plan = run(functools.partial(planner.make_plan, progress=progress), request)
     typer.echo(f"annoplan demo: {plan.name or 'example plan'}")
     typer.echo(f"  {request['pool_size']:,} items to label; goal: {describe_goal(request['goal'])}")
     print_pilot(request["pilot"])
