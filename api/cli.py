@@ -51,6 +51,7 @@ LAZY_COMMANDS = {
     "compare": ("api.compare_cli", "compare_command"),
     "track": ("api.track_cli", "track_command"),
     "vendors": ("api.vendors_cli", "vendors_command"),
+    "web": ("api.web_cli", "web_command"),
 }
 
 
