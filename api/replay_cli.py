@@ -290,7 +290,7 @@ def replay_command(
         ),
     ] = None,
 ) -> None:
-    """Replay a labeling policy on a labeled data set; print its cost and history as JSON."""
+    """Replay a labeling policy, or the one a plan or quote priced, on a labeled data set; print its cost."""
     if plan is not None or quote is not None:
         _replay_priced(data, plan, quote, costs, start_labels, seed, output_format, policy)
         return
