@@ -222,7 +222,8 @@ class ReplayResult:
     human_labels, fresh_labels, reviews, corrections, auto_accepted, audits, rounds : int
         Totals, as in :class:`ReplayRound`.
     label_error : float
-        Share of the pool left with a wrong label (unlabeled items are not counted as wrong).
+        Share of the labeled items whose label is wrong: the ``unlabeled`` items are not counted, neither
+        as right nor as wrong. With every item labeled, the share of the pool left wrong.
     unlabeled : int
         Pool items left without a label.
     final_metric : float or None
@@ -706,7 +707,7 @@ def replay_pool(
         auto_accepted=state.auto_accepted,
         audits=state.audits,
         rounds=state.rounds,
-        label_error=state.label_errors / pool_size,
+        label_error=state.label_errors / max(pool_size - state.n_remaining, 1),
         unlabeled=state.n_remaining,
         final_metric=state.metric,
         costs=costs,
