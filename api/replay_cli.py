@@ -330,9 +330,26 @@ def replay_command(
     if pilot is not None and emit_pilot is not None:
         _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
     if fmt == output.Format.json:
-        typer.echo(json.dumps(result.to_dict()))
+        typer.echo(json.dumps(_totals(result)))
     else:
         output.render(_replay_document(result, None), fmt)
+
+
+def _totals(result: Any) -> dict[str, Any]:
+    """The replay's totals, with ``label_error_of``: which items its label error counts (a replay stopped
+    at ``--max-labels`` leaves items unlabeled, and their labels are unknown, not right)."""
+    totals: dict[str, Any] = result.to_dict()
+    labeled = result.pool_size - result.unlabeled
+    if result.unlabeled == 0:
+        counted = f"every item of the pool ({result.pool_size:,})"
+    else:
+        counted = (
+            f"the {labeled:,} labeled items only: {result.unlabeled:,} of the pool's {result.pool_size:,} "
+            "are unlabeled, their labels unknown (not counted as right)"
+        )
+    position = list(totals).index("label_error") + 1
+    items = list(totals.items())
+    return dict([*items[:position], ("label_error_of", counted), *items[position:]])
 
 
 def _parse_format(text: str | None) -> output.Format:
@@ -463,7 +480,7 @@ def _replay_priced(
         _fail_on(error)
     notes = _priced_notes(priced, result, n_start, priced.policy.pool_size)
     rows = side_by_side(priced, result)
-    summary = {k: v for k, v in result.to_dict().items() if k != "history"}
+    summary = {k: v for k, v in _totals(result).items() if k != "history"}
     data_out = {
         "kind": priced.kind,
         "policy": priced.policy.model_dump(mode="json"),
@@ -505,7 +522,7 @@ def _replay_document(
     result: Any, priced: tuple[PricedPolicy, list[dict[str, Any]], list[str]] | None
 ) -> output.Document:
     """The replay as a document: the side-by-side table (with a plan or a quote), then the totals."""
-    totals = result.to_dict()
+    totals = _totals(result)
     blocks: list[output.Block] = []
     if priced is not None:
         doc, rows, notes = priced
@@ -528,6 +545,7 @@ def _replay_document(
         "audits",
         "rounds",
         "label_error",
+        "label_error_of",
         "unlabeled",
         "final_metric",
     )

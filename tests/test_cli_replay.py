@@ -370,3 +370,36 @@ def test_the_help_states_the_category_cap() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
     assert "1,000" in " ".join(result.stdout.split())
+
+
+def test_a_capped_replay_says_its_label_error_counts_only_the_labeled_items(data_file: Path) -> None:
+    result = invoke(str(data_file), "--policy", "random", "--batch-size", "50", "--max-labels", "200")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["unlabeled"] == payload["pool_size"] - 200 > 0
+    assert payload["label_error"] == 0.0  # human labels are taken as right
+    assert payload["label_error_of"] == (
+        f"the 200 labeled items only: {payload['unlabeled']:,} of the pool's {payload['pool_size']:,} are "
+        "unlabeled, their labels unknown (not counted as right)"
+    )
+    keys = list(payload)
+    assert keys.index("label_error_of") == keys.index("label_error") + 1
+    table = invoke(
+        str(data_file),
+        "--policy",
+        "random",
+        "--batch-size",
+        "50",
+        "--max-labels",
+        "200",
+        "--format",
+        "markdown",
+    )
+    assert table.exit_code == 0, table.stderr
+    assert "label error of" in table.stdout and "200 labeled items only" in table.stdout
+
+
+def test_a_replay_of_the_whole_pool_counts_every_item(data_file: Path) -> None:
+    payload = json.loads(invoke(str(data_file), "--policy", "hybrid", "--batch-size", "50").stdout)
+    assert payload["unlabeled"] == 0
+    assert payload["label_error_of"] == f"every item of the pool ({payload['pool_size']:,})"
