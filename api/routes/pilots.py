@@ -148,6 +148,7 @@ def import_pilot(body: PilotImportRequest) -> PilotImportResponse:
     "/import",
     operation_id="importPilot",
     summary="Read a pilot from a file's text",
+    response_model_exclude_none=True,
     responses=problem_responses(400, 401, 413, 415, 422),
 )
 def import_pilot_route(body: PilotImportRequest) -> PilotImportResponse:

@@ -139,7 +139,9 @@
         fillFromRequest(JSON.parse(content));
       }
       const rounds = imported.pilot.rounds.map((r) => `${count(r.n_labels)}: ${Number(r.value).toFixed(3)}`);
-      setText("pilot-status", `${file.name}: ${rounds.length} rounds (labels: ${imported.pilot.metric || "metric"}) ${rounds.join(", ")}`);
+      const metric = imported.pilot.metric || "accuracy";
+      const metricName = typeof metric === "object" ? metric.name : metric;
+      setText("pilot-status", `${file.name}: ${rounds.length} rounds (labels: ${metricName}) ${rounds.join(", ")}`);
       fillList("pilot-warnings", imported.warnings);
       showStatus("Pilot read: set the scenario and plan.");
     } catch (error) {
