@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools hardening
+.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools browser-tools hardening
 
 # every dependency at the exact version of constraints.txt (pyproject.toml gives the ranges)
 $(STAMP): pyproject.toml constraints.txt
@@ -21,7 +21,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy planner simulators reports api
 
 # ANNOPLAN_REQUIRE_POSTGRES=1: the PostgreSQL storage tests fail instead of skipping when they find no server
-pytest: $(STAMP) postgres-tools
+pytest: $(STAMP) postgres-tools browser-tools
 	ANNOPLAN_REQUIRE_POSTGRES=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest
 
 # the workbook tests open a workbook in a real spreadsheet (LibreOffice Calc) and read its PDF (poppler)
@@ -38,6 +38,15 @@ postgres-tools:
 			&& ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			postgresql; \
+	fi
+
+# the web page's tests drive Debian's chromium with the playwright package (its own browser download needs a
+# host the install may not reach); ANNOPLAN_CHROMIUM names another chromium executable
+browser-tools:
+	@if [ -z "$$ANNOPLAN_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 \
+			&& ! command -v chromium-browser >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium; \
 	fi
 
 test: spreadsheet-tools lint typecheck pytest
