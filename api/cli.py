@@ -98,7 +98,6 @@ app = typer.Typer(
     help="annoplan: forecast what labeling strategies cost from a few pilot rounds.",
 )
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: largest request file read (bytes); also the most an ``.xlsx`` may unpack to
 MAX_REQUEST_BYTES = 50 * 1024 * 1024
 #: most digits of an integer in a JSON request (no field takes more than 19)
@@ -1022,7 +1021,9 @@ def pilot_command(
 def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
     check_output(xlsx, "--xlsx")
-    request = json.loads((EXAMPLES / "plan.json").read_text())
+    from api.examples import EXAMPLES
+
+    request = json.loads((EXAMPLES / "plan.json").read_text(encoding="utf-8"))
     with plan_progress() as progress:
         plan = run(functools.partial(planner.make_plan, progress=progress), request)
     typer.echo(f"annoplan demo: {plan.name or 'example plan'}")

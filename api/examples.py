@@ -1,4 +1,8 @@
-"""Request examples for the OpenAPI document, from the bundled ``examples/`` files when they are present."""
+"""The bundled example requests (``examples/``): for ``annoplan demo`` and the OpenAPI document.
+
+An installed wheel carries them as package data (``api/_examples/``, copied there by the build, see
+``setup.py``); a checkout reads ``examples/`` beside the packages.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+def examples_directory() -> Path:
+    """Where the bundled examples are: inside the installed package, else the checkout's ``examples/``."""
+    installed = Path(__file__).resolve().parent / "_examples"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "examples"
+
+
+EXAMPLES = examples_directory()
 
 
 @cache
