@@ -17,6 +17,9 @@ from api.problems import ProblemError
 
 router = APIRouter(include_in_schema=False)
 
+#: the package holding the page (api.web, found relative to this one wherever the api package is installed)
+WEB_PACKAGE = __name__.rsplit(".", 2)[0] + ".web"
+
 #: the page's policy: nothing but this origin's own script, style and API; images only as data: URLs
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -40,7 +43,7 @@ ASSETS = {
 @cache
 def asset_bytes(name: str) -> bytes:
     """The bytes of the packaged file ``name`` of :mod:`api.web`."""
-    return files("api.web").joinpath(name).read_bytes()
+    return files(WEB_PACKAGE).joinpath(name).read_bytes()
 
 
 def _page(name: str, media_type: str) -> Response:
