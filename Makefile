@@ -17,6 +17,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# what lint checks, fixed in place: imports sorted, then the code formatted
+format: $(STAMP)
+	$(BIN)/ruff check --select I --fix .
+	$(BIN)/ruff format .
+
 typecheck: $(STAMP)
 	$(BIN)/mypy planner simulators reports api
 
@@ -60,5 +65,6 @@ hardening: $(STAMP)
 demo: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/annoplan demo --xlsx demo-plan.xlsx
 
+# the environment, build output, caches and what `make demo` writes
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-plan.xlsx

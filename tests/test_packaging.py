@@ -1,4 +1,5 @@
-"""What the wheel carries besides the code: the examples (``annoplan demo`` reads them) and ``py.typed``."""
+"""What the wheel carries besides the code (the examples ``annoplan demo`` reads, ``py.typed``), and the
+suite's shared settings (hypothesis profiles, the ``slow`` marker)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import runpy
 import tomllib
 from pathlib import Path
 
+import pytest
+from hypothesis import settings
 from setuptools.dist import Distribution
 
 from api.examples import EXAMPLES, load_example
@@ -40,3 +43,10 @@ def test_every_package_is_marked_typed_and_ships_the_marker() -> None:
         assert (ROOT / package / "py.typed").is_file(), package
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert config["tool"]["setuptools"]["package-data"]["*"] == ["py.typed"]
+
+
+def test_the_suite_draws_hypothesis_examples_seeded_and_untimed(pytestconfig: pytest.Config) -> None:
+    profile = settings.get_profile("annoplan")
+    assert profile.derandomize and profile.deadline is None and profile.database is None
+    assert settings.get_profile("quick").derandomize and settings.get_profile("quick").max_examples == 10
+    assert any(line.startswith("slow:") for line in pytestconfig.getini("markers"))
