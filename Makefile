@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest clean spreadsheet-tools postgres-tools browser-tools hardening
+.PHONY: test demo lint format typecheck pytest clean spreadsheet-tools postgres-tools browser-tools hardening
 
 # every dependency at the exact version of constraints.txt (pyproject.toml gives the ranges)
 $(STAMP): pyproject.toml constraints.txt
