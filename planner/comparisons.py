@@ -532,7 +532,9 @@ def offer_forecast(
             batch_size=o.settings.batch_size,
             stop_at_labels=stop_point(o, req.probability, labeled_dataset),
         ),
-        cost=money_quantiles(o.cost, currency, cost_margin(o.strategy)),
+        # the conformal margin is calibrated on a rate card's hybrid cost; a quote's bill is its prices times
+        # volumes, bounded by its cap
+        cost=money_quantiles(o.cost, currency, cost_margin(o.strategy) if offer.kind == "rate_card" else 0.0),
         price_cap=money(offer.cap, currency) if offer.cap is not None else None,
         probability_cap_binds=binds,
         days=quantiles(o.days),
