@@ -11,11 +11,12 @@ splits), ``values_sem``, ``values_std`` (one split's spread), ``train_values`` a
 From every curve, seeded pilots are cut (2-5 rounds, a geometric grid of ratio 1.5-3, as a mean over the
 splits or as a single run: the mean plus one split's noise; the training error and the model family given or
 not) and paired with later anchors up to :data:`MAX_RATIO` times the last round. Two gradient-boosted tree
-ensembles (scikit-learn) learn the median log error ratio and its absolute deviation from the pilot's
-features; a table of the standardised deviations measured on held-out dataset groups (cross-fitting over
-:data:`N_FOLDS` group folds) calibrates the intervals, as split conformal prediction does. The trees are
-exported as arrays and checked against scikit-learn's own predictions. The same corpus and seed give the same
-bytes.
+ensembles (scikit-learn) learn the median log error ratio (as a correction to the pilot's 3-parameter power
+law, see ``planner/curves/learned.py``) and its absolute deviation from the pilot's features; a table of the
+standardised deviations measured on held-out dataset groups (cross-fitting over :data:`N_FOLDS` group folds),
+one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split conformal prediction does.
+The trees are exported as arrays and checked against scikit-learn's own predictions. The same corpus and
+seed give the same bytes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, TreeEnsemble, dumps, pilot_features
+from planner.curves.learned import (
+    BASE,
+    ERROR_FLOOR,
+    FEATURES,
+    LearnedCurveModel,
+    TreeEnsemble,
+    dumps,
+    pilot_rows,
+)
 
 #: the farthest horizon paired with a pilot, as a multiple of its last round
 MAX_RATIO = 100.0
@@ -47,6 +56,8 @@ HORIZONS_PER_PILOT = 5
 N_FOLDS = 5
 #: quantile levels of the table of standardised deviations
 LEVELS = np.round(np.linspace(0.01, 0.99, 99), 2)
+#: bands of distances past the last round with a table each (equal widths up to log MAX_RATIO)
+N_BANDS = 4
 #: smallest scale of the log ratio (log error units)
 MIN_SCALE = 0.01
 #: the boosted trees' settings (fixed, no early stopping: the build is one deterministic pass)
@@ -169,24 +180,23 @@ def curve_examples(
             train = np.clip(curve.train[idx] + rng.normal(0.0, 1.0, k) * curve.train_sem[idx] * 5, 0, 1)
         else:
             errors, noise, train = curve.values[idx], curve.sem[idx], curve.train[idx]
-        features = pilot_features(
-            a[idx],
-            errors,
-            noise,
-            train if rng.random() < 0.5 else None,
-            curve.family if rng.random() < 0.5 else None,
-        )
+        train_given = train if rng.random() < 0.5 else None
+        family = curve.family if rng.random() < 0.5 else None
         d_max = min(np.log(a[-1] / a[last]), np.log(MAX_RATIO))
+        horizons = []
         for d_wanted in rng.uniform(0.0, d_max, HORIZONS_PER_PILOT):
             h = int(np.argmin(np.abs(np.log(a / a[last]) - d_wanted)))
             if h <= last:
                 h = last + 1
-            d = float(np.log(a[h] / a[last]))
-            if d > np.log(MAX_RATIO) + 1e-9:
-                continue
-            rows.append(np.append(features, d))
-            ys.append(float(np.log(max(curve.values[h], ERROR_FLOOR)) - np.log(max(errors[-1], ERROR_FLOOR))))
-            ds.append(d)
+            if np.log(a[h] / a[last]) <= np.log(MAX_RATIO) + 1e-9:
+                horizons.append(h)
+        if not horizons:
+            continue
+        d = np.log(a[horizons] / a[last])
+        rows += list(pilot_rows(a[idx], errors, noise, d, train_given, family))
+        log_last = np.log(max(errors[-1], ERROR_FLOOR))
+        ys += [float(np.log(max(curve.values[h], ERROR_FLOOR)) - log_last) for h in horizons]
+        ds += d.tolist()
     return rows, ys, ds
 
 
@@ -256,13 +266,16 @@ def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
 def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
     """The meta-model and its interval table from ``curves`` (see the module docstring)."""
     x, y, groups, which = make_examples(curves, seed)
+    distance = x[:, FEATURES.index("distance")]
     fold = group_folds(groups, N_FOLDS, seed)
     # out-of-group medians, then out-of-group scales of their deviations: the table's deviations are all
     # measured on dataset groups that neither fit saw
+    # the median's trees learn the log ratio less the power law's (feature BASE)
+    base = x[:, BASE]
     center_oof = np.empty_like(y)
     for k in range(N_FOLDS):
         held = fold == k
-        center_oof[held] = fit_trees(x[~held], y[~held], seed).predict(x[held])
+        center_oof[held] = base[held] + fit_trees(x[~held], y[~held] - base[~held], seed).predict(x[held])
     deviation = np.abs(y - center_oof)
     scale_oof = np.empty_like(y)
     for k in range(N_FOLDS):
@@ -271,14 +284,22 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
     standardised = (y - center_oof) / np.maximum(scale_oof, MIN_SCALE)
     # every curve weighs the same in the table, however many examples it gave
     counts = np.bincount(which)
-    table = weighted_quantiles(standardised, 1.0 / counts[which], LEVELS)
-    center = fit_trees(x, y, seed)
+    edges = np.linspace(0.0, np.log(MAX_RATIO), N_BANDS + 1)
+    band = np.clip(np.searchsorted(edges, distance, side="right") - 1, 0, N_BANDS - 1)
+    table = np.array(
+        [
+            weighted_quantiles(standardised[band == b], 1.0 / counts[which[band == b]], LEVELS)
+            for b in range(N_BANDS)
+        ]
+    )
+    center = fit_trees(x, y - base, seed)
     scale = fit_trees(x, deviation, seed)
     return LearnedCurveModel(
         center=center,
         scale=scale,
         levels=LEVELS.astype(float),
         table=table,
+        bands=(edges[:-1] + edges[1:]) / 2,
         max_distance=float(np.log(MAX_RATIO)),
         min_scale=MIN_SCALE,
         provenance={
@@ -322,8 +343,8 @@ def main(argv: list[str] | None = None) -> None:
         f"({len(text)} bytes)"
     )
     print(
-        "table (P10, P50, P90):",
-        [round(float(np.interp(q, model.levels, model.table)), 3) for q in (0.1, 0.5, 0.9)],
+        "table (P10, P50, P90) by band of distance:",
+        [[round(float(np.interp(q, model.levels, row)), 3) for q in (0.1, 0.5, 0.9)] for row in model.table],
     )
 
 

@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--only-folds 0 1 ...]
-        [--max-curves-per-fold N]
+        [--max-curves-per-fold N] [--parametric] [--time N]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -19,7 +19,9 @@ each without the new signals and with them (``train_value`` of each round, the s
 and the ``model`` family). Columns as in the curve backtest: ``MAE`` (median absolute error of the P50),
 ``ratio`` (to the naive 3-parameter power law's on the same pilots), ``cover`` (P10-P90 coverage), ``x2``
 (labels-to-reach P50 within 2x of the truth), ``lcover`` (labels P10-P90 coverage), ``ms`` (median time of
-one forecast).
+one forecast). ``ratio 90%`` is a bootstrap interval of the ratio over the scored dataset groups: a ratio of
+two medians over ~100-150 curves spreads over 0.9-1.6 for the same forecast (``--max-curves-per-fold``
+samples are for quick looks, not for results). ``--time N`` times N forecasts instead.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from planner.schemas import FitRequest
 N_ROUNDS = 5
 N_RUNS = 25
 VARIANTS = ("mean", "mean+signals", "single", "single+signals")
+#: resamples of the dataset groups behind the interval of the MAE ratio
+BOOTSTRAP = 400
 
 
 def pilot_request(
@@ -98,10 +102,14 @@ def truth_labels(curve: LcdbCurve, target: float, start: int) -> float | None:
 
 
 def score(
-    curves: list[LcdbCurve], model: LearnedCurveModel | None, seed: int
-) -> dict[str, dict[str, list[float]]]:
-    """Per variant and method, the per-curve scores of every curve with a usable pilot."""
-    rows: dict[str, dict[str, list[float]]] = {}
+    curves: list[LcdbCurve],
+    model: LearnedCurveModel | None,
+    seed: int,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict[str, dict[str, list]]:
+    """Per variant and method, the per-curve scores of every curve with a usable pilot (and its dataset
+    group, for the bootstrap of :func:`summary`)."""
+    rows: dict[str, dict[str, list]] = {}
     naive_cache: dict[tuple[str, str], dict] = {}
     for i_curve, curve in enumerate(curves):
         if i_curve % 50 == 0:
@@ -110,7 +118,7 @@ def score(
         if idx is None:
             continue
         at, truth = curve.anchors[-1], curve.values[-1]
-        for variant in VARIANTS:
+        for variant in variants:
             rng = np.random.default_rng([seed, *curve.name.encode()])
             e_last = curve.values[idx[-1]]
             gain = e_last - truth
@@ -138,8 +146,9 @@ def score(
                         "need_hi": [t.p90 for t in resp.labels_to_reach],
                     }
                 r = rows.setdefault(
-                    f"{variant}:{method}", {k: [] for k in ("abs", "cover", "x2", "lcover", "ms")}
+                    f"{variant}:{method}", {k: [] for k in ("abs", "cover", "x2", "lcover", "ms", "group")}
                 )
+                r["group"].append(curve.group)
                 r["ms"].append(1000 * (time.perf_counter() - t0))
                 r["abs"].append(abs(out["p50"] - truth))
                 r["cover"].append(float(out["p10"] <= truth <= out["p90"]))
@@ -154,20 +163,57 @@ def score(
     return rows
 
 
-def summary(rows: dict[str, dict[str, list[float]]]) -> None:
+def ratio_interval(abs_errors: list[float], naive: list[float], groups: list[str], seed: int) -> np.ndarray:
+    """90% interval of the ratio of median absolute errors, by a bootstrap over dataset groups (paired)."""
+    names, which = np.unique(np.array(groups), return_inverse=True)
+    a, b = np.asarray(abs_errors), np.asarray(naive)
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(BOOTSTRAP):
+        take = np.concatenate([np.nonzero(which == g)[0] for g in rng.integers(0, len(names), len(names))])
+        ratios.append(np.median(a[take]) / max(float(np.median(b[take])), 1e-12))
+    return np.quantile(ratios, [0.05, 0.95])
+
+
+def summary(rows: dict[str, dict[str, list]], seed: int = 0) -> None:
+    """One line per variant and method; ``ratio 90%`` is :func:`ratio_interval`'s."""
     print(
-        f"{'variant':16} {'method':9} {'n':>5} {'MAE':>7} {'ratio':>6} {'cover':>6} {'x2':>6} "
-        f"{'lcover':>6} {'ms':>6}"
+        f"{'variant':16} {'method':9} {'n':>5} {'MAE':>7} {'ratio':>6} {'ratio 90%':>11} {'cover':>6} "
+        f"{'x2':>6} {'lcover':>6} {'ms':>6}"
     )
     for key in sorted(rows, key=lambda k: (VARIANTS.index(k.split(":")[0]), k)):
         variant, method = key.split(":")
         r = rows[key]
-        naive = np.median(rows[f"{variant}:naive"]["abs"])
+        naive = rows[f"{variant}:naive"]["abs"]
+        lo, hi = ratio_interval(r["abs"], naive, r["group"], seed)
         print(
             f"{variant:16} {method:9} {len(r['abs']):5d} {np.median(r['abs']):7.4f} "
-            f"{np.median(r['abs']) / naive:6.2f} {np.mean(r['cover']):6.2f} {np.mean(r['x2']):6.2f} "
-            f"{np.mean(r['lcover']):6.2f} {np.median(r['ms']):6.1f}"
+            f"{np.median(r['abs']) / np.median(naive):6.2f} {lo:5.2f}-{hi:5.2f} {np.mean(r['cover']):6.2f} "
+            f"{np.mean(r['x2']):6.2f} {np.mean(r['lcover']):6.2f} {np.median(r['ms']):6.1f}"
         )
+
+
+def time_forecasts(curves: list[LcdbCurve], n: int) -> None:
+    """Median and P90 time of one forecast (fit_curve's path) over ``n`` pilots of ``curves``, with the
+    shipped learned model and with the families alone."""
+    usable = [c for c in curves if pilot_indices(c.anchors, N_ROUNDS) is not None]
+    pick = np.random.default_rng(0).choice(len(usable), min(n, len(usable)), replace=False)
+    reqs = []
+    for i in pick:
+        curve = usable[i]
+        idx = pilot_indices(curve.anchors, N_ROUNDS)
+        assert idx is not None
+        reqs.append(
+            pilot_request(curve, idx, "mean+signals", [float(curve.values[-1])], np.random.default_rng(0))[0]
+        )
+    forecast_response(reqs[0])  # loads the artifact once
+    for name, learned in (("learned", "shipped"), ("families", None)):
+        ms = []
+        for req in reqs:
+            t0 = time.perf_counter()
+            forecast_response(req, learned)  # type: ignore[arg-type]
+            ms.append(1000 * (time.perf_counter() - t0))
+        print(f"forecast time, {name}: median {np.median(ms):.1f} ms, P90 {np.quantile(ms, 0.9):.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -178,10 +224,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only-folds", type=int, nargs="*", help="score only these folds")
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
+    parser.add_argument(
+        "--time", type=int, metavar="N", help="only time N forecasts (one at a time) and stop"
+    )
     args = parser.parse_args(argv)
     print(f"command: {' '.join(['python', *sys.argv])}")
     with threadpool_limits(1):
         curves = load_lcdb(args.curves)
+        if args.time:
+            time_forecasts(curves, args.time)
+            return
         groups = np.array([c.group for c in curves])
         # the fold-dealing seed differs from the build's inner folds
         fold = group_folds(groups, args.folds, args.seed + 1000)
@@ -197,9 +249,11 @@ def main(argv: list[str] | None = None) -> None:
             model = train(fit_on, args.seed)
             rows = score(held, model, args.seed)
             if args.parametric:
-                for key, r in score(held, None, args.seed).items():
+                # without the learned model the signals change nothing: the families score each pilot once
+                for key, r in score(held, None, args.seed, ("mean", "single")).items():
                     if key.endswith("annoplan"):
                         rows[key.replace("annoplan", "families")] = r
+                        rows[key.replace(":", "+signals:").replace("annoplan", "families")] = r
             print(f"fold {k}: {len(held)} curves of {len(set(c.group for c in held))} groups held out")
             summary(rows)
             for key, r in rows.items():

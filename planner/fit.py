@@ -71,8 +71,9 @@ def forecast_from_rounds(
     When the pilot names its ``model`` family or every round gives its ``train_value``, the forecast past
     the pilot is the ``learned`` meta-model's (the shipped one by default; None: the curve families' alone),
     told those signals. Without them the curve families forecast alone, as they did before the signals
-    existed: grouped cross-validation on LCDB curves found the learned model no better than them on the
-    pilot's values alone (``benchmarks/curve_cv.py``, see ``benchmarks/RESULTS.md``).
+    existed, so that plans and quotes of such pilots do not move; grouped cross-validation on LCDB curves
+    finds the learned model closer to the truth without the signals too (``benchmarks/curve_cv.py``, see
+    ``benchmarks/RESULTS.md``): using it there is a switch for the plans' owners to make.
     """
     values = np.array([r.value for r in rounds])
     errors = 1.0 - values if higher_better else values

@@ -37,7 +37,7 @@ import numpy as np
 
 from planner.curves.families import FAMILIES, Array
 from planner.curves.fitting import FamilyFit, fit_family
-from planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, pilot_features
+from planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, pilot_rows
 from simulators.draws import CurveDraws
 
 #: relative model discrepancy added to every pilot point's noise in the fits (share of its error) at the last
@@ -108,26 +108,35 @@ class LearnedPath:
     log_level : log error of the last pilot round (the anchor of the log ratios).
     start : index of the last pilot round on :data:`X_GRID`; ``stop`` the first index past the model's
         farthest distance.
-    center, scale : median log ratio and its scale at grid points ``start`` to ``stop`` (excluded).
+    distance : log labels past the last round of grid points ``start`` to ``stop`` (excluded).
+    center, scale : median log ratio and its scale there.
     model : the meta-model (its table of standardised deviations draws the spread).
     """
 
     log_level: float
     start: int
     stop: int
+    distance: Array
     center: Array
     scale: Array
     model: LearnedCurveModel
 
     def log_errors(self, u: Array) -> Array:
         """Log error of each draw (quantile level ``u``, one per draw) at grid points ``start:stop``."""
-        return self.log_level + self.center + self.scale * self.model.deviation(u)[:, None]
+        return self.log_level + self.center + self.scale * self.model.deviation(u, self.distance)
 
 
 def learned_path(
-    n_last: float, error_last: float, features: Array, model: LearnedCurveModel
+    n_labels: Array,
+    errors: Array,
+    noise_sd: Array,
+    train_errors: Array | None,
+    family: str | None,
+    model: LearnedCurveModel,
 ) -> LearnedPath | None:
-    """The learned forecast past the last round, or None when its error is below the model's floor."""
+    """The learned forecast past the last round of a pilot (see :func:`pilot_rows`), or None when its last
+    error is below the model's floor."""
+    error_last = float(errors[-1])
     if error_last < ERROR_FLOOR:
         return None
     start = int(np.searchsorted(X_GRID, 1.0 - 1e-12))
@@ -135,9 +144,9 @@ def learned_path(
     # the trees are steps in the distance: a coarse grid of distances, interpolated, is as good and cheaper
     distances = np.log(X_GRID[start:stop])
     coarse = np.linspace(0.0, model.max_distance, LEARNED_POINTS)
-    center, scale = model.predict(features, coarse)
+    center, scale = model.predict(pilot_rows(n_labels, errors, noise_sd, coarse, train_errors, family))
     center, scale = np.interp(distances, coarse, center), np.interp(distances, coarse, scale)
-    return LearnedPath(float(np.log(error_last)), start, stop, center, scale, model)
+    return LearnedPath(float(np.log(error_last)), start, stop, distances, center, scale, model)
 
 
 @dataclass(frozen=True)
@@ -284,7 +293,7 @@ def fit_learning_curve(
     errors : measured error at each round, in [0, 1].
     noise_sd : measurement noise of each round (error units), > 0.
     obs_n_eval, obs_std, obs_train_noise : noise of a future measurement (see :func:`measurement_var`).
-    train_errors : each round's error on its own training labels, or None (see :func:`pilot_features`).
+    train_errors : each round's error on its own training labels, or None (see :func:`pilot_rows`).
     model : the model family, or None when unknown.
     learned : a learned meta-model of the curve past the pilot (see :mod:`planner.curves.learned`); None
         forecasts with the families alone.
@@ -324,7 +333,5 @@ def fit_learning_curve(
         obs_train_noise=obs_train_noise,
         drift=DRIFT * REFERENCE_SPAN / max(float(np.log(n[-1] / n[0])), MIN_SPAN),
         shrinkage=slope_sd**2 / (slope_sd**2 + SLOPE_PRIOR_SD**2),
-        learned=None
-        if learned is None
-        else learned_path(n[-1], e[-1], pilot_features(n, e, noise, train_errors, model), learned),
+        learned=None if learned is None else learned_path(n, e, noise, train_errors, model, learned),
     )

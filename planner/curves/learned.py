@@ -1,11 +1,15 @@
 """A learning-curve forecast learned from real curves: the log error ratio past the pilot, with intervals.
 
 A meta-model, trained on thousands of real learning curves (LCDB 1.1, see the README), predicts from features
-of the pilot (:func:`pilot_features`) how the log error moves from the last pilot round to ``d`` log labels
+of the pilot (:func:`pilot_rows`) how the log error moves from the last pilot round to ``d`` log labels
 past it: ``log e(n_last * exp(d)) - log e_last``. It is two ensembles of regression trees, for the median of
 that log ratio and for its typical absolute deviation (the scale), and a table of quantiles of the deviation
-divided by the scale, measured on dataset groups held out of the fits (split conformal prediction by groups):
-``P_q = median + scale * table(q)``.
+divided by the scale, measured on dataset groups held out of the fits (split conformal prediction by groups),
+one table per band of distances (far past the pilot the deviations have heavier tails than the scale alone
+says), interpolated between the bands' middles: ``P_q = median + scale * table(q, d)``.
+The median's trees learn a correction to a 3-parameter power law fitted to the pilot (its log ratio at ``d``
+is a feature, and the trees predict what the curve does beyond it): trees are steps, and a product like
+slope x distance is what they approximate worst.
 
 The artifact is plain JSON (trees as arrays, see :class:`TreeEnsemble`) rebuilt bit for bit by
 ``benchmarks/build_curve_model.py`` from the corpus and a seed; nothing here needs scikit-learn.
@@ -21,6 +25,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from planner.curves.families import Pow3
+from planner.curves.fitting import fit_family
 
 Array = npt.NDArray[np.float64]
 
@@ -42,7 +49,13 @@ FAMILIES = (
     "foundation_model",
     "other",
 )
-#: names of the features, in order; the last is the distance past the last round (log labels)
+#: features of a row that depend on the distance past the last round: the distance (log labels), the log
+#: ratios the pilot's log-log slope and last slope extrapolate to there (flat when they rise), and the log
+#: ratio of the pilot's 3-parameter power law there (the base of the median, see the module docstring)
+DISTANCE_FEATURES = ("distance", "slope_path", "slope_last_path", "pow3_path")
+#: relative model discrepancy of the power-law fit's weights (share of each round's error)
+POW3_DISCREPANCY = 0.02
+#: names of the features, in order: the pilot's, then :data:`DISTANCE_FEATURES`
 FEATURES = (
     "log_error",
     "log_labels",
@@ -55,8 +68,10 @@ FEATURES = (
     "train_error",
     "gap",
     *(f"is_{f}" for f in FAMILIES),
-    "distance",
+    *DISTANCE_FEATURES,
 )
+#: index of the power law's log ratio in a row (the median adds it to its trees)
+BASE = FEATURES.index("pow3_path")
 
 
 def pilot_features(
@@ -66,7 +81,8 @@ def pilot_features(
     train_errors: Array | None = None,
     model: str | None = None,
 ) -> Array:
-    """Features of a pilot, without the distance (one row, ``len(FEATURES) - 1`` values).
+    """Features of a pilot, without the distance's (one row, ``len(FEATURES) - len(DISTANCE_FEATURES)``
+    values).
 
     Parameters
     ----------
@@ -109,6 +125,47 @@ def pilot_features(
             train_error,
             gap,
             *(float(f == family) for f in FAMILIES),
+        ]
+    )
+
+
+def pow3_log_ratio(n_labels: Array, errors: Array, noise_sd: Array, distances: Array) -> Array:
+    """Log ratio ``log e(n_last * exp(d)) - log e_last`` of a 3-parameter power law fitted to the pilot.
+
+    Weighted by each round's noise and a relative discrepancy :data:`POW3_DISCREPANCY`; errors below
+    :data:`ERROR_FLOOR` count as the floor.
+    """
+    n = np.asarray(n_labels, dtype=float)
+    e = np.asarray(errors, dtype=float)
+    sd = np.sqrt(np.asarray(noise_sd, dtype=float) ** 2 + (POW3_DISCREPANCY * e) ** 2 + ERROR_FLOOR**2)
+    fit = fit_family(Pow3, n / n[-1], e, sd)
+    at = np.exp(np.asarray(distances, dtype=float))
+    return np.log(np.maximum(fit.error(at), ERROR_FLOOR)) - np.log(max(float(e[-1]), ERROR_FLOOR))
+
+
+def pilot_rows(
+    n_labels: Array,
+    errors: Array,
+    noise_sd: Array,
+    distances: Array,
+    train_errors: Array | None = None,
+    model: str | None = None,
+) -> Array:
+    """Feature rows (one per distance past the last round, log labels) of a pilot: :data:`FEATURES`.
+
+    The pilot's own features (:func:`pilot_features`, same parameters) and, per distance,
+    :data:`DISTANCE_FEATURES`.
+    """
+    features = pilot_features(n_labels, errors, noise_sd, train_errors, model)
+    d = np.asarray(distances, dtype=float)
+    slope, slope_last = (features[FEATURES.index(k)] for k in ("slope", "slope_last"))
+    return np.column_stack(
+        [
+            np.broadcast_to(features, (d.size, features.size)),
+            d,
+            min(slope, 0.0) * d,
+            min(slope_last, 0.0) * d,
+            pow3_log_ratio(n_labels, errors, noise_sd, d),
         ]
     )
 
@@ -175,9 +232,12 @@ class LearnedCurveModel:
 
     Attributes
     ----------
-    center, scale : trees of the median log ratio and of its typical absolute deviation.
-    levels, table : quantile levels in (0, 1) and the quantiles of (log ratio - median) / scale there,
-        on held-out dataset groups.
+    center, scale : trees of the median log ratio (less the power law's, feature :data:`BASE`) and of its
+        typical absolute deviation.
+    levels, table : quantile levels in (0, 1) and, per band of distances (rows), the quantiles of
+        (log ratio - median) / scale there, on held-out dataset groups.
+    bands : the middle of each band (log labels past the last round): between two middles the tables are
+        interpolated linearly, beyond the first and last the nearest holds.
     max_distance : the farthest distance past the last round it was trained on (log labels); past it the
         forecast continues with the parametric families' trend.
     min_scale : smallest scale used (log error units).
@@ -188,19 +248,27 @@ class LearnedCurveModel:
     scale: TreeEnsemble
     levels: Array
     table: Array
+    bands: Array
     max_distance: float
     min_scale: float
     provenance: dict[str, Any]
 
-    def predict(self, features: Array, distances: Array) -> tuple[Array, Array]:
-        """Median log ratio and scale at each distance (log labels past the last round) for one pilot."""
-        d = np.asarray(distances, dtype=float)
-        rows = np.column_stack([np.broadcast_to(features, (d.size, features.size)), d])
-        return self.center.predict(rows), np.maximum(self.scale.predict(rows), self.min_scale)
+    def predict(self, rows: Array) -> tuple[Array, Array]:
+        """Median log ratio and scale of each feature row (:func:`pilot_rows`)."""
+        rows = np.asarray(rows, dtype=float)
+        return rows[:, BASE] + self.center.predict(rows), np.maximum(self.scale.predict(rows), self.min_scale)
 
-    def deviation(self, u: Array) -> Array:
-        """Standardised deviation at quantile levels ``u`` (linear in the table, flat beyond its ends)."""
-        return np.interp(u, self.levels, self.table)
+    def deviation(self, u: Array, distances: Array) -> Array:
+        """Standardised deviation (len(u), len(distances)) at quantile levels ``u`` and ``distances``.
+
+        Linear in the table along the levels (flat beyond its ends) and between the bands' middles.
+        """
+        per_band = np.array([np.interp(u, self.levels, row) for row in self.table])  # (bands, len(u))
+        d = np.asarray(distances, dtype=float)
+        weights = np.array(
+            [np.interp(d, self.bands, np.eye(len(self.bands))[b]) for b in range(len(self.bands))]
+        )
+        return per_band.T @ weights
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,6 +277,7 @@ class LearnedCurveModel:
             "scale": self.scale.to_dict(),
             "levels": self.levels.tolist(),
             "table": self.table.tolist(),
+            "bands": self.bands.tolist(),
             "max_distance": self.max_distance,
             "min_scale": self.min_scale,
             "provenance": self.provenance,
@@ -216,7 +285,7 @@ class LearnedCurveModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnedCurveModel:
-        if list(d.get("features", [])) != list(FEATURES):
+        if list(d.get("features", [])) != list(FEATURES) or "bands" not in d:
             raise ValueError(
                 "the learned curve model was built for other features: rebuild it with "
                 "benchmarks/build_curve_model.py"
@@ -226,6 +295,7 @@ class LearnedCurveModel:
             scale=TreeEnsemble.from_dict(d["scale"]),
             levels=np.array(d["levels"], dtype=float),
             table=np.array(d["table"], dtype=float),
+            bands=np.array(d["bands"], dtype=float),
             max_distance=float(d["max_distance"]),
             min_scale=float(d["min_scale"]),
             provenance=dict(d["provenance"]),

@@ -11,6 +11,7 @@ import pytest
 from planner import fit_curve
 from planner.curves import learned
 from planner.curves.learned import (
+    DISTANCE_FEATURES,
     FAMILIES,
     FEATURES,
     MISSING,
@@ -19,6 +20,7 @@ from planner.curves.learned import (
     dumps,
     load_learned_model,
     pilot_features,
+    pilot_rows,
 )
 from planner.fit import forecast_response
 from planner.schemas import FitRequest
@@ -34,7 +36,9 @@ def test_the_artifact_is_small_plain_json_with_its_provenance() -> None:
     assert "LCDB 1.1" in raw["provenance"]["corpus"] and "CC BY 4.0" in raw["provenance"]["corpus"]
     model = load_learned_model()
     assert dumps(model) == ARTIFACT.read_text()  # loading and writing again changes no byte
-    assert np.all(np.diff(model.table) >= 0) and model.table[0] < 0 < model.table[-1]
+    assert np.all(np.diff(model.table, axis=1) >= 0)
+    assert np.all(model.table[:, 0] < 0) and np.all(model.table[:, -1] > 0)
+    assert model.table.shape == (len(model.bands), len(model.levels)) and np.all(np.diff(model.bands) > 0)
 
 
 def test_the_families_are_those_a_pilot_may_name() -> None:
@@ -77,12 +81,47 @@ def test_features_mark_missing_signals_and_name_the_family() -> None:
     n, e, sd = np.array([100.0, 200, 400]), np.array([0.4, 0.3, 0.25]), np.full(3, 0.01)
     without = pilot_features(n, e, sd)
     with_signals = pilot_features(n, e, sd, np.array([0.1, 0.1, 0.05]), "tree")
-    assert len(without) == len(FEATURES) - 1
+    assert len(without) == len(FEATURES) - len(DISTANCE_FEATURES)
     named = dict(zip(FEATURES, with_signals, strict=False))
     assert named["gap"] == pytest.approx(0.8) and named["is_tree"] == 1.0 and named["is_other"] == 0.0
     assert dict(zip(FEATURES, without, strict=False))["gap"] == MISSING
     assert dict(zip(FEATURES, without, strict=False))["is_other"] == 1.0
     assert named["slope_last"] == pytest.approx(np.log(0.25 / 0.3) / np.log(2))
+
+
+def test_rows_carry_the_power_laws_extrapolation_the_median_corrects() -> None:
+    # a clean power law with a floor: its fitted extrapolation is near the truth (a line through the
+    # pilot in log-log would say -2.3 at 100x, not -1.33), and the slope paths are that line's
+    n = np.array([100.0, 200, 400, 800, 1600])
+    e = 0.05 + 0.9 * (n / 100) ** -0.5
+    d = np.log([1.0, 10.0, 100.0])
+    rows = pilot_rows(n, e, np.full(5, 1e-4), d)
+    named = {k: rows[:, i] for i, k in enumerate(FEATURES)}
+    truth = np.log(0.05 + 0.9 * (1600 * np.exp(d) / 100) ** -0.5) - np.log(e[-1])
+    np.testing.assert_allclose(named["pow3_path"], truth, atol=0.07)
+    np.testing.assert_allclose(named["distance"], d)
+    np.testing.assert_allclose(named["slope_last_path"], np.log(e[-1] / e[-2]) / np.log(2) * d)
+    # a rising pilot extrapolates flat, not upwards
+    rising = pilot_rows(n, e[::-1], np.full(5, 1e-4), d)
+    assert np.all(rising[:, FEATURES.index("slope_path")] == 0.0)
+    # the model's median is the power law's plus its trees' correction
+    model = load_learned_model()
+    center, scale = model.predict(rows)
+    np.testing.assert_allclose(center - named["pow3_path"], model.center.predict(rows))
+    assert np.all(scale >= model.min_scale)
+
+
+def test_the_interval_table_follows_the_distance_between_bands() -> None:
+    model = load_learned_model()
+    u = np.linspace(0.01, 0.99, 50)
+    at_bands = model.deviation(u, model.bands)
+    for b, row in enumerate(model.table):
+        np.testing.assert_allclose(at_bands[:, b], np.interp(u, model.levels, row))
+    between = model.deviation(u, (model.bands[:-1] + model.bands[1:]) / 2)
+    np.testing.assert_allclose(between, (at_bands[:, :-1] + at_bands[:, 1:]) / 2)
+    assert np.all(np.diff(model.deviation(u, np.array([0.0, 1.7, 9.0])), axis=0) >= 0)  # monotone in u
+    # far past the pilot the lower tail (curves that keep learning) is heavier than near it
+    assert model.table[-1, 9] < model.table[0, 9]
 
 
 DECREASING = [
