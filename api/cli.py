@@ -589,6 +589,13 @@ class PlanProgress:
             self.bar = None
 
 
+def with_progress(progress: PlanProgress | None) -> Callable[[Any], Any]:
+    """``planner.make_plan``, drawing ``progress`` where there is a bar (a terminal), else called plainly."""
+    if progress is None:
+        return planner.make_plan
+    return functools.partial(planner.make_plan, progress=progress)
+
+
 @contextmanager
 def plan_progress(stream: Any = None) -> Iterator[PlanProgress | None]:
     """A :class:`PlanProgress` on ``stream`` (standard error by default) when it is a terminal, else None
@@ -856,8 +863,7 @@ def plan_command(
         if file is None or any(v is not None for v in (pilot, costs, max_label_error, target, strategy)):
             request = compose_plan(request, pilot, costs, max_label_error, target, strategy)
         with plan_progress() as progress:
-            make_plan = functools.partial(planner.make_plan, progress=progress)
-            plan = run(make_plan, request, admit=lambda r: admitted("plan", r, limit))
+            plan = run(with_progress(progress), request, admit=lambda r: admitted("plan", r, limit))
         workbook = None if xlsx is None else workbooks().plan_workbook(plan, request)
         figure = None
         if chart is not None:
@@ -1025,7 +1031,7 @@ def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
 
     request = json.loads((EXAMPLES / "plan.json").read_text(encoding="utf-8"))
     with plan_progress() as progress:
-        plan = run(functools.partial(planner.make_plan, progress=progress), request)
+        plan = run(with_progress(progress), request)
     typer.echo(f"annoplan demo: {plan.name or 'example plan'}")
     typer.echo(f"  {request['pool_size']:,} items to label; goal: {describe_goal(request['goal'])}")
     print_pilot(request["pilot"])
