@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/plan_backtest.py DATA_DIR [--seeds 2] [--datasets digits,adult] [--json OUT]
+    python benchmarks/plan_backtest.py DATA_DIR [--seeds 2] [--first-seed 0] [--datasets a,b] [--json OUT]
 
 ``DATA_DIR`` holds datasets as ``.npz`` (the format :func:`simulators.datasets.load_dataset` reads). For each
 dataset and seed:
@@ -648,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path, help="folder of .npz datasets")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per dataset (default 2)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
     parser.add_argument("--datasets", default="", help="comma-separated dataset names (default: all)")
     parser.add_argument(
         "--strategies", default="hybrid", help="strategies of the plan request (default hybrid; 'all')"
@@ -682,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [
         (path, seed, args.pilot_share, args.start, strategies, args.max_pool)
         for path in paths
-        for seed in range(args.seeds)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     start = time.perf_counter()
     if args.jobs > 1:
