@@ -130,7 +130,9 @@ def pilot_features(
 
 
 def pow3_log_ratio(n_labels: Array, errors: Array, noise_sd: Array, distances: Array) -> Array:
-    """Log ratio ``log e(n_last * exp(d)) - log e_last`` of a 3-parameter power law fitted to the pilot.
+    """Log ratio ``log f(n_last * exp(d)) - log f(n_last)`` of a 3-parameter power law ``f`` fitted to the
+    pilot: its change past the last round, whatever its own level there (the forecast's anchor is the
+    measured last round, and a noisy pilot's fit may pass far from it).
 
     Weighted by each round's noise and a relative discrepancy :data:`POW3_DISCREPANCY`; errors below
     :data:`ERROR_FLOOR` count as the floor.
@@ -139,8 +141,9 @@ def pow3_log_ratio(n_labels: Array, errors: Array, noise_sd: Array, distances: A
     e = np.asarray(errors, dtype=float)
     sd = np.sqrt(np.asarray(noise_sd, dtype=float) ** 2 + (POW3_DISCREPANCY * e) ** 2 + ERROR_FLOOR**2)
     fit = fit_family(Pow3, n / n[-1], e, sd)
-    at = np.exp(np.asarray(distances, dtype=float))
-    return np.log(np.maximum(fit.error(at), ERROR_FLOOR)) - np.log(max(float(e[-1]), ERROR_FLOOR))
+    at = np.exp(np.concatenate([[0.0], np.asarray(distances, dtype=float)]))
+    log_f = np.log(np.maximum(fit.error(at), ERROR_FLOOR))
+    return log_f[1:] - log_f[0]
 
 
 def pilot_rows(
