@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import logging
 import math
 import multiprocessing
@@ -56,6 +57,8 @@ PARENT_CHECK_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 300.0
 #: longest wait for the worker processes to exit once stopped (s)
 STOP_TIMEOUT_SECONDS = 10.0
+#: what a worker imports when it starts, before any computation (the planner's entry points and the reports)
+WARM_MODULES = ("planner.fit", "planner.plans", "planner.quotes", "reports.plan", "reports.quote")
 #: seconds a caller waits beyond the longest its computation could take (the queue ahead of it at deadline)
 WAIT_SLACK_SECONDS = 5.0
 
@@ -280,8 +283,11 @@ def start_worker(parent: int) -> None:
     server is gone, and import the planner before the first computation arrives."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=exit_with_parent, args=(parent,), name="annoplan-parent", daemon=True).start()
-    import planner  # noqa: F401
-    import reports  # noqa: F401
+    # the planner's entry points load scipy and scikit-learn on first use (planner/__init__ is lazy, for a
+    # fast command line): import them here, or a fresh worker's first computation pays seconds of imports
+    # inside its deadline (until now the reports package happened to import them)
+    for module in WARM_MODULES:
+        importlib.import_module(module)
 
 
 def exit_with_parent(parent: int) -> None:

@@ -298,3 +298,21 @@ def test_a_task_the_pool_loses_fails_once_it_is_overdue(monkeypatch: pytest.Monk
             asyncio.run(computations.run_async(os.getpid))
     finally:
         computations.shutdown()
+
+
+def heavy_modules_loaded() -> bool:
+    """Whether the planner's entry points and the reports are imported in this (worker) process."""
+    import sys
+
+    return all(
+        name in sys.modules for name in ("planner.plans", "planner.quotes", "reports.plan", "scipy.stats")
+    )
+
+
+def test_a_fresh_worker_has_the_planner_imported_before_its_first_computation(
+    deadline_client: TestClient,
+) -> None:
+    """A worker that imported the planner lazily would pay seconds of imports inside its first computation's
+    deadline (``planner`` itself is lazy since the command line was made fast)."""
+    computations: Computations = deadline_client.app.state.computations  # type: ignore[attr-defined]
+    assert computations.run(heavy_modules_loaded)
