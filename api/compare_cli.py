@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from api import output
+from api.replay_cli import read_rate_card
 from simulators._validation import ReplayInputError
 from simulators.costs import RateCard
 from simulators.datasets import MAX_CATEGORIES
@@ -79,25 +80,6 @@ def parse_targets(text: str, absolute: bool) -> tuple[float, ...]:
         hint = " (a percentage? write 0.95 for 95%)" if any(t > 1.0 for t in targets) else ""
         _fail("--targets", f"must be {what} in (0, 1], got {text!r}{hint}")
     return tuple(sorted(set(targets)))
-
-
-def _read_costs(path: Path | None) -> RateCard:
-    """The rate card of a JSON file (a plan request's ``costs`` object), or the default one."""
-    from api.cli import decode_text, load_json, read_bytes
-    from planner.errors import InvalidInputError
-
-    if path is None:
-        return RateCard()
-    try:
-        values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
-    except InvalidInputError as error:
-        _fail("--costs", f"{error.field}: {error.message}" if error.field else error.message)
-    if not isinstance(values, dict):
-        _fail("--costs", f"{path.name} must hold a JSON object of unit prices")
-    try:
-        return RateCard.from_mapping(values)
-    except ReplayInputError as error:
-        _fail_on(error)
 
 
 def _check_chart(path: Path | None) -> None:
@@ -264,7 +246,7 @@ def compare_command(
         _fail("--scheduler", "needs --backend dask")
     _check_chart(chart)
     fmt = _parse_format(output_format)
-    rate_card = _read_costs(costs)
+    rate_card = read_rate_card(costs, _fail, _fail_on)
     for path in data:
         if not path.is_file():
             _fail("DATA", f"{path} is not a file")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -70,23 +71,37 @@ def _note(message: str) -> None:
     typer.echo(f"annoplan replay: {message}", err=True)
 
 
-def _read_costs(path: Path | None) -> RateCard:
-    """The rate card of a JSON file (a plan request's ``costs`` object), or the default one."""
-    # the command line's one bounded reader of JSON files (imported here: api.cli imports this module)
+def read_json_object(
+    path: Path, option: str, what: str, fail: Callable[[str, str], NoReturn] = _fail
+) -> dict[str, Any]:
+    """The JSON object of a file given to ``option`` (the command line's one bounded reader of JSON files);
+    anything else exits through ``fail`` naming ``option``: the file ``must hold a JSON object {what}``."""
+    # imported here: api.cli imports this module
     from api.cli import decode_text, load_json, read_bytes
 
-    if path is None:
-        return RateCard()
     try:
         values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
     except InvalidInputError as error:
-        _fail("--costs", f"{error.field}: {error.message}" if error.field else error.message)
+        fail(option, f"{error.field}: {error.message}" if error.field else error.message)
     if not isinstance(values, dict):
-        _fail("--costs", f"{path.name} must hold a JSON object of unit prices")
+        fail(option, f"{path.name} must hold a JSON object {what}")
+    return values
+
+
+def read_rate_card(
+    path: Path | None,
+    fail: Callable[[str, str], NoReturn] = _fail,
+    fail_on: Callable[[ReplayInputError], NoReturn] = _fail_on,
+) -> RateCard:
+    """The rate card of a JSON file given to ``--costs`` (a plan request's ``costs`` object), or the default
+    one; errors exit through ``fail`` / ``fail_on`` (each command names its own options)."""
+    if path is None:
+        return RateCard()
+    values = read_json_object(path, "--costs", "of unit prices", fail)
     try:
         return RateCard.from_mapping(values)
     except ReplayInputError as error:
-        _fail_on(error)
+        fail_on(error)
 
 
 def _check_output(path: Path | None) -> None:
@@ -301,7 +316,7 @@ def replay_command(
     _check_options(policy, strategy, threshold, batch_size, max_labels, goal, goal_delta)
     pilot_sizes = _parse_pilot_rounds(pilot_rounds)
     _check_output(emit_pilot)
-    rate_card = _read_costs(costs)
+    rate_card = read_rate_card(costs)
     fmt = _parse_format(output_format)
     n_start = _check_start_labels(start_labels)
     try:
@@ -382,19 +397,6 @@ def _start(X: Any, y: Any, n_start: int, seed: int) -> tuple[Any, Any, tuple[Any
     return X[rest], y[rest], (X[labeled], y[labeled])
 
 
-def _read_document(path: Path, option: str) -> dict[str, Any]:
-    """A plan's or a quote's JSON as a dict (bounded reader of the command line)."""
-    from api.cli import decode_text, load_json, read_bytes
-
-    try:
-        values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
-    except InvalidInputError as error:
-        _fail(option, f"{error.field}: {error.message}" if error.field else error.message)
-    if not isinstance(values, dict):
-        _fail(option, f"{path.name} must hold a JSON object (the output of annoplan {option[2:]})")
-    return values
-
-
 def _priced_policy(
     plan: Path | None, quote: Path | None, costs: Path | None
 ) -> tuple[PricedPolicy, RateCard]:
@@ -404,7 +406,7 @@ def _priced_policy(
     option = "--plan" if plan is not None else "--quote"
     path = plan if plan is not None else quote
     assert path is not None
-    document = _read_document(path, option)
+    document = read_json_object(path, option, f"(the output of annoplan {option[2:]})")
     if document.get("policy") is None:
         _fail(
             option,
@@ -426,12 +428,11 @@ def _priced_policy(
         priced = PricedPolicy(
             "plan", policy, forecast, str(document.get("currency", "")), document.get("costs")
         )
-        given = _read_costs(costs) if costs is not None else None
+        given = read_rate_card(costs) if costs is not None else None
     else:
         given = _read_vendor_costs(costs) if costs is not None else None
-        priced = PricedPolicy("quote", policy, document, str(document.get("currency", "")), None)
-        if given is not None:
-            priced = PricedPolicy("quote", policy, document, priced.currency, given.to_dict())
+        vendor = None if given is None else given.to_dict()
+        priced = PricedPolicy("quote", policy, document, str(document.get("currency", "")), vendor)
     return priced, rate_card_of(priced, given)
 
 
@@ -443,7 +444,7 @@ def _read_vendor_costs(path: Path) -> RateCard:
     from planner.quotes import vendor_rate_card
     from planner.schemas.quotes import VendorCosts
 
-    values = _read_document(path, "--costs")
+    values = read_json_object(path, "--costs", "of the vendor's costs (a quote request's vendor_costs)")
     try:
         return vendor_rate_card(VendorCosts.model_validate(values, strict=False))
     except ValidationError as error:

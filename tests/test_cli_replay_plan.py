@@ -146,3 +146,13 @@ def test_a_document_without_a_policy_is_refused(data: tuple[Path, Any, Any], tmp
     assert result.exit_code == 2 and "--plan:" in result.stderr and "no policy" in result.stderr
     both = invoke(str(data[0]), "--plan", str(old), "--quote", str(old))
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_vendor_costs_that_are_not_an_object_are_refused_naming_costs(
+    data: tuple[Path, Any, Any], documents: dict[str, Path], tmp_path: Path
+) -> None:
+    listed = tmp_path / "vendor.json"
+    listed.write_text("[0.1, 0.3]")
+    result = invoke(str(data[0]), "--quote", str(documents["quote"]), "--costs", str(listed))
+    assert result.exit_code == 2
+    assert "annoplan replay: --costs:" in result.stderr and "vendor's costs" in result.stderr

@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from planner.curves.families import Pow3
 from planner.curves.fitting import fit_family
+from planner.schemas.curves import MODEL_FAMILIES
 
 Array = npt.NDArray[np.float64]
 
@@ -38,6 +39,7 @@ ERROR_FLOOR = 1e-3
 #: stands for a signal the pilot does not give (train_value): outside every real feature's range
 MISSING = -9.0
 #: model families, in the order of their indicator features (``other`` for unknown)
+FAMILIES = MODEL_FAMILIES
 FAMILIES = (
     "linear",
     "naive_bayes",
