@@ -174,6 +174,21 @@ MAX_LENGTHS = {
 }
 
 
+def _row(record: Record) -> RecordRow:
+    """The table row of ``record`` (its ``created_at`` set)."""
+    return RecordRow(
+        kind=record.kind,
+        id=record.id,
+        tenant=record.tenant,
+        created_at=record.created_at,
+        idempotency_key=record.idempotency_key,
+        request_hash=record.request_hash,
+        request=record.request,
+        response=record.response,
+        lineage=record.lineage,
+    )
+
+
 def _check_storable(record: Record) -> None:
     """Raise ValueError for text PostgreSQL would refuse (so SQLite refuses it too): longer than its column,
     or holding NUL."""
@@ -431,17 +446,7 @@ class Storage:
         """
         _check_storable(record)
         stored = replace(record, created_at=_utc(record.created_at or dt.datetime.now(dt.UTC)))
-        row = RecordRow(
-            kind=record.kind,
-            id=record.id,
-            tenant=record.tenant,
-            created_at=stored.created_at,
-            idempotency_key=record.idempotency_key,
-            request_hash=record.request_hash,
-            request=record.request,
-            response=record.response,
-            lineage=record.lineage,
-        )
+        row = _row(stored)
         try:
             with _full_as_storage_full(), Session(self.engine) as session, session.begin():
                 session.add(row)
@@ -460,17 +465,7 @@ class Storage:
         :meth:`add` does (a failed write keeps the earlier record)."""
         _check_storable(record)
         stored = replace(record, created_at=dt.datetime.now(dt.UTC))
-        row = RecordRow(
-            kind=record.kind,
-            id=record.id,
-            tenant=record.tenant,
-            created_at=stored.created_at,
-            idempotency_key=record.idempotency_key,
-            request_hash=record.request_hash,
-            request=record.request,
-            response=record.response,
-            lineage=record.lineage,
-        )
+        row = _row(stored)
         statement = delete(RecordRow).where(
             RecordRow.kind == record.kind, RecordRow.tenant == record.tenant, RecordRow.id == record.id
         )
