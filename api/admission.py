@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from api.problems import FieldError, ProblemError
 from planner.comparisons import StoredQuote, scenario_plan
-from planner.plans import default_batch_sizes, most_thresholds, search_space
+from planner.plans import default_batch_sizes, search_space, threshold_count
 from planner.quotes import candidate_batch_sizes
 from planner.schemas.comparisons import ComparisonRequest, QuotePricesOffer, RateCardOffer, StoredQuoteOffer
 from planner.schemas.curves import FitRequest
@@ -63,7 +63,7 @@ def plan_size(req: PlanRequest) -> SimulationSize:
         if strategy == "hybrid":
             if not (isinstance(req.goal, LabeledDatasetGoal) and req.pilot.calibration):
                 continue  # the planner skips hybrid here (and says so)
-            thresholds = most_thresholds(req.goal.max_label_error)
+            thresholds = threshold_count(req.pilot, req.goal.max_label_error, req.delta)
             simulations += thresholds * len(batch_sizes)
             rounds += thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
             continue
@@ -80,7 +80,7 @@ def quote_size(req: QuoteRequest) -> SimulationSize:
         return SimulationSize(simulations=0, rounds=0, draws=req.draws)  # the planner refuses it
     certified_labels = max(sample.n_labels for sample in req.pilot.calibration)
     batch_sizes = sorted(set(req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)))
-    thresholds = most_thresholds(req.max_label_error)
+    thresholds = threshold_count(req.pilot, req.max_label_error, req.delta)
     rounds = thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
     return SimulationSize(simulations=thresholds * len(batch_sizes), rounds=rounds, draws=req.draws)
 

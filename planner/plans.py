@@ -329,11 +329,16 @@ def candidate_thresholds(
     return sorted(found)
 
 
-def most_thresholds(max_label_error: float) -> int:
-    """The most thresholds hybrid routing can search for a goal (:func:`candidate_thresholds`: the certified
-    one, one per stricter goal of the ladder, the coverage grid), without certifying anything: sizes a request
-    before it runs, in constant time."""
-    return 1 + sum(goal < max_label_error for goal in GOAL_LADDER) + len(COVERAGE_GRID)
+def threshold_count(pilot: Pilot, max_label_error: float, delta: float) -> int:
+    """How many thresholds hybrid routing searches for this pilot and goal (at least 1: with none certified,
+    the plan simulates pre-labeling once instead); sizes a request before it runs."""
+    if not pilot.calibration:
+        return 1
+    last = max(pilot.calibration, key=lambda s: s.n_labels)
+    certified = certify_threshold(
+        last.confidence, last.correct, max_label_error, delta, risk="pool"
+    ).threshold
+    return max(1, len(candidate_thresholds(last, certified, max_label_error, delta)))
 
 
 def learning_curve(
