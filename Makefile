@@ -23,7 +23,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy planner simulators reports api
+	$(BIN)/mypy -p annoplan
 
 # ANNOPLAN_REQUIRE_POSTGRES=1: the PostgreSQL storage tests fail instead of skipping when they find no server
 pytest: $(STAMP) postgres-tools browser-tools

@@ -13,7 +13,7 @@ from setuptools.command.build_py import build_py
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 #: where the examples go inside the built package tree
-BUILT_EXAMPLES = Path("api", "_examples")
+BUILT_EXAMPLES = Path("annoplan", "api", "_examples")
 
 
 class BuildWithExamples(build_py):

@@ -14,17 +14,22 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.problems import FieldError, ProblemError
-from planner.comparisons import StoredQuote, scenario_plan
-from planner.plans import default_batch_sizes, search_space, threshold_count
-from planner.quotes import candidate_batch_sizes
-from planner.schemas.comparisons import ComparisonRequest, QuotePricesOffer, RateCardOffer, StoredQuoteOffer
-from planner.schemas.curves import FitRequest
-from planner.schemas.plans import LabeledDatasetGoal, PlanRequest, PlanResponse
-from planner.schemas.quotes import QuoteRequest
-from planner.schemas.tracking import ActualsRequest
-from planner.tracking import replan_request
-from simulators.montecarlo import MAX_ROUNDS
+from annoplan.api.problems import FieldError, ProblemError
+from annoplan.planner.comparisons import StoredQuote, scenario_plan
+from annoplan.planner.plans import default_batch_sizes, search_space, threshold_count
+from annoplan.planner.quotes import candidate_batch_sizes
+from annoplan.planner.schemas.comparisons import (
+    ComparisonRequest,
+    QuotePricesOffer,
+    RateCardOffer,
+    StoredQuoteOffer,
+)
+from annoplan.planner.schemas.curves import FitRequest
+from annoplan.planner.schemas.plans import LabeledDatasetGoal, PlanRequest, PlanResponse
+from annoplan.planner.schemas.quotes import QuoteRequest
+from annoplan.planner.schemas.tracking import ActualsRequest
+from annoplan.planner.tracking import replan_request
+from annoplan.simulators.montecarlo import MAX_ROUNDS
 
 #: most targets one curve fit answers (labels-to-target is searched per target: about 0.5 ms each)
 MAX_FIT_TARGETS = 1_000

@@ -18,14 +18,14 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
-from api.auth import require_tenant
-from api.computations import Computations
-from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
-from api.resources import InFlight
-from api.routes import comparisons, curves, health, pilots, plans, quotes, web
-from api.settings import Settings, get_settings
-from api.storage import Storage
+from annoplan.api.auth import require_tenant
+from annoplan.api.computations import Computations
+from annoplan.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from annoplan.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, install_problem_handlers
+from annoplan.api.resources import InFlight
+from annoplan.api.routes import comparisons, curves, health, pilots, plans, quotes, web
+from annoplan.api.settings import Settings, get_settings
+from annoplan.api.storage import Storage
 
 logger = logging.getLogger("annoplan.api")
 

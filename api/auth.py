@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.problems import ProblemError
+from annoplan.api.problems import ProblemError
 
 API_KEY_HEADER = "X-API-Key"
 

@@ -38,20 +38,20 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-import planner
-from api import output
-from planner.errors import InvalidInputError, PlannerError
-from planner.validation import field_path, parse_request
+from annoplan import planner
+from annoplan.api import output
+from annoplan.planner.errors import InvalidInputError, PlannerError
+from annoplan.planner.validation import field_path, parse_request
 
 #: commands whose modules load scikit-learn, scipy or the web stack, by name: (module, function); each is
 #: imported only when it runs (or prints its own help), so that ``annoplan --help`` starts fast
 LAZY_COMMANDS = {
-    "replay": ("api.replay_cli", "replay_command"),
-    "serve": ("api.serve", "serve_command"),
-    "compare": ("api.compare_cli", "compare_command"),
-    "track": ("api.track_cli", "track_command"),
-    "vendors": ("api.vendors_cli", "vendors_command"),
-    "web": ("api.web_cli", "web_command"),
+    "replay": ("annoplan.api.replay_cli", "replay_command"),
+    "serve": ("annoplan.api.serve", "serve_command"),
+    "compare": ("annoplan.api.compare_cli", "compare_command"),
+    "track": ("annoplan.api.track_cli", "track_command"),
+    "vendors": ("annoplan.api.vendors_cli", "vendors_command"),
+    "web": ("annoplan.api.web_cli", "web_command"),
 }
 
 
@@ -121,7 +121,7 @@ MAX_WORK_VARIABLE = "ANNOPLAN_MAX_PLAN_WORK"
 
 def default_max_work() -> int:
     """The HTTP API's default work cap (read when needed: the settings model is slow to import)."""
-    from api.settings import Settings
+    from annoplan.api.settings import Settings
 
     default: int = Settings.model_fields["max_plan_work"].default
     return default
@@ -492,7 +492,7 @@ def work_limit(option: str | None, unlimited: bool) -> int | None:
 
 def check_request(model: Any, request: Any) -> None:
     """Exit 2 listing every problem of ``request`` against ``model``, one line each, before any work."""
-    from api.cli_validation import request_problems
+    from annoplan.api.cli_validation import request_problems
 
     problems = request_problems(model, request) if isinstance(request, dict) else []
     if problems:
@@ -504,10 +504,10 @@ def check_request(model: Any, request: Any) -> None:
 def admitted(kind: str, request: Any, limit: int | None) -> Any:
     """The validated plan or quote request; exit 2 when it would simulate more than ``limit`` work units, as
     the HTTP API refuses it (:mod:`api.admission`)."""
-    from api.admission import admit_plan, admit_quote
-    from api.problems import ProblemError
-    from planner.schemas.plans import PlanRequest
-    from planner.schemas.quotes import QuoteRequest
+    from annoplan.api.admission import admit_plan, admit_quote
+    from annoplan.api.problems import ProblemError
+    from annoplan.planner.schemas.plans import PlanRequest
+    from annoplan.planner.schemas.quotes import QuoteRequest
 
     check_request(PlanRequest if kind == "plan" else QuoteRequest, request)
     model = parse_request(PlanRequest if kind == "plan" else QuoteRequest, request)
@@ -670,7 +670,7 @@ NO_WORK_LIMIT_OPTION = typer.Option(
 
 def fit_request(request: Any) -> Any:
     """The validated fit request; every problem of it exits 2 at once."""
-    from planner.schemas.curves import FitRequest
+    from annoplan.planner.schemas.curves import FitRequest
 
     check_request(FitRequest, request)
     return parse_request(FitRequest, request)
@@ -712,7 +712,7 @@ def fit_command(
         response = run(planner.fit_curve, request, admit=fit_request)
         figure = None
         if chart is not None:
-            from reports.charts import fit_chart
+            from annoplan.reports.charts import fit_chart
 
             figure = fit_chart(response, request["rounds"])
     emit(response, output.fit_document, output_format)
@@ -722,7 +722,7 @@ def fit_command(
 
 def workbooks() -> Any:
     """The ``reports`` package (openpyxl), imported when a workbook is asked for."""
-    import reports
+    from annoplan import reports
 
     return reports
 
@@ -741,7 +741,7 @@ def check_chart(path: Path | None) -> None:
 
 def write_chart(path: Path, figure: Any) -> None:
     """Write a chart; a path that cannot be written exits 2 naming the option."""
-    from reports.charts import chart_bytes
+    from annoplan.reports.charts import chart_bytes
 
     try:
         path.write_bytes(chart_bytes(figure, path.suffix.lower().lstrip(".")))
@@ -867,7 +867,7 @@ def plan_command(
         workbook = None if xlsx is None else workbooks().plan_workbook(plan, request)
         figure = None
         if chart is not None:
-            from reports.charts import plan_chart
+            from annoplan.reports.charts import plan_chart
 
             figure = plan_chart(plan, request)
     emit(plan, output.plan_document, output_format)
@@ -978,8 +978,8 @@ def pilot_command(
     ] = None,
 ) -> None:
     """Write the pilot object of a plan request (rounds and calibration samples) from scored items."""
-    from planner.importers import pilot_from_label_studio, pilot_from_scored_items
-    from planner.schemas.curves import Pilot
+    from annoplan.planner.importers import pilot_from_label_studio, pilot_from_scored_items
+    from annoplan.planner.schemas.curves import Pilot
 
     check_output(output, "--output")
     versions = parse_n_labels(n_labels)
@@ -1027,7 +1027,7 @@ def pilot_command(
 def demo_command(xlsx: Annotated[Path | None, XLSX_OPTION] = None) -> None:
     """Run annoplan on the bundled example: a learning-curve forecast and a plan, printed readably."""
     check_output(xlsx, "--xlsx")
-    from api.examples import EXAMPLES
+    from annoplan.api.examples import EXAMPLES
 
     request = json.loads((EXAMPLES / "plan.json").read_text(encoding="utf-8"))
     with plan_progress() as progress:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from planner.validation import field_loc, field_path
+from annoplan.planner.validation import field_loc, field_path
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:

@@ -16,13 +16,13 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from api import output
-from api.replay_cli import read_rate_card
-from simulators._validation import ReplayInputError
-from simulators.costs import RateCard
-from simulators.datasets import MAX_CATEGORIES
-from simulators.strategies import STRATEGIES
-from simulators.sweep import BACKENDS, Comparison, Quantiles, ReplayOutcome
+from annoplan.api import output
+from annoplan.api.replay_cli import read_rate_card
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.datasets import MAX_CATEGORIES
+from annoplan.simulators.strategies import STRATEGIES
+from annoplan.simulators.sweep import BACKENDS, Comparison, Quantiles, ReplayOutcome
 
 DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy,qbc,density"
 DEFAULT_TARGETS = "0.95,0.98,0.99"
@@ -83,7 +83,7 @@ def parse_targets(text: str, absolute: bool) -> tuple[float, ...]:
 
 
 def _check_chart(path: Path | None) -> None:
-    from api.cli import output_path_problem
+    from annoplan.api.cli import output_path_problem
 
     if path is None:
         return
@@ -283,8 +283,8 @@ def _run(
     scheduler: str | None,
 ) -> tuple[Comparison, dict[str, Any]]:
     """Read the data sets, run the sweep and compare; the settings used per data set."""
-    from simulators._common import default_n_eval
-    from simulators.sweep import compare_outcomes, load_features, make_tasks, run_sweep
+    from annoplan.simulators._common import default_n_eval
+    from annoplan.simulators.sweep import compare_outcomes, load_features, make_tasks, run_sweep
 
     budgets: dict[str, int] = {}
     batches: dict[str, int] = {}
@@ -414,8 +414,8 @@ def compare_document(comparison: Comparison, settings: dict[str, Any], costs: Ra
 
 
 def _write_chart(path: Path, comparison: Comparison) -> None:
-    from reports.charts import chart_bytes
-    from reports.compare_chart import compare_chart
+    from annoplan.reports.charts import chart_bytes
+    from annoplan.reports.compare_chart import compare_chart
 
     try:
         path.write_bytes(chart_bytes(compare_chart(comparison), path.suffix.lower().lstrip(".")))

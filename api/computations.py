@@ -58,7 +58,13 @@ START_TIMEOUT_SECONDS = 300.0
 #: longest wait for the worker processes to exit once stopped (s)
 STOP_TIMEOUT_SECONDS = 10.0
 #: what a worker imports when it starts, before any computation (the planner's entry points and the reports)
-WARM_MODULES = ("planner.fit", "planner.plans", "planner.quotes", "reports.plan", "reports.quote")
+WARM_MODULES = (
+    "annoplan.planner.fit",
+    "annoplan.planner.plans",
+    "annoplan.planner.quotes",
+    "annoplan.reports.plan",
+    "annoplan.reports.quote",
+)
 #: seconds a caller waits beyond the longest its computation could take (the queue ahead of it at deadline)
 WAIT_SLACK_SECONDS = 5.0
 

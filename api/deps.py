@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
-from api.computations import Computations
-from api.resources import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, InFlight
-from api.settings import Settings
-from api.storage import Storage
+from annoplan.api.computations import Computations
+from annoplan.api.resources import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, InFlight
+from annoplan.api.settings import Settings
+from annoplan.api.storage import Storage
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -12,7 +12,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_TYPES, problem_response
+from annoplan.api.problems import PROBLEM_TYPES, problem_response
 
 logger = logging.getLogger("annoplan.api")
 

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.computations import ComputationCrashed, ComputationsBusy, ComputationTimedOut
-from api.storage import StorageFull
-from planner.errors import FitError, InvalidInputError, NotFoundError, PlannerError
-from planner.validation import field_loc, field_path
+from annoplan.api.computations import ComputationCrashed, ComputationsBusy, ComputationTimedOut
+from annoplan.api.storage import StorageFull
+from annoplan.planner.errors import FitError, InvalidInputError, NotFoundError, PlannerError
+from annoplan.planner.validation import field_loc, field_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:annoplan:problem:"

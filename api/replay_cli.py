@@ -17,16 +17,16 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from api import output
-from api.replay_plan import PricedPolicy, rate_card_of, replay_settings, side_by_side, split_start
-from planner.errors import InvalidInputError
-from planner.schemas.policy import Policy
-from simulators._validation import ReplayInputError
-from simulators.costs import RateCard
-from simulators.datasets import MAX_CATEGORIES, load_dataset
-from simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
-from simulators.replay import POLICIES, ReplayRound, replay_pool
-from simulators.strategies import STRATEGIES
+from annoplan.api import output
+from annoplan.api.replay_plan import PricedPolicy, rate_card_of, replay_settings, side_by_side, split_start
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas.policy import Policy
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.datasets import MAX_CATEGORIES, load_dataset
+from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
+from annoplan.simulators.replay import POLICIES, ReplayRound, replay_pool
+from annoplan.simulators.strategies import STRATEGIES
 
 DEFAULT_CONFIDENCE_THRESHOLD = 0.95
 DEFAULT_BATCH_SIZE = 100
@@ -77,7 +77,7 @@ def read_json_object(
     """The JSON object of a file given to ``option`` (the command line's one bounded reader of JSON files);
     anything else exits through ``fail`` naming ``option``: the file ``must hold a JSON object {what}``."""
     # imported here: api.cli imports this module
-    from api.cli import decode_text, load_json, read_bytes
+    from annoplan.api.cli import decode_text, load_json, read_bytes
 
     try:
         values = load_json(decode_text(read_bytes(str(path)), path.name), path.name)
@@ -106,7 +106,7 @@ def read_rate_card(
 
 def _check_output(path: Path | None) -> None:
     """Exit 2 naming --emit-pilot when it cannot be written, before the replay runs."""
-    from api.cli import output_path_problem
+    from annoplan.api.cli import output_path_problem
 
     problem = None if path is None else output_path_problem(path)
     if problem is not None:
@@ -441,8 +441,8 @@ def _read_vendor_costs(path: Path) -> RateCard:
     correction, as the quote prices it)."""
     from pydantic import ValidationError
 
-    from planner.quotes import vendor_rate_card
-    from planner.schemas.quotes import VendorCosts
+    from annoplan.planner.quotes import vendor_rate_card
+    from annoplan.planner.schemas.quotes import VendorCosts
 
     values = read_json_object(path, "--costs", "of the vendor's costs (a quote request's vendor_costs)")
     try:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from planner.schemas.policy import Policy
-from simulators.costs import RateCard
-from simulators.replay import ReplayResult
+from annoplan.planner.schemas.policy import Policy
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.replay import ReplayResult
 
 __all__ = ["PricedPolicy", "replay_settings", "side_by_side", "split_start"]
 

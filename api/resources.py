@@ -29,10 +29,10 @@ from fastapi import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import FieldError, ProblemError
-from api.storage import Listed, Position, Record, Storage
-from planner.schemas.common import MoneyString, ResponseModel
-from planner.schemas.plans import MoneyQuantiles
+from annoplan.api.problems import FieldError, ProblemError
+from annoplan.api.storage import Listed, Position, Record, Storage
+from annoplan.planner.schemas.common import MoneyString, ResponseModel
+from annoplan.planner.schemas.plans import MoneyQuantiles
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 

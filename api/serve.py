@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.computations import THREAD_VARIABLES
-from api.settings import SettingsError, get_settings
+from annoplan.api.computations import THREAD_VARIABLES
+from annoplan.api.settings import SettingsError, get_settings
 
 __all__ = ["THREAD_VARIABLES", "serve_command"]
 
@@ -27,7 +27,7 @@ def serve_command(
     """Serve the HTTP API (settings from ANNOPLAN_API_KEYS, ANNOPLAN_DATABASE_URL, ...)."""
     import uvicorn
 
-    from api.app import create_app
+    from annoplan.api.app import create_app
 
     try:
         settings = get_settings().model_copy(update={"computation_processes": workers})

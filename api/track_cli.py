@@ -19,8 +19,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from api import output
-from planner.errors import InvalidInputError, PlannerError
+from annoplan.api import output
+from annoplan.planner.errors import InvalidInputError, PlannerError
 
 #: columns of an actuals CSV: the integer ones, and the others
 COUNT_COLUMNS = ("round", "human_labels", "corrections", "auto_accepted")
@@ -35,7 +35,7 @@ def _fail(option: str, message: str) -> NoReturn:
 
 
 def _read_text(source: str, option: str) -> str:
-    from api.cli import decode_text, read_bytes
+    from annoplan.api.cli import decode_text, read_bytes
 
     try:
         return decode_text(read_bytes(source), source)
@@ -44,7 +44,7 @@ def _read_text(source: str, option: str) -> str:
 
 
 def _read_json(source: str, option: str) -> Any:
-    from api.cli import load_json
+    from annoplan.api.cli import load_json
 
     try:
         return load_json(_read_text(source, option), source)
@@ -166,7 +166,7 @@ def track_command(
     ] = None,
 ) -> None:
     """Set the rounds really done against a plan: spent, status, burn-up and a re-planned forecast."""
-    from api.cli import output_path_problem
+    from annoplan.api.cli import output_path_problem
 
     for option, path in (("--xlsx", xlsx), ("--chart", chart)):
         problem = None if path is None else output_path_problem(path)
@@ -180,9 +180,9 @@ def track_command(
     if not isinstance(request, dict):
         _fail("PLAN", "expected a JSON plan request object")
     body = read_actuals(actuals)
-    import planner
-    from planner.schemas.plans import PlanResponse
-    from planner.tracking import track_plan
+    from annoplan import planner
+    from annoplan.planner.schemas.plans import PlanResponse
+    from annoplan.planner.tracking import track_plan
 
     try:
         if plan_response is not None:
@@ -208,11 +208,11 @@ def track_command(
     else:
         output.render(tracking_document(tracking), chosen)
     if xlsx is not None:
-        from reports.tracking import tracked_plan_workbook
+        from annoplan.reports.tracking import tracked_plan_workbook
 
         xlsx.write_bytes(tracked_plan_workbook(made, request, tracking))
     if chart is not None:
-        from reports.burnup_chart import burnup_chart
-        from reports.charts import chart_bytes
+        from annoplan.reports.burnup_chart import burnup_chart
+        from annoplan.reports.charts import chart_bytes
 
         chart.write_bytes(chart_bytes(burnup_chart(tracking), chart.suffix.lower().lstrip(".")))

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api import output
-from api.cli import (
+from annoplan.api import output
+from annoplan.api.cli import (
     DEADLINE_OPTION,
     FORMAT_OPTION,
     MAX_WORK_OPTION,
@@ -27,7 +27,7 @@ from api.cli import (
     work_limit,
     write_workbook,
 )
-from planner.validation import parse_request
+from annoplan.planner.validation import parse_request
 
 QUOTE_OPTION = typer.Option(
     "--quote",
@@ -40,8 +40,8 @@ QUOTE_OPTION = typer.Option(
 def read_quotes(paths: list[Path] | None) -> dict[str, Any]:
     """The quotes of ``--quote`` files by id (version 1 each: files carry no history); a file that is not a
     quote exits 2 naming ``--quote``."""
-    from planner.comparisons import StoredQuote
-    from planner.schemas.quotes import QuoteResponse
+    from annoplan.planner.comparisons import StoredQuote
+    from annoplan.planner.schemas.quotes import QuoteResponse
 
     quotes: dict[str, Any] = {}
     for path in paths or []:
@@ -58,9 +58,9 @@ def read_quotes(paths: list[Path] | None) -> dict[str, Any]:
 def admitted(request: Any, quotes: dict[str, Any], limit: int | None) -> Any:
     """The validated comparison; exit 2 when it would simulate more than ``limit`` work units, as the HTTP
     API refuses it."""
-    from api.admission import admit_comparison
-    from api.problems import ProblemError
-    from planner.schemas.comparisons import ComparisonRequest
+    from annoplan.api.admission import admit_comparison
+    from annoplan.api.problems import ProblemError
+    from annoplan.planner.schemas.comparisons import ComparisonRequest
 
     check_request(ComparisonRequest, request)
     model = parse_request(ComparisonRequest, request)
@@ -112,7 +112,7 @@ def comparison_document(comparison: Any) -> output.Document:
     reasons = (f"pick {comparison.recommendation.vendor}", *comparison.recommendation.reasons)
     blocks.append(output.Notes("Recommendation", reasons))
     if comparison.fx is not None:
-        from planner.comparisons import fx_summary
+        from annoplan.planner.comparisons import fx_summary
 
         blocks.append(output.Notes("Exchange rates", (fx_summary(comparison.fx),)))
     if comparison.warnings:
@@ -139,13 +139,13 @@ def vendors_command(
     data = read_input(file)
     with deadline(seconds):
         request = read_request(data, file)
-        from planner.comparisons import compare_offers
+        from annoplan.planner.comparisons import compare_offers
 
         model = run(lambda valid: valid, request, admit=lambda r: admitted(r, quotes, limit))
         comparison = run(lambda valid: compare_offers(valid, quotes), model)
         workbook = None
         if xlsx is not None:
-            from reports.comparison import comparison_workbook
+            from annoplan.reports.comparison import comparison_workbook
 
             workbook = comparison_workbook(comparison, model)
     emit(comparison, comparison_document, output_format)

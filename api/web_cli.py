@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.settings import SettingsError, get_settings
+from annoplan.api.settings import SettingsError, get_settings
 
 
 def web_command(
@@ -22,7 +22,7 @@ def web_command(
     """Serve the one-page web planner on 127.0.0.1 and open it in the browser."""
     import uvicorn
 
-    from api.app import create_app
+    from annoplan.api.app import create_app
 
     try:
         settings = get_settings()

@@ -50,8 +50,8 @@ import numpy as np  # noqa: E402
 from sklearn.isotonic import IsotonicRegression  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from simulators.datasets import load_dataset  # noqa: E402
-from simulators.replay import ReplayResult, default_n_eval, replay_pool  # noqa: E402
+from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.replay import ReplayResult, default_n_eval, replay_pool  # noqa: E402
 
 STRATEGIES = ("least_confidence", "margin", "entropy")
 LEVEL_FRACTIONS = (0.25, 0.5, 0.75)

@@ -37,7 +37,7 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from planner.curves.learned import (
+from annoplan.planner.curves.learned import (
     BASE,
     ERROR_FLOOR,
     FEATURES,

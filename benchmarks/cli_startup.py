@@ -28,7 +28,7 @@ PROGRAM = (
     "import sys\n"
     "argv = sys.argv[1:]\n"
     "sys.argv = ['annoplan', *argv]\n"
-    "from api.cli import main\n"
+    "from annoplan.api.cli import main\n"
     "try:\n"
     "    main()\n"
     "except SystemExit:\n"

@@ -31,8 +31,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from simulators._common import default_n_eval  # noqa: E402
-from simulators.sweep import (  # noqa: E402
+from annoplan.simulators._common import default_n_eval  # noqa: E402
+from annoplan.simulators.sweep import (  # noqa: E402
     FULL_POOL,
     ReplayOutcome,
     load_features,

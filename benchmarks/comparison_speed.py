@@ -18,8 +18,8 @@ from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from planner.comparisons import compare_offers
-from planner.plans import make_plan
+from annoplan.planner.comparisons import compare_offers
+from annoplan.planner.plans import make_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plan.json"
 

@@ -46,11 +46,11 @@ import numpy as np
 from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
-import planner
-from planner.fit import forecast_from_rounds
-from planner.schemas.curves import PilotRound
-from simulators.datasets import load_dataset
-from simulators.pilot import simulate_pilot
+from annoplan import planner
+from annoplan.planner.fit import forecast_from_rounds
+from annoplan.planner.schemas.curves import PilotRound
+from annoplan.simulators.datasets import load_dataset
+from annoplan.simulators.pilot import simulate_pilot
 
 TARGET_FRACTIONS = (0.25, 0.5, 0.75)
 

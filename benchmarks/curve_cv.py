@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_curve_model import LcdbCurve, group_folds, load_lcdb, train
 from curve_backtest import TARGET_FRACTIONS, _fit_pow3, _pow3, pilot_indices
 
-from planner.curves.learned import LearnedCurveModel
-from planner.fit import forecast_response
-from planner.schemas import FitRequest
+from annoplan.planner.curves.learned import LearnedCurveModel
+from annoplan.planner.fit import forecast_response
+from annoplan.planner.schemas import FitRequest
 
 N_ROUNDS = 5
 N_RUNS = 25

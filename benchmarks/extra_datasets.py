@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulators.datasets import load_dataset
+from annoplan.simulators.datasets import load_dataset
 
 RDATA = "resources/rdata/csv/"
 

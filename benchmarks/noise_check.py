@@ -29,8 +29,8 @@ import numpy as np
 from curve_backtest import Curve, replay_random_curve
 from threadpoolctl import threadpool_limits
 
-from planner.curves.forecast import measurement_var
-from planner.fit import TRAIN_NOISE
+from annoplan.planner.curves.forecast import measurement_var
+from annoplan.planner.fit import TRAIN_NOISE
 
 
 def aligned(runs: list[Curve]) -> tuple[np.ndarray, np.ndarray]:

@@ -73,16 +73,16 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from api.replay_plan import replay_settings  # noqa: E402
-from planner import make_plan  # noqa: E402
-from planner.schemas.plans import PlanResponse, StrategyForecast  # noqa: E402
-from planner.schemas.policy import Policy  # noqa: E402
-from simulators._common import default_n_eval, predict_confidence, split_eval_pool  # noqa: E402
-from simulators.costs import RateCard  # noqa: E402
-from simulators.datasets import load_dataset  # noqa: E402
-from simulators.pilot import DEFAULT_PILOT_ROUNDS, Pilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
-from simulators.replay import ReplayResult, replay_pool  # noqa: E402
-from simulators.strategies import make_default_classifier  # noqa: E402
+from annoplan.api.replay_plan import replay_settings  # noqa: E402
+from annoplan.planner import make_plan  # noqa: E402
+from annoplan.planner.schemas.plans import PlanResponse, StrategyForecast  # noqa: E402
+from annoplan.planner.schemas.policy import Policy  # noqa: E402
+from annoplan.simulators._common import default_n_eval, predict_confidence, split_eval_pool  # noqa: E402
+from annoplan.simulators.costs import RateCard  # noqa: E402
+from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, Pilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
+from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
+from annoplan.simulators.strategies import make_default_classifier  # noqa: E402
 
 MAX_LABEL_ERROR = 0.05
 #: the request's delta: the goal is kept with probability 1 - DELTA (the lot audits of the replay use it too)

@@ -37,7 +37,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from planner import make_plan  # noqa: E402
+from annoplan.planner import make_plan  # noqa: E402
 
 DEFAULT_REQUEST = Path(__file__).resolve().parent.parent / "examples" / "plan.json"
 GOAL_SECONDS = 1.0

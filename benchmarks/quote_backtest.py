@@ -53,12 +53,12 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from api.replay_plan import replay_settings  # noqa: E402
-from planner.quotes import make_quote, vendor_rate_card  # noqa: E402
-from planner.schemas.quotes import VendorCosts  # noqa: E402
-from simulators.datasets import load_dataset  # noqa: E402
-from simulators.pilot import simulate_pilot  # noqa: E402
-from simulators.replay import default_n_eval, replay_pool  # noqa: E402
+from annoplan.api.replay_plan import replay_settings  # noqa: E402
+from annoplan.planner.quotes import make_quote, vendor_rate_card  # noqa: E402
+from annoplan.planner.schemas.quotes import VendorCosts  # noqa: E402
+from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.pilot import simulate_pilot  # noqa: E402
+from annoplan.simulators.replay import default_n_eval, replay_pool  # noqa: E402
 
 #: rows of a dataset given to the pilot (at most a third of the dataset)
 PILOT_ITEMS = 2000

@@ -42,7 +42,14 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from api.replay_plan import replay_settings  # noqa: E402
+from annoplan.api.replay_plan import replay_settings  # noqa: E402
+from annoplan.planner import make_plan  # noqa: E402
+from annoplan.planner.tracking import track_plan  # noqa: E402
+from annoplan.simulators._common import default_n_eval  # noqa: E402
+from annoplan.simulators.costs import RateCard  # noqa: E402
+from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.pilot import simulate_pilot  # noqa: E402
+from annoplan.simulators.replay import ReplayRound, replay_pool  # noqa: E402
 from benchmarks.plan_backtest import (  # noqa: E402
     COSTS,
     DELTA,
@@ -52,13 +59,6 @@ from benchmarks.plan_backtest import (  # noqa: E402
     pilot_rows,
     pilot_sizes,
 )
-from planner import make_plan  # noqa: E402
-from planner.tracking import track_plan  # noqa: E402
-from simulators._common import default_n_eval  # noqa: E402
-from simulators.costs import RateCard  # noqa: E402
-from simulators.datasets import load_dataset  # noqa: E402
-from simulators.pilot import simulate_pilot  # noqa: E402
-from simulators.replay import ReplayRound, replay_pool  # noqa: E402
 
 #: shares of the real total cost at which the actuals are posted
 CHECKPOINTS = (0.25, 0.5)

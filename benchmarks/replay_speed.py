@@ -42,8 +42,8 @@ import sklearn  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from simulators.datasets import load_dataset  # noqa: E402
-from simulators.replay import ReplayResult, replay_pool  # noqa: E402
+from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
 
 N_EVAL = 1000
 MAX_ITER = 1000

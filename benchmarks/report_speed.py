@@ -30,8 +30,8 @@ from pathlib import Path  # noqa: E402
 
 import openpyxl  # noqa: E402
 
-from planner import make_plan  # noqa: E402
-from reports import build_plan_workbook, plan_workbook  # noqa: E402
+from annoplan.planner import make_plan  # noqa: E402
+from annoplan.reports import build_plan_workbook, plan_workbook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from planner.efficiency import draw_efficiency
-from planner.errors import InvalidInputError
-from planner.fit import forecast_from_rounds
-from planner.money import money
-from planner.plans import (
+from annoplan.planner.efficiency import draw_efficiency
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.fit import forecast_from_rounds
+from annoplan.planner.money import money
+from annoplan.planner.plans import (
     HybridRouting,
     choose,
     cost_margin,
@@ -47,9 +47,9 @@ from planner.plans import (
     search_space,
     stop_point,
 )
-from planner.policy import start_labels, start_rule
-from planner.schemas.common import higher_is_better
-from planner.schemas.comparisons import (
+from annoplan.planner.policy import start_labels, start_rule
+from annoplan.planner.schemas.common import higher_is_better
+from annoplan.planner.schemas.comparisons import (
     ComparisonRecommendation,
     ComparisonRequest,
     ComparisonResponse,
@@ -60,12 +60,18 @@ from planner.schemas.comparisons import (
     RateCardOffer,
     StoredQuoteOffer,
 )
-from planner.schemas.plans import Costs, LabeledDatasetGoal, ModelMetricGoal, PlanRequest, StrategySettings
-from planner.schemas.quotes import QuoteResponse
-from planner.thresholds import fit_selection_curves
-from planner.validation import parse_request
-from simulators.costs import RateCard
-from simulators.montecarlo import Outcome, Routing, Settings, simulate_stops
+from annoplan.planner.schemas.plans import (
+    Costs,
+    LabeledDatasetGoal,
+    ModelMetricGoal,
+    PlanRequest,
+    StrategySettings,
+)
+from annoplan.planner.schemas.quotes import QuoteResponse
+from annoplan.planner.thresholds import fit_selection_curves
+from annoplan.planner.validation import parse_request
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.montecarlo import Outcome, Routing, Settings, simulate_stops
 
 #: relative tolerance under which two offers' costs in one draw are a tie (shared cheapest)
 TIE_TOLERANCE = 1e-9

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from planner.fit import round_variance
-from planner.schemas.curves import PilotRound
-from simulators.draws import CurveDraws
+from annoplan.planner.fit import round_variance
+from annoplan.planner.schemas.curves import PilotRound
+from annoplan.simulators.draws import CurveDraws
 
 Array = npt.NDArray[np.float64]
 

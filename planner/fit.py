@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from planner.curves import CurveForecast, fit_learning_curve
-from planner.curves.forecast import ERROR_MIN, measurement_var
-from planner.curves.learned import LearnedCurveModel, load_learned_model
-from planner.schemas.common import higher_is_better, metric_name
-from planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
-from planner.validation import parse_request
-from simulators.draws import CurveDraws
+from annoplan.planner.curves import CurveForecast, fit_learning_curve
+from annoplan.planner.curves.forecast import ERROR_MIN, measurement_var
+from annoplan.planner.curves.learned import LearnedCurveModel, load_learned_model
+from annoplan.planner.schemas.common import higher_is_better, metric_name
+from annoplan.planner.schemas.curves import FitRequest, FitResponse, LabelsToReach, PilotRound, Prediction
+from annoplan.planner.validation import parse_request
+from annoplan.simulators.draws import CurveDraws
 
 #: draws behind every forecast's quantiles (fixed seed: the same request gives the same answer)
 N_DRAWS = 2000

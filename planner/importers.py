@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.errors import InvalidInputError
-from planner.schemas.common import MAX_CALIBRATION_ITEMS
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas.common import MAX_CALIBRATION_ITEMS
 
 #: columns every scored item carries
 SCORED_COLUMNS = ("round", "n_labels", "split", "prediction", "confidence", "label")

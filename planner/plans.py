@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from planner.curves import CurveForecast
-from planner.efficiency import draw_efficiency
-from planner.errors import InvalidInputError
-from planner.fit import FAR_FACTOR, QUANTILES, forecast_from_rounds, pilot_warnings, predictions
-from planner.money import money
-from planner.policy import lot_path, make_policy, start_labels, start_rule
-from planner.schemas.common import Quantiles, higher_is_better, metric_name
-from planner.schemas.curves import CalibrationSample, Pilot, Prediction
-from planner.schemas.plans import (
+from annoplan.planner.curves import CurveForecast
+from annoplan.planner.efficiency import draw_efficiency
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.fit import FAR_FACTOR, QUANTILES, forecast_from_rounds, pilot_warnings, predictions
+from annoplan.planner.money import money
+from annoplan.planner.policy import lot_path, make_policy, start_labels, start_rule
+from annoplan.planner.schemas.common import Quantiles, higher_is_better, metric_name
+from annoplan.planner.schemas.curves import CalibrationSample, Pilot, Prediction
+from annoplan.planner.schemas.plans import (
     LabeledDatasetGoal,
     ModelMetricGoal,
     MoneyQuantiles,
@@ -41,18 +41,18 @@ from planner.schemas.plans import (
     ThresholdRow,
     WorkVolumes,
 )
-from planner.schemas.policy import Policy
-from planner.thresholds import (
+from annoplan.planner.schemas.policy import Policy
+from annoplan.planner.thresholds import (
     TABLE_THRESHOLDS,
     ThresholdCertificate,
     certify_threshold,
     fit_selection_curves,
     risk_by_threshold,
 )
-from planner.validation import parse_request
-from simulators.costs import RateCard
-from simulators.draws import CurveDraws
-from simulators.montecarlo import Outcome, Routing, Settings, median_path, simulate_stops
+from annoplan.planner.validation import parse_request
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.draws import CurveDraws
+from annoplan.simulators.montecarlo import Outcome, Routing, Settings, median_path, simulate_stops
 
 #: batch sizes tried when the request names none, as shares of the pool
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)

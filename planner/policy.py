@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.schemas.plans import PlanRequest
-from planner.schemas.policy import POLICY_VERSION, AuditPlanRow, LotAudit, Policy, PolicyStep
-from planner.schemas.quotes import QuoteRequest
-from simulators.acceptance import (
+from annoplan.planner.schemas.plans import PlanRequest
+from annoplan.planner.schemas.policy import POLICY_VERSION, AuditPlanRow, LotAudit, Policy, PolicyStep
+from annoplan.planner.schemas.quotes import QuoteRequest
+from annoplan.simulators.acceptance import (
     PASS_Z,
     error_budget,
     expected_wrong_in_sample,
     sampling_plan,
     wrong_left_bound,
 )
-from simulators.montecarlo import Outcome, median_path
+from annoplan.simulators.montecarlo import Outcome, median_path
 
 __all__ = ["LotPath", "lot_path", "make_policy", "start_labels", "start_rule"]
 

@@ -40,11 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from planner.efficiency import draw_efficiency
-from planner.errors import InvalidInputError
-from planner.fit import FAR_FACTOR, forecast_from_rounds, pilot_warnings
-from planner.money import minor_unit, money, round_up
-from planner.plans import (
+from annoplan.planner.efficiency import draw_efficiency
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.fit import FAR_FACTOR, forecast_from_rounds, pilot_warnings
+from annoplan.planner.money import minor_unit, money, round_up
+from annoplan.planner.plans import (
     HybridRouting,
     default_batch_sizes,
     display_money,
@@ -52,15 +52,15 @@ from planner.plans import (
     money_quantiles,
     quantiles,
 )
-from planner.policy import lot_path, make_policy, start_labels, start_rule
-from planner.schemas.common import higher_is_better
-from planner.schemas.curves import CalibrationSample
-from planner.schemas.policy import Policy
-from planner.schemas.quotes import QuoteRequest, QuoteResponse, TwoPartPrice, VendorCosts
-from planner.thresholds import ThresholdCertificate, certify_threshold, clopper_pearson_upper
-from planner.validation import parse_request
-from simulators.costs import RateCard
-from simulators.montecarlo import Array, Outcome, Settings, simulate_strategy
+from annoplan.planner.policy import lot_path, make_policy, start_labels, start_rule
+from annoplan.planner.schemas.common import higher_is_better
+from annoplan.planner.schemas.curves import CalibrationSample
+from annoplan.planner.schemas.policy import Policy
+from annoplan.planner.schemas.quotes import QuoteRequest, QuoteResponse, TwoPartPrice, VendorCosts
+from annoplan.planner.thresholds import ThresholdCertificate, certify_threshold, clopper_pearson_upper
+from annoplan.planner.validation import parse_request
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.montecarlo import Array, Outcome, Settings, simulate_strategy
 
 #: the loosest error goal suggested when the pilot certifies none (share of the pool)
 MAX_SUGGESTED_GOAL = 0.5

@@ -23,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from planner.efficiency import draw_efficiency
-from planner.errors import InvalidInputError
-from planner.fit import QUANTILES, forecast_from_rounds
-from planner.money import money
-from planner.plans import cost_margin, hybrid_routing, make_plan, search_space
-from planner.policy import start_labels
-from planner.schemas.common import Quantiles, higher_is_better
-from planner.schemas.curves import CalibrationSample, PilotRound
-from planner.schemas.plans import (
+from annoplan.planner.efficiency import draw_efficiency
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.fit import QUANTILES, forecast_from_rounds
+from annoplan.planner.money import money
+from annoplan.planner.plans import cost_margin, hybrid_routing, make_plan, search_space
+from annoplan.planner.policy import start_labels
+from annoplan.planner.schemas.common import Quantiles, higher_is_better
+from annoplan.planner.schemas.curves import CalibrationSample, PilotRound
+from annoplan.planner.schemas.plans import (
     LabeledDatasetGoal,
     ModelMetricGoal,
     MoneyQuantiles,
@@ -39,8 +39,8 @@ from planner.schemas.plans import (
     PlanResponse,
     StrategyForecast,
 )
-from planner.schemas.policy import Policy
-from planner.schemas.tracking import (
+from annoplan.planner.schemas.policy import Policy
+from annoplan.planner.schemas.tracking import (
     ActualRound,
     ActualsRequest,
     ActualsResponse,
@@ -48,9 +48,9 @@ from planner.schemas.tracking import (
     TrackingForecast,
     TrackingStatus,
 )
-from planner.validation import parse_request
-from simulators.costs import RateCard
-from simulators.montecarlo import BLOCK_LOOKUPS, Outcome, cost_of, simulate_stops
+from annoplan.planner.validation import parse_request
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.montecarlo import BLOCK_LOOKUPS, Outcome, cost_of, simulate_stops
 
 #: relative gap between an actual volume and the plan's median at that round worth a sentence of advice
 ADVICE_GAP = 0.2

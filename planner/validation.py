@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from planner.errors import InvalidInputError
+from annoplan.planner.errors import InvalidInputError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -5,7 +5,7 @@ bytes by one renderer.
 points; :mod:`reports.model` is the sheet model and :mod:`reports.render` the renderer.
 """
 
-from reports.plan import build_plan_workbook, plan_workbook
-from reports.quote import build_quote_workbook, quote_workbook
+from annoplan.reports.plan import build_plan_workbook, plan_workbook
+from annoplan.reports.quote import build_quote_workbook, quote_workbook
 
 __all__ = ["build_plan_workbook", "build_quote_workbook", "plan_workbook", "quote_workbook"]

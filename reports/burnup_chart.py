@@ -13,7 +13,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from reports.charts import BAND, LINE, PILOT, TARGET
+from annoplan.reports.charts import BAND, LINE, PILOT, TARGET
 
 
 def burnup_chart(tracking: Any) -> Figure:

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.comparisons import fx_summary
-from planner.schemas.comparisons import ComparisonRequest, ComparisonResponse
-from planner.schemas.plans import LabeledDatasetGoal
-from planner.validation import parse_request
-from reports.model import Cell, Chart, Series, Sheet, SheetBuilder, Workbook
-from reports.render import render_workbook
-from reports.sections import QUANTILE_NOTE, amount, closing_sections, heading, key_value, mapping_rows, title
+from annoplan.planner.comparisons import fx_summary
+from annoplan.planner.schemas.comparisons import ComparisonRequest, ComparisonResponse
+from annoplan.planner.schemas.plans import LabeledDatasetGoal
+from annoplan.planner.validation import parse_request
+from annoplan.reports.model import Cell, Chart, Series, Sheet, SheetBuilder, Workbook
+from annoplan.reports.render import render_workbook
+from annoplan.reports.sections import (
+    QUANTILE_NOTE,
+    amount,
+    closing_sections,
+    heading,
+    key_value,
+    mapping_rows,
+    title,
+)
 
 VENDORS, ASSUMPTIONS = "Vendors", "Assumptions"
 #: the columns of the Vendors table: header, style

@@ -15,8 +15,8 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import absolute_coordinate
 
-from planner.schemas.common import metric_name
-from planner.schemas.plans import (
+from annoplan.planner.schemas.common import metric_name
+from annoplan.planner.schemas.plans import (
     LabeledDatasetGoal,
     ModelMetricGoal,
     MoneyQuantiles,
@@ -24,10 +24,10 @@ from planner.schemas.plans import (
     PlanResponse,
     StrategyForecast,
 )
-from planner.validation import parse_request
-from reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Workbook, coordinate
-from reports.render import render_workbook
-from reports.sections import (
+from annoplan.planner.validation import parse_request
+from annoplan.reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Workbook, coordinate
+from annoplan.reports.render import render_workbook
+from annoplan.reports.sections import (
     PRICE_NAMES,
     QUANTILE_NOTE,
     amount,
@@ -41,7 +41,7 @@ from reports.sections import (
     strategy_name,
     title,
 )
-from simulators.costs import RateCard
+from annoplan.simulators.costs import RateCard
 
 #: unit prices of a rate card, in the order of the cost formula
 PRICES = ("label", "review", "correction", "audit", "platform_fee", "round_overhead")

@@ -12,13 +12,13 @@ from typing import Any
 
 from openpyxl.utils.cell import absolute_coordinate
 
-from planner.schemas.common import Quantiles
-from planner.schemas.plans import MoneyQuantiles
-from planner.schemas.quotes import QuoteRequest, QuoteResponse
-from planner.validation import parse_request
-from reports.model import Cell, Formula, Sheet, SheetBuilder, Workbook, coordinate
-from reports.render import render_workbook
-from reports.sections import (
+from annoplan.planner.schemas.common import Quantiles
+from annoplan.planner.schemas.plans import MoneyQuantiles
+from annoplan.planner.schemas.quotes import QuoteRequest, QuoteResponse
+from annoplan.planner.validation import parse_request
+from annoplan.reports.model import Cell, Formula, Sheet, SheetBuilder, Workbook, coordinate
+from annoplan.reports.render import render_workbook
+from annoplan.reports.sections import (
     QUANTILE_NOTE,
     amount,
     closing_sections,

@@ -30,9 +30,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports.model import Chart, Formula, Ref, Series, Sheet, Validation, Workbook, coordinate
-from reports.styles import HIGHLIGHT_FILL, STYLES, number_format, shown
-from reports.text import clean_text, needs_quote_prefix, sheet_title
+from annoplan.reports.model import Chart, Formula, Ref, Series, Sheet, Validation, Workbook, coordinate
+from annoplan.reports.styles import HIGHLIGHT_FILL, STYLES, number_format, shown
+from annoplan.reports.text import clean_text, needs_quote_prefix, sheet_title
 
 #: column widths in characters: never narrower or wider than this from content alone
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0

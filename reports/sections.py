@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from planner.schemas.policy import Policy
-from reports.model import Cell, Sheet, SheetBuilder, Validation
+from annoplan.planner.schemas.policy import Policy
+from annoplan.reports.model import Cell, Sheet, SheetBuilder, Validation
 
 #: display names of the strategies (SPEC 2)
 STRATEGY_NAMES = {

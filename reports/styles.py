@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from planner.money import MINOR_UNITS, check_currency
+from annoplan.planner.money import MINOR_UNITS, check_currency
 
 #: finance convention: hard-coded inputs in blue
 INPUT_BLUE = "0000FF"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from planner.schemas.plans import PlanRequest, PlanResponse
-from planner.schemas.tracking import ActualsResponse
-from reports.model import Cell, Chart, Series, Sheet, SheetBuilder, Workbook, coordinate
-from reports.plan import build_plan_workbook
-from reports.render import render_workbook
-from reports.sections import amount, heading, key_value, paragraphs, strategy_name, title
+from annoplan.planner.schemas.plans import PlanRequest, PlanResponse
+from annoplan.planner.schemas.tracking import ActualsResponse
+from annoplan.reports.model import Cell, Chart, Series, Sheet, SheetBuilder, Workbook, coordinate
+from annoplan.reports.plan import build_plan_workbook
+from annoplan.reports.render import render_workbook
+from annoplan.reports.sections import amount, heading, key_value, paragraphs, strategy_name, title
 
 BURN_UP = "Burn-up"
 STATUS_WORDS = {

@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.base import clone
 
-from simulators._validation import ReplayInputError
-from simulators.strategies import make_default_classifier
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.strategies import make_default_classifier
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]

@@ -79,7 +79,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import binom, hypergeom
 
-from simulators._validation import ReplayInputError
+from annoplan.simulators._validation import ReplayInputError
 
 __all__ = [
     "SamplingPlan",

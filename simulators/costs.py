@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from simulators._validation import ReplayInputError
+from annoplan.simulators._validation import ReplayInputError
 
 #: a volume of work: a count for one replay, or one count per draw in the strategy simulation
 Volume = TypeVar("Volume", float, npt.NDArray[np.float64])

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
 
-from simulators._validation import ReplayInputError
+from annoplan.simulators._validation import ReplayInputError
 
 __all__ = ["LABEL_COLUMN", "build_features", "load_dataset"]
 

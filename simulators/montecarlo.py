@@ -44,9 +44,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from simulators.acceptance import error_budget, planning_rate_unchecked
-from simulators.costs import RateCard
-from simulators.draws import CurveDraws
+from annoplan.simulators.acceptance import error_budget, planning_rate_unchecked
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.draws import CurveDraws
 
 Array = npt.NDArray[np.float64]
 

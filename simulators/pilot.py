@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from simulators._common import check_estimator, predict_confidence, split_eval_pool
-from simulators._validation import ReplayInputError, check_features_labels, check_random_state
+from annoplan.simulators._common import check_estimator, predict_confidence, split_eval_pool
+from annoplan.simulators._validation import ReplayInputError, check_features_labels, check_random_state
 
 __all__ = [
     "DEFAULT_PILOT_ROUNDS",

@@ -47,7 +47,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from simulators._common import (
+from annoplan.simulators._common import (
     Split,
     check_estimator,
     confidence_of,
@@ -56,7 +56,7 @@ from simulators._common import (
     predict_proba_rows,
     split_eval_pool,
 )
-from simulators._validation import (
+from annoplan.simulators._validation import (
     ReplayInputError,
     check_batch_size,
     check_confidence_threshold,
@@ -65,9 +65,9 @@ from simulators._validation import (
     check_max_labels,
     check_random_state,
 )
-from simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
-from simulators.costs import RateCard
-from simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
+from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
 
 __all__ = [
     "DEFAULT_CALIBRATION_SIZE",

@@ -20,7 +20,7 @@ from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
-from simulators._validation import ReplayInputError, check_batch_size
+from annoplan.simulators._validation import ReplayInputError, check_batch_size
 
 __all__ = [
     "BALD",

@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from simulators._common import check_estimator, split_eval_pool
-from simulators._validation import ReplayInputError, check_batch_size, check_max_labels
-from simulators.costs import RateCard
-from simulators.datasets import load_dataset
-from simulators.replay import POLICIES, ReplayResult, replay_pool
-from simulators.strategies import STRATEGIES
+from annoplan.simulators._common import check_estimator, split_eval_pool
+from annoplan.simulators._validation import ReplayInputError, check_batch_size, check_max_labels
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.datasets import load_dataset
+from annoplan.simulators.replay import POLICIES, ReplayResult, replay_pool
+from annoplan.simulators.strategies import STRATEGIES
 
 __all__ = [
     "BACKENDS",
@@ -317,7 +317,7 @@ def _outcome(task: ReplayTask, result: ReplayResult) -> ReplayOutcome:
 
 def _full_pool(task: ReplayTask, X: Any, y: Any) -> ReplayOutcome:
     """Accuracy of a model trained on the whole pool, on the evaluation set the task's replays draw."""
-    from simulators._validation import check_features_labels
+    from annoplan.simulators._validation import check_features_labels
 
     X, y_encoded, _ = check_features_labels(X, y)
     split = split_eval_pool(X, y_encoded, None, task.rng())

@@ -12,8 +12,8 @@ from PIL import Image
 from sklearn.datasets import make_classification
 from typer.testing import CliRunner
 
-from api.cli import app
-from simulators.sweep import compare_outcomes, labels_to_reach, quantiles_of
+from annoplan.api.cli import app
+from annoplan.simulators.sweep import compare_outcomes, labels_to_reach, quantiles_of
 
 runner = CliRunner()
 

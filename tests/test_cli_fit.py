@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner, Result
 
-from api.cli import app
+from annoplan.api.cli import app
 
 runner = CliRunner()
 ROUNDS = [

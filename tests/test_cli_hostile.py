@@ -15,10 +15,9 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner, Result
 
-import api.cli
-import planner
-import reports
-from api.cli import app
+from annoplan import planner, reports
+from annoplan.api import cli as api_cli
+from annoplan.api.cli import app
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +115,7 @@ def test_an_xlsx_with_a_number_at_its_last_row_exits_2_naming_that_round(tmp_pat
 def test_a_table_past_the_row_cap_exits_2_naming_the_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
-    monkeypatch.setattr(api.cli, "MAX_TABLE_ROWS", 3)
+    monkeypatch.setattr(api_cli, "MAX_TABLE_ROWS", 3)
     path = tmp_path / f"rounds{suffix}"
     if suffix == ".xlsx":
         write_rounds_xlsx(path, GOOD_ROWS)
@@ -155,7 +154,7 @@ def test_a_boolean_csv_cell_exits_2_naming_the_cell(tmp_path: Path, cell: str) -
 
 def test_an_xlsx_that_unpacks_to_too_much_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_rounds_xlsx(tmp_path / "rounds.xlsx", GOOD_ROWS)
-    monkeypatch.setattr(api.cli, "MAX_REQUEST_BYTES", 2_000)  # the workbook's XML parts hold more
+    monkeypatch.setattr(api_cli, "MAX_REQUEST_BYTES", 2_000)  # the workbook's XML parts hold more
     assert_bad_input(invoke("fit", str(path)), "FILE", "unpacks")
 
 
@@ -314,7 +313,7 @@ def test_a_computation_past_the_deadline_stops_with_exit_124(
 def test_the_deadline_covers_reading_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "rounds.csv"
     path.write_text("n_labels,value\n100,0.7\n", encoding="utf-8")
-    monkeypatch.setattr(api.cli, "rounds_from_rows", lambda rows, source: spin(rows))
+    monkeypatch.setattr(api_cli, "rounds_from_rows", lambda rows, source: spin(rows))
     assert_bad_input(invoke("fit", str(path), "--deadline", "0.2"), "--deadline", code=124)
 
 

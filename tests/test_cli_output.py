@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api import output
-from api.cli import app
-from planner.schemas.plans import PlanResponse
+from annoplan.api import output
+from annoplan.api.cli import app
+from annoplan.planner.schemas.plans import PlanResponse
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

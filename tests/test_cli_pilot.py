@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from planner.errors import InvalidInputError
-from planner.importers import pilot_from_label_studio, pilot_from_scored_items
-from planner.schemas.curves import Pilot
+from annoplan.api.cli import app
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.importers import pilot_from_label_studio, pilot_from_scored_items
+from annoplan.planner.schemas.curves import Pilot
 
 runner = CliRunner()
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "plan.json").read_text())

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import api.cli
-import planner
-from api.cli import app, plan_progress
+from annoplan import planner
+from annoplan.api import cli as api_cli
+from annoplan.api.cli import app, plan_progress
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "plan.json").read_text())
 SMALL = {**EXAMPLE, "draws": 200, "batch_sizes": [1000, 5000]}
@@ -50,7 +50,7 @@ def test_the_plan_command_draws_the_bar_on_a_terminal_and_keeps_stdout_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     terminal = Terminal()
-    monkeypatch.setattr(api.cli, "plan_progress", functools.partial(plan_progress, terminal))
+    monkeypatch.setattr(api_cli, "plan_progress", functools.partial(plan_progress, terminal))
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(SMALL), encoding="utf-8")
     result = CliRunner().invoke(app, ["plan", str(path), "--format", "json"])
@@ -64,7 +64,7 @@ def test_a_request_refused_before_any_work_draws_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     terminal = Terminal()
-    monkeypatch.setattr(api.cli, "plan_progress", functools.partial(plan_progress, terminal))
+    monkeypatch.setattr(api_cli, "plan_progress", functools.partial(plan_progress, terminal))
     path = tmp_path / "plan.json"
     path.write_text(json.dumps({**SMALL, "pool_size": -1}), encoding="utf-8")
     result = CliRunner().invoke(app, ["plan", str(path)])

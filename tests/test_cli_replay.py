@@ -11,7 +11,7 @@ import typer
 from sklearn.datasets import make_classification
 from typer.testing import CliRunner, Result
 
-from api.cli import app
+from annoplan.api.cli import app
 
 runner = CliRunner()
 CONTRACT_KEYS = (

@@ -12,10 +12,10 @@ import pytest
 from sklearn.datasets import make_classification
 from typer.testing import CliRunner, Result
 
-from api.cli import app
-from planner.plans import make_plan
-from planner.quotes import make_quote
-from simulators.pilot import simulate_pilot
+from annoplan.api.cli import app
+from annoplan.planner.plans import make_plan
+from annoplan.planner.quotes import make_quote
+from annoplan.simulators.pilot import simulate_pilot
 
 runner = CliRunner()
 COSTS = {"label": 0.4, "review": 0.12, "correction": 0.35, "audit": 0.1, "audit_rate": 0.05}

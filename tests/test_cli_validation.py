@@ -11,9 +11,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from api.cli import app
-from api.cli_validation import known_fields, request_problems
-from planner.schemas.plans import PlanRequest
+from annoplan.api.cli import app
+from annoplan.api.cli_validation import known_fields, request_problems
+from annoplan.planner.schemas.plans import PlanRequest
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]

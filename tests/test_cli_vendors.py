@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from api.cli import app
+from annoplan.api.cli import app
 
 runner = CliRunner()
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "comparison.json").read_text())

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from api.admission import admit_comparison
-from api.auth import TenantDep
-from api.bodies import JSONRoute
-from api.deps import (
+from annoplan.api.admission import admit_comparison
+from annoplan.api.auth import TenantDep
+from annoplan.api.bodies import JSONRoute
+from annoplan.api.deps import (
     ComputationsDep,
     CursorDep,
     IdempotencyKeyDep,
@@ -24,18 +24,18 @@ from api.deps import (
     SettingsDep,
     StorageDep,
 )
-from api.examples import openapi_examples
-from api.problems import problem_responses
-from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
-from api.resources import DEFAULT_PAGE_SIZE, create_stored, delete_stored, list_stored, read_stored
-from api.routes.quotes import KIND as QUOTE_KIND
-from api.routes.quotes import superseded_by
-from api.storage import Listed, Storage
-from planner.comparisons import StoredQuote, compare_offers
-from planner.schemas.common import ResponseModel
-from planner.schemas.comparisons import ComparisonRequest, ComparisonResponse, StoredQuoteOffer
-from planner.schemas.quotes import QuoteResponse
-from reports.comparison import comparison_workbook
+from annoplan.api.examples import openapi_examples
+from annoplan.api.problems import problem_responses
+from annoplan.api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
+from annoplan.api.resources import DEFAULT_PAGE_SIZE, create_stored, delete_stored, list_stored, read_stored
+from annoplan.api.routes.quotes import KIND as QUOTE_KIND
+from annoplan.api.routes.quotes import superseded_by
+from annoplan.api.storage import Listed, Storage
+from annoplan.planner.comparisons import StoredQuote, compare_offers
+from annoplan.planner.schemas.common import ResponseModel
+from annoplan.planner.schemas.comparisons import ComparisonRequest, ComparisonResponse, StoredQuoteOffer
+from annoplan.planner.schemas.quotes import QuoteResponse
+from annoplan.reports.comparison import comparison_workbook
 
 router = APIRouter(prefix="/comparisons", tags=["comparisons"], route_class=JSONRoute)
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-import planner
-from api.admission import admit_fit
-from api.bodies import JSONRoute
-from api.deps import ComputationsDep
-from api.examples import openapi_examples
-from api.problems import problem_responses
-from planner.schemas.curves import FitRequest, FitResponse
+from annoplan import planner
+from annoplan.api.admission import admit_fit
+from annoplan.api.bodies import JSONRoute
+from annoplan.api.deps import ComputationsDep
+from annoplan.api.examples import openapi_examples
+from annoplan.api.problems import problem_responses
+from annoplan.planner.schemas.curves import FitRequest, FitResponse
 
 router = APIRouter(prefix="/curves", tags=["curves"], route_class=JSONRoute)
 

@@ -9,9 +9,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import SettingsDep, StorageDep
-from api.problems import ProblemError, problem_responses
-from api.storage import StorageFull
+from annoplan.api.deps import SettingsDep, StorageDep
+from annoplan.api.problems import ProblemError, problem_responses
+from annoplan.api.storage import StorageFull
 
 logger = logging.getLogger("annoplan.api")
 

@@ -17,13 +17,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.bodies import JSONRoute
-from api.problems import problem_responses
-from planner.errors import InvalidInputError
-from planner.importers import ImportedPilot, pilot_from_label_studio, pilot_from_scored_items
-from planner.schemas.common import ResponseModel, StrictModel
-from planner.schemas.curves import Pilot
-from planner.validation import parse_request
+from annoplan.api.bodies import JSONRoute
+from annoplan.api.problems import problem_responses
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.importers import ImportedPilot, pilot_from_label_studio, pilot_from_scored_items
+from annoplan.planner.schemas.common import ResponseModel, StrictModel
+from annoplan.planner.schemas.curves import Pilot
+from annoplan.planner.validation import parse_request
 
 router = APIRouter(prefix="/pilots", tags=["pilots"], route_class=JSONRoute)
 

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-import planner
-import reports
-from api.admission import admit_actuals, admit_plan
-from api.auth import TenantDep
-from api.bodies import JSONRoute
-from api.deps import (
+from annoplan import planner, reports
+from annoplan.api.admission import admit_actuals, admit_plan
+from annoplan.api.auth import TenantDep
+from annoplan.api.bodies import JSONRoute
+from annoplan.api.deps import (
     ComputationsDep,
     CursorDep,
     IdempotencyKeyDep,
@@ -22,10 +21,10 @@ from api.deps import (
     SettingsDep,
     StorageDep,
 )
-from api.examples import openapi_examples
-from api.problems import ProblemError, problem_responses
-from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
-from api.resources import (
+from annoplan.api.examples import openapi_examples
+from annoplan.api.problems import ProblemError, problem_responses
+from annoplan.api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
+from annoplan.api.resources import (
     DEFAULT_PAGE_SIZE,
     PlanPage,
     create_stored,
@@ -35,11 +34,11 @@ from api.resources import (
     read_stored,
     request_hash,
 )
-from api.storage import Record
-from planner.schemas.plans import PlanRequest, PlanResponse
-from planner.schemas.tracking import ActualsRequest, ActualsResponse
-from planner.tracking import track_plan
-from reports.tracking import tracked_plan_workbook
+from annoplan.api.storage import Record
+from annoplan.planner.schemas.plans import PlanRequest, PlanResponse
+from annoplan.planner.schemas.tracking import ActualsRequest, ActualsResponse
+from annoplan.planner.tracking import track_plan
+from annoplan.reports.tracking import tracked_plan_workbook
 
 router = APIRouter(prefix="/plans", tags=["plans"], route_class=JSONRoute)
 

@@ -15,12 +15,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-import planner
-import reports
-from api.admission import admit_quote
-from api.auth import TenantDep
-from api.bodies import JSONRoute
-from api.deps import (
+from annoplan import planner, reports
+from annoplan.api.admission import admit_quote
+from annoplan.api.auth import TenantDep
+from annoplan.api.bodies import JSONRoute
+from annoplan.api.deps import (
     ComputationsDep,
     CursorDep,
     IdempotencyKeyDep,
@@ -29,10 +28,10 @@ from api.deps import (
     SettingsDep,
     StorageDep,
 )
-from api.examples import openapi_examples
-from api.problems import problem_responses
-from api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
-from api.resources import (
+from annoplan.api.examples import openapi_examples
+from annoplan.api.problems import problem_responses
+from annoplan.api.reports import XLSX_RESPONSES, XlsxResponse, workbook_response
+from annoplan.api.resources import (
     DEFAULT_PAGE_SIZE,
     QuotePage,
     create_stored,
@@ -42,8 +41,8 @@ from api.resources import (
     read_stored,
     request_hash,
 )
-from api.storage import Record, Storage
-from planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
+from annoplan.api.storage import Record, Storage
+from annoplan.planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
 
 router = APIRouter(prefix="/quotes", tags=["quotes"], route_class=JSONRoute)
 

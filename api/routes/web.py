@@ -13,7 +13,7 @@ from importlib.resources import files
 
 from fastapi import APIRouter, Response
 
-from api.problems import ProblemError
+from annoplan.api.problems import ProblemError
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,9 +1,9 @@
 """Learning curves: parametric families, fits and forecasts with uncertainty."""
 
-from planner.curves.families import FAMILIES, CurveFamily
-from planner.curves.fitting import FamilyFit, fit_family
-from planner.curves.forecast import CurveForecast, fit_learning_curve
-from simulators.draws import CurveDraws
+from annoplan.planner.curves.families import FAMILIES, CurveFamily
+from annoplan.planner.curves.fitting import FamilyFit, fit_family
+from annoplan.planner.curves.forecast import CurveForecast, fit_learning_curve
+from annoplan.simulators.draws import CurveDraws
 
 __all__ = [
     "FAMILIES",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.curves.families import Array, CurveFamily
+from annoplan.planner.curves.families import Array, CurveFamily
 
 
 @dataclass(frozen=True)

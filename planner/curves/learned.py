@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from planner.curves.families import Pow3
-from planner.curves.fitting import fit_family
-from planner.schemas.curves import MODEL_FAMILIES
+from annoplan.planner.curves.families import Pow3
+from annoplan.planner.curves.fitting import fit_family
+from annoplan.planner.schemas.curves import MODEL_FAMILIES
 
 Array = npt.NDArray[np.float64]
 

@@ -1,7 +1,7 @@
 """Request and response models shared by the Python API, the CLI and the HTTP API."""
 
-from planner.schemas.common import Metric, MetricSpec, Quantiles
-from planner.schemas.curves import (
+from annoplan.planner.schemas.common import Metric, MetricSpec, Quantiles
+from annoplan.planner.schemas.curves import (
     CalibrationSample,
     FitRequest,
     FitResponse,
@@ -10,8 +10,8 @@ from planner.schemas.curves import (
     PilotRound,
     Prediction,
 )
-from planner.schemas.plans import Costs, PlanRequest, PlanResponse, Schedule, Value
-from planner.schemas.quotes import QuoteRequest, QuoteResponse, VendorCosts
+from annoplan.planner.schemas.plans import Costs, PlanRequest, PlanResponse, Schedule, Value
+from annoplan.planner.schemas.quotes import QuoteRequest, QuoteResponse, VendorCosts
 
 __all__ = [
     "CalibrationSample",

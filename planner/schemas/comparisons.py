@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator
 
-from planner.money import check_currency
-from planner.schemas.common import Delta, MoneyString, Quantiles, ResponseModel, StrictModel
-from planner.schemas.curves import Pilot
-from planner.schemas.plans import (
+from annoplan.planner.money import check_currency
+from annoplan.planner.schemas.common import Delta, MoneyString, Quantiles, ResponseModel, StrictModel
+from annoplan.planner.schemas.curves import Pilot
+from annoplan.planner.schemas.plans import (
     MAX_BATCH_SIZES,
     MAX_DRAWS,
     Costs,

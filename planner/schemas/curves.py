@@ -6,7 +6,13 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from planner.schemas.common import MAX_CALIBRATION_ITEMS, MAX_ITEMS, Metric, ResponseModel, StrictModel
+from annoplan.planner.schemas.common import (
+    MAX_CALIBRATION_ITEMS,
+    MAX_ITEMS,
+    Metric,
+    ResponseModel,
+    StrictModel,
+)
 
 #: the largest number of labels a request may name (a forecast, not an inventory)
 MAX_LABELS = 10**12

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator, with_config
 from typing_extensions import TypedDict
 
-from planner.money import check_currency
-from planner.schemas.common import (
+from annoplan.planner.money import check_currency
+from annoplan.planner.schemas.common import (
     Delta,
     LabelErrorGoal,
     MoneyString,
@@ -19,8 +19,8 @@ from planner.schemas.common import (
     ResponseModel,
     StrictModel,
 )
-from planner.schemas.curves import Pilot, Prediction
-from planner.schemas.policy import Policy
+from annoplan.planner.schemas.curves import Pilot, Prediction
+from annoplan.planner.schemas.policy import Policy
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from planner.schemas.common import ResponseModel
+from annoplan.planner.schemas.common import ResponseModel
 
 #: the version of the rules below; a reader meeting another version must not run the policy
 POLICY_VERSION = "1"

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, with_config
 from typing_extensions import TypedDict
 
-from planner.money import check_currency
-from planner.schemas.common import (
+from annoplan.planner.money import check_currency
+from annoplan.planner.schemas.common import (
     Delta,
     LabelErrorGoal,
     MoneyString,
@@ -22,8 +22,8 @@ from planner.schemas.common import (
     ResponseModel,
     StrictModel,
 )
-from planner.schemas.curves import Pilot
-from planner.schemas.plans import (
+from annoplan.planner.schemas.curves import Pilot
+from annoplan.planner.schemas.plans import (
     MAX_BATCH_SIZES,
     MAX_DRAWS,
     HybridAssumptions,
@@ -31,7 +31,7 @@ from planner.schemas.plans import (
     MoneyQuantiles,
     Schedule,
 )
-from planner.schemas.policy import Policy
+from annoplan.planner.schemas.policy import Policy
 
 #: the largest margin a quote accepts (10 = prices at eleven times the cost)
 MAX_MARGIN = 10.0

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from planner.schemas.common import (
+from annoplan.planner.schemas.common import (
     MAX_CALIBRATION_ITEMS,
     MAX_ITEMS,
     MoneyString,
@@ -19,8 +19,8 @@ from planner.schemas.common import (
     ResponseModel,
     StrictModel,
 )
-from planner.schemas.plans import MoneyQuantiles
-from planner.schemas.policy import Policy
+from annoplan.planner.schemas.plans import MoneyQuantiles
+from annoplan.planner.schemas.policy import Policy
 
 #: a non-negative amount of money on the way in: a decimal string (``"1234.50"``), never a float
 MONEY_IN_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,6})?$"

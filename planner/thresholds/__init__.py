@@ -1,7 +1,7 @@
 """Confidence thresholds with a guarantee, and how coverage at a threshold grows as the model learns."""
 
-from planner.thresholds.bounds import calibration_size_needed, clopper_pearson_upper
-from planner.thresholds.certify import (
+from annoplan.planner.thresholds.bounds import calibration_size_needed, clopper_pearson_upper
+from annoplan.planner.thresholds.certify import (
     DEFAULT_THRESHOLDS,
     TABLE_THRESHOLDS,
     RiskTable,
@@ -9,8 +9,13 @@ from planner.thresholds.certify import (
     certify_threshold,
     risk_by_threshold,
 )
-from planner.thresholds.forecast import LogitTrend, SelectionDraws, SelectionForecast, fit_selection_curves
-from planner.thresholds.samples import CalibrationRound, RiskKind, check_sample
+from annoplan.planner.thresholds.forecast import (
+    LogitTrend,
+    SelectionDraws,
+    SelectionForecast,
+    fit_selection_curves,
+)
+from annoplan.planner.thresholds.samples import CalibrationRound, RiskKind, check_sample
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

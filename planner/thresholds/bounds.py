@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from planner.errors import InvalidInputError
+from annoplan.planner.errors import InvalidInputError
 
 Array = NDArray[np.float64]
 

@@ -46,14 +46,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from planner.thresholds.bounds import (
+from annoplan.planner.thresholds.bounds import (
     Array,
     calibration_size_needed,
     check_open_unit,
     clopper_pearson_upper,
     smallest_passing,
 )
-from planner.thresholds.samples import RiskKind, check_risk_kind, check_sample, check_thresholds
+from annoplan.planner.thresholds.samples import RiskKind, check_risk_kind, check_sample, check_thresholds
 
 #: thresholds tested by default, from the most confident down: steps of 0.001 over [0, 1], plus 10 per
 #: decade of 1 - t between 1e-6 and 1e-3 for scores that crowd just below 1 (fixed in advance, never data)

@@ -34,9 +34,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, logit
 
-from planner.errors import InvalidInputError
-from planner.thresholds.bounds import Array
-from planner.thresholds.samples import CalibrationRound, check_sample
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.thresholds.bounds import Array
+from annoplan.planner.thresholds.samples import CalibrationRound, check_sample
 
 #: logit-scale spread of a rate nothing was measured on (that of a uniform rate: the logistic distribution)
 UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)

@@ -7,8 +7,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from planner.errors import InvalidInputError
-from planner.thresholds.bounds import Array
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.thresholds.bounds import Array
 
 #: the error that a threshold guarantees: among auto-accepted items, or over the whole pool
 RiskKind = Literal["selective", "pool"]

@@ -15,8 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from annoplan.api.app import create_app
+from annoplan.api.settings import Settings
 from tests.api.postgres_server import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -14,8 +14,8 @@ def spin(*args: Any, **kwargs: Any) -> None:
 
 
 if __name__ == "__main__":
-    import planner
-    from api.cli import main
+    from annoplan import planner
+    from annoplan.api.cli import main
 
     # by its module's real name, so that the worker processes can import it
     planner.make_plan = importlib.import_module("tests.api.spinning_server").spin

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
 from tests.api.conftest import AUTH, OTHER_AUTH
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-import planner.plans
-import planner.quotes
-from api.admission import plan_size, quote_size, rounds_bound
-from planner.schemas.plans import PlanRequest
-from planner.schemas.quotes import QuoteRequest
-from simulators.montecarlo import MAX_ROUNDS, Outcome
+from annoplan.api.admission import plan_size, quote_size, rounds_bound
+from annoplan.planner import plans as planner_plans
+from annoplan.planner import quotes as planner_quotes
+from annoplan.planner.schemas.plans import PlanRequest
+from annoplan.planner.schemas.quotes import QuoteRequest
+from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome
 
 
 @pytest.mark.parametrize(
@@ -33,15 +33,15 @@ def test_size_bounds_what_the_planner_simulates(
         plan_request["pilot"]["calibration"] = changes.pop("pilot_calibration")
     plan_request.update(changes, draws=100)
     simulated: list[Outcome] = []
-    simulate = planner.plans.simulate_stops
+    simulate = planner_plans.simulate_stops
 
     def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
         outcomes = simulate(*args, **kwargs)
         simulated.extend(outcomes)
         return outcomes
 
-    monkeypatch.setattr(planner.plans, "simulate_stops", counting)
-    planner.plans.make_plan(plan_request)
+    monkeypatch.setattr(planner_plans, "simulate_stops", counting)
+    planner_plans.make_plan(plan_request)
     size = plan_size(PlanRequest.model_validate(plan_request))
     rounds = sum(int(o.rounds.max()) for o in simulated)
     assert len(simulated) <= size.simulations
@@ -55,15 +55,15 @@ def test_quote_size_bounds_what_the_planner_simulates(
 ) -> None:
     quote_request.update(draws=100, batch_sizes=batch_sizes)
     simulated: list[Outcome] = []
-    simulate = planner.quotes.simulate_strategy
+    simulate = planner_quotes.simulate_strategy
 
     def counting(*args: Any, **kwargs: Any) -> Outcome:
         outcome = simulate(*args, **kwargs)
         simulated.append(outcome)
         return outcome
 
-    monkeypatch.setattr(planner.quotes, "simulate_strategy", counting)
-    planner.quotes.make_quote(quote_request)
+    monkeypatch.setattr(planner_quotes, "simulate_strategy", counting)
+    planner_quotes.make_quote(quote_request)
     size = quote_size(QuoteRequest.model_validate(quote_request))
     assert len(simulated) <= size.simulations <= 4 * len(simulated)
     assert sum(int(o.rounds.max()) for o in simulated) <= size.rounds

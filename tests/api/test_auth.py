@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api import auth
-from api.auth import is_accepted, tenant_of
-from api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api import auth
+from annoplan.api.auth import is_accepted, tenant_of
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
 from tests.api.conftest import AUTH, KEY, OTHER_KEY
 
 

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from api.problems import PROBLEM_MEDIA_TYPE
-from api.reports import XLSX_MEDIA_TYPE
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.reports import XLSX_MEDIA_TYPE
 from tests.api.conftest import AUTH, OTHER_AUTH, example
 
 

@@ -16,13 +16,13 @@ import pebble
 import pytest
 from fastapi.testclient import TestClient
 
-import api.computations
-import planner
-from api.app import create_app
-from api.computations import ComputationCrashed, Computations, ComputationTimedOut, call_in_worker
-from api.problems import PROBLEM_MEDIA_TYPE
-from api.settings import Settings, SettingsError
-from planner.errors import InvalidInputError
+from annoplan import planner
+from annoplan.api import computations as api_computations
+from annoplan.api.app import create_app
+from annoplan.api.computations import ComputationCrashed, Computations, ComputationTimedOut, call_in_worker
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.settings import Settings, SettingsError
+from annoplan.planner.errors import InvalidInputError
 from tests.api.conftest import AUTH, KEY, example
 
 
@@ -288,8 +288,8 @@ class LosingPool(pebble.ProcessPool):
 def test_a_task_the_pool_loses_fails_once_it_is_overdue(monkeypatch: pytest.MonkeyPatch) -> None:
     """The caller of a task that never starts stops waiting when every task ahead of it would have met its
     deadline (here none: deadline 0.5 s plus the slack), instead of waiting for ever."""
-    monkeypatch.setattr(api.computations, "WAIT_SLACK_SECONDS", 0.5)
-    monkeypatch.setattr(api.computations, "new_process_pool", lambda processes: LosingPool(max_workers=1))
+    monkeypatch.setattr(api_computations, "WAIT_SLACK_SECONDS", 0.5)
+    monkeypatch.setattr(api_computations, "new_process_pool", lambda processes: LosingPool(max_workers=1))
     computations = Computations(processes=1, deadline_seconds=0.5)
     try:
         with pytest.raises(ComputationTimedOut):
@@ -305,7 +305,13 @@ def heavy_modules_loaded() -> bool:
     import sys
 
     return all(
-        name in sys.modules for name in ("planner.plans", "planner.quotes", "reports.plan", "scipy.stats")
+        name in sys.modules
+        for name in (
+            "annoplan.planner.plans",
+            "annoplan.planner.quotes",
+            "annoplan.reports.plan",
+            "scipy.stats",
+        )
     )
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-import planner
-from api.admission import MAX_FIT_TARGETS
+from annoplan import planner
+from annoplan.api.admission import MAX_FIT_TARGETS
 from tests.api.conftest import AUTH
 
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from api.app import create_app
-from api.settings import Settings
+from annoplan.api.app import create_app
+from annoplan.api.settings import Settings
 from tests.api.conftest import KEY, example
 
 MAX_EXAMPLES = 25

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
 
 
 def test_health_is_ok(client: TestClient) -> None:

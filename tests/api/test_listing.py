@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import tenant_of
-from api.storage import Record, Storage
+from annoplan.api.auth import tenant_of
+from annoplan.api.storage import Record, Storage
 from tests.api.conftest import AUTH, KEY, OTHER_AUTH
 
 

@@ -12,15 +12,21 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from api.problems import PROBLEM_MEDIA_TYPE
-from planner import make_plan, make_quote
-from planner.errors import InvalidInputError
-from planner.schemas import FitRequest, PlanRequest, QuoteRequest
-from planner.schemas.common import MAX_DELTA, MAX_LABEL_ERROR, MIN_DELTA, MIN_LABEL_ERROR, MONEY_PATTERN
-from planner.schemas.curves import MAX_LABELS
-from planner.schemas.plans import PlanResponse
-from planner.schemas.quotes import QuoteResponse
-from planner.validation import parse_request
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.planner import make_plan, make_quote
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas import FitRequest, PlanRequest, QuoteRequest
+from annoplan.planner.schemas.common import (
+    MAX_DELTA,
+    MAX_LABEL_ERROR,
+    MIN_DELTA,
+    MIN_LABEL_ERROR,
+    MONEY_PATTERN,
+)
+from annoplan.planner.schemas.curves import MAX_LABELS
+from annoplan.planner.schemas.plans import PlanResponse
+from annoplan.planner.schemas.quotes import QuoteResponse
+from annoplan.planner.validation import parse_request
 from tests.api.conftest import AUTH
 
 

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import planner
-from api.problems import PROBLEM_MEDIA_TYPE
-from api.reports import XLSX_MEDIA_TYPE
-from api.storage import RecordRow, Storage
-from planner.schemas.plans import PlanRequest
+from annoplan import planner
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.reports import XLSX_MEDIA_TYPE
+from annoplan.api.storage import RecordRow, Storage
+from annoplan.planner.schemas.plans import PlanRequest
 from tests.api.conftest import AUTH, OTHER_AUTH
 
 

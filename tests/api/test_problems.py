@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import planner
-from api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
+from annoplan import planner
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 from tests.api.conftest import AUTH
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-import planner
-from api.problems import PROBLEM_MEDIA_TYPE
-from api.reports import XLSX_MEDIA_TYPE
-from planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
+from annoplan import planner
+from annoplan.api.problems import PROBLEM_MEDIA_TYPE
+from annoplan.api.reports import XLSX_MEDIA_TYPE
+from annoplan.planner.schemas.quotes import QUOTE_PRICING_INPUTS, QuoteRequest, QuoteResponse
 from tests.api.conftest import AUTH, OTHER_AUTH
 
 

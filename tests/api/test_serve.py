@@ -21,8 +21,8 @@ import uvicorn
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from api.serve import serve_command
-from api.settings import get_settings
+from annoplan.api.serve import serve_command
+from annoplan.api.settings import get_settings
 from tests.api.conftest import AUTH, KEY, example
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Settings, SettingsError
+from annoplan.api.settings import Settings, SettingsError
 
 
 def test_defaults() -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from api.storage import Position, Record, RecordRow, Storage
+from annoplan.api.storage import Position, Record, RecordRow, Storage
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from api.storage import Storage
+from annoplan.api.storage import Storage
 from tests.api.conftest import AUTH, OTHER_AUTH
 from tests.api.postgres_server import free_port
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from annoplan.planner.curves import FAMILIES
 from benchmarks.curve_backtest import evaluate, load_jsonl_curves, parts_table, pilot_indices, point_forecasts
-from planner.curves import FAMILIES
 
 
 def power_law(anchors: np.ndarray) -> np.ndarray:

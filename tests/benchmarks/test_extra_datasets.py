@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from annoplan.simulators.datasets import load_dataset
 from benchmarks.extra_datasets import KEEL_DIR, main
-from simulators.datasets import load_dataset
 
 
 def test_keel_raw_file_becomes_a_loadable_dataset(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

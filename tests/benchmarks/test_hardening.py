@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from annoplan.api.app import create_app
+from annoplan.api.settings import Settings
 from benchmarks.hardening import KEY, TIME_BOUND, HttpCase, http_cases, judge_http
 
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.comparisons import StoredQuote, cheapest_shares, compare_offers
-from planner.errors import InvalidInputError
-from planner.plans import make_plan
-from planner.quotes import make_quote
+from annoplan.planner.comparisons import StoredQuote, cheapest_shares, compare_offers
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.plans import make_plan
+from annoplan.planner.quotes import make_quote
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 CARD = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import planner.curves.families as families_module
-from planner.curves import FAMILIES, CurveFamily, fit_family
+import annoplan.planner.curves.families as families_module
+from annoplan.planner.curves import FAMILIES, CurveFamily, fit_family
 
 FAMILY_LIST = list(FAMILIES.values())
 #: relative sizes on which the basis must be non-increasing (the forecast evaluates 1e-3 .. 1e5)

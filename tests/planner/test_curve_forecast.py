@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import planner.curves.forecast as forecast_module
-from planner import fit_curve
-from planner.curves import CurveDraws, CurveForecast, fit_learning_curve
-from planner.schemas import FitRequest
+import annoplan.planner.curves.forecast as forecast_module
+from annoplan.planner import fit_curve
+from annoplan.planner.curves import CurveDraws, CurveForecast, fit_learning_curve
+from annoplan.planner.schemas import FitRequest
 
 PROPERTY_SETTINGS = settings(
     derandomize=True,

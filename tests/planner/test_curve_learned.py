@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner import fit_curve
-from planner.curves import learned
-from planner.curves.learned import (
+from annoplan.planner import fit_curve
+from annoplan.planner.curves import learned
+from annoplan.planner.curves.learned import (
     DISTANCE_FEATURES,
     FAMILIES,
     FEATURES,
@@ -22,9 +22,9 @@ from planner.curves.learned import (
     pilot_features,
     pilot_rows,
 )
-from planner.fit import forecast_response
-from planner.schemas import FitRequest
-from planner.schemas.curves import MODEL_FAMILIES
+from annoplan.planner.fit import forecast_response
+from annoplan.planner.schemas import FitRequest
+from annoplan.planner.schemas.curves import MODEL_FAMILIES
 
 ARTIFACT = Path(learned.__file__).with_name(learned.ARTIFACT)
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.efficiency import LIMIT, PRIOR_MEDIAN, draw_efficiency
-from planner.errors import InvalidInputError
-from planner.fit import forecast_from_rounds
-from planner.plans import make_plan
-from planner.schemas.curves import PilotRound
+from annoplan.planner.efficiency import LIMIT, PRIOR_MEDIAN, draw_efficiency
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.fit import forecast_from_rounds
+from annoplan.planner.plans import make_plan
+from annoplan.planner.schemas.curves import PilotRound
 
 SIZES = [100, 200, 400, 800, 1600]
 

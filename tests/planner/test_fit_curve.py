@@ -12,8 +12,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from planner import InvalidInputError, PlannerError, fit_curve
-from planner.schemas import FitRequest, FitResponse
+from annoplan.planner import InvalidInputError, PlannerError, fit_curve
+from annoplan.planner.schemas import FitRequest, FitResponse
 
 #: a clean pilot: four rounds on a doubling grid, accuracy rising like a power law, 2,000 evaluation items
 PILOT = [

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.plans import make_plan
-from simulators.costs import RateCard
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.plans import make_plan
+from annoplan.simulators.costs import RateCard
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 

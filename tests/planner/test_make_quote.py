@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.quotes import make_quote, price_to_cover, simulate_quote
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.quotes import make_quote, price_to_cover, simulate_quote
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 COSTS = {"review": 0.2, "correction": 0.8, "audit": 0.2, "audit_rate": 0.05, "round_overhead": 50.0}
@@ -157,7 +157,7 @@ def test_a_higher_risk_level_never_gives_a_lower_cap() -> None:
 
 
 def test_the_cap_is_the_risk_level_quantile_of_the_bill_at_the_quoted_setting() -> None:
-    from planner.quotes import simulate_quote
+    from annoplan.planner.quotes import simulate_quote
 
     for level in (0.6, 0.9, 0.99):
         sim = simulate_quote(request(risk_level=level))
@@ -288,7 +288,7 @@ def test_a_lower_risk_level_never_raises_the_price() -> None:
 def test_the_quoted_setting_is_the_cheapest_process_whatever_the_risk_level() -> None:
     from types import SimpleNamespace
 
-    from planner.quotes import Pricing, cheapest
+    from annoplan.planner.quotes import Pricing, cheapest
 
     def pricing(price: str, cap: str, goal: float, cost: float) -> Pricing:
         settings = SimpleNamespace(batch_size=100, confidence_threshold=0.9)
@@ -305,7 +305,7 @@ def test_the_quoted_setting_is_the_cheapest_process_whatever_the_risk_level() ->
 
 
 def test_a_two_part_price_is_offered_where_reviews_dominate_and_covers_the_margin() -> None:
-    from planner.quotes import covered, revenue, simulate_quote
+    from annoplan.planner.quotes import covered, revenue, simulate_quote
 
     req = request()
     quote = make_quote(req)

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from iso4217 import Currency
 from pydantic import ValidationError
 
-from planner.money import MINOR_UNITS, check_currency, minor_unit, money, round_up
-from planner.schemas.common import MONEY_PATTERN
-from planner.schemas.plans import Costs
-from reports.styles import money_format
+from annoplan.planner.money import MINOR_UNITS, check_currency, minor_unit, money, round_up
+from annoplan.planner.schemas.common import MONEY_PATTERN
+from annoplan.planner.schemas.plans import Costs
+from annoplan.reports.styles import money_format
 
 
 def test_the_accepted_currencies_are_iso_4217_with_their_minor_units() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner import fit_curve
-from planner.fit import round_variance
-from planner.schemas import FitRequest
-from planner.schemas.curves import MODEL_FAMILIES, PilotRound
+from annoplan.planner import fit_curve
+from annoplan.planner.fit import round_variance
+from annoplan.planner.schemas import FitRequest
+from annoplan.planner.schemas.curves import MODEL_FAMILIES, PilotRound
 
 PILOT = [
     {"n_labels": 250, "value": 0.742, "std": 0.02},

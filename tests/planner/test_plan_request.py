@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.schemas.plans import MAX_DRAWS, LabeledDatasetGoal, ModelMetricGoal, PlanRequest
-from planner.validation import parse_request
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas.plans import MAX_DRAWS, LabeledDatasetGoal, ModelMetricGoal, PlanRequest
+from annoplan.planner.validation import parse_request
 
 REQUEST: dict[str, Any] = {
     "name": "Support tickets",

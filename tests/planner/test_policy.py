@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from planner.plans import make_plan
-from planner.policy import LotPath, make_policy
-from simulators.acceptance import sampling_plan
+from annoplan.planner.plans import make_plan
+from annoplan.planner.policy import LotPath, make_policy
+from annoplan.simulators.acceptance import sampling_plan
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 
@@ -109,9 +109,9 @@ def test_planned_lots_never_spend_more_than_the_budget() -> None:
 
 
 def test_the_thresholds_searched_are_nested_in_the_goal() -> None:
-    from planner.plans import GOAL_LADDER, candidate_thresholds
-    from planner.schemas.curves import CalibrationSample
-    from planner.thresholds import certify_threshold
+    from annoplan.planner.plans import GOAL_LADDER, candidate_thresholds
+    from annoplan.planner.schemas.curves import CalibrationSample
+    from annoplan.planner.thresholds import certify_threshold
 
     sample = CalibrationSample.model_validate(EXAMPLE["pilot"]["calibration"][-1])
     searched = []
@@ -136,7 +136,7 @@ def test_a_looser_goal_never_costs_more() -> None:
 def test_the_hybrid_cost_interval_is_widened_by_the_calibrated_margin() -> None:
     import numpy as np
 
-    from planner.plans import COST_INTERVAL_MARGIN, money_quantiles
+    from annoplan.planner.plans import COST_INTERVAL_MARGIN, money_quantiles
 
     values = np.linspace(100.0, 200.0, 1001)
     plain, widened = money_quantiles(values, "USD"), money_quantiles(values, "USD", COST_INTERVAL_MARGIN)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.schemas import FitRequest, PlanRequest, QuoteRequest
-from planner.schemas.common import (
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas import FitRequest, PlanRequest, QuoteRequest
+from annoplan.planner.schemas.common import (
     MAX_CALIBRATION_ITEMS,
     MAX_DELTA,
     MAX_LABEL_ERROR,
@@ -23,9 +23,9 @@ from planner.schemas.common import (
     MIN_LABEL_ERROR,
     TIGHTEST_CALIBRATION_SIZE,
 )
-from planner.schemas.curves import MAX_LABELS
-from planner.thresholds import calibration_size_needed
-from planner.validation import parse_request
+from annoplan.planner.schemas.curves import MAX_LABELS
+from annoplan.planner.thresholds import calibration_size_needed
+from annoplan.planner.validation import parse_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLAN: dict[str, Any] = json.loads((EXAMPLES / "plan.json").read_text())

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import logit
 
-from planner.errors import InvalidInputError
-from planner.thresholds import (
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.thresholds import (
     DEFAULT_THRESHOLDS,
     CalibrationRound,
     calibration_size_needed,
@@ -28,7 +28,7 @@ from planner.thresholds import (
     fit_selection_curves,
     risk_by_threshold,
 )
-from planner.thresholds.certify import START_SHARE
+from annoplan.planner.thresholds.certify import START_SHARE
 
 PROPERTY_SETTINGS = settings(
     derandomize=True,
@@ -543,7 +543,7 @@ def test_without_items_below_the_threshold_the_errors_spread_evenly() -> None:
 
 
 def test_the_predicted_error_ratio_compares_mean_one_minus_confidence_with_the_errors() -> None:
-    from planner.thresholds import fit_selection_curves
+    from annoplan.planner.thresholds import fit_selection_curves
 
     confidence = [0.7] * 80 + [0.95] * 20  # accepted at 0.9: 20 items predicting 5% error each
     correct = [True] * 80 + [True] * 19 + [False]

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.plans import make_plan
-from planner.schemas.plans import PlanRequest, PlanResponse
-from planner.schemas.tracking import ActualsRequest
-from planner.tracking import plan_band, replan_request, track_plan
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.plans import make_plan
+from annoplan.planner.schemas.plans import PlanRequest, PlanResponse
+from annoplan.planner.schemas.tracking import ActualsRequest
+from annoplan.planner.tracking import plan_band, replan_request, track_plan
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
 REQUEST = PlanRequest.model_validate({**EXAMPLE, "draws": 300, "batch_sizes": [500, 1000]})

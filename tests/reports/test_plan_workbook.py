@@ -9,13 +9,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from planner import make_plan
-from planner.errors import InvalidInputError
-from planner.schemas.plans import PlanRequest, PlanResponse
-from reports import build_plan_workbook, plan_workbook
-from reports.plan import PRICES
-from reports.sections import PRICE_NAMES, STRATEGY_NAMES
-from reports.styles import INPUT_BLUE
+from annoplan.planner import make_plan
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.schemas.plans import PlanRequest, PlanResponse
+from annoplan.reports import build_plan_workbook, plan_workbook
+from annoplan.reports.plan import PRICES
+from annoplan.reports.sections import PRICE_NAMES, STRATEGY_NAMES
+from annoplan.reports.styles import INPUT_BLUE
 from tests.reports.helpers import cells, load, small_request
 
 SHEETS = [

@@ -11,10 +11,10 @@ from typing import Any
 import formulas
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.quotes import make_quote
-from planner.schemas.quotes import QuoteResponse
-from reports import quote_workbook
+from annoplan.planner.errors import InvalidInputError
+from annoplan.planner.quotes import make_quote
+from annoplan.planner.schemas.quotes import QuoteResponse
+from annoplan.reports import quote_workbook
 from tests.reports.helpers import EXAMPLE, VENDOR_COSTS, cells, load, quote_request
 
 USD = '#,##0.00 "USD"'

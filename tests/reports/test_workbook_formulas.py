@@ -13,9 +13,9 @@ import formulas
 import openpyxl
 import pytest
 
-from planner.schemas.plans import PlanResponse
-from reports.sections import STRATEGY_NAMES
-from simulators.costs import RateCard
+from annoplan.planner.schemas.plans import PlanResponse
+from annoplan.reports.sections import STRATEGY_NAMES
+from annoplan.simulators.costs import RateCard
 
 FILE = "plan.xlsx"
 #: prices changed in the second evaluation (defined name -> new price)

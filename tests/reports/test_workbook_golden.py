@@ -16,9 +16,9 @@ from typing import Any
 
 import openpyxl
 
-from planner import make_plan
-from planner.schemas.plans import PlanResponse
-from reports import plan_workbook
+from annoplan.planner import make_plan
+from annoplan.planner.schemas.plans import PlanResponse
+from annoplan.reports import plan_workbook
 from tests.reports.helpers import load, small_request
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -16,11 +16,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-from planner.quotes import make_quote
-from planner.schemas.plans import PlanResponse
-from reports import quote_workbook
-from reports.sections import STRATEGY_NAMES
-from simulators.costs import RateCard
+from annoplan.planner.quotes import make_quote
+from annoplan.planner.schemas.plans import PlanResponse
+from annoplan.reports import quote_workbook
+from annoplan.reports.sections import STRATEGY_NAMES
+from annoplan.simulators.costs import RateCard
 from tests.reports.helpers import load, quote_request
 
 TIMEOUT = 240

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Validation, Workbook
-from reports.render import render_workbook
-from reports.styles import INPUT_BLUE, STYLES, money_format
+from annoplan.reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Validation, Workbook
+from annoplan.reports.render import render_workbook
+from annoplan.reports.styles import INPUT_BLUE, STYLES, money_format
 from tests.reports.helpers import cells, load
 
 ATTACKS = [

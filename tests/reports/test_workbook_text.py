@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.text import MAX_CELL_CHARS, clean_text, needs_quote_prefix, sheet_title
+from annoplan.reports.text import MAX_CELL_CHARS, clean_text, needs_quote_prefix, sheet_title
 
 
 def test_control_characters_are_stripped_and_layout_is_kept() -> None:

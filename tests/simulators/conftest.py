@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from simulators.costs import RateCard
+from annoplan.simulators.costs import RateCard
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy.stats import beta, hypergeom
 
-from simulators._validation import ReplayInputError
-from simulators.acceptance import (
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.acceptance import (
     acceptance_number,
     audit_sample_size,
     expected_wrong_in_sample,

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from simulators.costs import RateCard
-from simulators.montecarlo import (
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.montecarlo import (
     ROUTED_SELECTION_WEIGHT,
     STRATEGIES,
     CurveDraws,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulators._validation import ReplayInputError
-from simulators.costs import RateCard
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.costs import RateCard
 
 FIELDS = ("label", "review", "correction", "audit", "audit_rate", "platform_fee", "round_overhead")
 counts = st.integers(min_value=0, max_value=10_000)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from simulators import datasets
-from simulators._validation import ReplayInputError
-from simulators.datasets import load_dataset
+from annoplan.simulators import datasets
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.datasets import load_dataset
 
 TEXTS = [
     "free prize call now",

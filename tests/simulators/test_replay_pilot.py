@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from simulators._validation import ReplayInputError
-from simulators.pilot import scale_pilot_sizes, simulate_pilot
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.pilot import scale_pilot_sizes, simulate_pilot
 
 Data = tuple[np.ndarray, np.ndarray]
 
@@ -73,7 +73,7 @@ def test_the_pilot_names_the_model_family(estimator: str, family: str) -> None:
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from simulators.pilot import model_family
+    from annoplan.simulators.pilot import model_family
 
     modules = (ensemble, linear_model, neighbors, neural_network)
     cls = next(getattr(m, estimator) for m in modules if hasattr(m, estimator))

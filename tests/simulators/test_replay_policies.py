@@ -12,10 +12,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
-from simulators._validation import ReplayInputError
-from simulators.costs import RateCard
-from simulators.replay import POLICIES, ROUTES, ReplayResult, replay_pool
-from simulators.strategies import STRATEGIES
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.replay import POLICIES, ROUTES, ReplayResult, replay_pool
+from annoplan.simulators.strategies import STRATEGIES
 
 Data = tuple[np.ndarray, np.ndarray]
 AUTO_ROUTES = (ROUTES.index("auto_accepted"), ROUTES.index("audited"))

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-from simulators._validation import ReplayInputError
-from simulators.strategies import (
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.strategies import (
     STRATEGIES,
     ExpectedErrorReduction,
     QueryContext,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from simulators._validation import ReplayInputError
-from simulators.costs import RateCard
-from simulators.sweep import FULL_POOL, ReplayOutcome, make_tasks, run_sweep, run_task
+from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.costs import RateCard
+from annoplan.simulators.sweep import FULL_POOL, ReplayOutcome, make_tasks, run_sweep, run_task
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from typing import Any
 import uvicorn
 from playwright.sync_api import expect
 
-from api.app import create_app
-from api.settings import Settings
+from annoplan.api.app import create_app
+from annoplan.api.settings import Settings
 
 KEY = "web-test-key"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

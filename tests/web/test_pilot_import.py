@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import app
+from annoplan.api.cli import app
 from tests.api.conftest import AUTH, example
 from tests.test_cli_pilot import label_studio_export, scored_items, write_csv, write_jsonl
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.web import ASSETS, CONTENT_SECURITY_POLICY
+from annoplan.api.routes.web import ASSETS, CONTENT_SECURITY_POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,8 +96,8 @@ def test_every_call_of_the_page_goes_to_the_v1_api(client: TestClient) -> None:
 
 def test_the_assets_ship_as_package_data() -> None:
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    patterns = package_data["api.web"]
-    shipped = {p.name for p in files("api.web").iterdir() if p.name != "__init__.py" and p.is_file()}
+    patterns = package_data["annoplan.api.web"]
+    shipped = {p.name for p in files("annoplan.api.web").iterdir() if p.name != "__init__.py" and p.is_file()}
     assert shipped >= {"index.html", *ASSETS}
     assert all(any(Path(name).match(pattern) for pattern in patterns) for name in shipped)
 
