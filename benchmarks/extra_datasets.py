@@ -153,7 +153,7 @@ def write_npz(name: str, table: list[dict[str, str]], out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("src", type=Path, help="folder of the downloaded archives (see the README)")
+    parser.add_argument("src", type=Path, help="folder of the downloaded archives (docs/development.md)")
     parser.add_argument("out", type=Path, help="folder to write the .npz datasets to")
     parser.add_argument(
         "--collection", choices=("packages", "keel"), default="packages", help="which datasets to write"

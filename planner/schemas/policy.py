@@ -1,7 +1,7 @@
 """Schema of the ``policy`` of a plan or a quote: the runbook of the labeling process it priced (SPEC 4.1).
 
 Every number an operator (or another program) needs to run exactly what was priced is a field; every rule is
-stated in the ``steps`` and in the field descriptions, and the README's "The runbook" section gives them with
+stated in the ``steps`` and in the field descriptions, and docs/plans.md ("The runbook") gives them with
 their formulas. ``version`` changes whenever a rule changes.
 """
 

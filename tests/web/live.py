@@ -1,4 +1,4 @@
-"""A live server and Debian's chromium for the browser tests (and the README's screenshot script).
+"""A live server and Debian's chromium for the browser tests (and the screenshot script of the docs).
 
 The server is the API app under uvicorn on a free loopback port, in a thread of the test process; the
 browser is the system's chromium driven by the ``playwright`` package (Playwright's own browser downloads

@@ -1,7 +1,7 @@
-"""The README's screenshot of the planner page: ``python -m tests.web.screenshot docs/web-planner.png``.
+"""The planner page's screenshot in docs/: ``python -m tests.web.screenshot docs/web-planner.png``.
 
 Plans the bundled example in Debian's chromium against a throwaway server (as the browser tests do) and saves
-the page's top (the form and the plan) as a PNG.
+the page's top (the form and the plan) as a PNG, shown in the README and in docs/web-planner.md.
 """
 
 from __future__ import annotations
