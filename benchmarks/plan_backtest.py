@@ -83,6 +83,7 @@ from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, Pilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
 from annoplan.simulators.strategies import make_default_classifier  # noqa: E402
+from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes  # noqa: E402
 
 MAX_LABEL_ERROR = 0.05
 #: the request's delta: the goal is kept with probability 1 - DELTA (the lot audits of the replay use it too)
@@ -104,31 +105,17 @@ GOALS = {"median_abs_cost_error": 0.15, "interval_coverage": 0.75, "label_error_
 
 
 @dataclass(frozen=True)
-class Volumes:
-    """Work of one hybrid run (forecast P50s, or a replay's counts)."""
+class HybridRun(Volumes[float]):
+    """Work of one hybrid run (forecast P50s or means, or a replay's counts) and what it cost and left."""
 
     cost: float
     human: float
-    fresh: float
-    reviews: float
-    corrections: float
-    audits: float
-    auto_accepted: float
-    rounds: float
     label_error: float
     auto_round2: float  #: share of the pool auto-accepted in round 2 (the first routing round)
 
     def cost_parts(self) -> dict[str, float]:
         """Cost by kind of work (currency units): the rate card applied to each volume."""
-        c = RateCard.from_mapping(COSTS)
-        return {
-            "fresh": self.fresh * (c.label + c.platform_fee),
-            "reviews": self.reviews * (c.review + c.platform_fee),
-            "corrections": self.corrections * (c.correction + c.platform_fee),
-            "audits": self.audits * c.audit,
-            "auto": self.auto_accepted * c.platform_fee,
-            "rounds": self.rounds * c.round_overhead,
-        }
+        return RateCard.from_mapping(COSTS).parts(self)
 
 
 @dataclass(frozen=True)
@@ -150,13 +137,15 @@ class Case:
     label_error_p50: float | None = None
     label_error_p90: float | None = None
     probability_goal_met: float | None = None
-    forecast: Volumes | None = None  #: P50s of the forecast
-    forecast_mean: Volumes | None = None  #: means of the forecast (their cost parts add up to the mean cost)
-    real: Volumes | None = None
+    forecast: HybridRun | None = None  #: P50s of the forecast
+    forecast_mean: HybridRun | None = (
+        None  #: means of the forecast (their cost parts add up to the mean cost)
+    )
+    real: HybridRun | None = None
     naive_threshold: float | None = None
     naive_batch: int | None = None
-    naive: Volumes | None = None
-    naive_real: Volumes | None = None
+    naive: HybridRun | None = None
+    naive_real: HybridRun | None = None
     plan_seconds: float = 0.0
     replay_seconds: float = 0.0
 
@@ -193,7 +182,7 @@ def money(value: str) -> float:
     return float(Decimal(value))
 
 
-def forecast_volumes(f: StrategyForecast, pool: int, mean: bool = False) -> Volumes:
+def forecast_volumes(f: StrategyForecast, pool: int, mean: bool = False) -> HybridRun:
     """P50s (or means) of the forecast; round 2's auto-accepted share from the median path's schedule."""
     auto_round2 = float("nan")
     if len(f.schedule) >= 2:
@@ -201,22 +190,17 @@ def forecast_volumes(f: StrategyForecast, pool: int, mean: bool = False) -> Volu
         auto_round2 = (pool - row.remaining - row.human_labels) / pool
     w = f.expected_work
     if mean:
-        return Volumes(
+        return HybridRun(
+            **vars(w.volumes()),
             cost=money(f.cost.mean),
             human=w.fresh_labels + w.reviews + w.corrections,
-            fresh=w.fresh_labels,
-            reviews=w.reviews,
-            corrections=w.corrections,
-            audits=w.audits,
-            auto_accepted=w.auto_accepted,
-            rounds=w.rounds,
             label_error=f.label_error.p50,
             auto_round2=auto_round2,
         )
-    return Volumes(
+    return HybridRun(
         cost=money(f.cost.p50),
         human=f.human_labels.p50,
-        fresh=w.fresh_labels,
+        fresh_labels=w.fresh_labels,
         reviews=f.reviews.p50,
         corrections=f.corrections.p50,
         audits=f.audits.p50,
@@ -227,23 +211,18 @@ def forecast_volumes(f: StrategyForecast, pool: int, mean: bool = False) -> Volu
     )
 
 
-def real_volumes(r: ReplayResult) -> Volumes:
+def real_volumes(r: ReplayResult) -> HybridRun:
     auto_round2 = r.history[1].auto_accepted / r.pool_size if len(r.history) >= 2 else 0.0
-    return Volumes(
+    return HybridRun(
+        **vars(r.volumes()),
         cost=r.cost,
         human=r.human_labels,
-        fresh=r.fresh_labels,
-        reviews=r.reviews,
-        corrections=r.corrections,
-        audits=r.audits,
-        auto_accepted=r.auto_accepted,
-        rounds=r.rounds,
         label_error=r.label_error,
         auto_round2=auto_round2,
     )
 
 
-def naive_plan(confidence: np.ndarray, correct: np.ndarray, pool: int) -> tuple[float, int, Volumes]:
+def naive_plan(confidence: np.ndarray, correct: np.ndarray, pool: int) -> tuple[float, int, HybridRun]:
     """The naive planner: empirical threshold, coverage frozen at the pilot's, cost by arithmetic."""
     candidates = np.unique(confidence)
     pool_risk = np.array([np.mean((confidence >= t) & ~correct) for t in candidates])
@@ -261,7 +240,7 @@ def naive_plan(confidence: np.ndarray, correct: np.ndarray, pool: int) -> tuple[
     rounds = 1 + max(1, math.ceil(human / batch))
     card = RateCard.from_mapping(COSTS)
     audits = card.audit_rate * auto
-    cost = card.total(
+    work = Volumes(
         fresh_labels=float(batch),
         reviews=human - corrections,
         corrections=corrections,
@@ -270,19 +249,14 @@ def naive_plan(confidence: np.ndarray, correct: np.ndarray, pool: int) -> tuple[
         rounds=float(rounds),
     )
     label_error = (auto - audits) * risk / pool
-    volumes = Volumes(
-        cost,
-        batch + human,
-        batch,
-        human - corrections,
-        corrections,
-        audits,
-        auto,
-        rounds,
-        label_error,
-        auto / pool,
+    run = HybridRun(
+        **vars(work),
+        cost=card.total(work),
+        human=batch + human,
+        label_error=label_error,
+        auto_round2=auto / pool,
     )
-    return min(threshold, 1.0), batch, volumes
+    return min(threshold, 1.0), batch, run
 
 
 def run_case(path: Path, seed: int, share: float, start: str, strategies: list[str], max_pool: int) -> Case:
@@ -448,7 +422,7 @@ def print_volumes(cases: list[Case], naive: bool = False) -> None:
         )
 
 
-PARTS = ("fresh", "reviews", "corrections", "audits", "auto", "rounds")
+PARTS = VOLUME_FIELDS
 
 
 def cost_error_parts(c: Case) -> dict[str, float] | None:
@@ -466,7 +440,7 @@ def print_cost_parts(cases: list[Case]) -> None:
     )
     print("share of the real cost (fresh labels, reviews and corrections with the platform fee, audits, the")
     print("platform fee of auto-accepted items, round overhead); the parts add up to the mean's error.")
-    header = f"{'dataset':19} {'seed':>4} " + " ".join(f"{k:>11}" for k in PARTS) + f" {'mean err':>8}"
+    header = f"{'dataset':19} {'seed':>4} " + " ".join(f"{k:>13}" for k in PARTS) + f" {'mean err':>8}"
     print(header)
     print("-" * len(header))
     rows = []
@@ -477,13 +451,13 @@ def print_cost_parts(cases: list[Case]) -> None:
         rows.append(parts)
         total = sum(parts.values())
         print(
-            f"{c.dataset:19} {c.seed:4d} " + " ".join(f"{parts[k]:+11.1%}" for k in PARTS) + f" {total:+8.1%}"
+            f"{c.dataset:19} {c.seed:4d} " + " ".join(f"{parts[k]:+13.1%}" for k in PARTS) + f" {total:+8.1%}"
         )
     if rows:
         print("-" * len(header))
         medians = {k: float(np.median([r[k] for r in rows])) for k in PARTS}
         total = float(np.median([sum(r.values()) for r in rows]))
-        print(f"{'median':24} " + " ".join(f"{medians[k]:+11.1%}" for k in PARTS) + f" {total:+8.1%}")
+        print(f"{'median':24} " + " ".join(f"{medians[k]:+13.1%}" for k in PARTS) + f" {total:+8.1%}")
 
 
 def print_dataset_summary(cases: list[Case]) -> None:

@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from annoplan.api.replay_plan import replay_settings  # noqa: E402
-from annoplan.planner.quotes import make_quote, vendor_rate_card  # noqa: E402
+from annoplan.planner.quotes import break_even_prices, make_quote, revenue, vendor_rate_card  # noqa: E402
 from annoplan.planner.schemas.quotes import VendorCosts  # noqa: E402
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.pilot import simulate_pilot  # noqa: E402
@@ -98,6 +98,8 @@ class Backtest:
     rounds: int | None = None
     cost: float | None = None
     revenue: float | None = None
+    #: the price per correction at which the replay's bill is exactly its cost x (1 + margin)
+    break_even: float | None = None
     label_error: float | None = None
     seconds: float = 0.0
 
@@ -111,18 +113,8 @@ class Backtest:
         return self.revenue / self.cost - 1.0 if self.cost > 0 else float("inf")
 
     @property
-    def break_even(self) -> float:
-        """Price per correction at which the replay's revenue is exactly its cost x (1 + margin)."""
-        assert self.cost is not None and self.audits is not None and self.corrections is not None
-        assert self.price_per_audit is not None
-        shortfall = self.cost * (1.0 + MARGIN) - self.price_per_audit * self.audits
-        if self.corrections == 0:
-            return float("inf") if shortfall > 0 else 0.0
-        return shortfall / self.corrections
-
-    @property
     def price_ratio(self) -> float:
-        assert self.price_per_correction is not None
+        assert self.price_per_correction is not None and self.break_even is not None
         be = self.break_even
         if be <= 0:
             return float("inf")
@@ -198,7 +190,6 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         random_state=seed,
     )
     assert result.pool_size == pool_size
-    revenue = ppc * result.corrections + ppa * result.audits
     return _with(
         base,
         corrections=result.corrections,
@@ -206,7 +197,8 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         audits=result.audits,
         rounds=result.rounds,
         cost=result.cost,
-        revenue=revenue,
+        revenue=float(revenue(result, ppc, ppa)),
+        break_even=float(break_even_prices(result, result.cost, ppa, MARGIN)),
         label_error=result.label_error,
         seconds=time.perf_counter() - start,
     )

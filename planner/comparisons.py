@@ -280,14 +280,7 @@ def resolve_offers(
 
 def reprice(outcome: Outcome, offer: PricedOffer) -> Outcome:
     """``outcome``'s work at ``offer``'s prices (a quote's bill capped at its ``price_cap``)."""
-    cost = offer.card.total(
-        fresh_labels=outcome.fresh_labels,
-        reviews=outcome.reviews,
-        corrections=outcome.corrections,
-        audits=outcome.audits,
-        auto_accepted=outcome.auto_accepted,
-        rounds=outcome.rounds,
-    )
+    cost = offer.card.total(outcome)
     if offer.cap is not None:
         cost = np.minimum(cost, offer.cap)
     return replace(outcome, cost=np.asarray(cost, dtype=float), costs=offer.card)

@@ -53,6 +53,7 @@ from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.montecarlo import Outcome, Routing, Settings, median_path, simulate_stops
+from annoplan.simulators.volumes import VOLUME_FIELDS
 
 #: batch sizes tried when the request names none, as shares of the pool
 BATCH_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1)
@@ -352,25 +353,18 @@ def learning_curve(
 
 
 def expected_work(o: Outcome) -> WorkVolumes:
-    return WorkVolumes(
-        fresh_labels=float(np.mean(o.fresh_labels)),
-        reviews=float(np.mean(o.reviews)),
-        corrections=float(np.mean(o.corrections)),
-        audits=float(np.mean(o.audits)),
-        auto_accepted=float(np.mean(o.auto_accepted)),
-        rounds=float(np.mean(o.rounds)),
-    )
+    """The outcome's mean volumes of work over the draws."""
+    return WorkVolumes(**{name: float(np.mean(getattr(o, name))) for name in VOLUME_FIELDS})
 
 
 def sensitivity(o: Outcome, costs: RateCard, currency: str) -> list[SensitivityRow]:
     """The outcome's mean cost with each unit price moved by -/+ SENSITIVITY_CHANGE (the work held fixed)."""
-    work = expected_work(o).model_dump()
+    work = expected_work(o).volumes()
     rows = []
     for price in PRICES:
         base = getattr(costs, price)
         low, high = (
-            float(replace(costs, **{price: base * (1 + s * SENSITIVITY_CHANGE)}).total(**work))
-            for s in (-1, 1)
+            float(replace(costs, **{price: base * (1 + s * SENSITIVITY_CHANGE)}).total(work)) for s in (-1, 1)
         )
         rows.append(
             SensitivityRow(

@@ -61,6 +61,7 @@ from annoplan.planner.thresholds import ThresholdCertificate, certify_threshold,
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.montecarlo import Array, Outcome, Settings, simulate_strategy
+from annoplan.simulators.volumes import Volumes
 
 #: the loosest error goal suggested when the pilot certifies none (share of the pool)
 MAX_SUGGESTED_GOAL = 0.5
@@ -157,24 +158,29 @@ def covered(
 
 
 def revenue(
-    outcome: Outcome, price_per_correction: float, price_per_audit: float, price_per_routed_item: float = 0.0
+    work: Volumes[Any],
+    price_per_correction: float,
+    price_per_audit: float,
+    price_per_routed_item: float = 0.0,
 ) -> Array:
-    """Per draw, the client's bill: corrections, audits and (two-part price) every routed item."""
-    routed = outcome.reviews + outcome.corrections
+    """The client's bill for ``work`` (per draw, or of one replay): corrections, audits and (two-part price)
+    every routed item."""
+    routed = work.reviews + work.corrections
     return np.asarray(
-        price_per_correction * outcome.corrections
-        + price_per_audit * outcome.audits
+        price_per_correction * work.corrections
+        + price_per_audit * work.audits
         + price_per_routed_item * routed
     )
 
 
 def break_even_prices(
-    outcome: Outcome, price_per_audit: float, margin: float, price_per_routed_item: float = 0.0
+    work: Volumes[Any], cost: Any, price_per_audit: float, margin: float, price_per_routed_item: float = 0.0
 ) -> Array:
-    """Per draw, the price per correction at which revenue equals cost x (1 + margin); -inf where audits
-    (and routed items) alone cover it, +inf where no price can (nothing to correct)."""
-    shortfall = outcome.cost * (1.0 + margin) - revenue(outcome, 0.0, price_per_audit, price_per_routed_item)
-    corrections = outcome.corrections
+    """The price per correction at which the bill for ``work`` equals its ``cost`` x (1 + margin) (per draw,
+    or of one replay); -inf where audits (and routed items) alone cover it, +inf where no price can (nothing
+    to correct)."""
+    shortfall = np.asarray(cost * (1.0 + margin) - revenue(work, 0.0, price_per_audit, price_per_routed_item))
+    corrections = np.asarray(work.corrections)
     per_correction = np.divide(shortfall, corrections, out=np.zeros_like(shortfall), where=corrections > 0)
     return np.where(corrections > 0, per_correction, np.where(shortfall <= 0, -np.inf, np.inf))
 
@@ -191,7 +197,9 @@ def price_to_cover(
     least ``risk_level`` of the draws; None when no finite price does."""
     audit, routed = float(price_per_audit), float(price_per_routed_item)
     level = float(
-        np.quantile(break_even_prices(outcome, audit, margin, routed), risk_level, method="inverted_cdf")
+        np.quantile(
+            break_even_prices(outcome, outcome.cost, audit, margin, routed), risk_level, method="inverted_cdf"
+        )
     )
     if level == math.inf:
         return None

@@ -50,7 +50,8 @@ from annoplan.planner.schemas.tracking import (
 )
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.montecarlo import BLOCK_LOOKUPS, Outcome, cost_of, simulate_stops
+from annoplan.simulators.montecarlo import BLOCK_LOOKUPS, Outcome, simulate_stops
+from annoplan.simulators.volumes import Volumes
 
 #: relative gap between an actual volume and the plan's median at that round worth a sentence of advice
 ADVICE_GAP = 0.2
@@ -188,7 +189,7 @@ def plan_band(req: PlanRequest, plan: PlanResponse, min_rounds: int = 0) -> Plan
     volumes: dict[str, list[np.ndarray]] = {name: [] for name in VOLUMES}
     for start in range(0, n_rounds, step):
         rows = {name: value[start : min(start + step, n_rounds)] for name, value in history.items()}
-        cost = cost_of(rows, outcome.costs)
+        cost = outcome.costs.total(Volumes.of(rows))
         blocks.append(np.quantile(cost, QUANTILES, axis=1, method="inverted_cdf").T * scale)
         for name in VOLUMES:
             volumes[name].append(np.median(rows[name], axis=1))

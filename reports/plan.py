@@ -154,7 +154,7 @@ LIVE_COLUMN = 2 + len(VOLUMES)
 def live_costs(plan: PlanResponse, req: PlanRequest) -> dict[str, float]:
     """Each strategy's mean cost at the request's unit prices, as the live formulas compute it."""
     card = RateCard.from_mapping(req.costs.model_dump())
-    return {f.strategy: float(card.total(**f.expected_work.model_dump())) for f in plan.strategies}
+    return {f.strategy: float(card.total(f.expected_work.volumes())) for f in plan.strategies}
 
 
 def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, int]]:
@@ -688,7 +688,7 @@ def sensitivity_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sh
     span = 7
     best = recommended(plan)
     card = RateCard.from_mapping(req.costs.model_dump())
-    base = float(card.total(**best.expected_work.model_dump()))
+    base = float(card.total(best.expected_work.volumes()))
     title(
         sb,
         "Sensitivity to unit prices",

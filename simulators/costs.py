@@ -6,15 +6,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from numbers import Real
-from typing import Any, TypeVar
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.volumes import Volumes
 
-#: a volume of work: a count for one replay, or one count per draw in the strategy simulation
-Volume = TypeVar("Volume", float, npt.NDArray[np.float64])
+Array = npt.NDArray[np.float64]
 
 __all__ = ["RateCard"]
 
@@ -89,45 +89,53 @@ class RateCard:
             )
         return cls(**{name: value for name, value in values.items() if name in known})
 
-    def total(
-        self,
-        *,
-        fresh_labels: Volume,
-        reviews: Volume,
-        corrections: Volume,
-        audits: Volume,
-        auto_accepted: Volume,
-        rounds: Volume,
-    ) -> Volume:
-        """Total cost of the given volumes of work.
+    @overload
+    def total(self, work: Volumes[Array]) -> Array: ...
+    @overload
+    def total(self, work: Volumes[int] | Volumes[float]) -> float: ...
+    def total(self, work: Volumes[Any]) -> Any:
+        """Total cost of the volumes of work ``work`` (one count each, or one per draw).
 
         Parameters
         ----------
-        fresh_labels, reviews, corrections : int, float or array
-            Items labeled from scratch, pre-labels reviewed (right) and corrected (wrong) by humans.
-        audits : int, float or array
-            Auto-accepted items that humans audited.
-        auto_accepted : int, float or array
-            Items accepted from the model without a human review (audited ones included).
-        rounds : int, float or array
-            Rounds run.
+        work : Volumes
+            Items labeled fresh, reviewed, corrected, audited, auto-accepted, and rounds run (any result
+            that extends :class:`Volumes`: a Monte Carlo outcome, a replay or one of its rounds).
 
         Returns
         -------
         float or array (one cost per entry of the volumes)
             Cost in currency units: ``label * fresh_labels + review * reviews + correction *
             corrections + audit * audits + platform_fee * (fresh_labels + reviews + corrections +
-            auto_accepted) + round_overhead * rounds``.
+            auto_accepted) + round_overhead * rounds``; :meth:`parts` splits it by kind of work.
         """
-        touched = fresh_labels + reviews + corrections + auto_accepted
+        touched = work.fresh_labels + work.reviews + work.corrections + work.auto_accepted
         return (
-            self.label * fresh_labels
-            + self.review * reviews
-            + self.correction * corrections
-            + self.audit * audits
+            self.label * work.fresh_labels
+            + self.review * work.reviews
+            + self.correction * work.corrections
+            + self.audit * work.audits
             + self.platform_fee * touched
-            + self.round_overhead * rounds
+            + self.round_overhead * work.rounds
         )
+
+    @overload
+    def parts(self, work: Volumes[Array]) -> dict[str, Array]: ...
+    @overload
+    def parts(self, work: Volumes[int] | Volumes[float]) -> dict[str, float]: ...
+    def parts(self, work: Volumes[Any]) -> dict[str, Any]:
+        """The cost of each kind of work in ``work``, by volume name: the platform fee goes with every item
+        that ends labeled (fresh, reviewed, corrected, auto-accepted), the round overhead with the rounds.
+        The parts sum to :meth:`total` (up to rounding)."""
+        fee = self.platform_fee
+        return {
+            "fresh_labels": (self.label + fee) * work.fresh_labels,
+            "reviews": (self.review + fee) * work.reviews,
+            "corrections": (self.correction + fee) * work.corrections,
+            "audits": self.audit * work.audits,
+            "auto_accepted": fee * work.auto_accepted,
+            "rounds": self.round_overhead * work.rounds,
+        }
 
     def to_dict(self) -> dict[str, float]:
         """The rate card as a plain dict of floats."""

@@ -47,6 +47,7 @@ from scipy import special
 from annoplan.simulators.acceptance import error_budget, planning_rate_unchecked
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
+from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes
 
 Array = npt.NDArray[np.float64]
 
@@ -104,14 +105,9 @@ class Ledger:
     n_draws: int
     pool_size: int
     fields: tuple[str, ...] = (
+        *VOLUME_FIELDS,
         "n_train",
-        "fresh_labels",
-        "reviews",
-        "corrections",
-        "audits",
-        "auto_accepted",
         "label_errors",
-        "rounds",
         "human_items",
         "random_items",
         "lots",
@@ -164,21 +160,10 @@ class Ledger:
         self.history.append({"remaining": self.remaining} | self.values)
 
 
-def cost_of(v: dict[str, Array], costs: RateCard) -> Array:
-    """What the cumulative work in ``v`` (ledger fields) costs, per draw."""
-    return costs.total(
-        fresh_labels=v["fresh_labels"],
-        reviews=v["reviews"],
-        corrections=v["corrections"],
-        audits=v["audits"],
-        auto_accepted=v["auto_accepted"],
-        rounds=v["rounds"],
-    )
-
-
 @dataclass(frozen=True)
-class Outcome:
-    """What one strategy with fixed settings delivers, per draw (arrays of shape (n_draws,)).
+class Outcome(Volumes[Array]):
+    """What one strategy with fixed settings delivers, per draw (arrays of shape (n_draws,)): its volumes of
+    work (:class:`simulators.volumes.Volumes`) and what they cost and deliver.
 
     Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
     model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
@@ -192,12 +177,6 @@ class Outcome:
     settings: Settings
     cost: Array
     human_labels: Array
-    fresh_labels: Array
-    reviews: Array
-    corrections: Array
-    auto_accepted: Array
-    audits: Array
-    rounds: Array
     days: Array
     final_error: Array
     label_error: Array
@@ -535,7 +514,7 @@ class _Simulation:
         return Outcome(
             strategy=self.strategy,
             settings=settings,
-            cost=cost_of(v, self.costs),
+            cost=self.costs.total(Volumes.of(v)),
             human_labels=v["human_items"],
             fresh_labels=v["fresh_labels"],
             reviews=v["reviews"],
@@ -730,7 +709,7 @@ def median_path(
     path: list[dict[str, float]] = []
     for start in range(0, n_rounds, step):
         rows = {name: value[start : min(start + step, n_rounds)] for name, value in history.items()}
-        columns = {"cost": cost_of(rows, outcome.costs)} | rows
+        columns = {"cost": outcome.costs.total(Volumes.of(rows))} | rows
         medians = {name: np.median(columns[name], axis=1) for name in fields}
         path += [{name: float(medians[name][i]) for name in fields} for i in range(len(medians[fields[0]]))]
     return path

@@ -68,6 +68,7 @@ from annoplan.simulators._validation import (
 from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
+from annoplan.simulators.volumes import Volumes
 
 __all__ = [
     "DEFAULT_CALIBRATION_SIZE",
@@ -95,8 +96,9 @@ DEFAULT_CALIBRATION_SIZE = 200
 
 
 @dataclass(frozen=True)
-class ReplayRound:
-    """State after one round of a replay; counts are cumulative since the start.
+class ReplayRound(Volumes[int]):
+    """State after one round of a replay: its volumes of work (:class:`simulators.volumes.Volumes`, counts
+    cumulative since the start) and what they cost and delivered.
 
     Attributes
     ----------
@@ -130,11 +132,6 @@ class ReplayRound:
 
     round_index: int
     human_labels: int
-    fresh_labels: int
-    reviews: int
-    corrections: int
-    audits: int
-    auto_accepted: int
     cost: float
     label_errors: int
     remaining: int
@@ -196,8 +193,8 @@ class ItemOutcomes:
 
 
 @dataclass(frozen=True)
-class ReplayResult:
-    """Totals and history of one replay.
+class ReplayResult(Volumes[int]):
+    """Totals (:class:`simulators.volumes.Volumes`, counts in items) and history of one replay.
 
     Attributes
     ----------
@@ -249,12 +246,6 @@ class ReplayResult:
     n_eval: int
     cost: float
     human_labels: int
-    fresh_labels: int
-    reviews: int
-    corrections: int
-    auto_accepted: int
-    audits: int
-    rounds: int
     label_error: float
     unlabeled: int
     final_metric: float | None
@@ -338,8 +329,9 @@ class _Replay:
     def human_labels(self) -> int:
         return self.fresh_labels + self.reviews + self.corrections
 
-    def cost(self) -> float:
-        return self.costs.total(
+    def work(self) -> Volumes[int]:
+        """The volumes of work so far."""
+        return Volumes(
             fresh_labels=self.fresh_labels,
             reviews=self.reviews,
             corrections=self.corrections,
@@ -421,15 +413,12 @@ class _Replay:
         """Retrain, then record the round."""
         self.retrain()
         self.rounds += 1
+        work = self.work()
         return ReplayRound(
+            **vars(work),
             round_index=self.rounds,
             human_labels=self.human_labels,
-            fresh_labels=self.fresh_labels,
-            reviews=self.reviews,
-            corrections=self.corrections,
-            audits=self.audits,
-            auto_accepted=self.auto_accepted,
-            cost=self.cost(),
+            cost=self.costs.total(work),
             label_errors=self.label_errors,
             remaining=self.n_remaining,
             n_train=self.n_train,
@@ -699,14 +688,9 @@ def replay_pool(
         max_labels=max_labels,
         pool_size=pool_size,
         n_eval=int(split.y_eval.size),
-        cost=state.cost(),
+        **vars(state.work()),
+        cost=state.costs.total(state.work()),
         human_labels=state.human_labels,
-        fresh_labels=state.fresh_labels,
-        reviews=state.reviews,
-        corrections=state.corrections,
-        auto_accepted=state.auto_accepted,
-        audits=state.audits,
-        rounds=state.rounds,
         label_error=state.label_errors / max(pool_size - state.n_remaining, 1),
         unlabeled=state.n_remaining,
         final_metric=state.metric,

@@ -40,6 +40,7 @@ from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import load_dataset
 from annoplan.simulators.replay import POLICIES, ReplayResult, replay_pool
 from annoplan.simulators.strategies import STRATEGIES
+from annoplan.simulators.volumes import Volumes
 
 __all__ = [
     "BACKENDS",
@@ -765,12 +766,14 @@ def _policy_result(name: str, runs: Sequence[ReplayOutcome]) -> PolicyResult:
     manual = [
         float(
             run.task.costs.total(
-                fresh_labels=run.pool_size,
-                reviews=0,
-                corrections=0,
-                audits=0,
-                auto_accepted=0,
-                rounds=-(-run.pool_size // run.task.batch_size),
+                Volumes(
+                    fresh_labels=run.pool_size,
+                    reviews=0,
+                    corrections=0,
+                    audits=0,
+                    auto_accepted=0,
+                    rounds=-(-run.pool_size // run.task.batch_size),
+                )
             )
         )
         for run in runs

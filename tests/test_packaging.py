@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -58,8 +59,23 @@ def test_the_suite_draws_hypothesis_examples_seeded_and_untimed(pytestconfig: py
 
 @pytest.mark.slow
 def test_the_wheel_installs_one_annoplan_namespace_that_runs_without_the_checkout(tmp_path: Path) -> None:
+    # built from a copy of the source tree: an in-tree build would leave build/ in the checkout
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", "*.xlsx")
+    shutil.copytree(ROOT, source, symlinks=True, ignore=skip)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", tmp_path, ROOT],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            tmp_path,
+            source,
+        ],
         check=True,
         cwd=tmp_path,
     )
@@ -67,11 +83,16 @@ def test_the_wheel_installs_one_annoplan_namespace_that_runs_without_the_checkou
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"annoplan"}  # no stray top-level api, planner, reports or simulators
-    for name in ("annoplan/planner/plans.py", "annoplan/api/_examples/plan.json", "annoplan/simulators/py.typed"):
+    for name in (
+        "annoplan/planner/plans.py",
+        "annoplan/api/_examples/plan.json",
+        "annoplan/simulators/py.typed",
+    ):
         assert name in names
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, wheel], check=True
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, wheel],
+        check=True,
     )
     # the installed copy comes first on the path; the run happens away from the checkout
     env = {**os.environ, "PYTHONPATH": str(target), "OPENBLAS_NUM_THREADS": "1"}
@@ -82,6 +103,8 @@ def test_the_wheel_installs_one_annoplan_namespace_that_runs_without_the_checkou
         "sys.argv = ['annoplan', 'demo', '--xlsx', 'demo.xlsx']\n"
         "main()\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "demo.xlsx").stat().st_size > 0

@@ -21,6 +21,7 @@ from annoplan.planner.schemas.common import (
 )
 from annoplan.planner.schemas.curves import Pilot, Prediction
 from annoplan.planner.schemas.policy import Policy
+from annoplan.simulators.volumes import Volumes
 
 #: strategies a plan can compare (SPEC 2)
 Strategy = Literal["manual", "prelabel", "active_learning", "hybrid"]
@@ -193,8 +194,9 @@ class ScheduleRow(ResponseModel):
 
 
 class WorkVolumes(ResponseModel):
-    """Mean volumes of work over the draws (items; rounds): the rate card applied to them gives the mean
-    cost exactly, which is what a spreadsheet's live formulas recompute."""
+    """Mean volumes of work over the draws (items; rounds), the JSON of
+    :class:`annoplan.simulators.volumes.Volumes`: the rate card applied to them gives the mean cost exactly,
+    which is what a spreadsheet's live formulas recompute."""
 
     fresh_labels: float
     reviews: float
@@ -202,6 +204,10 @@ class WorkVolumes(ResponseModel):
     audits: float
     auto_accepted: float
     rounds: float
+
+    def volumes(self) -> Volumes[float]:
+        """The record the rate card prices (:meth:`annoplan.simulators.costs.RateCard.total`)."""
+        return Volumes(**self.model_dump())
 
 
 class StrategyForecast(ResponseModel):

@@ -100,7 +100,7 @@ def test_mean_work_volumes_price_to_the_mean_cost() -> None:
     plan = make_plan(small())
     card = RateCard(**{k: v for k, v in EXAMPLE["costs"].items() if k != "currency"})
     for forecast in plan.strategies:
-        priced = card.total(**forecast.expected_work.model_dump())
+        priced = card.total(forecast.expected_work.volumes())
         assert priced == pytest.approx(float(forecast.cost.mean), abs=0.01)
 
 

@@ -69,7 +69,7 @@ def test_live_costs_equal_the_plan_at_the_request_prices(
     live = live_cells(book, plan)
     for forecast in plan.strategies:
         computed = value(solution, "Costs", live[forecast.strategy])
-        assert computed == pytest.approx(float(card.total(**forecast.expected_work.model_dump())), rel=1e-12)
+        assert computed == pytest.approx(float(card.total(forecast.expected_work.volumes())), rel=1e-12)
         assert abs(Decimal(repr(computed)) - Decimal(forecast.cost.mean)) <= Decimal("0.005") + Decimal(
             "1e-9"
         )
@@ -95,14 +95,14 @@ def test_the_sensitivity_sheet_follows_a_change_of_unit_prices(
     ws = book["Sensitivity"]
     rows = {c.value: c.row for c in ws["A"] if isinstance(c.value, str)}
     assert value(solution, "Sensitivity", f"B{rows['Mean cost at today' + chr(39) + 's prices']}") == (
-        pytest.approx(float(changed.total(**work.model_dump())), rel=1e-12)
+        pytest.approx(float(changed.total(work.volumes())), rel=1e-12)
     )
     for price, label in (("label", "Fresh label"), ("round_overhead", "Overhead per round")):
         row = rows[label]
         up = replace(changed, **{price: getattr(changed, price) * 1.2})
         assert value(solution, "Sensitivity", f"B{row}") == pytest.approx(getattr(changed, price))
         assert value(solution, "Sensitivity", f"E{row}") == pytest.approx(
-            float(up.total(**work.model_dump())), rel=1e-12
+            float(up.total(work.volumes())), rel=1e-12
         )
 
 
@@ -119,7 +119,7 @@ def test_live_costs_follow_a_change_of_unit_prices(
     manual = value(solution, "Costs", live["manual"])
     for forecast in plan.strategies:
         computed = value(solution, "Costs", live[forecast.strategy])
-        expected = float(changed.total(**forecast.expected_work.model_dump()))
+        expected = float(changed.total(forecast.expected_work.volumes()))
         assert computed == pytest.approx(expected, rel=1e-12)
         assert expected != pytest.approx(
             float(Decimal(forecast.cost.mean)), abs=0.01

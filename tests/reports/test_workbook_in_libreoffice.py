@@ -100,5 +100,5 @@ def test_the_spreadsheet_computes_the_live_costs_to_the_plan(
     rows = {row[0]: row for row in ws.iter_rows(min_row=5, values_only=True) if row[0]}
     card = RateCard.from_mapping(plan_request["costs"])
     for forecast in plan.strategies:
-        expected = float(card.total(**forecast.expected_work.model_dump()))
+        expected = float(card.total(forecast.expected_work.volumes()))
         assert rows[STRATEGY_NAMES[forecast.strategy]][live] == pytest.approx(expected, rel=1e-9)

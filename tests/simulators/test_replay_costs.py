@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.volumes import Volumes
 
 FIELDS = ("label", "review", "correction", "audit", "audit_rate", "platform_fee", "round_overhead")
 counts = st.integers(min_value=0, max_value=10_000)
@@ -54,8 +55,20 @@ def test_total_applies_each_price_to_its_volume() -> None:
         platform_fee=0.01,
         round_overhead=10.0,
     )
-    total = card.total(fresh_labels=100, reviews=50, corrections=10, audits=4, auto_accepted=40, rounds=3)
-    assert total == pytest.approx(100 + 10 + 30 + 2 + 0.01 * 200 + 30)
+    work = Volumes(fresh_labels=100, reviews=50, corrections=10, audits=4, auto_accepted=40, rounds=3)
+    assert card.total(work) == pytest.approx(100 + 10 + 30 + 2 + 0.01 * 200 + 30)
+    parts = card.parts(work)
+    assert parts == pytest.approx(
+        {
+            "fresh_labels": 101,
+            "reviews": 10.5,
+            "corrections": 30.1,
+            "audits": 2,
+            "auto_accepted": 0.4,
+            "rounds": 30,
+        }
+    )
+    assert sum(parts.values()) == pytest.approx(card.total(work))
 
 
 @given(
@@ -67,15 +80,7 @@ def test_total_applies_each_price_to_its_volume() -> None:
 def test_total_is_monotone_in_every_unit_price(
     base: dict[str, float], field: str, bump: float, volumes: tuple[int, ...]
 ) -> None:
-    fresh, reviews, corrections, audits, auto, rounds = volumes
-    work = {
-        "fresh_labels": fresh,
-        "reviews": reviews,
-        "corrections": corrections,
-        "audits": audits,
-        "auto_accepted": auto,
-        "rounds": rounds,
-    }
+    work = Volumes(*volumes)
     cheaper = RateCard(**base)
     dearer = RateCard(**{**base, field: base[field] + bump})
-    assert dearer.total(**work) >= cheaper.total(**work)
+    assert dearer.total(work) >= cheaper.total(work)
