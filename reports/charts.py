@@ -2,7 +2,8 @@
 pilot points, the target and the stop; each strategy's cost side by side; the threshold trade-off.
 
 ``fit_chart`` and ``plan_chart`` build a :class:`matplotlib.figure.Figure` from a planner result (no pyplot,
-no global state); ``chart_bytes`` renders one to PNG or SVG bytes.
+no global state); ``chart_bytes`` renders one to PNG or SVG bytes. ``costs_chart`` is the costs panel alone,
+the picture the plan workbook embeds (a spreadsheet's native charts cannot draw ranges side by side).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from matplotlib.figure import Figure
 
 #: the formats a chart is written in, by file suffix
 CHART_FORMATS = ("png", "svg")
+#: dots per inch of a chart's PNG, and the size in pixels of the costs picture of the plan workbook
+DPI = 100
+COSTS_PICTURE = (640, 400)
 BAND = "#9ecae1"
 LINE = "#08519c"
 PILOT = "#d94801"
@@ -72,8 +76,10 @@ def fit_chart(response: Any, rounds: Sequence[Mapping[str, Any]]) -> Figure:
 def _costs(axes: Axes, plan: Any) -> None:
     """Each strategy's cost: the P10-P90 range as a bar, P50 and mean marked, the recommended one filled."""
     names = [s.strategy for s in plan.strategies]
+    highest = 0.0
     for x, forecast in enumerate(plan.strategies):
         p10, p50, p90, mean = (float(getattr(forecast.cost, q)) for q in ("p10", "p50", "p90", "mean"))
+        highest = max(highest, p90, mean)
         chosen = forecast.strategy == plan.recommendation.strategy
         axes.bar(
             x,
@@ -91,10 +97,21 @@ def _costs(axes: Axes, plan: Any) -> None:
     axes.set_xticks(range(len(names)), names)
     axes.set_ylabel(f"cost ({plan.currency})")
     axes.set_title(f"Cost by strategy (recommended: {plan.recommendation.strategy})")
-    axes.set_ylim(bottom=0)
+    # room above the highest range: a bar's bottom is a hard edge of autoscaling, so a range of zero width
+    # (a strategy without spread) at the top would otherwise sit on the frame
+    axes.set_ylim(0, highest * 1.1 if highest > 0 else 1.0)
     axes.yaxis.set_major_formatter("{x:,.0f}")
     axes.grid(True, axis="y", alpha=0.3)
     axes.legend(fontsize="small")
+
+
+def costs_chart(plan: Any) -> Figure:
+    """Each strategy's cost side by side (P10-P90 range, P50, mean; the recommended one filled), alone: the
+    picture of the plan workbook's Strategies sheet, ``COSTS_PICTURE`` pixels at ``DPI``."""
+    width, height = COSTS_PICTURE
+    figure = Figure(figsize=(width / DPI, height / DPI), layout="constrained")
+    _costs(figure.add_subplot(), plan)
+    return figure
 
 
 def _thresholds(axes: Axes, plan: Any) -> None:
@@ -148,6 +165,6 @@ def chart_bytes(figure: Figure, fmt: str) -> bytes:
         raise ValueError(f"a chart is written as {' or '.join(CHART_FORMATS)}, not {fmt!r}")
     buffer = io.BytesIO()
     figure.savefig(
-        buffer, format=fmt, dpi=100, metadata={"Software": None} if fmt == "png" else {"Date": None}
+        buffer, format=fmt, dpi=DPI, metadata={"Software": None} if fmt == "png" else {"Date": None}
     )
     return buffer.getvalue()

@@ -1,8 +1,9 @@
 """The sheet model: what goes into a workbook's cells, apart from how openpyxl renders it.
 
 A :class:`Workbook` is plain frozen data (sheets of cells holding values and semantic style names, charts
-pointing at cell ranges, defined names, dropdown choices), so its content is testable without a spreadsheet
-and one renderer (:func:`reports.render.render_workbook`) turns any workbook into ``.xlsx`` bytes.
+pointing at cell ranges, pictures a native chart cannot draw, defined names, dropdown choices), so its
+content is testable without a spreadsheet and one renderer (:func:`reports.render.render_workbook`) turns any
+workbook into ``.xlsx`` bytes.
 
 Only a :class:`Formula` is ever written as a formula; every ``str`` value is written as text.
 """
@@ -15,6 +16,7 @@ from typing import Literal
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.exceptions import CellCoordinatesException
 
 #: a cell's value: text, a number, a flag, a date, or empty (or a :class:`Formula`)
 Value = str | float | int | bool | dt.date | None
@@ -121,9 +123,39 @@ class Chart:
     height_cm: float = 9.0
 
 
+#: the first bytes of every PNG file
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG picture placed on a sheet: for what a native chart cannot draw (e.g. cost ranges side by side).
+
+    ``width`` and ``height`` are the pixels it covers on the sheet; ``title`` names it and ``description`` is
+    its alternative text (what a screen reader says).
+    """
+
+    png: bytes = field(repr=False)
+    anchor: str  #: top-left cell, e.g. "A45"
+    width: int
+    height: int
+    title: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.png.startswith(PNG_SIGNATURE):
+            raise ValueError("a picture holds the bytes of a PNG file")
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"a picture covers a positive size, got {self.width} x {self.height} pixels")
+        try:
+            coordinate_from_string(self.anchor)
+        except CellCoordinatesException:
+            raise ValueError(f"a picture is anchored at a cell such as 'A45', not {self.anchor!r}") from None
+
+
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet: rows of cells from A1, charts, and how it prints.
+    """One worksheet: rows of cells from A1, charts and pictures, and how it prints.
 
     ``header_rows`` rows stay frozen on screen and repeat on every printed page; ``label_columns`` columns
     stay frozen on screen. Column widths follow the content unless ``widths`` (characters, by 1-based column)
@@ -138,6 +170,7 @@ class Sheet:
     widths: tuple[tuple[int, float], ...] = ()
     landscape: bool = False
     autofilter: str | None = None  #: e.g. "A3:E40"
+    pictures: tuple[Picture, ...] = ()
 
     def cell(self, coordinate: str) -> Cell:
         """The cell at an A1 coordinate (a blank cell outside the rows)."""
@@ -170,6 +203,7 @@ class SheetBuilder:
     title: str
     rows: list[tuple[Cell, ...]] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
 
     @property
     def next_row(self) -> int:
@@ -215,6 +249,7 @@ class SheetBuilder:
             widths=widths,
             landscape=landscape,
             autofilter=autofilter,
+            pictures=tuple(self.pictures),
         )
 
 

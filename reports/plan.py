@@ -4,6 +4,11 @@ Sheets: Summary, Assumptions (every input as a named, editable cell), Costs (liv
 Assumptions' unit prices), Strategies, Learning curve, Thresholds, Schedule, Sensitivity. Figures are the
 plan's own numbers computed in Python; the Costs sheet (and the live line of the Summary) recompute the mean
 cost of each strategy from its mean volumes of work, so changing a unit price moves them.
+
+Charts are native (they point at the sheets' cells) wherever a spreadsheet can draw them: the learning curve
+with its P10 and P90 lines, coverage and risk by threshold, the schedule, the sensitivity tornado. Each
+strategy's cost range side by side is not a chart type openpyxl writes, so the Strategies sheet embeds it as a
+picture (:func:`reports.charts.costs_chart`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,17 @@ from annoplan.planner.schemas.plans import (
     StrategyForecast,
 )
 from annoplan.planner.validation import parse_request
-from annoplan.reports.model import Cell, Chart, Formula, Series, Sheet, SheetBuilder, Workbook, coordinate
+from annoplan.reports.model import (
+    Cell,
+    Chart,
+    Formula,
+    Picture,
+    Series,
+    Sheet,
+    SheetBuilder,
+    Workbook,
+    coordinate,
+)
 from annoplan.reports.render import render_workbook
 from annoplan.reports.sections import (
     PRICE_NAMES,
@@ -450,7 +465,33 @@ def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:
         span,
         "note",
     )
+    sb.blank()
+    sb.pictures.append(costs_picture(plan, coordinate(sb.next_row + 1, 1)))
     return sb.build(header_rows=4, label_columns=2, widths=((1, 16.0), (2, 12.0)))
+
+
+def costs_picture(plan: PlanResponse, anchor: str) -> Picture:
+    """Each strategy's cost range side by side (P10-P90, P50, mean) as a PNG picture at ``anchor``: a box or
+    range chart is not among the native charts a workbook can be written with."""
+    from annoplan.reports.charts import COSTS_PICTURE, chart_bytes, costs_chart  # matplotlib: load on use
+
+    width, height = COSTS_PICTURE
+    ranges = "; ".join(
+        f"{strategy_name(f.strategy)} {Decimal(f.cost.p10):,.0f} to {Decimal(f.cost.p90):,.0f}, "
+        f"median {Decimal(f.cost.p50):,.0f}"
+        for f in plan.strategies
+    )
+    return Picture(
+        png=chart_bytes(costs_chart(plan), "png"),
+        anchor=anchor,
+        width=width,
+        height=height,
+        title="Cost by strategy",
+        description=(
+            f"Cost of each strategy in {plan.currency}, P10 to P90 as a bar, the median (P50) and the mean "
+            f"marked, the recommended one filled: {ranges}."
+        ),
+    )
 
 
 def curve_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:

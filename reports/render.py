@@ -2,7 +2,8 @@
 
 Every ``str`` is written as a text cell (cleaned of control characters, quote-prefixed when it starts like a
 formula); only :class:`reports.model.Formula` values become formulas. Styles are registered once as named
-styles; columns are sized to their content; every sheet prints one page wide.
+styles; columns are sized to their content; every sheet prints one page wide. Pictures are embedded PNG
+files, each with its title and alternative text.
 """
 
 from __future__ import annotations
@@ -21,16 +22,33 @@ from openpyxl.chart import Series as ChartSeries
 from openpyxl.chart.axis import ChartLines
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
+from openpyxl.drawing.fill import Blip
+from openpyxl.drawing.geometry import PresetGeometry2D
+from openpyxl.drawing.image import Image
+from openpyxl.drawing.picture import PictureFrame, PictureLocking
+from openpyxl.drawing.spreadsheet_drawing import OneCellAnchor
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.cell import absolute_coordinate
+from openpyxl.utils.cell import absolute_coordinate, coordinate_to_tuple
+from openpyxl.utils.units import pixels_to_EMU
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from annoplan.reports.model import Chart, Formula, Ref, Series, Sheet, Validation, Workbook, coordinate
+from annoplan.reports.model import (
+    Chart,
+    Formula,
+    Picture,
+    Ref,
+    Series,
+    Sheet,
+    Validation,
+    Workbook,
+    coordinate,
+)
 from annoplan.reports.styles import HIGHLIGHT_FILL, STYLES, number_format, shown
 from annoplan.reports.text import clean_text, needs_quote_prefix, sheet_title
 
@@ -71,6 +89,9 @@ def render_workbook(book: Workbook) -> bytes:
         _write_sheet(wb, ws, sheet, book.currency)
         for chart in sheet.charts:
             ws.add_chart(_chart(wb, chart, titles, book.currency), chart.anchor)
+        for picture in sheet.pictures:
+            # drawing ids count the sheet's charts first, then its pictures (as openpyxl writes them)
+            ws.add_image(_image(picture, len(sheet.charts) + len(ws._images) + 1))
     wb.properties.title = clean_text(book.title)[:255]
     wb.properties.creator = "annoplan"
     buffer = io.BytesIO()
@@ -293,6 +314,26 @@ def _chart(
     if spec.kind == "bar" and spec.series:
         chart.set_categories(_reference(wb, spec.series[0].categories, titles))
     return chart
+
+
+def _image(picture: Picture, drawing_id: int) -> Image:
+    """``picture`` as an openpyxl image anchored at its cell, at its size, named and described."""
+    image = Image(io.BytesIO(picture.png))
+    image.width, image.height = picture.width, picture.height
+    row, column = coordinate_to_tuple(picture.anchor)
+    anchor = OneCellAnchor(ext=XDRPositiveSize2D(pixels_to_EMU(picture.width), pixels_to_EMU(picture.height)))
+    anchor._from.row, anchor._from.col = row - 1, column - 1
+    frame = PictureFrame()
+    props = frame.nvPicPr.cNvPr
+    props.id, props.name = drawing_id, clean_text(picture.title)[:255]
+    props.title, props.descr = props.name, clean_text(picture.description or picture.title)
+    frame.nvPicPr.cNvPicPr.picLocks = PictureLocking(noChangeAspect=True)
+    frame.blipFill.blip = Blip(cstate="print")  # openpyxl links it to the image file when it saves
+    frame.spPr.prstGeom = PresetGeometry2D(prst="rect")
+    frame.spPr.ln = None
+    anchor.pic = frame
+    image.anchor = anchor
+    return image
 
 
 def _title(text: str, size: int) -> Title:

@@ -1,6 +1,7 @@
 """Golden content of the plan workbook: a fixed plan and request (``golden/``) give a workbook whose loaded
 content (sheet names, every value, number formats, merged ranges, defined names, dropdowns, chart series
-references) equals ``golden/plan_workbook.json``. Compared after loading, never byte for byte.
+references, where each picture sits, its size and title) equals ``golden/plan_workbook.json``. Compared
+after loading, never byte for byte; a picture's pixels depend on the drawing library's version: left out.
 
 After an intended change, regenerate with ``ANNOPLAN_UPDATE_GOLDEN=1 pytest tests/reports`` and review the
 diff of ``golden/``: that re-plans the bundled example (300 draws, two batch sizes; schedules and threshold
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.units import EMU_to_pixels
 
 from annoplan.planner import make_plan
 from annoplan.planner.schemas.plans import PlanResponse
@@ -51,6 +54,16 @@ def series_refs(series: Any) -> list[Any]:
     return [title, series.cat.strRef.f if series.cat.strRef else series.cat.numRef.f, series.val.numRef.f]
 
 
+def picture(image: Any) -> dict[str, Any]:
+    """Where a picture sits, its size in pixels and its title (not its pixels)."""
+    anchor = image.anchor
+    return {
+        "anchor": f"{get_column_letter(anchor._from.col + 1)}{anchor._from.row + 1}",
+        "size": [EMU_to_pixels(anchor.ext.width), EMU_to_pixels(anchor.ext.height)],
+        "title": anchor.pic.nvPicPr.cNvPr.name,
+    }
+
+
 def digest(book: openpyxl.Workbook) -> dict[str, Any]:
     """What a reader of the workbook sees, as plain data."""
     sheets = []
@@ -79,6 +92,7 @@ def digest(book: openpyxl.Workbook) -> dict[str, Any]:
                     }
                     for chart in ws._charts
                 ],
+                "pictures": [picture(image) for image in ws._images],
             }
         )
     names = {name: dn.attr_text for name, dn in book.defined_names.items()}

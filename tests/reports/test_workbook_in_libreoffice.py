@@ -1,5 +1,6 @@
 """A real spreadsheet opens the plan workbook: LibreOffice (headless) renders it to PDF, with every sheet on
-a page, no column too narrow for its numbers (``###``), and computes the live formulas to the plan's costs.
+a page, no column too narrow for its numbers (``###``) and the embedded picture printed, and computes the
+live formulas to the plan's costs.
 
 ``make test`` installs LibreOffice Calc and poppler when they are missing.
 """
@@ -19,6 +20,7 @@ import pytest
 from annoplan.planner.quotes import make_quote
 from annoplan.planner.schemas.plans import PlanResponse
 from annoplan.reports import quote_workbook
+from annoplan.reports.charts import COSTS_PICTURE
 from annoplan.reports.sections import STRATEGY_NAMES
 from annoplan.simulators.costs import RateCard
 from tests.reports.helpers import load, quote_request
@@ -83,6 +85,12 @@ def test_the_plan_and_quote_workbooks_render_to_pdf_with_every_sheet_readable(
     assert plan.name and plan.name in text
     for heading in ("Annotation plan", "Costs at the Assumptions' unit prices", "Sensitivity to unit prices"):
         assert heading in text
+    # the costs picture is printed at its own pixels on the Strategies sheet's page (pdfimages -list: page,
+    # number, type, width, height, ...; its transparency comes as a second "smask" image)
+    images = [line.split() for line in poppler("pdfimages", "-list", str(pdfs["plan"])).splitlines()[2:]]
+    ((page, *_),) = [row for row in images if row[2] == "image"]
+    assert [tuple(map(int, row[3:5])) for row in images if row[2] == "image"] == [COSTS_PICTURE]
+    assert "Strategies side by side" in poppler("pdftotext", "-f", page, "-l", page, str(pdfs["plan"]), "-")
     text = pdf_text(pdfs["quote"], load(quote_bytes).sheetnames)
     assert "###" not in text
     assert quote.price_cap is not None and f"{Decimal(quote.price_cap):,} USD" in text
