@@ -94,7 +94,8 @@ class PlanBand:
         """P10, P50 and P90 of the cumulative cost after ``round_number`` (1 for the first)."""
         if round_number > self.cost.shape[0]:
             return self.total
-        return self.cost[round_number - 1]
+        row: np.ndarray = self.cost[round_number - 1]
+        return row
 
     def volume_at(self, name: str, round_number: int) -> float:
         """The plan's median of volume ``name`` after ``round_number`` (its last value past the end)."""

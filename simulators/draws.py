@@ -40,12 +40,13 @@ class CurveDraws:
         n = np.asarray(n_labels, dtype=float)
         size = len(self.n_grid)
         log_n = np.log(np.maximum(n, 1e-300))
+        pos: Array  # grid positions (fractional)
         if self._log_step is not None:
             start, step = self._log_step
             pos = np.clip((log_n - start) / step, 0.0, size - 1.0)
         else:
             pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
-        lo = np.minimum(np.floor(pos).astype(int), size - 1)
+        lo: npt.NDArray[np.int_] = np.minimum(np.floor(pos).astype(int), size - 1)
         hi = np.minimum(lo + 1, size - 1)
         frac = pos - lo
         if n.ndim == 2:
@@ -79,12 +80,15 @@ class CurveDraws:
         """
         log_n = np.log(np.maximum(np.asarray(n_labels, dtype=float), 1e-300))
         size = len(self.n_grid)
+        pos: Array  # grid positions (fractional)
         if self._log_step is not None:
             start, step = self._log_step
             pos = np.minimum(np.maximum((log_n - start) / step, 0.0), size - 1.0)
         else:
             pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
-        lo = np.minimum(pos.astype(np.intp), size - 2) if size > 1 else np.zeros(pos.shape, np.intp)
+        lo: npt.NDArray[np.intp] = (
+            np.minimum(pos.astype(np.intp), size - 2) if size > 1 else np.zeros(pos.shape, np.intp)
+        )
         frac = pos - lo
         flat = self._size_major
         index = lo * self.n_draws + self._rows

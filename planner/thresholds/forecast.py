@@ -115,13 +115,14 @@ class LogitTrend:
     def draw(self, n_draws: int, rng: np.random.Generator) -> Array:
         """``n_draws`` parameter draws ``(intercept, slope)``: shape (n_draws, 2)."""
         values, vectors = np.linalg.eigh(self.cov)
-        root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == cov, also when singular
+        # root @ root.T == cov, also when singular
+        root: Array = vectors * np.sqrt(np.clip(values, 0.0, None))
         z = rng.standard_normal((n_draws, 2))
         return np.array([self.intercept, self.slope]) + z @ root.T
 
 
 def _log_labels(n_labels: ArrayLike) -> Array:
-    return np.log(np.maximum(np.asarray(n_labels, dtype=float), 1.0))
+    return np.log(np.maximum(np.asarray(n_labels, dtype=np.float64), 1.0))
 
 
 def _rates_at(params: Array, log_center: float, n_labels: ArrayLike) -> Array:
