@@ -216,7 +216,7 @@ def test_a_file_that_is_not_a_workbook_exits_2(tmp_path: Path) -> None:
 
 def test_a_pilot_object_with_calibration_samples_fits_as_is(tmp_path: Path) -> None:
     """A plan's ``pilot`` object (as ``annoplan replay --emit-pilot`` writes it) is a fit request."""
-    pilot = {
+    pilot: dict[str, Any] = {
         "metric": "accuracy",
         "rounds": ROUNDS,
         "calibration": [{"n_labels": 2000, "confidence": [0.99, 0.55, 0.8], "correct": [True, False, True]}],

@@ -11,7 +11,7 @@ from annoplan.planner import plans as planner_plans
 from annoplan.planner import quotes as planner_quotes
 from annoplan.planner.schemas.plans import PlanRequest
 from annoplan.planner.schemas.quotes import QuoteRequest
-from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome
+from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome, simulate_stops, simulate_strategy
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_size_bounds_what_the_planner_simulates(
         plan_request["pilot"]["calibration"] = changes.pop("pilot_calibration")
     plan_request.update(changes, draws=100)
     simulated: list[Outcome] = []
-    simulate = planner_plans.simulate_stops
+    simulate = simulate_stops  # the function planner.plans calls, replaced there below
 
     def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
         outcomes = simulate(*args, **kwargs)
@@ -55,7 +55,7 @@ def test_quote_size_bounds_what_the_planner_simulates(
 ) -> None:
     quote_request.update(draws=100, batch_sizes=batch_sizes)
     simulated: list[Outcome] = []
-    simulate = planner_quotes.simulate_strategy
+    simulate = simulate_strategy  # the function planner.quotes calls, replaced there below
 
     def counting(*args: Any, **kwargs: Any) -> Outcome:
         outcome = simulate(*args, **kwargs)

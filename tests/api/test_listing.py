@@ -216,7 +216,12 @@ def test_a_deleted_plans_idempotency_key_creates_a_new_plan(
 def test_a_stored_record_keeps_its_json_when_listed(client: TestClient) -> None:
     """A listing reads the stored JSON of older versions too: only the fields a summary shows matter."""
     storage: Storage = client.app.state.storage  # type: ignore[attr-defined]
-    old = {"id": "0" * 32, "name": None, "currency": "KES", "recommendation": {"strategy": "manual"}}
+    old: dict[str, Any] = {
+        "id": "0" * 32,
+        "name": None,
+        "currency": "KES",
+        "recommendation": {"strategy": "manual"},
+    }
     storage.add(
         Record(
             kind="plan",

@@ -254,11 +254,12 @@ def test_the_validator_refuses_just_beyond_each_documented_bound_and_accepts_it(
     schema = property_schema(document, model, field)
     schema = schema["items"] if items else schema
     low, high = schema["minimum"], schema["maximum"]
-    request, parsed = {
+    bodies: dict[str, tuple[dict[str, Any], type[BaseModel]]] = {
         "fit": (fit_request, FitRequest),
         "plan": (plan_request | {"goal": {"type": "labeled_dataset", "max_label_error": 0.05}}, PlanRequest),
         "quote": (quote_request, QuoteRequest),
-    }[body]
+    }
+    request, parsed = bodies[body]
     integer = schema["type"] == "integer"
 
     def with_value(value: float) -> dict[str, Any]:

@@ -173,7 +173,8 @@ def test_sqlite_files_use_wal_and_durable_commits(tmp_path: Path) -> None:
     with storage.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+        busy_timeout = connection.execute(text("PRAGMA busy_timeout")).scalar()
+        assert busy_timeout is not None and busy_timeout >= 1000
     storage.dispose()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,7 +28,7 @@ def cases() -> list[object]:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     database = Path(tmp_path_factory.mktemp("hardening")) / "annoplan.db"
-    settings = {"api_keys": (KEY,), "database_url": f"sqlite:///{database}"}
+    settings: dict[str, Any] = {"api_keys": (KEY,), "database_url": f"sqlite:///{database}"}
     if "computation_deadline_seconds" in Settings.model_fields:
         # a computation that hangs answers (503) at the bound instead of holding the test run
         settings["computation_deadline_seconds"] = TIME_BOUND

@@ -332,4 +332,5 @@ def test_a_two_part_price_is_offered_where_reviews_dominate_and_covers_the_margi
         "correction_only": np.quantile(sim.chosen.bill - o.cost, 0.1),
     }
     assert offer.less_risk == max(profit, key=lambda k: profit[k])
+    assert quote.price_per_correction is not None
     assert float(offer.price_per_correction) < float(quote.price_per_correction)

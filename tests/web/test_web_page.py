@@ -71,13 +71,14 @@ def test_only_the_listed_assets_are_served(client: TestClient, path: str) -> Non
 def test_the_page_needs_nothing_inline_or_from_elsewhere(client: TestClient) -> None:
     tags = page_tags(client.get("/").text)
     assert tags.inline == []  # no inline script or style the policy would block
-    sources = []
+    sources: list[str] = []
     for tag, attrs in tags.tags:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)  # no inline handlers
         assert "style" not in attrs, tag
         for attribute in ("src", "href", "action"):
-            if attrs.get(attribute):
-                sources.append(attrs[attribute])
+            source = attrs.get(attribute)
+            if source:
+                sources.append(source)
     assert sorted(sources) == ["/web/app.js", "/web/charts.js", "/web/style.css", "data:,"]
     for name in ASSETS:
         text = client.get(f"/web/{name}").text
