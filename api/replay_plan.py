@@ -17,17 +17,12 @@ import numpy as np
 
 from annoplan.planner.schemas.policy import Policy
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.replay import ReplayResult
+from annoplan.simulators.replay import REPLAY_POLICIES, ReplayResult
 
 __all__ = ["PricedPolicy", "replay_settings", "side_by_side", "split_start"]
 
 #: the replay policy that runs each planned strategy
-REPLAY_POLICY = {
-    "manual": "random",
-    "prelabel": "prelabel",
-    "active_learning": "active_learning",
-    "hybrid": "hybrid",
-}
+REPLAY_POLICY = {cls.plan_strategy: name for name, cls in REPLAY_POLICIES.items()}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,6 @@ from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes
 
 Array = npt.NDArray[np.float64]
 
-STRATEGIES = ("manual", "prelabel", "active_learning", "hybrid")
 #: rounds after which a simulation stops whatever its state (a plan with more rounds is not a plan)
 MAX_ROUNDS = 2000
 #: draws x rounds handled at once when all rounds are computed together (their temporaries stay small)
@@ -186,7 +185,7 @@ class Outcome(Volumes[Array]):
 
 
 def simulate_strategy(
-    strategy: str,
+    strategy: str | LabelingStrategy,
     curve: CurveDraws,
     costs: RateCard,
     pool_size: int,
@@ -203,7 +202,8 @@ def simulate_strategy(
 
     Parameters
     ----------
-    strategy : {"manual", "prelabel", "active_learning", "hybrid"}
+    strategy : str or LabelingStrategy
+        A key of :data:`LABELING_STRATEGIES` ("manual", "prelabel", "active_learning", "hybrid"), or one.
     curve : CurveDraws
         Error of a model trained on n random labels, per draw.
     costs : RateCard
@@ -247,7 +247,7 @@ def simulate_strategy(
 
 
 def simulate_stops(
-    strategy: str,
+    strategy: str | LabelingStrategy,
     curve: CurveDraws,
     costs: RateCard,
     pool_size: int,
@@ -270,16 +270,15 @@ def simulate_stops(
     shared one, so a search over stop points costs about one simulation to the largest cap. Arguments as for
     :func:`simulate_strategy` (whose ``settings.stop_at_labels`` is ignored here).
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy: unknown {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+    process = labeling_strategy(strategy)
     if (target_error is None) == (max_label_error is None):
         raise ValueError("give exactly one goal: target_error or max_label_error")
-    if strategy == "hybrid" and routing is None:
-        raise ValueError("routing: hybrid needs the coverage and risk at its threshold")
+    if process.routes and routing is None:
+        raise ValueError(f"routing: {process.name} needs the coverage and risk at its threshold")
     n_draws = curve.error.shape[0]
-    learns_faster = strategy in ("active_learning", "hybrid") and efficiency is not None
+    learns_faster = process.selects and efficiency is not None
     run = _Simulation(
-        strategy=strategy,
+        strategy=process,
         curve=curve,
         costs=costs,
         pool_size=pool_size,
@@ -291,29 +290,137 @@ def simulate_stops(
         labels_before=float(labels_before),
         noise=noise,
     )
-    if strategy != "hybrid":
-        return run.scheduled([float(stop) for stop in stops])
-    ledger = Ledger(n_draws, pool_size)
-    ledger.values["n_train"] = np.full(n_draws, float(labels_before))
-    outcomes: dict[float, Outcome] = {}
-    pending = sorted(set(float(stop) for stop in stops))
-    per_round = float(settings.batch_size)
-    while pending and len(ledger.history) < MAX_ROUNDS:
-        while pending and bool(np.any(ledger["human_items"] + per_round >= pending[0])):
-            cap = pending.pop(0)
-            outcomes[cap] = run.finish(ledger.fork(), cap)
-        if pending and not run.step(ledger, pending[-1]):
-            break
-    for cap in pending:
-        outcomes[cap] = run.finish(ledger, cap)
-    return [outcomes[float(stop)] for stop in stops]
+    return process.simulate(run, [float(stop) for stop in stops])
+
+
+#: the labeling strategies the Monte Carlo simulates, by name (each :class:`LabelingStrategy` subclass with a
+#: ``name`` registers itself)
+LABELING_STRATEGIES: dict[str, type[LabelingStrategy]] = {}
+
+
+def labeling_strategy(strategy: str | LabelingStrategy) -> LabelingStrategy:
+    """The strategy named ``strategy`` (a key of :data:`LABELING_STRATEGIES`), or ``strategy`` itself."""
+    if isinstance(strategy, LabelingStrategy):
+        return strategy
+    if strategy not in LABELING_STRATEGIES:
+        names = ", ".join(LABELING_STRATEGIES)
+        raise ValueError(f"strategy: unknown {strategy!r}; expected one of {names}")
+    return LABELING_STRATEGIES[strategy]()
+
+
+class LabelingStrategy:
+    """A labeling process as the Monte Carlo simulates it (SPEC 2), over every draw at once.
+
+    The base class is manual labeling's schedule: every draw still working gives humans the same batch each
+    round, all rounds computed at once (:meth:`_Simulation.scheduled`); subclasses change what humans get
+    (pre-labels), how the model learns from what it chose (``selects``), what happens at the cap
+    (machine labels), or run round by round (hybrid routing). A subclass with a ``name`` registers in
+    :data:`LABELING_STRATEGIES`; each is covered by the contract suite in
+    ``tests/simulators/test_labeling_strategies.py``.
+    """
+
+    name: ClassVar[str]
+    #: learning with n labels it chose equals random learning with ``efficiency`` x n
+    selects: ClassVar[bool] = False
+    #: it auto-accepts confident items, so it needs the coverage and risk at its threshold (``routing``)
+    routes: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            LABELING_STRATEGIES[cls.name] = cls
+
+    def simulate(self, run: _Simulation, caps: list[float]) -> list[Outcome]:
+        """One outcome per cap on human labels in ``caps`` (in its order)."""
+        return run.scheduled(caps)
+
+    def needs_errors(self, run: _Simulation) -> bool:
+        """Whether the model's error before each round must be looked up (a metric goal stops on it)."""
+        return run.target_error is not None
+
+    def errors_at(self, run: _Simulation, n_train: Array) -> Array:
+        """The model's error after ``n_train`` labels (one entry per round), per draw and round."""
+        return run.curve.error_at(np.maximum(n_train, 1.0))
+
+    def prelabeled(self, batch: Array, has_model: npt.NDArray[np.bool_]) -> Array:
+        """Of each round's ``batch`` of human items, those that come as model pre-labels."""
+        return np.zeros_like(batch)
+
+    def machine_labeled(self, run: _Simulation, human: float, cap: float) -> float:
+        """Items the model labels when human work ends at ``human`` items under ``cap``."""
+        return 0.0
+
+
+class ManualLabeling(LabelingStrategy):
+    """Humans label random items from scratch."""
+
+    name = "manual"
+
+
+class PreLabeling(LabelingStrategy):
+    """Random items; from the first round with a model on, it pre-labels them and humans review (right) or
+    correct (wrong) them at the model's average error."""
+
+    name = "prelabel"
+
+    def needs_errors(self, run: _Simulation) -> bool:
+        return True
+
+    def prelabeled(self, batch: Array, has_model: npt.NDArray[np.bool_]) -> Array:
+        return np.where(has_model, batch, 0.0)
+
+
+class ActiveLearning(LabelingStrategy):
+    """Humans label the items the model is least sure of; the model learns as random labeling would with
+    ``efficiency`` times the labels. For a labeled dataset human work stops at the cap and the model labels
+    the rest (MCAL)."""
+
+    name = "active_learning"
+    selects = True
+
+    def errors_at(self, run: _Simulation, n_train: Array) -> Array:
+        per_draw = np.broadcast_to(n_train, (run.curve.n_draws, n_train.size))
+        return run.curve.error_at(run.effective_labels(per_draw))
+
+    def machine_labeled(self, run: _Simulation, human: float, cap: float) -> float:
+        if run.max_label_error is not None and human >= cap:
+            return float(run.pool_size) - human
+        return 0.0
+
+
+class HybridRouting(LabelingStrategy):
+    """Each round the items at or above the threshold form a lot that is audited and auto-accepted, and the
+    least confident of the rest go to humans as pre-labels (:func:`_hybrid_round`), round by round."""
+
+    name = "hybrid"
+    selects = True
+    routes = True
+
+    def simulate(self, run: _Simulation, caps: list[float]) -> list[Outcome]:
+        """The runs of every cap share their rounds until a draw could reach the cap, where each cap's run
+        forks off the shared one, so a search over stop points costs about one run to the largest cap."""
+        n_draws = run.curve.n_draws
+        ledger = Ledger(n_draws, run.pool_size)
+        ledger.values["n_train"] = np.full(n_draws, run.labels_before)
+        outcomes: dict[float, Outcome] = {}
+        pending = sorted(set(caps))
+        per_round = float(run.settings.batch_size)
+        while pending and len(ledger.history) < MAX_ROUNDS:
+            while pending and bool(np.any(ledger["human_items"] + per_round >= pending[0])):
+                cap = pending.pop(0)
+                outcomes[cap] = run.finish(ledger.fork(), cap)
+            if pending and not run.step(ledger, pending[-1]):
+                break
+        for cap in pending:
+            outcomes[cap] = run.finish(ledger, cap)
+        return [outcomes[cap] for cap in caps]
 
 
 @dataclass(frozen=True)
 class _Simulation:
     """One strategy's rounds: what stays fixed while the work moves."""
 
-    strategy: str
+    strategy: LabelingStrategy
     curve: CurveDraws
     costs: RateCard
     pool_size: int
@@ -363,7 +470,7 @@ class _Simulation:
         longest = max((self.n_rounds(cap) for cap in caps), default=0)
         errors = None
         reached = np.full(self.curve.n_draws, NEVER)
-        if self.target_error is not None or self.strategy == "prelabel":
+        if self.strategy.needs_errors(self):
             errors, reached = self.errors_before_rounds(longest)
         return [self._scheduled_outcome(cap, errors, reached) for cap in caps]
 
@@ -381,12 +488,8 @@ class _Simulation:
             # usually reached early, blocks that double from 8 rounds
             size = max(1, BLOCK_LOOKUPS // n_draws)
             stop = min(n_rounds, start + (size if self.target_error is None else min(size, max(8, start))))
-            n_train = self.labels_before + np.arange(start, stop) * batch
-            if self.strategy == "active_learning":  # each draw learns at its own efficiency
-                per_draw = np.broadcast_to(n_train, (n_draws, n_train.size))
-                block = self.curve.error_at(self.effective_labels(per_draw))
-            else:
-                block = self.curve.error_at(np.maximum(n_train, 1.0))
+            n_train = self.labels_before + np.arange(start, stop, dtype=np.float64) * batch
+            block = self.strategy.errors_at(self, n_train)
             block[:, n_train <= 0] = 1.0
             blocks.append(block)
             if self.target_error is not None:
@@ -403,20 +506,18 @@ class _Simulation:
         human = np.minimum(np.arange(n_rounds + 1) * float(self.settings.batch_size), min(cap, pool))
         batch = np.diff(human)  # items humans take in each round
         has_model = self.labels_before + human[:-1] > 0
-        prelabeled = np.where(has_model, batch, 0.0) if self.strategy == "prelabel" else np.zeros(n_rounds)
+        prelabeled = self.strategy.prelabeled(batch, has_model)
         fresh = batch - prelabeled
         # rounds each draw works: a metric goal stops it at the first round that starts with the goal reached
         stop = np.minimum(reached, n_rounds)
         wrong = np.zeros((n_draws, 0))  # pre-labels each draw corrects, round by round (pre-labeling only)
-        if errors is not None and self.strategy == "prelabel":
+        if errors is not None and prelabeled.any():
             error = errors[:, :n_rounds]  # fewer columns when every draw stops before the last round
             looked_up = error.shape[1]
             if stop.min() < looked_up:
                 error = np.where(np.arange(looked_up) < stop[:, None], error, 0.0)
             wrong = error * prelabeled[:looked_up]
-        switch = 0.0  # MCAL: at the cap, the model labels what is left
-        if self.strategy == "active_learning" and self.max_label_error is not None and human[-1] >= cap:
-            switch = pool - human[-1]
+        switch = self.strategy.machine_labeled(self, float(human[-1]), cap)  # MCAL: the model labels the rest
         n_train = self.labels_before + human[stop]
         switch_errors = switch * self.model_error(n_train) if switch > 0 else 0.0
 
@@ -512,7 +613,7 @@ class _Simulation:
         settings = replace(self.settings, stop_at_labels=cap)
         days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
         return Outcome(
-            strategy=self.strategy,
+            strategy=self.strategy.name,
             settings=settings,
             cost=self.costs.total(Volumes.of(v)),
             human_labels=v["human_items"],

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -84,9 +84,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
-
-POLICIES: tuple[str, ...] = ("random", "active_learning", "prelabel", "hybrid")
-"""Names of the labeling policies :func:`replay_pool` runs."""
 
 ROUTES: tuple[str, ...] = ("unlabeled", "label", "review", "correction", "auto_accepted", "audited")
 """How a pool item ended up labeled; ``ItemOutcomes.route`` holds indices into this tuple."""
@@ -429,12 +426,109 @@ class _Replay:
         )
 
 
-def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_batch: int) -> None:
-    """One round of ``random``, ``active_learning`` or ``prelabel``."""
-    candidates = state.candidates()
-    split = state.split
-    if policy == "active_learning" and state.model is not None:
-        proba = predict_proba_rows(state.model, split.X_pool, candidates) if strategy.uses_proba else None
+@dataclass(frozen=True)
+class PolicyOptions:
+    """What :func:`replay_pool` was asked to run, checked: each policy takes the options it uses."""
+
+    batch_size: int
+    max_labels: int | None
+    query_strategy: QueryStrategy
+    confidence_threshold: float
+    max_label_error: float | None
+    delta: float
+
+
+class ReplayPolicy:
+    """A labeling policy as the replay runs it on real data, one round at a time.
+
+    Subclasses with a ``name`` register in :data:`REPLAY_POLICIES`; ``plan_strategy`` is the name of the
+    same process in plans (the Monte Carlo's :data:`simulators.montecarlo.LABELING_STRATEGIES`). The
+    contract suite in ``tests/simulators/test_replay_policies.py`` covers every one of them.
+    """
+
+    name: ClassVar[str]
+    plan_strategy: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            REPLAY_POLICIES[cls.name] = cls
+
+    def __init__(self, options: PolicyOptions) -> None:
+        self.batch_size = options.batch_size
+        self.max_labels = options.max_labels
+
+    def start(self, state: _Replay) -> None:
+        """Set up on the pool before the first round."""
+
+    def run_round(self, state: _Replay) -> bool:
+        """Run one round; False (and nothing done) when the policy has stopped."""
+        raise NotImplementedError
+
+    @property
+    def threshold(self) -> float | None:
+        """The auto-accept threshold in force (None: the policy auto-accepts nothing)."""
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """What :class:`ReplayResult` records of the policy besides the work."""
+        return {
+            "strategy": "random",
+            "confidence_threshold": None,
+            "max_label_error": None,
+            "delta": None,
+            "lots": 0,
+            "lots_rejected": 0,
+        }
+
+
+#: the policies :func:`replay_pool` runs, by name
+REPLAY_POLICIES: dict[str, type[ReplayPolicy]] = {}
+
+
+class RandomLabeling(ReplayPolicy):
+    """Humans label random items from scratch (label cost each), up to ``max_labels``."""
+
+    name = "random"
+    plan_strategy = "manual"
+
+    def run_round(self, state: _Replay) -> bool:
+        n_batch = min(self.batch_size, state.n_remaining)
+        if self.max_labels is not None:
+            n_batch = min(n_batch, self.max_labels - state.human_labels)
+        if n_batch <= 0:
+            return False
+        self.label(state, self.choose(state, n_batch))
+        return True
+
+    def choose(self, state: _Replay, n_batch: int) -> IndexArray:
+        """The ``n_batch`` items humans get this round (random)."""
+        return state.rng.choice(state.candidates(), size=n_batch, replace=False)
+
+    def label(self, state: _Replay, batch: IndexArray) -> None:
+        """Humans label ``batch`` (from scratch)."""
+        state.label_fresh(batch)
+
+
+class ActiveLearningPolicy(RandomLabeling):
+    """Humans label the items a query strategy picks (label cost each); random items before a model."""
+
+    name = "active_learning"
+    plan_strategy = "active_learning"
+
+    def __init__(self, options: PolicyOptions) -> None:
+        super().__init__(options)
+        self.query_strategy = options.query_strategy
+
+    def start(self, state: _Replay) -> None:
+        self.query_strategy.prepare(state.split.X_pool)
+
+    def choose(self, state: _Replay, n_batch: int) -> IndexArray:
+        if state.model is None:
+            return super().choose(state, n_batch)
+        candidates, split = state.candidates(), state.split
+        uses_proba = self.query_strategy.uses_proba
+        proba = predict_proba_rows(state.model, split.X_pool, candidates) if uses_proba else None
         train = np.flatnonzero(state.checked)
         context = QueryContext(
             candidates=candidates,
@@ -445,14 +539,26 @@ def _run_labeling_round(state: _Replay, policy: str, strategy: QueryStrategy, n_
             n_classes=state.n_classes,
             estimator=state.estimator,
         )
-        batch = strategy.select(context, n_batch, state.rng)
-    else:
-        batch = state.rng.choice(candidates, size=n_batch, replace=False)
-    if policy == "prelabel" and state.model is not None:
-        _, confidence, predicted = predict_confidence(state.model, split.X_pool[batch])
-        state.label_prelabeled(batch, confidence, predicted == split.y_pool[batch])
-    else:
-        state.label_fresh(batch)
+        return self.query_strategy.select(context, n_batch, state.rng)
+
+    def summary(self) -> dict[str, Any]:
+        strategy = self.query_strategy
+        return super().summary() | {"strategy": strategy.name or type(strategy).__name__}
+
+
+class PreLabelingPolicy(RandomLabeling):
+    """Random items; the current model pre-labels each one a human touches (review cost if right,
+    correction cost if wrong). Before any model exists the items are labeled from scratch."""
+
+    name = "prelabel"
+    plan_strategy = "prelabel"
+
+    def label(self, state: _Replay, batch: IndexArray) -> None:
+        if state.model is None:
+            state.label_fresh(batch)
+            return
+        _, confidence, predicted = predict_confidence(state.model, state.split.X_pool[batch])
+        state.label_prelabeled(batch, confidence, predicted == state.split.y_pool[batch])
 
 
 @dataclass
@@ -467,84 +573,124 @@ class _ErrorBudget:
     observed_rate: float = 0.0  #: share of wrong labels the last lot's audit found
 
 
-def _deliver_lot(
-    state: _Replay,
-    candidates: IndexArray,
-    lot: IndexArray,
-    confidence: FloatArray,
-    right: BoolArray,
-    threshold: float,
-    budget: _ErrorBudget | None,
-) -> tuple[IndexArray, float]:
-    """Audit and deliver the lot ``lot`` (positions in ``candidates``); returns the positions delivered
-    (the whole lot, or only its audited items when the audit rejects it) and the threshold in force."""
-    size = lot.size
-    if budget is None:  # no guarantee asked: random audits at the rate card's rate
-        audited = state.rng.random(size) < state.costs.audit_rate
-        state.auto_accept(candidates[lot], confidence[lot], right[lot], audited)
-        return lot, threshold
-    budget.lots += 1
-    # the error the audit is sized for: what the model predicts for the lot (its mean 1 - confidence), or
-    # what the last audit found where that was more (a guess: it costs rejections or audits, never the goal)
-    predicted = float(np.mean(1.0 - confidence[lot]))
-    expected = min(max(predicted, budget.observed_rate, 0.0), 1.0)
-    plan = sampling_plan(
-        budget.lots, size, candidates.size, budget.budget_left, expected, budget.delta, state.costs.audit_rate
-    )
-    n_audit = plan.sample_size
-    chosen = np.zeros(size, dtype=bool)
-    chosen[state.rng.choice(size, size=n_audit, replace=False)] = True
-    sample = lot[chosen]
-    n_wrong = int(np.count_nonzero(~right[sample]))
-    budget.observed_rate = n_wrong / max(n_audit, 1)
-    state.auto_accept(candidates[sample], confidence[sample], right[sample], np.ones(n_audit, dtype=bool))
-    if n_wrong <= plan.acceptance_number:
-        rest = lot[~chosen]
-        state.auto_accept(candidates[rest], confidence[rest], right[rest], np.zeros(rest.size, dtype=bool))
-        budget.budget_left -= int(wrong_left_bound(n_wrong, n_audit, size, plan.level))
-        return lot, threshold
-    budget.rejected += 1
-    wrong = confidence[sample][~right[sample]]  # a rejected sample holds more wrong labels than expected
-    if wrong.size:
-        threshold = max(threshold, float(np.nextafter(wrong.min(), np.inf)))
-    return sample, threshold
+class HybridPolicy(ReplayPolicy):
+    """Audit and auto-accept the lot of items at or above the threshold it holds, route the least
+    confident of the rest to humans as pre-labels; a rejected lot raises the threshold (see the module
+    docstring)."""
 
+    name = "hybrid"
+    plan_strategy = "hybrid"
 
-def _run_hybrid_round(
-    state: _Replay,
-    confidence_threshold: float,
-    batch_size: int,
-    max_labels: int | None,
-    budget: _ErrorBudget | None,
-) -> float:
-    """One ``hybrid`` round: audit and deliver the lot of confident items, route the least confident of
-    the rest to humans. Returns the threshold in force."""
-    candidates = state.candidates()
-    split = state.split
-    human_budget = batch_size if max_labels is None else min(batch_size, max_labels - state.human_labels)
-    if state.model is None:
-        n_batch = min(human_budget if human_budget > 0 else batch_size, candidates.size)
-        state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
-        return confidence_threshold
-    proba = predict_proba_rows(state.model, split.X_pool, candidates)
-    confidence, predicted = confidence_of(state.model, proba)
-    right = predicted == split.y_pool[candidates]
-    last = human_budget <= 0  # the stop point: the rest of the pool is the lot
-    lot = np.arange(candidates.size) if last else np.flatnonzero(confidence >= confidence_threshold)
-    taken = np.zeros(candidates.size, dtype=bool)
-    if lot.size:
-        delivered, confidence_threshold = _deliver_lot(
-            state, candidates, lot, confidence, right, confidence_threshold, budget
+    def __init__(self, options: PolicyOptions) -> None:
+        super().__init__(options)
+        self.given_threshold = options.confidence_threshold
+        self._threshold = options.confidence_threshold
+        self.max_label_error, self.delta = options.max_label_error, options.delta
+        self.budget: _ErrorBudget | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    def start(self, state: _Replay) -> None:
+        if self.max_label_error is not None:
+            pool_size = int(state.split.y_pool.size)
+            self.budget = _ErrorBudget(error_budget(self.max_label_error, pool_size), self.delta)
+
+    def summary(self) -> dict[str, Any]:
+        budget = self.budget
+        return {
+            "strategy": "least_confidence",
+            "confidence_threshold": self.given_threshold,
+            "max_label_error": self.max_label_error if budget is not None else None,
+            "delta": self.delta if budget is not None else None,
+            "lots": budget.lots if budget is not None else 0,
+            "lots_rejected": budget.rejected if budget is not None else 0,
+        }
+
+    def run_round(self, state: _Replay) -> bool:
+        """One round: audit and deliver the lot of confident items, route the least confident of the rest
+        to humans (before a model: a random batch labeled from scratch)."""
+        if state.n_remaining <= 0:
+            return False
+        candidates = state.candidates()
+        split = state.split
+        cap = self.max_labels
+        human_budget = self.batch_size if cap is None else min(self.batch_size, cap - state.human_labels)
+        if state.model is None:
+            n_batch = min(human_budget if human_budget > 0 else self.batch_size, candidates.size)
+            state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
+            return True
+        proba = predict_proba_rows(state.model, split.X_pool, candidates)
+        confidence, predicted = confidence_of(state.model, proba)
+        right = predicted == split.y_pool[candidates]
+        last = human_budget <= 0  # the stop point: the rest of the pool is the lot
+        lot = np.arange(candidates.size) if last else np.flatnonzero(confidence >= self._threshold)
+        taken = np.zeros(candidates.size, dtype=bool)
+        if lot.size:
+            taken[self.deliver_lot(state, candidates, lot, confidence, right)] = True
+        rest = np.flatnonzero(~taken)
+        # past the stop point a rejected lot goes to humans whole (the goal outranks the stop)
+        n_batch = rest.size if last else min(human_budget, rest.size)
+        if n_batch > 0:
+            if n_batch < rest.size:
+                rest = rest[top_k(-confidence[rest], n_batch, state.rng)]
+            state.label_prelabeled(candidates[rest], confidence[rest], right[rest])
+        return True
+
+    def deliver_lot(
+        self,
+        state: _Replay,
+        candidates: IndexArray,
+        lot: IndexArray,
+        confidence: FloatArray,
+        right: BoolArray,
+    ) -> IndexArray:
+        """Audit and deliver the lot ``lot`` (positions in ``candidates``); returns the positions delivered
+        (the whole lot, or only its audited items when the audit rejects it, which raises the threshold)."""
+        size, budget = lot.size, self.budget
+        if budget is None:  # no guarantee asked: random audits at the rate card's rate
+            audited = state.rng.random(size) < state.costs.audit_rate
+            state.auto_accept(candidates[lot], confidence[lot], right[lot], audited)
+            return lot
+        budget.lots += 1
+        # the error the audit is sized for: what the model predicts for the lot (its mean 1 - confidence),
+        # or what the last audit found where that was more (a guess: it costs rejections or audits, never
+        # the goal)
+        predicted = float(np.mean(1.0 - confidence[lot]))
+        expected = min(max(predicted, budget.observed_rate, 0.0), 1.0)
+        plan = sampling_plan(
+            budget.lots,
+            size,
+            candidates.size,
+            budget.budget_left,
+            expected,
+            budget.delta,
+            state.costs.audit_rate,
         )
-        taken[delivered] = True
-    rest = np.flatnonzero(~taken)
-    # past the stop point a rejected lot goes to humans whole (the goal outranks the stop)
-    n_batch = rest.size if last else min(human_budget, rest.size)
-    if n_batch > 0:
-        if n_batch < rest.size:
-            rest = rest[top_k(-confidence[rest], n_batch, state.rng)]
-        state.label_prelabeled(candidates[rest], confidence[rest], right[rest])
-    return confidence_threshold
+        n_audit = plan.sample_size
+        chosen = np.zeros(size, dtype=bool)
+        chosen[state.rng.choice(size, size=n_audit, replace=False)] = True
+        sample = lot[chosen]
+        n_wrong = int(np.count_nonzero(~right[sample]))
+        budget.observed_rate = n_wrong / max(n_audit, 1)
+        state.auto_accept(candidates[sample], confidence[sample], right[sample], np.ones(n_audit, dtype=bool))
+        if n_wrong <= plan.acceptance_number:
+            rest = lot[~chosen]
+            state.auto_accept(
+                candidates[rest], confidence[rest], right[rest], np.zeros(rest.size, dtype=bool)
+            )
+            budget.budget_left -= int(wrong_left_bound(n_wrong, n_audit, size, plan.level))
+            return lot
+        budget.rejected += 1
+        wrong = confidence[sample][~right[sample]]  # a rejected sample holds more wrong labels than expected
+        if wrong.size:
+            self._threshold = max(self._threshold, float(np.nextafter(wrong.min(), np.inf)))
+        return sample
+
+
+#: names of the labeling policies :func:`replay_pool` runs
+POLICIES: tuple[str, ...] = tuple(REPLAY_POLICIES)
 
 
 def replay_pool(
@@ -621,7 +767,7 @@ def replay_pool(
     ReplayInputError
         A ``ValueError`` naming the invalid parameter.
     """
-    if policy not in POLICIES:
+    if policy not in REPLAY_POLICIES:
         raise ReplayInputError("policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
     query_strategy = make_strategy(strategy)
     batch_size = check_batch_size(batch_size)
@@ -641,50 +787,31 @@ def replay_pool(
     X, y_encoded, classes = check_features_labels(X, y)
     before = None if labeled is None else check_labeled(labeled, X, classes)
     rng = check_random_state(random_state)
+    options = PolicyOptions(
+        batch_size, max_labels, query_strategy, confidence_threshold, max_label_error, delta
+    )
+    runner = REPLAY_POLICIES[policy](options)
 
     with threadpool_limits(limits=1):
         split = split_eval_pool(X, y_encoded, n_eval, rng)
-        if policy == "active_learning":
-            query_strategy.prepare(split.X_pool)
         state = _Replay(split, classes.size, model, costs, calibration_size, rng, before)
+        runner.start(state)
         if before is not None:
             state.class_counts += np.bincount(before[1], minlength=classes.size)
             state.stale = True
             state.retrain()
         history: list[ReplayRound] = []
-        threshold: float | None = confidence_threshold if policy == "hybrid" else None
-        budget = None
-        if policy == "hybrid" and max_label_error is not None:
-            budget = _ErrorBudget(error_budget(max_label_error, int(split.y_pool.size)), delta)
-        while state.n_remaining > 0:
-            if threshold is not None:
-                threshold = _run_hybrid_round(state, threshold, batch_size, max_labels, budget)
-            else:
-                n_batch = min(batch_size, state.n_remaining)
-                if max_labels is not None:
-                    n_batch = min(n_batch, max_labels - state.human_labels)
-                if n_batch <= 0:
-                    break
-                _run_labeling_round(state, policy, query_strategy, n_batch)
-            record = replace(state.end_round(), confidence_threshold=threshold)
+        while state.n_remaining > 0 and runner.run_round(state):
+            record = replace(state.end_round(), confidence_threshold=runner.threshold)
             history.append(record)
             if progress is not None:
                 progress(record)
 
-    if policy == "active_learning":
-        strategy_name = query_strategy.name or type(query_strategy).__name__
-    else:
-        strategy_name = "least_confidence" if policy == "hybrid" else "random"
     pool_size = int(split.y_pool.size)
     return ReplayResult(
         policy=policy,
-        strategy=strategy_name,
+        **runner.summary(),
         batch_size=batch_size,
-        confidence_threshold=confidence_threshold if policy == "hybrid" else None,
-        max_label_error=max_label_error if budget is not None else None,
-        delta=delta if budget is not None else None,
-        lots=budget.lots if budget is not None else 0,
-        lots_rejected=budget.rejected if budget is not None else 0,
         max_labels=max_labels,
         pool_size=pool_size,
         n_eval=int(split.y_eval.size),

@@ -11,8 +11,8 @@ import pytest
 
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.montecarlo import (
+    LABELING_STRATEGIES,
     ROUTED_SELECTION_WEIGHT,
-    STRATEGIES,
     CurveDraws,
     Outcome,
     Settings,
@@ -78,7 +78,7 @@ def expected_cost(outcome: object, costs: RateCard) -> np.ndarray:
     )
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", LABELING_STRATEGIES)
 @pytest.mark.parametrize(
     "goal", [{"target_error": 0.06}, {"max_label_error": 0.05}], ids=["metric", "dataset"]
 )

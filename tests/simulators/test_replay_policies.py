@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +15,15 @@ from sklearn.naive_bayes import GaussianNB
 
 from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.replay import POLICIES, ROUTES, ReplayResult, replay_pool
+from annoplan.simulators.montecarlo import LABELING_STRATEGIES
+from annoplan.simulators.replay import (
+    POLICIES,
+    REPLAY_POLICIES,
+    ROUTES,
+    ReplayPolicy,
+    ReplayResult,
+    replay_pool,
+)
 from annoplan.simulators.strategies import STRATEGIES
 
 Data = tuple[np.ndarray, np.ndarray]
@@ -78,6 +87,28 @@ def test_cost_is_the_rate_card_applied_to_the_counts(
                 rounds=record.round_index,
             )
         )
+
+
+def test_every_policy_is_registered_with_the_plan_strategy_it_runs() -> None:
+    assert POLICIES == ("random", "active_learning", "prelabel", "hybrid")  # SPEC: annoplan replay --policy
+    assert {cls.plan_strategy for cls in REPLAY_POLICIES.values()} == set(LABELING_STRATEGIES)
+    for name, cls in REPLAY_POLICIES.items():
+        assert issubclass(cls, ReplayPolicy) and cls.name == name
+
+
+@pytest.mark.parametrize(
+    "price", ["label", "review", "correction", "audit", "platform_fee", "round_overhead"]
+)
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_dearer_unit_price_never_lowers_the_cost_and_leaves_the_work_alone(
+    policy: str, price: str, classification_data: Data, rate_card: RateCard
+) -> None:
+    cheap = run(classification_data, policy=policy, costs=rate_card, max_labels=200, max_label_error=None)
+    dearer = replace(rate_card, **{price: getattr(rate_card, price) * 2 + 0.1})
+    dear = run(classification_data, policy=policy, costs=dearer, max_labels=200, max_label_error=None)
+    assert dear.volumes() == cheap.volumes()
+    assert dear.cost >= cheap.cost
+    assert dear.cost - cheap.cost == pytest.approx(dearer.total(cheap) - rate_card.total(cheap))
 
 
 @pytest.mark.parametrize("policy", POLICIES)
