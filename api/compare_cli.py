@@ -21,7 +21,7 @@ from annoplan.api.replay_cli import read_rate_card
 from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import MAX_CATEGORIES
-from annoplan.simulators.strategies import STRATEGIES
+from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.sweep import BACKENDS, Comparison, Quantiles, ReplayOutcome
 
 DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy,qbc,density"
@@ -144,7 +144,7 @@ def compare_command(
         str,
         typer.Option(
             help="Query strategies to replay, comma-separated; random (the baseline, always run) and any of "
-            + ", ".join(name for name in STRATEGIES if name != "random")
+            + ", ".join(name for name in QUERY_STRATEGIES if name != "random")
             + ".",
         ),
     ] = DEFAULT_STRATEGIES,
@@ -222,7 +222,7 @@ def compare_command(
     ] = None,
 ) -> None:
     """Compare query strategies and policies on your own labeled data, over seeds."""
-    arms = _names("--strategies", strategies, tuple(STRATEGIES))
+    arms = _names("--strategies", strategies, tuple(QUERY_STRATEGIES))
     if "random" not in arms:
         arms = ("random", *arms)
     whole_pool = _names("--policies", policies, WHOLE_POOL_POLICIES)

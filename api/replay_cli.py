@@ -25,8 +25,8 @@ from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import MAX_CATEGORIES, load_dataset
 from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
+from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import POLICIES, ReplayRound, replay_pool
-from annoplan.simulators.strategies import STRATEGIES
 
 DEFAULT_CONFIDENCE_THRESHOLD = 0.95
 DEFAULT_BATCH_SIZE = 100
@@ -149,8 +149,8 @@ def _check_options(
     """Cheap checks before the data set is read, so that a typo fails fast."""
     if policy not in POLICIES:
         _fail("--policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
-    if strategy is not None and strategy not in STRATEGIES:
-        names = ", ".join(name for name in STRATEGIES if name != "random")
+    if strategy is not None and strategy not in QUERY_STRATEGIES:
+        names = ", ".join(name for name in QUERY_STRATEGIES if name != "random")
         _fail("--strategy", f"unknown strategy {strategy!r}; expected one of {names}")
     if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
         _fail("--threshold", f"must be in [0, 1], got {threshold}")

@@ -81,8 +81,8 @@ from annoplan.simulators._common import default_n_eval, predict_confidence, spli
 from annoplan.simulators.costs import RateCard  # noqa: E402
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, Pilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
+from annoplan.simulators.query_strategies import make_default_classifier  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
-from annoplan.simulators.strategies import make_default_classifier  # noqa: E402
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes  # noqa: E402
 
 MAX_LABEL_ERROR = 0.05

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from sklearn.base import clone
 
 from annoplan.simulators._validation import ReplayInputError
-from annoplan.simulators.strategies import make_default_classifier
+from annoplan.simulators.query_strategies import make_default_classifier
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]

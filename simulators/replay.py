@@ -67,7 +67,7 @@ from annoplan.simulators._validation import (
 )
 from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.strategies import QueryContext, QueryStrategy, make_strategy, top_k
+from annoplan.simulators.query_strategies import QueryContext, QueryStrategy, make_strategy, top_k
 from annoplan.simulators.volumes import Volumes
 
 __all__ = [
@@ -723,8 +723,9 @@ def replay_pool(
     policy : {"random", "active_learning", "prelabel", "hybrid"}, default "active_learning"
         The labeling process (see the module docstring).
     strategy : str or QueryStrategy, default "least_confidence"
-        Query strategy of ``active_learning`` (a key of :data:`simulators.strategies.STRATEGIES` or
-        an instance); the other policies choose at random (``hybrid`` routes the least confident).
+        Query strategy of ``active_learning`` (a key of
+        :data:`simulators.query_strategies.QUERY_STRATEGIES` or an instance); the other policies choose at
+        random (``hybrid`` routes the least confident).
     batch_size : int, default 100
         Items sent to humans per round.
     confidence_threshold : float, default 0.95

@@ -38,8 +38,8 @@ from annoplan.simulators._common import check_estimator, split_eval_pool
 from annoplan.simulators._validation import ReplayInputError, check_batch_size, check_max_labels
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import load_dataset
+from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import POLICIES, ReplayResult, replay_pool
-from annoplan.simulators.strategies import STRATEGIES
 from annoplan.simulators.volumes import Volumes
 
 __all__ = [
@@ -226,9 +226,9 @@ def make_tasks(
         Ordered by data set, seed, then arm.
     """
     for name in strategies:
-        if name not in STRATEGIES:
+        if name not in QUERY_STRATEGIES:
             raise ReplayInputError(
-                "strategy", f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}"
+                "strategy", f"unknown strategy {name!r}; expected one of {', '.join(QUERY_STRATEGIES)}"
             )
     for name in policies:
         if name not in ("prelabel", "hybrid"):

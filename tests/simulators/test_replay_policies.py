@@ -16,6 +16,7 @@ from sklearn.naive_bayes import GaussianNB
 from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.montecarlo import LABELING_STRATEGIES
+from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import (
     POLICIES,
     REPLAY_POLICIES,
@@ -24,7 +25,6 @@ from annoplan.simulators.replay import (
     ReplayResult,
     replay_pool,
 )
-from annoplan.simulators.strategies import STRATEGIES
 
 Data = tuple[np.ndarray, np.ndarray]
 AUTO_ROUTES = (ROUTES.index("auto_accepted"), ROUTES.index("audited"))
@@ -409,7 +409,7 @@ def test_active_learning_beats_random_on_a_separable_problem(separable_data: Dat
     assert np.mean(gains) > 0.005
 
 
-@pytest.mark.parametrize("strategy", list(STRATEGIES))
+@pytest.mark.parametrize("strategy", list(QUERY_STRATEGIES))
 def test_active_learning_runs_every_registered_strategy(
     strategy: str, classification_data: Data, rate_card: RateCard
 ) -> None:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
 from annoplan.simulators._validation import ReplayInputError
-from annoplan.simulators.strategies import (
-    STRATEGIES,
+from annoplan.simulators.query_strategies import (
+    QUERY_STRATEGIES,
     ExpectedErrorReduction,
     QueryContext,
     QueryStrategy,
@@ -24,7 +24,7 @@ from annoplan.simulators.strategies import (
     top_k,
 )
 
-MODEL_STRATEGIES = [name for name, cls in STRATEGIES.items() if cls.uses_model]
+MODEL_STRATEGIES = [name for name, cls in QUERY_STRATEGIES.items() if cls.uses_model]
 N_NEAR = 20
 
 
@@ -63,13 +63,13 @@ def context() -> QueryContext:
 
 
 def test_registry_holds_every_strategy_of_the_spec() -> None:
-    assert {"random", "least_confidence", "margin", "entropy", "qbc", "density"} <= set(STRATEGIES)
-    for name, cls in STRATEGIES.items():
+    assert {"random", "least_confidence", "margin", "entropy", "qbc", "density"} <= set(QUERY_STRATEGIES)
+    for name, cls in QUERY_STRATEGIES.items():
         assert cls.name == name
         assert issubclass(cls, QueryStrategy)
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", list(QUERY_STRATEGIES))
 def test_returns_batch_size_distinct_candidates(name: str, context: QueryContext) -> None:
     selected = prepared(name, context).select(context, 7, np.random.default_rng(0))
     assert selected.shape == (7,)
@@ -77,14 +77,14 @@ def test_returns_batch_size_distinct_candidates(name: str, context: QueryContext
     assert np.isin(selected, context.candidates).all()
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", list(QUERY_STRATEGIES))
 def test_deterministic_under_a_seed(name: str, context: QueryContext) -> None:
     first = prepared(name, context).select(context, 10, np.random.default_rng(3))
     second = prepared(name, context).select(context, 10, np.random.default_rng(3))
     np.testing.assert_array_equal(first, second)
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", list(QUERY_STRATEGIES))
 def test_batch_larger_than_candidates_returns_them_all(name: str, context: QueryContext) -> None:
     few = QueryContext(
         candidates=context.candidates[:5],
@@ -105,7 +105,7 @@ def test_picks_items_at_the_decision_boundary(name: str, context: QueryContext) 
     assert np.isin(selected, near).all(), f"{name} selected far, certain items: {selected}"
 
 
-@pytest.mark.parametrize("name", [n for n, c in STRATEGIES.items() if c.uses_proba])
+@pytest.mark.parametrize("name", [n for n, c in QUERY_STRATEGIES.items() if c.uses_proba])
 def test_needs_the_models_probabilities(name: str, context: QueryContext) -> None:
     blind = QueryContext(candidates=context.candidates, X_pool=context.X_pool, proba=None)
     with pytest.raises(ReplayInputError, match="proba"):
@@ -181,7 +181,7 @@ def test_top_k_returns_the_k_best_even_with_ties(scores: list[float], data: st.D
 
 
 def test_registry_holds_the_strategies_the_field_names() -> None:
-    assert {"eer", "bald", "cluster_margin", "cluster_margin_balanced"} <= set(STRATEGIES)
+    assert {"eer", "bald", "cluster_margin", "cluster_margin_balanced"} <= set(QUERY_STRATEGIES)
 
 
 def test_bald_is_the_members_disagreement_not_their_shared_doubt() -> None:

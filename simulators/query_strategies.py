@@ -2,7 +2,7 @@
 
 Each strategy is a small subclass of :class:`QueryStrategy` that declares its ``name`` and scores
 candidates (higher = more informative); the base class owns batch selection (top ``batch_size``
-scores, ties broken at random) and registers every named subclass in :data:`STRATEGIES`, so the
+scores, ties broken at random) and registers every named subclass in :data:`QUERY_STRATEGIES`, so the
 contract tests cover it at once.
 """
 
@@ -24,7 +24,7 @@ from annoplan.simulators._validation import ReplayInputError, check_batch_size
 
 __all__ = [
     "BALD",
-    "STRATEGIES",
+    "QUERY_STRATEGIES",
     "ClusterMargin",
     "ClusterMarginBalanced",
     "DensityWeighted",
@@ -44,7 +44,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
 
-STRATEGIES: dict[str, type[QueryStrategy]] = {}
+QUERY_STRATEGIES: dict[str, type[QueryStrategy]] = {}
 """Query strategies by name; each :class:`QueryStrategy` subclass with a ``name`` registers here."""
 
 
@@ -102,7 +102,7 @@ class QueryStrategy:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.name:
-            STRATEGIES[cls.name] = cls
+            QUERY_STRATEGIES[cls.name] = cls
 
     def prepare(self, X_pool: Any) -> QueryStrategy:
         """Precompute what depends only on the pool's features (once per replay); return self."""
@@ -537,7 +537,7 @@ def make_strategy(strategy: str | QueryStrategy) -> QueryStrategy:
     Parameters
     ----------
     strategy : str or QueryStrategy
-        A key of :data:`STRATEGIES` or a ready instance.
+        A key of :data:`QUERY_STRATEGIES` or a ready instance.
 
     Returns
     -------
@@ -545,8 +545,8 @@ def make_strategy(strategy: str | QueryStrategy) -> QueryStrategy:
     """
     if isinstance(strategy, QueryStrategy):
         return strategy
-    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+    if not isinstance(strategy, str) or strategy not in QUERY_STRATEGIES:
         raise ReplayInputError(
-            "strategy", f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+            "strategy", f"unknown strategy {strategy!r}; expected one of {', '.join(QUERY_STRATEGIES)}"
         )
-    return STRATEGIES[strategy]()
+    return QUERY_STRATEGIES[strategy]()
