@@ -82,8 +82,9 @@ PRICE_VOLUMES = {
 }
 #: inputs that drive the workbook's live formulas (the unit prices); the others are recorded values
 LIVE_INPUTS = frozenset(f"costs.{p}" for p in PRICES)
-SUMMARY, COSTS = "Summary", "Costs"
-STRATEGIES, CURVE, THRESHOLDS, SCHEDULE, SENSITIVITY = (
+#: titles of the plan workbook's own sheets (a formula refers to another sheet by its title)
+SUMMARY_SHEET, COSTS_SHEET = "Summary", "Costs"
+STRATEGIES_SHEET, CURVE_SHEET, THRESHOLDS_SHEET, SCHEDULE_SHEET, SENSITIVITY_SHEET = (
     "Strategies",
     "Learning curve",
     "Thresholds",
@@ -175,7 +176,7 @@ def live_costs(plan: PlanResponse, req: PlanRequest) -> dict[str, float]:
 def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, int]]:
     """Live formulas: each strategy's mean volumes of work times the Assumptions' unit prices; returns the
     sheet and the row of each strategy."""
-    sb = SheetBuilder(COSTS)
+    sb = SheetBuilder(COSTS_SHEET)
     manual = any(f.strategy == "manual" for f in plan.strategies)
     span = LIVE_COLUMN + 2 + int(manual)
     title(
@@ -240,7 +241,7 @@ def costs_sheet(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, dict[str, 
 
 def summary_sheet(plan: PlanResponse, req: PlanRequest, live_rows: dict[str, int]) -> Sheet:
     """The recommendation and headline figures, reasons, warnings and notes."""
-    sb = SheetBuilder(SUMMARY)
+    sb = SheetBuilder(SUMMARY_SHEET)
     span = 5
     rec = plan.recommendation
     best = recommended(plan)
@@ -300,7 +301,7 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_rows: dict[str, int
         "Mean cost, live",
         Cell(
             Formula(
-                f"={COSTS}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
+                f"={COSTS_SHEET}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
                 live_costs(plan, req)[rec.strategy],
             ),
             "money",
@@ -314,8 +315,8 @@ def summary_sheet(plan: PlanResponse, req: PlanRequest, live_rows: dict[str, int
             "Mean savings vs manual, live",
             Cell(
                 Formula(
-                    f"={COSTS}!{absolute_coordinate(coordinate(live_rows['manual'], LIVE_COLUMN))}"
-                    f"-{COSTS}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
+                    f"={COSTS_SHEET}!{absolute_coordinate(coordinate(live_rows['manual'], LIVE_COLUMN))}"
+                    f"-{COSTS_SHEET}!{absolute_coordinate(coordinate(live_rows[rec.strategy], LIVE_COLUMN))}",
                     estimates["manual"] - estimates[rec.strategy],
                 ),
                 "money",
@@ -374,7 +375,7 @@ def assumptions_sheets(plan: PlanResponse, req: PlanRequest) -> tuple[Sheet, She
 
 def strategies_sheet(plan: PlanResponse, metric: str) -> Sheet:
     """Every strategy side by side: cost (mean, P10/P50/P90), volumes, days, metric, label error, settings."""
-    sb = SheetBuilder(STRATEGIES)
+    sb = SheetBuilder(STRATEGIES_SHEET)
     forecasts = plan.strategies
     span = 2 + len(forecasts)
     title(sb, "Strategies side by side", span, note=QUANTILE_NOTE)
@@ -496,7 +497,7 @@ def costs_picture(plan: PlanResponse, anchor: str) -> Picture:
 
 def curve_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
     """The pilot's measured points, the forecast P50 and its P10-P90 band, and a chart with a log x axis."""
-    sb = SheetBuilder(CURVE)
+    sb = SheetBuilder(CURVE_SHEET)
     metric = metric_name(req.pilot.metric)
     span = 7
     title(
@@ -575,7 +576,7 @@ def curve_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
 
 def thresholds_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
     """Coverage and risk by confidence threshold, the chosen one marked, and a chart of each."""
-    sb = SheetBuilder(THRESHOLDS)
+    sb = SheetBuilder(THRESHOLDS_SHEET)
     goal = req.goal.max_label_error if isinstance(req.goal, LabeledDatasetGoal) else None
     span = 5 + int(goal is not None)
     title(
@@ -658,7 +659,7 @@ def thresholds_sheet(plan: PlanResponse, req: PlanRequest) -> Sheet:
 
 def schedule_sheet(plan: PlanResponse) -> Sheet:
     """The median path of every strategy round by round, and cumulative cost by round."""
-    sb = SheetBuilder(SCHEDULE)
+    sb = SheetBuilder(SCHEDULE_SHEET)
     span = 5
     title(
         sb,
@@ -715,7 +716,7 @@ def schedule_sheet(plan: PlanResponse) -> Sheet:
 
 def price_volume(price: str, row: int) -> str:
     """The volume of work a unit price multiplies, as a reference into ``row`` of the Costs sheet."""
-    cell = {key: f"{COSTS}!{coordinate(row, 2 + i)}" for i, (key, _) in enumerate(VOLUMES)}
+    cell = {key: f"{COSTS_SHEET}!{coordinate(row, 2 + i)}" for i, (key, _) in enumerate(VOLUMES)}
     if price == "platform_fee":
         touched = "+".join(cell[k] for k in ("fresh_labels", "reviews", "corrections", "auto_accepted"))
         return f"({touched})"
@@ -725,7 +726,7 @@ def price_volume(price: str, row: int) -> str:
 def sensitivity_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sheet:
     """The recommended mean cost when each unit price moves down and up, as a table and a tornado chart:
     live, at the unit prices on the Assumptions sheet."""
-    sb = SheetBuilder(SENSITIVITY)
+    sb = SheetBuilder(SENSITIVITY_SHEET)
     span = 7
     best = recommended(plan)
     card = RateCard.from_mapping(req.costs.model_dump())
@@ -746,7 +747,7 @@ def sensitivity_sheet(plan: PlanResponse, req: PlanRequest, live_row: int) -> Sh
                 sb,
                 "Mean cost at today's prices",
                 Cell(
-                    Formula(f"={COSTS}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}", base),
+                    Formula(f"={COSTS_SHEET}!{absolute_coordinate(coordinate(live_row, LIVE_COLUMN))}", base),
                     "money",
                 ),
             ),
