@@ -18,9 +18,9 @@ import typer
 
 from annoplan.api import output
 from annoplan.api.replay_cli import read_rate_card
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import MAX_CATEGORIES
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.sweep import BACKENDS, Comparison, Quantiles, ReplayOutcome
 
@@ -53,7 +53,7 @@ def _fail(option: str, message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _fail_on(error: ReplayInputError) -> NoReturn:
+def _fail_on(error: SimulatorInputError) -> NoReturn:
     field = error.field
     if field.startswith("costs."):
         _fail("--costs", f"{field.removeprefix('costs.')}: {error.message}")
@@ -255,7 +255,7 @@ def compare_command(
             data, arms, whole_pool, goals, absolute, seeds, seed, batch_size, max_labels, rate_card,
             threshold, engine, jobs, scheduler,
         )  # fmt: skip
-    except ReplayInputError as error:
+    except SimulatorInputError as error:
         _fail_on(error)
     document = compare_document(comparison, settings, rate_card)
     if chart is not None:

@@ -21,9 +21,9 @@ from annoplan.api import output
 from annoplan.api.replay_plan import PricedPolicy, rate_card_of, replay_settings, side_by_side, split_start
 from annoplan.planner.errors import InvalidInputError
 from annoplan.planner.schemas.policy import Policy
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import MAX_CATEGORIES, load_dataset
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, simulate_pilot
 from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import POLICIES, ReplayRound, replay_pool
@@ -57,7 +57,7 @@ def _fail(option: str, message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _fail_on(error: ReplayInputError) -> NoReturn:
+def _fail_on(error: SimulatorInputError) -> NoReturn:
     """Exit 2 with the option (or data set field) that ``error`` names."""
     field = error.field
     if field.startswith("costs."):
@@ -91,7 +91,7 @@ def read_json_object(
 def read_rate_card(
     path: Path | None,
     fail: Callable[[str, str], NoReturn] = _fail,
-    fail_on: Callable[[ReplayInputError], NoReturn] = _fail_on,
+    fail_on: Callable[[SimulatorInputError], NoReturn] = _fail_on,
 ) -> RateCard:
     """The rate card of a JSON file given to ``--costs`` (a plan request's ``costs`` object), or the default
     one; errors exit through ``fail`` / ``fail_on`` (each command names its own options)."""
@@ -100,7 +100,7 @@ def read_rate_card(
     values = read_json_object(path, "--costs", "of unit prices", fail)
     try:
         return RateCard.from_mapping(values)
-    except ReplayInputError as error:
+    except SimulatorInputError as error:
         fail_on(error)
 
 
@@ -340,7 +340,7 @@ def replay_command(
         pilot = None
         if emit_pilot is not None:
             pilot = simulate_pilot(X, y, n_labels=pilot_sizes, random_state=seed)
-    except ReplayInputError as error:
+    except SimulatorInputError as error:
         _fail_on(error)
     if pilot is not None and emit_pilot is not None:
         _write_pilot(emit_pilot, pilot.to_dict(), pilot_sizes, pilot.pool_size)
@@ -477,7 +477,7 @@ def _replay_priced(
         result = replay_pool(
             X, y, **settings, costs=rate_card, labeled=before, random_state=seed, progress=_Progress()
         )
-    except ReplayInputError as error:
+    except SimulatorInputError as error:
         _fail_on(error)
     notes = _priced_notes(priced, result, n_start, priced.policy.pool_size)
     rows = side_by_side(priced, result)

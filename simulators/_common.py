@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.base import clone
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import make_default_classifier
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,9 +42,9 @@ def split_eval_pool(
     if n_eval is None:
         n_eval = default_n_eval(n_items)
     if isinstance(n_eval, bool) or not isinstance(n_eval, int | np.integer) or n_eval < 1:
-        raise ReplayInputError("n_eval", f"must be an integer >= 1, got {n_eval!r}")
+        raise SimulatorInputError("n_eval", f"must be an integer >= 1, got {n_eval!r}")
     if n_items - n_eval < min_pool:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "n_eval",
             f"leaves {n_items - n_eval} of {n_items} items for the pool; at least {min_pool} are needed",
         )
@@ -65,7 +65,7 @@ def check_estimator(estimator: Any) -> Any:
     if estimator is None:
         return make_default_classifier()
     if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")):
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "estimator",
             f"must be a classifier with fit and predict_proba, got {type(estimator).__name__}",
         )

@@ -1,7 +1,8 @@
 """Input checks shared by the replay engine: each is called once, at an entry point.
 
-Every check raises :class:`ReplayInputError`, a ``ValueError`` whose ``field`` names the offending
-parameter, so that the command line and the HTTP layer can point the caller at the right option.
+Every check raises :class:`simulators.errors.SimulatorInputError`, a ``ValueError`` whose ``field`` names
+the offending parameter, so that the command line and the HTTP layer can point the caller at the right
+option.
 """
 
 from __future__ import annotations
@@ -14,31 +15,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from annoplan.simulators.errors import SimulatorInputError
+
 __all__ = [
-    "ReplayInputError",
     "check_batch_size",
     "check_confidence_threshold",
     "check_features_labels",
     "check_max_labels",
     "check_random_state",
 ]
-
-
-class ReplayInputError(ValueError):
-    """Invalid input to the replay engine; ``field`` names the parameter (e.g. ``batch_size``).
-
-    Parameters
-    ----------
-    field : str
-        Name of the offending parameter or input (``"costs.review"``, ``"y"``, ...).
-    message : str
-        What is wrong and, where it helps, what to do instead.
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 def check_random_state(random_state: int | np.random.Generator | None) -> np.random.Generator:
@@ -59,9 +44,9 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
         return np.random.default_rng()
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         if int(random_state) < 0:
-            raise ReplayInputError("random_state", f"must be a non-negative integer, got {random_state}")
+            raise SimulatorInputError("random_state", f"must be a non-negative integer, got {random_state}")
         return np.random.default_rng(int(random_state))
-    raise ReplayInputError(
+    raise SimulatorInputError(
         "random_state", f"must be an integer seed, a numpy Generator or None, got {random_state!r}"
     )
 
@@ -69,7 +54,7 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
 def check_batch_size(batch_size: Any) -> int:
     """Check that ``batch_size`` (items per round) is an integer >= 1 and return it as ``int``."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
-        raise ReplayInputError("batch_size", f"must be an integer >= 1, got {batch_size!r}")
+        raise SimulatorInputError("batch_size", f"must be an integer >= 1, got {batch_size!r}")
     return int(batch_size)
 
 
@@ -78,7 +63,7 @@ def check_max_labels(max_labels: Any) -> int | None:
     if max_labels is None:
         return None
     if isinstance(max_labels, bool) or not isinstance(max_labels, Integral) or max_labels < 1:
-        raise ReplayInputError("max_labels", f"must be an integer >= 1 or None, got {max_labels!r}")
+        raise SimulatorInputError("max_labels", f"must be an integer >= 1 or None, got {max_labels!r}")
     return int(max_labels)
 
 
@@ -90,7 +75,7 @@ def check_confidence_threshold(confidence_threshold: Any) -> float:
         or not math.isfinite(float(confidence_threshold))
         or not 0.0 <= float(confidence_threshold) <= 1.0
     ):
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "confidence_threshold", f"must be a number in [0, 1], got {confidence_threshold!r}"
         )
     return float(confidence_threshold)
@@ -105,15 +90,15 @@ def check_features(X: Any, field: str = "X") -> npt.NDArray[np.floating[Any]] | 
         try:
             X = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ReplayInputError(field, f"features must be numeric: {exc}") from None
+            raise SimulatorInputError(field, f"features must be numeric: {exc}") from None
         values = X
     if X.ndim != 2:
-        raise ReplayInputError(field, f"must be 2-dimensional (items x features), got shape {X.shape}")
+        raise SimulatorInputError(field, f"must be 2-dimensional (items x features), got shape {X.shape}")
     if X.shape[1] == 0:
-        raise ReplayInputError(field, "has no feature columns")
+        raise SimulatorInputError(field, "has no feature columns")
     if not np.all(np.isfinite(values)):
         bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-        raise ReplayInputError(field, f"contains {bad} NaN or infinite values; impute or drop them first")
+        raise SimulatorInputError(field, f"contains {bad} NaN or infinite values; impute or drop them first")
     return X
 
 
@@ -141,13 +126,13 @@ def check_features_labels(
     X = check_features(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "y",
             f"must be 1-dimensional, one label per row of X ({X.shape[0]}), got shape {y.shape}",
         )
     classes, y_encoded = np.unique(y, return_inverse=True)
     if classes.size < 2:
-        raise ReplayInputError("y", f"needs at least two classes, found {classes.size}")
+        raise SimulatorInputError("y", f"needs at least two classes, found {classes.size}")
     return X, y_encoded.astype(np.intp), classes
 
 
@@ -159,20 +144,20 @@ def check_labeled(
     Returns the features (dense or CSR, like the pool's) and the labels encoded as indices into ``classes``.
     """
     if not isinstance(labeled, tuple | list) or len(labeled) != 2:
-        raise ReplayInputError("labeled", "must be a pair (X, y) of features and labels")
+        raise SimulatorInputError("labeled", "must be a pair (X, y) of features and labels")
     X_before = check_features(labeled[0], "labeled")
     y_before = np.asarray(labeled[1])
     if y_before.ndim != 1 or y_before.shape[0] != X_before.shape[0]:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "labeled", f"needs one label per row: {X_before.shape[0]} rows, y {y_before.shape}"
         )
     if X_before.shape[1] != X.shape[1]:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "labeled", f"has {X_before.shape[1]} feature columns but the pool has {X.shape[1]}"
         )
     unknown = np.setdiff1d(y_before, classes)
     if unknown.size:
-        raise ReplayInputError("labeled", f"has labels the pool does not: {unknown[:5].tolist()}")
+        raise SimulatorInputError("labeled", f"has labels the pool does not: {unknown[:5].tolist()}")
     if sp.issparse(X) and not sp.issparse(X_before):
         X_before = sp.csr_matrix(X_before)
     elif sp.issparse(X_before) and not sp.issparse(X):

@@ -79,7 +79,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import binom, hypergeom
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = [
     "SamplingPlan",
@@ -127,38 +127,39 @@ _TINY_LEVEL = 1e-250
 
 
 def _broadcast_shape(named_shapes: list[tuple[str, tuple[int, ...]]]) -> tuple[int, ...]:
-    """The common shape of the arrays, or :class:`ReplayInputError` naming the first that does not fit."""
+    """The common shape of the arrays, or :class:`SimulatorInputError` naming the first that does not fit."""
     shape: tuple[int, ...] = ()
     for field, field_shape in named_shapes:
         try:
             shape = np.broadcast_shapes(shape, field_shape)
         except ValueError:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 field, f"shape {field_shape} does not broadcast with the other arguments' shape {shape}"
             ) from None
     return shape
 
 
 def _numeric_array(value: Any, field: str) -> npt.NDArray[Any]:
-    """``value`` as a numeric (not boolean) array, or :class:`ReplayInputError` naming ``field``."""
+    """``value`` as a numeric (not boolean) array, or :class:`SimulatorInputError` naming ``field``."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise ReplayInputError(field, f"must be numbers: {exc}") from None
+        raise SimulatorInputError(field, f"must be numbers: {exc}") from None
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
-        raise ReplayInputError(field, f"must be numbers, got {array.dtype} values")
+        raise SimulatorInputError(field, f"must be numbers, got {array.dtype} values")
     if np.issubdtype(array.dtype, np.complexfloating):
-        raise ReplayInputError(field, "must be real numbers")
+        raise SimulatorInputError(field, "must be real numbers")
     return array
 
 
 def _counts(value: Any, field: str, minimum: int = 0) -> CountArray:
-    """Whole numbers in ``[minimum, MAX_COUNT]`` as int64, or :class:`ReplayInputError` naming ``field``."""
+    """Whole numbers in ``[minimum, MAX_COUNT]`` as int64, or :class:`SimulatorInputError` naming
+    ``field``."""
     array = _numeric_array(value, field)
     as_float = array.astype(np.float64)
     whole = np.isfinite(as_float) & (as_float == np.round(as_float))
     if not np.all(whole & (as_float >= minimum) & (as_float <= MAX_COUNT)):
-        raise ReplayInputError(field, f"must be whole numbers in [{minimum}, 2**53]")
+        raise SimulatorInputError(field, f"must be whole numbers in [{minimum}, 2**53]")
     return array.astype(np.int64)
 
 
@@ -172,15 +173,15 @@ def _probabilities(value: Any, field: str, *, open_interval: bool) -> FloatArray
         inside = (array >= 0.0) & (array <= 1.0)
         interval = "[0, 1]"
     if not np.all(inside):  # NaN fails both comparisons
-        raise ReplayInputError(field, f"must be in {interval}")
+        raise SimulatorInputError(field, f"must be in {interval}")
     return array
 
 
 def _non_negative(value: Any, field: str) -> FloatArray:
-    """Finite numbers >= 0 as float64, or :class:`ReplayInputError` naming ``field``."""
+    """Finite numbers >= 0 as float64, or :class:`SimulatorInputError` naming ``field``."""
     array = _numeric_array(value, field).astype(np.float64)
     if not np.all(np.isfinite(array) & (array >= 0.0)):
-        raise ReplayInputError(field, "must be finite numbers >= 0")
+        raise SimulatorInputError(field, "must be finite numbers >= 0")
     return array
 
 
@@ -211,7 +212,7 @@ def lot_delta(lot_number: Any, delta: Any) -> FloatArray:
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``lot_number`` or ``delta``.
     """
     lot = _counts(lot_number, "lot_number", minimum=1)
@@ -366,9 +367,9 @@ def _checked_sample(
     k, n, m = (np.broadcast_to(a, shape) for a in (k, n, m))
     level = np.broadcast_to(level, shape)
     if np.any(n > m):
-        raise ReplayInputError("sample_size", "cannot exceed lot_size")
+        raise SimulatorInputError("sample_size", "cannot exceed lot_size")
     if np.any(k > n):
-        raise ReplayInputError("n_wrong", "cannot exceed sample_size")
+        raise SimulatorInputError("n_wrong", "cannot exceed sample_size")
     return k, n, m, level
 
 
@@ -399,7 +400,7 @@ def wrong_upper_bound(n_wrong: Any, sample_size: Any, lot_size: Any, delta: Any)
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``n_wrong``, ``sample_size``, ``lot_size`` or ``delta``.
 
     Notes
@@ -432,7 +433,7 @@ def wrong_left_bound(n_wrong: Any, sample_size: Any, lot_size: Any, delta: Any) 
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``n_wrong``, ``sample_size``, ``lot_size`` or ``delta``.
     """
     k, n, m, level = _checked_sample(n_wrong, sample_size, lot_size, delta)
@@ -456,7 +457,7 @@ def lot_passes(n_wrong: Any, sample_size: Any, lot_size: Any, allowed_wrong: Any
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``n_wrong``, ``sample_size``, ``lot_size``, ``allowed_wrong`` or ``delta``.
     """
     allowance = _non_negative(allowed_wrong, "allowed_wrong")
@@ -488,7 +489,7 @@ def acceptance_number(sample_size: Any, lot_size: Any, allowed_wrong: Any, delta
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``sample_size``, ``lot_size``, ``allowed_wrong`` or ``delta``.
     """
     allowed = _non_negative(allowed_wrong, "allowed_wrong")
@@ -530,7 +531,7 @@ def expected_wrong_in_sample(sample_size: Any, expected_rate: Any) -> CountArray
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``sample_size`` or ``expected_rate``.
     """
     n = _counts(sample_size, "sample_size")
@@ -578,7 +579,7 @@ def audit_sample_size(
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``lot_size``, ``allowed_wrong``, ``expected_rate``, ``delta`` or ``min_size``.
 
     Notes
@@ -660,7 +661,7 @@ def lot_allowance(budget_left: Any, lot_size: Any, undelivered: Any) -> CountArr
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         naming ``budget_left``, ``lot_size`` or ``undelivered``.
     """
     budget = _non_negative(budget_left, "budget_left")
@@ -668,7 +669,7 @@ def lot_allowance(budget_left: Any, lot_size: Any, undelivered: Any) -> CountArr
     left = _counts(undelivered, "undelivered")
     _broadcast_shape([("budget_left", budget.shape), ("lot_size", m.shape), ("undelivered", left.shape)])
     if np.any(m > left):
-        raise ReplayInputError("undelivered", "cannot be smaller than lot_size (the lot is undelivered)")
+        raise SimulatorInputError("undelivered", "cannot be smaller than lot_size (the lot is undelivered)")
     # floor_divide is exact for the whole-valued product, where a rounded quotient could land on an integer
     share = np.floor_divide(budget * m, np.maximum(left, 1))
     return np.asarray(np.where(m == 0, 0, share), dtype=np.int64)

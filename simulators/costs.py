@@ -11,7 +11,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.volumes import Volumes
 
 Array = npt.NDArray[np.float64]
@@ -56,12 +56,14 @@ class RateCard:
         for item in fields(self):
             value = getattr(self, item.name)
             if isinstance(value, bool) or not isinstance(value, Real):
-                raise ReplayInputError(f"costs.{item.name}", f"must be a number, got {value!r}")
+                raise SimulatorInputError(f"costs.{item.name}", f"must be a number, got {value!r}")
             if not math.isfinite(float(value)) or float(value) < 0:
-                raise ReplayInputError(f"costs.{item.name}", f"must be a finite number >= 0, got {value!r}")
+                raise SimulatorInputError(
+                    f"costs.{item.name}", f"must be a finite number >= 0, got {value!r}"
+                )
             object.__setattr__(self, item.name, float(value))
         if self.audit_rate > 1.0:
-            raise ReplayInputError("costs.audit_rate", f"must be in [0, 1], got {self.audit_rate!r}")
+            raise SimulatorInputError("costs.audit_rate", f"must be in [0, 1], got {self.audit_rate!r}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RateCard:
@@ -83,7 +85,7 @@ class RateCard:
         known = {item.name for item in fields(cls)}
         unknown = sorted(set(values) - known - {"currency"})
         if unknown:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 f"costs.{unknown[0]}",
                 f"unknown rate card field; expected some of {', '.join(sorted(known))}",
             )

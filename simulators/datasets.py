@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = ["LABEL_COLUMN", "build_features", "load_dataset"]
 
@@ -69,22 +69,22 @@ def load_dataset(path: str | Path) -> tuple[Any, npt.NDArray[np.intp], list[str]
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         A ``ValueError`` naming the problem: missing file, unsupported extension, a file that is not
         in its format, missing label column, a single class or more than :data:`MAX_CLASSES`, a
         categorical column of more than :data:`MAX_CATEGORIES` values, NaN or infinite features.
     """
     path = Path(path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "data",
             f"unsupported file type {path.suffix or '(none)'!r} of {path.name}; "
             f"expected one of {', '.join(SUPPORTED_SUFFIXES)}",
         )
     if path.is_dir():
-        raise ReplayInputError("data", f"{path} is a directory, not a file")
+        raise SimulatorInputError("data", f"{path} is a directory, not a file")
     if not path.is_file():
-        raise ReplayInputError("data", f"file not found: {path}")
+        raise SimulatorInputError("data", f"file not found: {path}")
     if path.suffix.lower() == ".npz":
         return _load_npz(path)
     return _load_csv(path)
@@ -96,9 +96,9 @@ def _load_npz(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ReplayInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
+        raise SimulatorInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
     if "y" not in arrays:
-        raise ReplayInputError("label", f"{path.name} has no array 'y' of labels")
+        raise SimulatorInputError("label", f"{path.name} has no array 'y' of labels")
     y_raw = np.asarray(arrays["y"]).ravel()
     n_items = y_raw.size
     text = arrays.get("text")
@@ -107,15 +107,15 @@ def _load_npz(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
         X = np.zeros((n_items, 0))
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != n_items:
-        raise ReplayInputError("X", f"must have shape ({n_items}, n_columns), got {X.shape}")
+        raise SimulatorInputError("X", f"must have shape ({n_items}, n_columns), got {X.shape}")
     if text is not None and np.asarray(text).shape != (n_items,):
-        raise ReplayInputError("text", f"must hold one string per item ({n_items})")
+        raise SimulatorInputError("text", f"must hold one string per item ({n_items})")
     categorical = arrays.get("categorical")
     if categorical is None:
         categorical = np.zeros(X.shape[1], dtype=bool)
     categorical = np.asarray(categorical, dtype=bool)
     if categorical.shape != (X.shape[1],):
-        raise ReplayInputError("categorical", f"must hold one flag per column of X ({X.shape[1]})")
+        raise SimulatorInputError("categorical", f"must hold one flag per column of X ({X.shape[1]})")
     feature_names = arrays.get("feature_names")
     names = (
         [str(name) for name in feature_names]
@@ -141,11 +141,13 @@ def _check_npz(path: Path) -> None:
     with path.open("rb") as handle:
         magic = handle.read(6)
     if magic == b"\x93NUMPY":
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "data", f"cannot read {path.name}: it is a single .npy array, not an .npz archive ({NPZ_FORMAT})"
         )
     if not magic.startswith(b"PK"):
-        raise ReplayInputError("data", f"cannot read {path.name}: it is not an .npz archive ({NPZ_FORMAT})")
+        raise SimulatorInputError(
+            "data", f"cannot read {path.name}: it is not an .npz archive ({NPZ_FORMAT})"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -153,7 +155,7 @@ def _check_npz(path: Path) -> None:
                     with archive.open(info) as member:
                         _check_npy_header(member, info, path.name)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ReplayInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
+        raise SimulatorInputError("data", f"cannot read {path.name} as .npz: {exc}") from None
 
 
 def _check_npy_header(member: Any, info: zipfile.ZipInfo, file_name: str) -> None:
@@ -165,16 +167,16 @@ def _check_npy_header(member: Any, info: zipfile.ZipInfo, file_name: str) -> Non
         else:
             shape, _, dtype = np.lib.format.read_array_header_2_0(member)
     except ValueError as exc:
-        raise ReplayInputError(name, f"{file_name} holds a damaged array: {exc}") from None
+        raise SimulatorInputError(name, f"{file_name} holds a damaged array: {exc}") from None
     if dtype.hasobject:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             name,
             f"{file_name} holds an array of Python objects, which is not read (loading it could run "
             "code); save strings as a str array, e.g. numpy.array(texts, dtype=str)",
         )
     declared = math.prod(shape) * dtype.itemsize
     if declared > info.file_size:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             name,
             f"{file_name} is damaged: the array declares shape {shape} ({declared:,} bytes) but holds "
             f"{info.file_size:,} bytes",
@@ -186,21 +188,21 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ReplayInputError("data", f"cannot read {path.name} as CSV: {exc}") from None
+        raise SimulatorInputError("data", f"cannot read {path.name} as CSV: {exc}") from None
     if not rows:
-        raise ReplayInputError("data", f"{path.name} is empty")
+        raise SimulatorInputError("data", f"{path.name} is empty")
     header = [name.strip() for name in rows[0]]
     numbered = [(line, row) for line, row in enumerate(rows[1:], start=2) if any(map(str.strip, row))]
     body = [row for _, row in numbered]
     if LABEL_COLUMN not in header:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "label", f"{path.name} has no {LABEL_COLUMN!r} column (columns: {', '.join(header)})"
         )
     if not body:
-        raise ReplayInputError("data", f"{path.name} has no data rows")
+        raise SimulatorInputError("data", f"{path.name} has no data rows")
     ragged = next((line for line, row in numbered if len(row) != len(header)), None)
     if ragged is not None:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "data",
             f"{path.name} line {ragged} does not have the header's {len(header)} fields",
         )
@@ -210,7 +212,7 @@ def _load_csv(path: Path) -> tuple[Any, npt.NDArray[np.intp], list[str]]:
     names = [name for index, name in enumerate(header) if index != label_index]
     columns = [cells[:, index] for index in range(len(header)) if index != label_index]
     if not columns:
-        raise ReplayInputError("data", f"{path.name} has no feature columns besides {LABEL_COLUMN!r}")
+        raise SimulatorInputError("data", f"{path.name} has no feature columns besides {LABEL_COLUMN!r}")
     numeric: list[npt.NDArray[np.float64]] = []
     numeric_names: list[str] = []
     categories: list[npt.NDArray[Any]] = []
@@ -265,7 +267,7 @@ def build_features(
         try:
             blocks.append(vectorizer.fit_transform([str(item) for item in text]))
         except ValueError as exc:
-            raise ReplayInputError("text", f"no usable vocabulary: {exc}") from None
+            raise SimulatorInputError("text", f"no usable vocabulary: {exc}") from None
     numeric = X[:, ~categorical]
     if numeric.shape[1]:
         blocks.append(StandardScaler().fit_transform(numeric))
@@ -273,7 +275,7 @@ def build_features(
         columns = [X[:, index] for index in np.flatnonzero(categorical)]
         blocks.append(_one_hot(columns, [feature_names[i] for i in np.flatnonzero(categorical)]))
     if not blocks:
-        raise ReplayInputError("X", "the data set has neither feature columns nor text")
+        raise SimulatorInputError("X", "the data set has neither feature columns nor text")
     return _stack(blocks, sparse=text is not None)
 
 
@@ -284,7 +286,7 @@ def _one_hot(columns: list[npt.NDArray[Any]], names: list[str]) -> sp.csr_matrix
     for name, column in zip(names, columns, strict=True):
         values, codes = np.unique(column, return_inverse=True)
         if values.size > MAX_CATEGORIES:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 "X",
                 f"categorical column {name!r} has {values.size:,} distinct values, more than the "
                 f"{MAX_CATEGORIES:,} one-hot encoded per column; drop it if it is an id, or give free text "
@@ -313,16 +315,16 @@ def _stack(blocks: list[Any], sparse: bool) -> Any:
 def _encode_labels(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
     """Sorted distinct labels and each item's index into them; at least two classes."""
     if values.size == 0:
-        raise ReplayInputError("label", "the data set has no rows")
+        raise SimulatorInputError("label", "the data set has no rows")
     classes, codes = np.unique(values, return_inverse=True)
     if classes.size > MAX_CLASSES:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "label",
             f"the data set has {classes.size:,} classes, more than the {MAX_CLASSES:,} a replay takes "
             "(is the label column really the label?)",
         )
     if classes.size < 2:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "label", f"the data set has a single class ({classes[0]!s}); at least two are needed"
         )
     return classes, codes.astype(np.intp)
@@ -346,6 +348,6 @@ def _check_finite(X: npt.NDArray[np.float64], feature_names: list[str]) -> None:
     bad_columns = np.flatnonzero(~finite.all(axis=0))
     shown = ", ".join(repr(feature_names[index]) for index in bad_columns[:3])
     more = f" and {bad_columns.size - 3} more" if bad_columns.size > 3 else ""
-    raise ReplayInputError(
+    raise SimulatorInputError(
         "X", f"feature column {shown}{more} has NaN or infinite values; impute or drop them first"
     )

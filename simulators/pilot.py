@@ -11,7 +11,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from annoplan.simulators._common import check_estimator, predict_confidence, split_eval_pool
-from annoplan.simulators._validation import ReplayInputError, check_features_labels, check_random_state
+from annoplan.simulators._validation import check_features_labels, check_random_state
+from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = [
     "DEFAULT_PILOT_ROUNDS",
@@ -171,7 +172,7 @@ def scale_pilot_sizes(n_labels: Sequence[int], pool_size: int) -> tuple[int, ...
     if not len(n_labels) or any(
         isinstance(value, bool) or not isinstance(value, Integral) or value < 1 for value in n_labels
     ):
-        raise ReplayInputError("n_labels", f"must be integers >= 1, got {list(n_labels)!r}")
+        raise SimulatorInputError("n_labels", f"must be integers >= 1, got {list(n_labels)!r}")
     sizes = sorted({int(value) for value in n_labels})
     limit = max(pool_size // 2, 1)
     if sizes[-1] <= limit:
@@ -228,7 +229,7 @@ def simulate_pilot(
         if calibration_size is None:
             calibration_size = min(n_eval_items, MAX_PILOT_CALIBRATION)
         if isinstance(calibration_size, bool) or calibration_size < 0:
-            raise ReplayInputError("calibration_size", f"must be >= 0, got {calibration_size!r}")
+            raise SimulatorInputError("calibration_size", f"must be >= 0, got {calibration_size!r}")
         n_cal = min(calibration_size, n_eval_items)
         order = rng.permutation(pool_size)
         rounds = []

@@ -20,7 +20,8 @@ from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
-from annoplan.simulators._validation import ReplayInputError, check_batch_size
+from annoplan.simulators._validation import check_batch_size
+from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = [
     "BALD",
@@ -149,7 +150,7 @@ class QueryStrategy:
         if candidates.size <= batch_size:
             return candidates.copy()
         if self.uses_proba and context.proba is None:
-            raise ReplayInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
+            raise SimulatorInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
         scores = np.asarray(self.score(context, rng), dtype=np.float64)
         return candidates[top_k(scores, batch_size, rng)]
 
@@ -264,9 +265,9 @@ class QueryByCommittee(QueryStrategy):
     def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
         """Vote entropy (nats) of the committee's predicted labels."""
         if context.train_indices is None or context.y_train is None:
-            raise ReplayInputError("train_indices", "query by committee needs the training items")
+            raise SimulatorInputError("train_indices", "query by committee needs the training items")
         if self.n_members < 2:
-            raise ReplayInputError("n_members", f"must be >= 2, got {self.n_members}")
+            raise SimulatorInputError("n_members", f"must be >= 2, got {self.n_members}")
         candidates = np.asarray(context.candidates, dtype=np.intp)
         train = np.asarray(context.train_indices, dtype=np.intp)
         y_train = np.asarray(context.y_train, dtype=np.intp)
@@ -328,7 +329,7 @@ class DensityWeighted(QueryStrategy):
             "margin": margin_scores,
         }
         if self.uncertainty not in measures:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 "uncertainty",
                 f"unknown measure {self.uncertainty!r}; expected one of {sorted(measures)}",
             )
@@ -348,7 +349,7 @@ def _member_proba(member: Any, X: Any, n_classes: int) -> FloatArray:
 def _training_set(context: QueryContext, who: str) -> tuple[IndexArray, IndexArray, Any]:
     """The human-checked items, their labels and the unfitted model prototype of ``context``."""
     if context.train_indices is None or context.y_train is None:
-        raise ReplayInputError("train_indices", f"{who} needs the training items")
+        raise SimulatorInputError("train_indices", f"{who} needs the training items")
     prototype = context.estimator if context.estimator is not None else make_default_classifier()
     return (
         np.asarray(context.train_indices, dtype=np.intp),
@@ -396,7 +397,7 @@ class BALD(QueryStrategy):
         """Mutual information (nats) between the prediction and the committee member."""
         train, y_train, prototype = _training_set(context, "BALD")
         if self.n_members < 2:
-            raise ReplayInputError("n_members", f"must be >= 2, got {self.n_members}")
+            raise SimulatorInputError("n_members", f"must be >= 2, got {self.n_members}")
         X_candidates = context.X_pool[np.asarray(context.candidates, dtype=np.intp)]
         members = []
         for _ in range(self.n_members):
@@ -440,7 +441,7 @@ class ExpectedErrorReduction(QueryStrategy):
         assert context.proba is not None
         for name in ("n_candidates", "n_pool_sample"):
             if getattr(self, name) < 1:
-                raise ReplayInputError(name, f"must be >= 1, got {getattr(self, name)}")
+                raise SimulatorInputError(name, f"must be >= 1, got {getattr(self, name)}")
         train, y_train, prototype = _training_set(context, "expected error reduction")
         candidates = np.asarray(context.candidates, dtype=np.intp)
         n = candidates.size
@@ -499,9 +500,9 @@ class ClusterMargin(QueryStrategy):
         if candidates.size <= batch_size:
             return candidates.copy()
         if context.proba is None:
-            raise ReplayInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
+            raise SimulatorInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
         if not self.pool_factor >= 1.0:
-            raise ReplayInputError("pool_factor", f"must be >= 1, got {self.pool_factor}")
+            raise SimulatorInputError("pool_factor", f"must be >= 1, got {self.pool_factor}")
         margin = margin_scores(context.proba)
         n_uncertain = min(candidates.size, int(np.ceil(self.pool_factor * batch_size)))
         uncertain = top_k(margin, n_uncertain, rng)  # most uncertain first
@@ -546,7 +547,7 @@ def make_strategy(strategy: str | QueryStrategy) -> QueryStrategy:
     if isinstance(strategy, QueryStrategy):
         return strategy
     if not isinstance(strategy, str) or strategy not in QUERY_STRATEGIES:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "strategy", f"unknown strategy {strategy!r}; expected one of {', '.join(QUERY_STRATEGIES)}"
         )
     return QUERY_STRATEGIES[strategy]()

@@ -57,7 +57,6 @@ from annoplan.simulators._common import (
     split_eval_pool,
 )
 from annoplan.simulators._validation import (
-    ReplayInputError,
     check_batch_size,
     check_confidence_threshold,
     check_features_labels,
@@ -67,6 +66,7 @@ from annoplan.simulators._validation import (
 )
 from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import QueryContext, QueryStrategy, make_strategy, top_k
 from annoplan.simulators.volumes import Volumes
 
@@ -765,25 +765,27 @@ def replay_pool(
 
     Raises
     ------
-    ReplayInputError
+    SimulatorInputError
         A ``ValueError`` naming the invalid parameter.
     """
     if policy not in REPLAY_POLICIES:
-        raise ReplayInputError("policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
+        raise SimulatorInputError(
+            "policy", f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}"
+        )
     query_strategy = make_strategy(strategy)
     batch_size = check_batch_size(batch_size)
     confidence_threshold = check_confidence_threshold(confidence_threshold)
     max_labels = check_max_labels(max_labels)
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
-        raise ReplayInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
+        raise SimulatorInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
     for name, share in (("max_label_error", max_label_error), ("delta", delta)):
         if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
-            raise ReplayInputError(name, f"must be a number in (0, 1), got {share!r}")
+            raise SimulatorInputError(name, f"must be a number in (0, 1), got {share!r}")
         if share is not None and not 0.0 < share < 1.0:
-            raise ReplayInputError(name, f"must be in (0, 1), got {share!r}")
+            raise SimulatorInputError(name, f"must be in (0, 1), got {share!r}")
     if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
-        raise ReplayInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
+        raise SimulatorInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
     model = check_estimator(estimator)
     X, y_encoded, classes = check_features_labels(X, y)
     before = None if labeled is None else check_labeled(labeled, X, classes)

@@ -35,9 +35,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from annoplan.simulators._common import check_estimator, split_eval_pool
-from annoplan.simulators._validation import ReplayInputError, check_batch_size, check_max_labels
+from annoplan.simulators._validation import check_batch_size, check_max_labels
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import load_dataset
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import POLICIES, ReplayResult, replay_pool
 from annoplan.simulators.volumes import Volumes
@@ -227,16 +228,16 @@ def make_tasks(
     """
     for name in strategies:
         if name not in QUERY_STRATEGIES:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 "strategy", f"unknown strategy {name!r}; expected one of {', '.join(QUERY_STRATEGIES)}"
             )
     for name in policies:
         if name not in ("prelabel", "hybrid"):
-            raise ReplayInputError("policy", f"unknown policy {name!r}; expected prelabel or hybrid")
+            raise SimulatorInputError("policy", f"unknown policy {name!r}; expected prelabel or hybrid")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ReplayInputError("seeds", f"must be an integer >= 1, got {seeds!r}")
+        raise SimulatorInputError("seeds", f"must be an integer >= 1, got {seeds!r}")
     if isinstance(root_seed, bool) or not isinstance(root_seed, int) or root_seed < 0:
-        raise ReplayInputError("random_state", f"must be an integer >= 0, got {root_seed!r}")
+        raise SimulatorInputError("random_state", f"must be an integer >= 0, got {root_seed!r}")
     costs = RateCard() if costs is None else costs
     tasks: list[ReplayTask] = []
     for path in datasets:
@@ -281,7 +282,7 @@ def run_task(task: ReplayTask) -> ReplayOutcome:
         if task.policy == FULL_POOL:
             return _full_pool(task, X, y)
         if task.policy not in POLICIES:
-            raise ReplayInputError("policy", f"unknown policy {task.policy!r}")
+            raise SimulatorInputError("policy", f"unknown policy {task.policy!r}")
         result = replay_pool(
             X,
             y,
@@ -347,13 +348,13 @@ def task_generator(
 ) -> Iterator[ReplayOutcome]:
     """The outcomes of ``tasks`` in their order, as they complete (see :func:`run_sweep`)."""
     if backend not in BACKENDS:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "backend", f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}"
         )
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ReplayInputError("n_jobs", f"must be an integer >= 1, got {n_jobs!r}")
+        raise SimulatorInputError("n_jobs", f"must be an integer >= 1, got {n_jobs!r}")
     if scheduler is not None and backend != "dask":
-        raise ReplayInputError("scheduler", "needs the dask backend (--backend dask)")
+        raise SimulatorInputError("scheduler", "needs the dask backend (--backend dask)")
     if backend == "serial":
         return (run_task(task) for task in tasks)
     if backend == "loky":
@@ -376,7 +377,7 @@ def _dask_outcomes(
     try:
         from distributed import Client, LocalCluster
     except ImportError as error:
-        raise ReplayInputError(
+        raise SimulatorInputError(
             "backend", "dask needs the optional extra: pip install 'annoplan[dask]'"
         ) from error
     from joblib import Parallel, delayed, parallel_config
@@ -389,7 +390,7 @@ def _dask_outcomes(
         try:
             client = Client(scheduler, timeout="10s")
         except OSError as error:
-            raise ReplayInputError(
+            raise SimulatorInputError(
                 "scheduler", f"cannot reach the Dask scheduler at {scheduler}: {error}"
             ) from error
     try:
@@ -705,9 +706,9 @@ def compare_outcomes(
         by_case.setdefault((task.data, task.seed), {})[arm] = outcome
     cases = sorted(by_case)
     if not cases or any("random" not in by_case[case] for case in cases):
-        raise ReplayInputError("strategy", "the comparison needs a random run in every case")
+        raise SimulatorInputError("strategy", "the comparison needs a random run in every case")
     if not absolute and any(FULL_POOL not in by_case[case] for case in cases):
-        raise ReplayInputError("targets", "shares of the full-pool accuracy need the full-pool reference")
+        raise SimulatorInputError("targets", "shares of the full-pool accuracy need the full-pool reference")
     reference = {case: by_case[case][FULL_POOL].metric[0] for case in cases if FULL_POOL in by_case[case]}
     levels = {case: [t if absolute else t * reference[case] for t in targets] for case in cases}
     names = [name for name in by_case[cases[0]] if name != FULL_POOL]

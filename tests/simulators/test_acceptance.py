@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from scipy.stats import beta, hypergeom
 
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.acceptance import (
     acceptance_number,
     audit_sample_size,
@@ -24,6 +23,7 @@ from annoplan.simulators.acceptance import (
     wrong_left_bound,
     wrong_upper_bound,
 )
+from annoplan.simulators.errors import SimulatorInputError
 
 N_DRAWS = 20_000
 
@@ -226,7 +226,7 @@ INVALID_CALLS: list[CallSpec] = [
 def test_invalid_inputs_raise_naming_the_field(
     function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], field: str
 ) -> None:
-    with pytest.raises(ReplayInputError) as caught:
+    with pytest.raises(SimulatorInputError) as caught:
         function(*args, **kwargs)
     assert caught.value.field == field
 

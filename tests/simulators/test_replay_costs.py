@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.volumes import Volumes
 
 FIELDS = ("label", "review", "correction", "audit", "audit_rate", "platform_fee", "round_overhead")
@@ -40,7 +40,7 @@ def test_from_mapping_ignores_currency_and_keeps_defaults() -> None:
     ],
 )
 def test_bad_prices_name_the_field(values: dict[str, object], field: str) -> None:
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         RateCard.from_mapping(values)
     assert error.value.field == field
 

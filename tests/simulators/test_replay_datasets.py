@@ -11,8 +11,8 @@ import pytest
 import scipy.sparse as sp
 
 from annoplan.simulators import datasets
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.datasets import load_dataset
+from annoplan.simulators.errors import SimulatorInputError
 
 TEXTS = [
     "free prize call now",
@@ -95,7 +95,7 @@ def test_bad_files_raise_a_value_error_naming_the_problem(
         path.write_bytes(content)
     with pytest.raises(ValueError, match=words) as error:
         load_dataset(path)
-    assert isinstance(error.value, ReplayInputError)
+    assert isinstance(error.value, SimulatorInputError)
     assert error.value.field == field
 
 
@@ -104,15 +104,15 @@ def test_npz_with_nan_features_and_single_class(tmp_path: Path) -> None:
     X = np.ones((10, 2), np.float32)
     X[4, 1] = np.nan
     np.savez(path, X=X, y=np.arange(10) % 2, feature_names=np.array(["a", "b"]))
-    with pytest.raises(ReplayInputError, match="'b'"):
+    with pytest.raises(SimulatorInputError, match="'b'"):
         load_dataset(path)
     path = tmp_path / "one.npz"
     np.savez(path, X=np.ones((10, 2), np.float32), y=np.zeros(10, np.int32))
-    with pytest.raises(ReplayInputError, match="single class"):
+    with pytest.raises(SimulatorInputError, match="single class"):
         load_dataset(path)
     path = tmp_path / "nolabels.npz"
     np.savez(path, X=np.ones((10, 2), np.float32))
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         load_dataset(path)
     assert error.value.field == "label"
 
@@ -123,7 +123,7 @@ def test_npz_with_nan_features_and_single_class(tmp_path: Path) -> None:
 def test_a_directory_is_named_as_such(tmp_path: Path) -> None:
     folder = tmp_path / "items.npz"
     folder.mkdir()
-    with pytest.raises(ReplayInputError, match="is a directory") as error:
+    with pytest.raises(SimulatorInputError, match="is a directory") as error:
         load_dataset(folder)
     assert error.value.field == "data"
 
@@ -142,7 +142,7 @@ def test_a_file_named_npz_that_is_not_an_archive_says_what_is_expected(
 ) -> None:
     path = tmp_path / "items.npz"
     path.write_bytes(content)
-    with pytest.raises(ReplayInputError, match=words) as error:
+    with pytest.raises(SimulatorInputError, match=words) as error:
         load_dataset(path)
     assert error.value.field == "data"
     assert "pickle" not in error.value.message
@@ -152,7 +152,7 @@ def test_a_single_npy_array_named_npz_says_so(tmp_path: Path) -> None:
     path = tmp_path / "items.npz"
     with path.open("wb") as handle:
         np.save(handle, np.ones((4, 2)))
-    with pytest.raises(ReplayInputError, match=r"single \.npy array"):
+    with pytest.raises(SimulatorInputError, match=r"single \.npy array"):
         load_dataset(path)
 
 
@@ -160,7 +160,7 @@ def test_an_npz_with_an_object_array_is_refused_without_pickle_advice(tmp_path: 
     path = tmp_path / "items.npz"
     text = np.array(["a b", "c d", None, "e"] * 5, dtype=object)
     np.savez(path, X=np.ones((20, 1)), y=np.arange(20) % 2, text=text)
-    with pytest.raises(ReplayInputError, match="objects") as error:
+    with pytest.raises(SimulatorInputError, match="objects") as error:
         load_dataset(path)
     assert error.value.field == "text"
     assert "allow_pickle" not in error.value.message
@@ -181,7 +181,7 @@ def test_an_npz_whose_array_header_claims_more_than_it_holds_is_refused_before_a
         archive.writestr("X.npy", header.getvalue())
         archive.writestr("y.npy", labels.getvalue())
     assert path.stat().st_size < 1_000
-    with pytest.raises(ReplayInputError, match="damaged") as error:
+    with pytest.raises(SimulatorInputError, match="damaged") as error:
         load_dataset(path)
     assert error.value.field == "X"
 
@@ -198,7 +198,7 @@ def junk_csv(path: Path, n_rows: int, n_distinct: int) -> Path:
 
 def test_a_csv_column_with_too_many_categories_is_refused_naming_it(tmp_path: Path) -> None:
     path = junk_csv(tmp_path / "items.csv", n_rows=3_000, n_distinct=3_000)
-    with pytest.raises(ReplayInputError, match="'ticket'") as error:
+    with pytest.raises(SimulatorInputError, match="'ticket'") as error:
         load_dataset(path)
     assert error.value.field == "X"
     assert "3,000 distinct values" in error.value.message
@@ -214,7 +214,7 @@ def test_an_npz_categorical_column_with_too_many_codes_is_refused_naming_it(tmp_
         categorical=np.array([True, False]),
         feature_names=np.array(["zip_code", "bias"]),
     )
-    with pytest.raises(ReplayInputError, match="'zip_code'"):
+    with pytest.raises(SimulatorInputError, match="'zip_code'"):
         load_dataset(path)
 
 
@@ -233,6 +233,6 @@ def test_wide_one_hot_features_are_sparse(tmp_path: Path, monkeypatch: pytest.Mo
 def test_too_many_classes_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "items.csv"
     path.write_text("a,label\n" + "".join(f"{i},c{i}\n" for i in range(1_500)))
-    with pytest.raises(ReplayInputError, match="1,500 classes") as error:
+    with pytest.raises(SimulatorInputError, match="1,500 classes") as error:
         load_dataset(path)
     assert error.value.field == "label"

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.pilot import scale_pilot_sizes, simulate_pilot
 
 Data = tuple[np.ndarray, np.ndarray]
@@ -25,7 +25,7 @@ def test_sizes_are_scaled_to_half_the_pool() -> None:
 
 @pytest.mark.parametrize("sizes", [[], [0, 10], [5.5]])
 def test_bad_sizes_are_named(sizes: list[float]) -> None:
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         scale_pilot_sizes(sizes, pool_size=1000)  # type: ignore[arg-type]
     assert error.value.field == "n_labels"
 

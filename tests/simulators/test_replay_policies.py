@@ -13,8 +13,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.montecarlo import LABELING_STRATEGIES
 from annoplan.simulators.query_strategies import QUERY_STRATEGIES
 from annoplan.simulators.replay import (
@@ -558,7 +558,7 @@ def test_to_dict_is_plain_json(classification_data: Data, rate_card: RateCard) -
 def test_bad_settings_name_the_parameter(
     settings: dict[str, object], field: str, classification_data: Data
 ) -> None:
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         run(classification_data, **settings)
     assert error.value.field == field
     assert isinstance(error.value, ValueError)
@@ -568,13 +568,13 @@ def test_bad_data_is_named(classification_data: Data) -> None:
     X, y = classification_data
     X_nan = X.copy()
     X_nan[3, 2] = np.nan
-    with pytest.raises(ReplayInputError, match="NaN") as error:
+    with pytest.raises(SimulatorInputError, match="NaN") as error:
         replay_pool(X_nan, y)
     assert error.value.field == "X"
-    with pytest.raises(ReplayInputError, match="two classes") as error:
+    with pytest.raises(SimulatorInputError, match="two classes") as error:
         replay_pool(X, np.zeros_like(y))
     assert error.value.field == "y"
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         replay_pool(X, y[:-1])
     assert error.value.field == "y"
 
@@ -604,6 +604,6 @@ def test_labels_before_the_replay_give_the_first_round_a_model(classification_da
 def test_bad_labels_before_name_the_parameter(
     labeled: object, message: str, classification_data: Data
 ) -> None:
-    with pytest.raises(ReplayInputError) as info:
+    with pytest.raises(SimulatorInputError) as info:
         run(classification_data, policy="hybrid", labeled=labeled)
     assert info.value.field == "labeled" and message in str(info.value)

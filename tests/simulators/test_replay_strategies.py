@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-from annoplan.simulators._validation import ReplayInputError
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import (
     QUERY_STRATEGIES,
     ExpectedErrorReduction,
@@ -108,7 +108,7 @@ def test_picks_items_at_the_decision_boundary(name: str, context: QueryContext) 
 @pytest.mark.parametrize("name", [n for n, c in QUERY_STRATEGIES.items() if c.uses_proba])
 def test_needs_the_models_probabilities(name: str, context: QueryContext) -> None:
     blind = QueryContext(candidates=context.candidates, X_pool=context.X_pool, proba=None)
-    with pytest.raises(ReplayInputError, match="proba"):
+    with pytest.raises(SimulatorInputError, match="proba"):
         prepared(name, blind).select(blind, 3, np.random.default_rng(0))
 
 
@@ -159,7 +159,7 @@ def test_density_prefers_the_typical_item_at_equal_uncertainty() -> None:
 
 
 def test_unknown_strategy_is_named() -> None:
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         make_strategy("coin_flip")
     assert error.value.field == "strategy"
 

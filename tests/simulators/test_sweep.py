@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from annoplan.simulators._validation import ReplayInputError
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.sweep import FULL_POOL, ReplayOutcome, make_tasks, run_sweep, run_task
 
 
@@ -115,7 +115,7 @@ def test_batch_size_and_cap_may_depend_on_the_data_set(small_data: Path) -> None
     ],
 )
 def test_bad_settings_name_their_field(small_data: Path, kwargs: dict[str, object], field: str) -> None:
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         make_tasks([small_data], **kwargs)  # type: ignore[arg-type]
     assert error.value.field == field
 
@@ -130,6 +130,6 @@ def test_bad_settings_name_their_field(small_data: Path, kwargs: dict[str, objec
 )
 def test_bad_backends_name_their_field(small_data: Path, kwargs: dict[str, object], field: str) -> None:
     tasks = make_tasks([small_data], strategies=["random"], batch_size=50, max_labels=50, seeds=1)
-    with pytest.raises(ReplayInputError) as error:
+    with pytest.raises(SimulatorInputError) as error:
         run_sweep(tasks, **kwargs)  # type: ignore[arg-type]
     assert error.value.field == field
