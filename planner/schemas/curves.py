@@ -164,5 +164,12 @@ class FitResponse(ResponseModel):
     metric: str
     predictions: list[Prediction]
     labels_to_reach: list[LabelsToReach]
-    families: dict[str, float] = Field(description="weight of each curve family in the forecast")
+    families: dict[str, float] = Field(
+        description=(
+            "fixed prior weight of each parametric curve family in the families' model average (normalised; "
+            "the same for every pilot, not fitted to it). Without model or train_value the forecast is that "
+            "average; with them a learned model forecasts from the last pilot round to 100x it and the "
+            "families only the sizes before and beyond"
+        )
+    )
     warnings: list[str]

@@ -376,3 +376,14 @@ def test_more_labels_never_predict_a_worse_quantile() -> None:
     for q in ("p10", "p50", "p90"):
         values = [getattr(p, q) for p in predictions]
         assert all(b >= a for a, b in itertools.pairwise(values)), q
+
+
+def test_the_families_field_holds_the_fixed_prior_weights_and_says_so() -> None:
+    from annoplan.planner.curves.families import FAMILIES
+
+    prior = np.array([f.prior_weight for f in FAMILIES.values()])
+    expected = {name: round(float(w), 4) for name, w in zip(FAMILIES, prior / prior.sum(), strict=True)}
+    assert fit_curve(request()).families == expected
+    assert fit_curve({"rounds": SATURATED, "model": "linear"}).families == expected
+    description = FitResponse.model_fields["families"].description
+    assert description is not None and "fixed prior weight" in description and "not fitted" in description
