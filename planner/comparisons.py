@@ -32,9 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from annoplan.planner.efficiency import draw_efficiency
 from annoplan.planner.errors import InvalidInputError
-from annoplan.planner.fit import forecast_from_rounds
 from annoplan.planner.money import money
 from annoplan.planner.plans import (
     HybridRouting,
@@ -47,8 +45,8 @@ from annoplan.planner.plans import (
     search_space,
     stop_point,
 )
-from annoplan.planner.policy import start_labels, start_rule
-from annoplan.planner.schemas.common import higher_is_better
+from annoplan.planner.policy import start_rule
+from annoplan.planner.scenario import Goal, Scenario
 from annoplan.planner.schemas.comparisons import (
     ComparisonRecommendation,
     ComparisonRequest,
@@ -63,7 +61,6 @@ from annoplan.planner.schemas.comparisons import (
 from annoplan.planner.schemas.plans import (
     Costs,
     LabeledDatasetGoal,
-    ModelMetricGoal,
     PlanRequest,
     StrategySettings,
 )
@@ -419,17 +416,14 @@ def compare_offers(
     currency, rates = exchange_rates(req, quotes)
     offers = resolve_offers(req, quotes, rates)
 
-    higher_better = higher_is_better(req.pilot.metric)
-    rng = np.random.default_rng(req.seed)
-    forecast = forecast_from_rounds(req.pilot.rounds, higher_better)
-    curve = forecast.sample(req.draws, rng)
-    efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
-    dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
+    scenario = Scenario.from_request(scenario_plan(req))
+    goal = Goal.of(req.goal, req.pilot)
+    rng, curve, efficiency = scenario.rng, scenario.curve, scenario.efficiency
     needs_hybrid = "hybrid" in req.strategies or any(o.kind == "quote" for o in offers)
     hybrid = None
     warnings: list[str] = []
-    if needs_hybrid and dataset_goal is not None and req.pilot.calibration:
-        hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, req.draws, rng)
+    if needs_hybrid and goal.max_label_error is not None and req.pilot.calibration:
+        hybrid = hybrid_routing(req.pilot, goal.max_label_error, req.delta, req.draws, rng)
         warnings.extend(hybrid.warnings)
     elif "hybrid" in req.strategies:
         warnings.append(
@@ -437,12 +431,6 @@ def compare_offers(
         )
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     extra_routing = quote_routing(req, offers, hybrid)
-
-    if isinstance(req.goal, LabeledDatasetGoal):
-        goal: dict[str, float] = {"max_label_error": req.goal.max_label_error}
-    elif isinstance(req.goal, ModelMetricGoal):
-        goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
-    labels_before = start_labels(scenario_plan(req))
 
     def simulate(job: Job) -> Iterator[Outcome]:
         card = RateCard(label=0.0, review=0.0, correction=0.0, audit=0.0, audit_rate=job.audit_rate)
@@ -455,9 +443,9 @@ def compare_offers(
             job.stops,
             efficiency=efficiency.values,
             routing=job.routing,
-            labels_before=labels_before,
+            labels_before=scenario.labels_before,
             noise=np.random.default_rng(noise_seed),
-            **goal,
+            **goal.arguments(),
         )
 
     jobs = plan_jobs(req, offers, hybrid, extra_routing)
@@ -492,7 +480,7 @@ def compare_offers(
             reasons=recommendation_reasons(picked, forecasts, chosen, req, currency),
         ),
         fx=req.fx,
-        assumptions=assumptions(req, hybrid, efficiency.source, labels_before, len(jobs)),
+        assumptions=assumptions(req, hybrid, efficiency.source, scenario.labels_before, len(jobs)),
         warnings=warnings,
     )
 

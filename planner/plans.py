@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import chain
@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from annoplan.planner.curves import CurveForecast
-from annoplan.planner.efficiency import draw_efficiency
 from annoplan.planner.errors import InvalidInputError
-from annoplan.planner.fit import FAR_FACTOR, QUANTILES, forecast_from_rounds, pilot_warnings, predictions
+from annoplan.planner.fit import FAR_FACTOR, QUANTILES, pilot_warnings, predictions
 from annoplan.planner.money import money
 from annoplan.planner.policy import lot_path, make_policy, start_labels, start_rule
+from annoplan.planner.scenario import Goal, Scenario
 from annoplan.planner.schemas.common import Quantiles, higher_is_better, metric_name
 from annoplan.planner.schemas.curves import CalibrationSample, Pilot, Prediction
 from annoplan.planner.schemas.plans import (
@@ -377,6 +377,38 @@ def sensitivity(o: Outcome, costs: RateCard, currency: str) -> list[SensitivityR
     return rows
 
 
+def plan_hybrid_routing(
+    req: PlanRequest, goal: Goal, rng: np.random.Generator, warnings: list[str]
+) -> HybridRouting | None:
+    """Hybrid routing's thresholds and their draws when the request plans hybrid and can (a labeled-dataset
+    goal, calibration samples in the pilot); None otherwise, with a warning if hybrid was asked for. Its
+    warnings join ``warnings``."""
+    if "hybrid" not in req.strategies:
+        return None
+    if goal.max_label_error is None or not req.pilot.calibration:
+        warnings.append(
+            "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in the pilot"
+        )
+        return None
+    hybrid = hybrid_routing(req.pilot, goal.max_label_error, req.delta, req.draws, rng)
+    warnings.extend(hybrid.warnings)
+    return hybrid
+
+
+def planned_strategies(asked: Sequence[str], hybrid: HybridRouting | None, warnings: list[str]) -> list[str]:
+    """The strategies to simulate: those ``asked``, except hybrid routing that can auto-accept nothing,
+    which is pre-labeling (planned in its place unless pre-labeling is planned anyway, with a warning)."""
+    strategies = list(asked)
+    if hybrid is not None and hybrid.threshold is None and "prelabel" not in strategies:
+        # hybrid routing that auto-accepts nothing sends every item to humans as a pre-label
+        strategies[strategies.index("hybrid")] = "prelabel"
+        warnings.append(
+            "prelabel was planned in place of hybrid: with nothing auto-accepted, hybrid routing is "
+            "pre-labeling; more calibration items or a looser max_label_error would let it auto-accept"
+        )
+    return strategies
+
+
 def make_plan(
     request: PlanRequest | dict[str, Any], progress: Callable[[int, int, str], None] | None = None
 ) -> PlanResponse:
@@ -402,21 +434,12 @@ def make_plan(
     """
     req = parse_request(PlanRequest, request)
     currency = req.costs.currency
-    higher_better = higher_is_better(req.pilot.metric)
-    rng = np.random.default_rng(req.seed)
-    forecast = forecast_from_rounds(req.pilot.rounds, higher_better, req.pilot.model)
-    curve: CurveDraws = forecast.sample(req.draws, rng)
-    efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
+    scenario = Scenario.from_request(req)
+    goal = Goal.of(req.goal, req.pilot)
+    rng, curve, efficiency = scenario.rng, scenario.curve, scenario.efficiency
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
-    dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
-    labeled_dataset = dataset_goal is not None
-    if dataset_goal is not None:
-        goal: dict[str, float] = {"max_label_error": dataset_goal.max_label_error}
-    elif isinstance(req.goal, ModelMetricGoal):
-        goal = {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
-    labels_before = start_labels(req)
-    warnings: list[str] = pilot_warnings(req.pilot.rounds, forecast)
+    warnings: list[str] = pilot_warnings(req.pilot.rounds, scenario.forecast)
     assumptions: dict[str, Any] = {
         "draws": req.draws,
         "seed": req.seed,
@@ -426,33 +449,17 @@ def make_plan(
         "turnaround_days": req.schedule.turnaround_days,
         "active_learning_efficiency": efficiency.source,
         "human_labels_are_correct": True,
-        "pilot_labels_kept": start_rule(labels_before),
+        "pilot_labels_kept": start_rule(scenario.labels_before),
     }
 
-    if req.value is not None and labeled_dataset:
+    if req.value is not None and goal.labeled_dataset:
         raise InvalidInputError("value", "applies to a model_metric goal only: remove it or change the goal")
     per_error = req.value.per_unit_error if req.value is not None else None
 
-    hybrid: HybridRouting | None = None
-    strategies = list(req.strategies)
-    if "hybrid" in strategies:
-        if dataset_goal is None or not req.pilot.calibration:
-            warnings.append(
-                "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in "
-                "the pilot"
-            )
-        else:
-            hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, req.draws, rng)
-            assumptions.update(hybrid.assumptions)
-            warnings.extend(hybrid.warnings)
-            if hybrid.threshold is None and "prelabel" not in strategies:
-                # hybrid routing that auto-accepts nothing sends every item to humans as a pre-label
-                strategies[strategies.index("hybrid")] = "prelabel"
-                warnings.append(
-                    "prelabel was planned in place of hybrid: with nothing auto-accepted, hybrid routing is "
-                    "pre-labeling; more calibration items or a looser max_label_error would let it "
-                    "auto-accept"
-                )
+    hybrid = plan_hybrid_routing(req, goal, rng, warnings)
+    if hybrid is not None:
+        assumptions.update(hybrid.assumptions)
+    strategies = planned_strategies(req.strategies, hybrid, warnings)
     if per_error is not None:
         assumptions["value_per_unit_error"] = per_error
 
@@ -474,9 +481,9 @@ def make_plan(
                     stops,
                     efficiency=efficiency.values,
                     routing=routing,
-                    labels_before=labels_before,
+                    labels_before=scenario.labels_before,
                     noise=np.random.default_rng(noise_seed),
-                    **goal,
+                    **goal.arguments(),
                 )
 
         best_settings = choose(simulate(batch_sizes), req.probability, per_error)
@@ -505,10 +512,9 @@ def make_plan(
             "strategies",
             f"nothing could be simulated: {' '.join(warnings)}; add manual, prelabel or active_learning",
         )
-    warnings.extend(far_warning(best, req, labeled_dataset))
+    warnings.extend(far_warning(best, req, goal.labeled_dataset))
     forecasts = [
-        to_forecast(o, req, higher_better, per_error, runbook(o, req, req.probability))
-        for o in chosen.values()
+        to_forecast(o, req, goal, per_error, runbook(o, req, req.probability)) for o in chosen.values()
     ]
     manual = chosen.get("manual")
     best_forecast = next(f for f in forecasts if f.strategy == best.strategy)
@@ -530,7 +536,7 @@ def make_plan(
         reachable=reachable,
         reasons=reasons(best, best_forecast, manual_forecast, savings, req)
         if reachable
-        else unreachable_reasons(best, best_forecast, req, higher_better),
+        else unreachable_reasons(best, best_forecast, req, goal.higher_better),
     )
     table: list[ThresholdRow] = []
     if hybrid is not None:
@@ -541,7 +547,7 @@ def make_plan(
         currency=currency,
         strategies=forecasts,
         recommendation=recommendation,
-        learning_curve=learning_curve(req.pilot, req.pool_size, forecast, curve, rng),
+        learning_curve=learning_curve(req.pilot, req.pool_size, scenario.forecast, curve, rng),
         thresholds=table,
         sensitivity=sensitivity(best, costs, currency),
         policy=next(f.policy for f in forecasts if f.strategy == best.strategy),
@@ -645,12 +651,10 @@ def runbook(o: Outcome, req: PlanRequest, probability: float) -> Policy:
 
 
 def to_forecast(
-    o: Outcome, req: PlanRequest, higher_better: bool, per_error: float | None, policy: Policy
+    o: Outcome, req: PlanRequest, goal: Goal, per_error: float | None, policy: Policy
 ) -> StrategyForecast:
     currency, probability = req.costs.currency, req.probability
-    labeled_dataset = isinstance(req.goal, LabeledDatasetGoal)
-    budget = label_budget(o, probability, labeled_dataset)
-    metric = 1.0 - o.final_error if higher_better else o.final_error
+    budget = label_budget(o, probability, goal.labeled_dataset)
     schedule = [
         ScheduleRow(
             round=i + 1,
@@ -670,7 +674,7 @@ def to_forecast(
         audits=quantiles(o.audits),
         rounds=quantiles(o.rounds),
         days=quantiles(o.days),
-        final_metric=quantiles(metric),
+        final_metric=quantiles(goal.metric(o.final_error)),
         label_error=quantiles(o.label_error),
         lifetime_cost=(
             money_quantiles(lifetime_cost(o, per_error), currency) if per_error is not None else None
@@ -679,7 +683,7 @@ def to_forecast(
         settings=StrategySettings(
             confidence_threshold=o.settings.confidence_threshold,
             batch_size=o.settings.batch_size,
-            stop_at_labels=stop_point(o, probability, labeled_dataset),
+            stop_at_labels=stop_point(o, probability, goal.labeled_dataset),
             human_labels_budget=budget,
             human_labels_p50=int(np.ceil(quantiles(o.human_labels).p50)),
             stop_rule=stop_rule(o, req, budget),

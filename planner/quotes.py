@@ -40,9 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from annoplan.planner.efficiency import draw_efficiency
 from annoplan.planner.errors import InvalidInputError
-from annoplan.planner.fit import FAR_FACTOR, forecast_from_rounds, pilot_warnings
+from annoplan.planner.fit import FAR_FACTOR, pilot_warnings
 from annoplan.planner.money import minor_unit, money, round_up
 from annoplan.planner.plans import (
     HybridRouting,
@@ -53,7 +52,7 @@ from annoplan.planner.plans import (
     quantiles,
 )
 from annoplan.planner.policy import lot_path, make_policy, start_labels, start_rule
-from annoplan.planner.schemas.common import higher_is_better
+from annoplan.planner.scenario import Scenario
 from annoplan.planner.schemas.curves import CalibrationSample
 from annoplan.planner.schemas.policy import Policy
 from annoplan.planner.schemas.quotes import QuoteRequest, QuoteResponse, TwoPartPrice, VendorCosts
@@ -322,11 +321,8 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
             "a quote needs at least one calibration sample: the model's confidence and correctness on "
             "random held-out items, which certify the auto-accept threshold",
         )
-    higher_better = higher_is_better(req.pilot.metric)
-    rng = np.random.default_rng(req.seed)
-    forecast = forecast_from_rounds(req.pilot.rounds, higher_better, req.pilot.model)
-    curve = forecast.sample(req.draws, rng)
-    efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
+    scenario = Scenario.from_request(req)
+    rng, curve, efficiency = scenario.rng, scenario.curve, scenario.efficiency
     routing = hybrid_routing(req.pilot, req.max_label_error, req.delta, req.draws, rng)
     costs = vendor_rate_card(req.vendor_costs)
     if req.price_per_audit is not None:
@@ -337,7 +333,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     batch_sizes = req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)
     batch_sizes = sorted(set(batch_sizes))
     # a threshold that is not certified is the quote's reason, not a warning
-    warnings = [*pilot_warnings(req.pilot.rounds, forecast)]
+    warnings = [*pilot_warnings(req.pilot.rounds, scenario.forecast)]
     below = [b for b in batch_sizes if b < min(certified_labels, req.pool_size)]
     if below and routing.threshold is not None:
         warnings.append(
@@ -376,7 +372,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
                 max_label_error=req.max_label_error,
                 efficiency=efficiency.values,
                 routing=draws,
-                labels_before=start_labels(req),
+                labels_before=scenario.labels_before,
                 noise=np.random.default_rng(noise_seed),
             )
             candidates.append(

@@ -23,16 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from annoplan.planner.efficiency import draw_efficiency
 from annoplan.planner.errors import InvalidInputError
-from annoplan.planner.fit import QUANTILES, forecast_from_rounds
+from annoplan.planner.fit import QUANTILES
 from annoplan.planner.money import money
-from annoplan.planner.plans import cost_margin, hybrid_routing, make_plan, search_space
+from annoplan.planner.plans import cost_margin, make_plan, plan_hybrid_routing, search_space
 from annoplan.planner.policy import start_labels
+from annoplan.planner.scenario import Goal, Scenario
 from annoplan.planner.schemas.common import Quantiles, higher_is_better
 from annoplan.planner.schemas.curves import CalibrationSample, PilotRound
 from annoplan.planner.schemas.plans import (
-    LabeledDatasetGoal,
     ModelMetricGoal,
     MoneyQuantiles,
     PlanRequest,
@@ -110,16 +109,11 @@ def recommended_outcome(req: PlanRequest, plan: PlanResponse) -> Outcome:
     active learning's efficiency, hybrid routing and the sampling noise, in that order); of the stop points
     searched for the recommended batch size and threshold, the one whose mean cost is the recommendation's.
     """
-    higher_better = higher_is_better(req.pilot.metric)
-    rng = np.random.default_rng(req.seed)
-    curve = forecast_from_rounds(req.pilot.rounds, higher_better).sample(req.draws, rng)
-    efficiency = draw_efficiency(req.pilot.active_learning, curve, higher_better, rng)
+    scenario = Scenario.from_request(req)
+    goal = Goal.of(req.goal, req.pilot)
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
-    dataset_goal = req.goal if isinstance(req.goal, LabeledDatasetGoal) else None
-    goal = goal_arguments(req, higher_better)
-    hybrid = None
-    if "hybrid" in req.strategies and dataset_goal is not None and req.pilot.calibration:
-        hybrid = hybrid_routing(req.pilot, dataset_goal.max_label_error, req.delta, req.draws, rng)
+    rng = scenario.rng
+    hybrid = plan_hybrid_routing(req, goal, rng, warnings=[])
     noise_seed = int(rng.integers(2**63))
     rec = plan.recommendation
     outcomes: list[Outcome] = []
@@ -133,16 +127,16 @@ def recommended_outcome(req: PlanRequest, plan: PlanResponse) -> Outcome:
             continue
         outcomes += simulate_stops(
             rec.strategy,
-            curve,
+            scenario.curve,
             costs,
             req.pool_size,
             settings,
             stops,
-            efficiency=efficiency.values,
+            efficiency=scenario.efficiency.values,
             routing=routing,
-            labels_before=start_labels(req),
+            labels_before=scenario.labels_before,
             noise=np.random.default_rng(noise_seed),
-            **goal,
+            **goal.arguments(),
         )
     if not outcomes:
         raise InvalidInputError(
@@ -151,14 +145,6 @@ def recommended_outcome(req: PlanRequest, plan: PlanResponse) -> Outcome:
         )
     mean = float(Decimal(rec.cost.mean))
     return min(outcomes, key=lambda o: abs(float(np.mean(o.cost)) - mean))
-
-
-def goal_arguments(req: PlanRequest, higher_better: bool) -> dict[str, float]:
-    """The goal as :func:`simulators.montecarlo.simulate_stops` takes it."""
-    if isinstance(req.goal, LabeledDatasetGoal):
-        return {"max_label_error": req.goal.max_label_error}
-    assert isinstance(req.goal, ModelMetricGoal)
-    return {"target_error": 1.0 - req.goal.target if higher_better else req.goal.target}
 
 
 def plan_band(req: PlanRequest, plan: PlanResponse, min_rounds: int = 0) -> PlanBand:

@@ -100,9 +100,15 @@ def test_the_same_request_gives_the_same_ranking_and_probabilities(three: Any) -
     assert first == second
 
 
-def test_a_rate_card_alone_is_priced_as_its_plan_prices_it() -> None:
+@pytest.mark.parametrize(
+    "model", [None, "linear"]
+)  # a pilot naming its model is forecast by the learned model
+def test_a_rate_card_alone_is_priced_as_its_plan_prices_it(model: str | None) -> None:
     """Common random numbers are drawn as plans draw them: the offer's cost is its plan's recommendation."""
-    request = scenario(offers=[{"vendor": "A", "costs": card()}, {"vendor": "B", "costs": card(label=0.5)}])
+    request = scenario(
+        offers=[{"vendor": "A", "costs": card()}, {"vendor": "B", "costs": card(label=0.5)}],
+        pilot=EXAMPLE["pilot"] | ({"model": model} if model else {}),
+    )
     compared = offers_of(compare_offers(request))["A"]
     plan = make_plan({**{k: v for k, v in request.items() if k != "offers"}, "costs": card()})
     assert compared["cost"] == plan.recommendation.cost.model_dump()

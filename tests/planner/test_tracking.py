@@ -51,6 +51,15 @@ def test_the_band_ends_at_the_plans_cost_forecast() -> None:
     assert np.all(band.cost[:, 0] <= band.cost[:, 2])
 
 
+def test_the_band_is_the_plans_forecast_when_the_pilot_names_its_model_too() -> None:
+    """A pilot with ``model`` is forecast by the learned model: the band must draw its curves as the plan."""
+    request = REQUEST.model_copy(update={"pilot": REQUEST.pilot.model_copy(update={"model": "linear"})})
+    plan = make_plan(request)
+    band = plan_band(request, plan)
+    cost = plan.recommendation.cost
+    assert [money(v) for v in band.total] == [cost.p10, cost.p50, cost.p90]
+
+
 @pytest.mark.parametrize(
     ("scale", "where", "status"),
     [(1.0, 1, "on_track"), (2.0, 2, "over_plan"), (0.5, 0, "under_plan")],
