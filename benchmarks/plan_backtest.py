@@ -80,7 +80,7 @@ from annoplan.planner.schemas.policy import Policy  # noqa: E402
 from annoplan.simulators._common import default_n_eval, predict_confidence, split_eval_pool  # noqa: E402
 from annoplan.simulators.costs import RateCard  # noqa: E402
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
-from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, Pilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
+from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, SimulatedPilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
 from annoplan.simulators.query_strategies import make_default_classifier  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes  # noqa: E402
@@ -156,7 +156,9 @@ def pilot_sizes(n_items: int, share: float) -> tuple[int, ...]:
     return scale_pilot_sizes(DEFAULT_PILOT_ROUNDS, max(2, int(2 * share * pool)))
 
 
-def pilot_rows(X: Any, y: np.ndarray, pilot: Pilot, sizes: tuple[int, ...], seed: int) -> tuple[Any, Any]:
+def pilot_rows(
+    X: Any, y: np.ndarray, pilot: SimulatedPilot, sizes: tuple[int, ...], seed: int
+) -> tuple[Any, Any]:
     """Rows of the data the pilot labeled and rows it evaluated on, as ``simulate_pilot`` draws them.
 
     ``simulate_pilot`` does not return its items, so its random choices are repeated (same generator, same

@@ -16,8 +16,8 @@ from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = [
     "DEFAULT_PILOT_ROUNDS",
-    "Pilot",
-    "PilotRound",
+    "SimulatedPilot",
+    "SimulatedRound",
     "model_family",
     "scale_pilot_sizes",
     "simulate_pilot",
@@ -31,7 +31,7 @@ MAX_PILOT_CALIBRATION = 500
 
 
 @dataclass(frozen=True)
-class PilotRound:
+class SimulatedRound:
     """One pilot round: a model trained on ``n_labels`` random labels, scored on the evaluation set.
 
     Attributes
@@ -59,12 +59,13 @@ class PilotRound:
 
 
 @dataclass(frozen=True)
-class Pilot:
-    """Random pilot rounds of one data set.
+class SimulatedPilot:
+    """Random pilot rounds of one data set, simulated (a plan request's pilot is
+    :class:`planner.schemas.curves.Pilot`, which ``annoplan replay --emit-pilot`` writes from this one).
 
     Attributes
     ----------
-    rounds : tuple of PilotRound
+    rounds : tuple of SimulatedRound
         Rounds with a model (a round whose labels hold a single class is left out).
     requested_n_labels : tuple of int
         Round sizes asked for, before scaling to the pool.
@@ -74,7 +75,7 @@ class Pilot:
         Family of the classifier (see :func:`model_family`).
     """
 
-    rounds: tuple[PilotRound, ...]
+    rounds: tuple[SimulatedRound, ...]
     requested_n_labels: tuple[int, ...]
     pool_size: int
     model: str = "other"
@@ -191,7 +192,7 @@ def simulate_pilot(
     calibration_size: int | None = None,
     estimator: Any = None,
     random_state: int | np.random.Generator | None = None,
-) -> Pilot:
+) -> SimulatedPilot:
     """Run random pilot rounds: nested random label sets, one model each, scored on held-out items.
 
     Parameters
@@ -215,7 +216,7 @@ def simulate_pilot(
 
     Returns
     -------
-    Pilot
+    SimulatedPilot
     """
     model = check_estimator(estimator)
     X, y_encoded, _ = check_features_labels(X, y)
@@ -242,7 +243,7 @@ def simulate_pilot(
             correct = predicted == split.y_eval
             train_value = float(np.mean(model.predict(split.X_pool[train]) == split.y_pool[train]))
             rounds.append(
-                PilotRound(
+                SimulatedRound(
                     n_labels=size,
                     value=float(np.mean(correct)),
                     n_eval=n_eval_items,
@@ -251,6 +252,6 @@ def simulate_pilot(
                     correct=tuple(correct[:n_cal].tolist()),
                 )
             )
-    return Pilot(
+    return SimulatedPilot(
         rounds=tuple(rounds), requested_n_labels=requested, pool_size=pool_size, model=model_family(model)
     )
