@@ -28,7 +28,9 @@ from annoplan.simulators.errors import SimulatorInputError
 N_DRAWS = 20_000
 
 
-def clopper_pearson_count(n_wrong: np.ndarray, sample_size: np.ndarray, lot_size: Any, delta: float) -> Any:
+def clopper_pearson_count(
+    n_wrong: np.ndarray, sample_size: int | np.ndarray, lot_size: Any, delta: float
+) -> Any:
     """The binomial alternative: the lot size times the Clopper-Pearson bound of the rate, rounded up."""
     some_right = n_wrong < sample_size
     rate = beta.isf(delta, n_wrong + 1.0, np.where(some_right, sample_size - n_wrong, 1.0))

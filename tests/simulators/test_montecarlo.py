@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pytest
 
 from annoplan.simulators.costs import RateCard
+from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.montecarlo import (
     LABELING_STRATEGIES,
     ROUTED_SELECTION_WEIGHT,
-    CurveDraws,
     Outcome,
     Settings,
     crossing_risk,
@@ -21,6 +22,14 @@ from annoplan.simulators.montecarlo import (
     simulate_stops,
     simulate_strategy,
 )
+
+
+class Goal(TypedDict, total=False):
+    """The goal keywords of simulate_strategy and simulate_stops (a test gives exactly one)."""
+
+    target_error: float
+    max_label_error: float
+
 
 GRID = np.geomspace(1.0, 1e7, 400)
 COSTS = RateCard(
@@ -82,7 +91,7 @@ def expected_cost(outcome: object, costs: RateCard) -> np.ndarray:
 @pytest.mark.parametrize(
     "goal", [{"target_error": 0.06}, {"max_label_error": 0.05}], ids=["metric", "dataset"]
 )
-def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: dict[str, float]) -> None:
+def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: Goal) -> None:
     curve = power_curves()
     outcome = simulate_strategy(
         strategy,
@@ -247,7 +256,7 @@ def test_draws_are_simulated_independently() -> None:
         ("manual", {"max_label_error": 0.05}),
     ],
 )
-def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, goal: dict[str, float]) -> None:
+def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, goal: Goal) -> None:
     """The shared rounds before a cap forks off change nothing: every stop point's outcome is the one a
     simulation with that cap gives, in the order asked."""
     curve = power_curves(n_draws=40, seed=3)
@@ -357,7 +366,7 @@ def reference_run(
 )
 @pytest.mark.parametrize("labels_before", [0.0, 250.0])
 def test_all_rounds_at_once_equal_a_round_by_round_run(
-    strategy: str, goal: dict[str, float], labels_before: float
+    strategy: str, goal: Goal, labels_before: float
 ) -> None:
     """Manual labeling, pre-labeling and active learning are computed without a loop over rounds; each draw
     gets what a plain round-by-round run of the same rules gives, and so does its history."""

@@ -151,7 +151,9 @@ def test_prelabel_reviews_right_and_corrects_wrong_prelabels(classification_data
     assert np.count_nonzero(routes == ROUTES.index("correction")) == result.corrections
     # corrections happen at about the model's error rate on random items
     error_rate = result.corrections / (result.reviews + result.corrections)
-    assert 0.5 * (1 - result.final_metric) < error_rate < 2.0 * (1 - result.history[1].metric)
+    first_model = result.history[1].metric
+    assert result.final_metric is not None and first_model is not None
+    assert 0.5 * (1 - result.final_metric) < error_rate < 2.0 * (1 - first_model)
 
 
 def test_hybrid_empties_the_pool(classification_data: Data, rate_card: RateCard) -> None:
@@ -191,7 +193,10 @@ def test_hybrid_with_a_goal_rejected_lots_deliver_only_their_audits_and_raise_th
     )
     assert (result.max_label_error, result.delta) == (goal, 0.05)
     assert result.lots > result.lots_rejected > 0
-    thresholds = [0.7, *(r.confidence_threshold for r in result.history)]
+    thresholds = [0.7]
+    for r in result.history:
+        assert r.confidence_threshold is not None  # every hybrid round records the threshold in force
+        thresholds.append(r.confidence_threshold)
     assert all(b >= a for a, b in itertools.pairwise(thresholds))  # it never comes back down
     # each rejected lot raises the threshold (just above a wrong label at or above it), nothing else does
     assert sum(b > a for a, b in itertools.pairwise(thresholds)) == result.lots_rejected
@@ -404,6 +409,7 @@ def test_active_learning_beats_random_on_a_separable_problem(separable_data: Dat
         active = run(separable_data, policy="active_learning", **common)
         passive = run(separable_data, policy="random", **common)
         assert active.human_labels == passive.human_labels == 80
+        assert active.final_metric is not None and passive.final_metric is not None
         gains.append(active.final_metric - passive.final_metric)
     assert min(gains) >= 0.0
     assert np.mean(gains) > 0.005

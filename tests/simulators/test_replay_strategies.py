@@ -221,6 +221,7 @@ def two_groups_of_doubt() -> QueryContext:
 def test_cluster_margin_spreads_a_batch_where_margin_takes_near_duplicates() -> None:
     context = two_groups_of_doubt()
     on, beside = context.candidates[:4], context.candidates[4:8]
+    assert context.proba is not None
     assert context.proba[:8].argmax(axis=1).tolist() == [0] * 4 + [1] * 4
     by_margin = make_strategy("margin").select(context, 2, np.random.default_rng(0))
     assert np.isin(by_margin, on).all()
@@ -233,12 +234,14 @@ def test_cluster_margin_balanced_asks_for_the_rare_class_first() -> None:
     context = two_groups_of_doubt()
     rare = replace(context, y_train=np.r_[np.zeros(75, dtype=np.intp), np.ones(5, dtype=np.intp)])
     picked = make_strategy("cluster_margin_balanced").select(rare, 2, np.random.default_rng(0))
+    assert rare.proba is not None
     predicted = rare.proba[np.searchsorted(rare.candidates, picked)].argmax(axis=1)
     assert predicted.tolist() == sorted(predicted.tolist(), reverse=True)  # class 1 (5 labels) first
     assert predicted[0] == 1
     common = replace(context, y_train=np.r_[np.zeros(5, dtype=np.intp), np.ones(75, dtype=np.intp)])
     first = make_strategy("cluster_margin_balanced").select(common, 2, np.random.default_rng(0))
     assert set(first.tolist()) == set(picked.tolist())  # the same batch, in another order
+    assert common.proba is not None
     assert common.proba[np.searchsorted(common.candidates, first)].argmax(axis=1)[0] == 0
 
 

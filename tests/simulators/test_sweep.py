@@ -11,7 +11,7 @@ from sklearn.datasets import make_classification
 
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.errors import SimulatorInputError
-from annoplan.simulators.sweep import FULL_POOL, ReplayOutcome, make_tasks, run_sweep, run_task
+from annoplan.simulators.sweep import FULL_POOL, ReplayOutcome, ReplayTask, make_tasks, run_sweep, run_task
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +85,19 @@ def test_the_reference_trains_on_the_whole_pool_of_the_same_split(small_data: Pa
 
 
 def test_root_seed_changes_every_replay(small_data: Path) -> None:
-    common = {"strategies": ["random"], "batch_size": 50, "max_labels": 100, "seeds": 1, "reference": False}
-    first = run_sweep(make_tasks([small_data], root_seed=0, **common))
-    second = run_sweep(make_tasks([small_data], root_seed=1, **common))
+    def tasks(root_seed: int) -> tuple[ReplayTask, ...]:
+        return make_tasks(
+            [small_data],
+            root_seed=root_seed,
+            strategies=["random"],
+            batch_size=50,
+            max_labels=100,
+            seeds=1,
+            reference=False,
+        )
+
+    first = run_sweep(tasks(0))
+    second = run_sweep(tasks(1))
     assert first[0].metric != second[0].metric
 
 
