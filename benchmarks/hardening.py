@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -46,7 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ class HttpCase:
     field: str
     path: str
     body: bytes | None = None
-    headers: dict[str, str | bytes] = field(default_factory=dict)
+    headers: dict[str, str | bytes] = dataclasses.field(default_factory=dict)
     #: send the body without Content-Length, in chunks
     chunked: bool = False
 
@@ -137,11 +138,16 @@ class HttpCase:
     def method(self) -> str:
         return self.endpoint.split()[0]
 
-    def request_headers(self) -> dict[str, str | bytes]:
+    def request_headers(self) -> list[tuple[bytes, bytes]]:
+        """The default headers, then the case's own, as bytes (str in ASCII, as httpx encodes them: a case's
+        bytes values are not text)."""
         headers: dict[str, str | bytes] = {"X-API-Key": KEY}
         if self.body is not None:
             headers["Content-Type"] = "application/json"
-        return headers | self.headers
+        return [
+            (name.encode("ascii"), value if isinstance(value, bytes) else value.encode("ascii"))
+            for name, value in (headers | self.headers).items()
+        ]
 
     def content(self) -> bytes | Iterator[bytes] | None:
         if self.body is None or not self.chunked:
@@ -167,7 +173,7 @@ class CliCase:
     field: str
     args: Callable[[Path], list[str]]
     expected: tuple[int, ...] = (2,)
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
     stdin: bytes | None = None
     #: part of ``--quick``
     quick: bool = False
@@ -1129,8 +1135,8 @@ def check_hostile(args: argparse.Namespace) -> CheckResult:
             print("  FAIL the server died during the corpus")
         print(f"CLI: {len(cli)} cases, each a subprocess capped at {mib(MEMORY_BOUND)} of address space")
         cli_outcomes = []
-        for case in cli:
-            outcome = run_cli_case(case, workdir)
+        for cli_case in cli:
+            outcome = run_cli_case(cli_case, workdir)
             cli_outcomes.append(outcome)
             print_outcomes([outcome], args.verbose)
     figures = summarize_outcomes("API", http_outcomes) + summarize_outcomes("CLI", cli_outcomes)

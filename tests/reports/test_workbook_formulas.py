@@ -97,10 +97,10 @@ def test_the_sensitivity_sheet_follows_a_change_of_unit_prices(
     assert value(solution, "Sensitivity", f"B{rows['Mean cost at today' + chr(39) + 's prices']}") == (
         pytest.approx(float(changed.total(work.volumes())), rel=1e-12)
     )
-    for price, label in (("label", "Fresh label"), ("round_overhead", "Overhead per round")):
+    for unit, label in (("label", "Fresh label"), ("round_overhead", "Overhead per round")):
         row = rows[label]
-        up = replace(changed, **{price: getattr(changed, price) * 1.2})
-        assert value(solution, "Sensitivity", f"B{row}") == pytest.approx(getattr(changed, price))
+        up = replace(changed, **{unit: getattr(changed, unit) * 1.2})
+        assert value(solution, "Sensitivity", f"B{row}") == pytest.approx(getattr(changed, unit))
         assert value(solution, "Sensitivity", f"E{row}") == pytest.approx(
             float(up.total(work.volumes())), rel=1e-12
         )
