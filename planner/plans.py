@@ -85,6 +85,20 @@ PRICES = ("label", "review", "correction", "audit", "platform_fee", "round_overh
 CURVE_POINTS = 12
 
 
+def searched_batch_sizes(req: PlanRequest) -> list[int]:
+    """Every batch size :func:`make_plan` may search: the request's, or the default grid and up to
+    :data:`EXTRA_BATCH_SIZES` larger ones (each ``BATCH_GROWTH`` times the largest, at most the pool), tried
+    in turn while the best setting sits at the largest searched."""
+    if req.batch_sizes:
+        return list(req.batch_sizes)
+    sizes = default_batch_sizes(req.pool_size)
+    for _ in range(EXTRA_BATCH_SIZES):
+        if max(sizes) >= req.pool_size:
+            break
+        sizes.append(min(req.pool_size, BATCH_GROWTH * max(sizes)))
+    return sizes
+
+
 def default_batch_sizes(pool_size: int) -> list[int]:
     """A spread of batch sizes from 0.5% to 10% of the pool (at least 10 items, at most the pool)."""
     return sorted({int(min(pool_size, max(10, round(pool_size * share)))) for share in BATCH_SHARES})
@@ -377,6 +391,12 @@ def sensitivity(o: Outcome, costs: RateCard, currency: str) -> list[SensitivityR
     return rows
 
 
+def routes_hybrid(req: PlanRequest) -> bool:
+    """Whether hybrid routing can be planned for ``req``: it needs a labeled-dataset goal (the label error
+    its audits keep) and calibration samples in the pilot (which certify its threshold)."""
+    return isinstance(req.goal, LabeledDatasetGoal) and bool(req.pilot.calibration)
+
+
 def plan_hybrid_routing(
     req: PlanRequest, goal: Goal, rng: np.random.Generator, warnings: list[str]
 ) -> HybridRouting | None:
@@ -385,7 +405,7 @@ def plan_hybrid_routing(
     warnings join ``warnings``."""
     if "hybrid" not in req.strategies:
         return None
-    if goal.max_label_error is None or not req.pilot.calibration:
+    if not routes_hybrid(req) or goal.max_label_error is None:
         warnings.append(
             "hybrid was not simulated: it needs a labeled_dataset goal and calibration samples in the pilot"
         )
@@ -489,13 +509,9 @@ def make_plan(
         best_settings = choose(simulate(batch_sizes), req.probability, per_error)
         searched = list(batch_sizes)
         # the default grid ends at 10% of the pool: past an optimum at its edge, try larger batches
-        while (
-            req.batch_sizes is None
-            and best_settings is not None
-            and best_settings.settings.batch_size == max(searched) < req.pool_size
-            and len(searched) < len(batch_sizes) + EXTRA_BATCH_SIZES
-        ):
-            larger = min(req.pool_size, BATCH_GROWTH * max(searched))
+        for larger in searched_batch_sizes(req)[len(batch_sizes) :]:
+            if best_settings is None or best_settings.settings.batch_size != max(searched):
+                break
             searched.append(larger)
             added.setdefault(strategy, []).append(larger)
             best_settings = choose(chain([best_settings], simulate([larger])), req.probability, per_error)

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from annoplan.api.admission import plan_size, quote_size, rounds_bound
 from annoplan.planner import plans as planner_plans
 from annoplan.planner import quotes as planner_quotes
 from annoplan.planner.schemas.plans import PlanRequest
 from annoplan.planner.schemas.quotes import QuoteRequest
+from annoplan.planner.sizing import plan_size, quote_size, rounds_bound
 from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome, simulate_stops, simulate_strategy
 
 
@@ -22,8 +22,10 @@ from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome, simulate_stops, 
         {"goal": {"type": "model_metric", "target": 0.97}, "value": {"per_metric_point": 500.0}},
         {"pool_size": 3000, "batch_sizes": [7, 400]},
         {"strategies": ["manual", "hybrid"], "pilot_calibration": []},
+        # rounds so dear that the best batch is the grid's largest: the plan tries larger ones
+        {"strategies": ["manual", "prelabel"], "round_overhead": 1e6, "batch_sizes": None},
     ],
-    ids=["dataset", "metric", "metric-valued", "small-batches", "hybrid-skipped"],
+    ids=["dataset", "metric", "metric-valued", "small-batches", "hybrid-skipped", "batches-past-the-grid"],
 )
 def test_size_bounds_what_the_planner_simulates(
     plan_request: dict[str, Any], changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
@@ -31,6 +33,9 @@ def test_size_bounds_what_the_planner_simulates(
     changes = dict(changes)
     if "pilot_calibration" in changes:
         plan_request["pilot"]["calibration"] = changes.pop("pilot_calibration")
+    overhead = changes.pop("round_overhead", None)
+    if overhead is not None:
+        plan_request["costs"]["round_overhead"] = overhead
     plan_request.update(changes, draws=100)
     simulated: list[Outcome] = []
     simulate = simulate_stops  # the function planner.plans calls, replaced there below
@@ -41,7 +46,9 @@ def test_size_bounds_what_the_planner_simulates(
         return outcomes
 
     monkeypatch.setattr(planner_plans, "simulate_stops", counting)
-    planner_plans.make_plan(plan_request)
+    plan = planner_plans.make_plan(plan_request)
+    if overhead is not None:
+        assert plan.assumptions["batch_sizes_added"]  # the case is what it says
     size = plan_size(PlanRequest.model_validate(plan_request))
     rounds = sum(int(o.rounds.max()) for o in simulated)
     assert len(simulated) <= size.simulations
