@@ -28,6 +28,9 @@ FAR_FACTOR = 10.0
 #: fewer pilot rounds than this is flagged
 FEW_ROUNDS = 4
 QUANTILES = np.array([0.1, 0.5, 0.9])
+#: a pilot round meets a target when it measured beyond it by this many standard deviations of its
+#: measurement noise (one-sided 90%, the P10/P90 of the forecast); within them the forecast answers
+MET_Z = 1.2816
 
 
 def round_n_eval(r: PilotRound) -> int | None:
@@ -151,6 +154,28 @@ def to_int_labels(values: np.ndarray) -> list[int | None]:
     return [int(np.ceil(v)) if np.isfinite(v) else None for v in values]
 
 
+def never_fewer_for_harder(labels: list[LabelsToReach], higher_better: bool) -> list[LabelsToReach]:
+    """The answers with a harder target never needing fewer labels, nor more likely reachable, than an easier
+    one: quantiles are raised to the easier targets' (``None``, never, counts as infinite), probabilities
+    lowered. A target met by a pilot round beyond its noise is answered with that round, a harder one met only
+    within its noise by the forecast: this keeps the two consistent."""
+    order = sorted(range(len(labels)), key=lambda i: labels[i].target, reverse=not higher_better)
+    out = list(labels)
+    floor = {"p10": 0.0, "p50": 0.0, "p90": 0.0}
+    reachable = 1.0
+    for i in order:
+        r = out[i]
+        got = {q: np.inf if getattr(r, q) is None else float(getattr(r, q)) for q in floor}
+        floor = {q: max(floor[q], got[q]) for q in floor}
+        reachable = min(reachable, r.probability_reachable)
+        out[i] = LabelsToReach(
+            target=r.target,
+            **{q: None if np.isinf(v) else int(v) for q, v in floor.items()},
+            probability_reachable=reachable,
+        )
+    return out
+
+
 def fit_curve(request: FitRequest | dict[str, Any]) -> FitResponse:
     """Forecast the learning curve of a pilot.
 
@@ -198,12 +223,17 @@ def forecast_response(
         )
 
     labels: list[LabelsToReach] = []
+    # each round's measurement noise (error units): a round meets a target only beyond it
+    measured_sd = np.sqrt(
+        [round_variance(r, float(e)) for r, e in zip(req.rounds, forecast.errors, strict=True)]
+    )
     for target in req.targets:
         # a perfect target means reaching the error floor of the forecast
         target_error = max(1.0 - target if higher_better else target, ERROR_MIN)
-        met = np.nonzero(forecast.errors <= target_error)[0]
+        met = np.nonzero(forecast.errors <= target_error - MET_Z * measured_sd)[0]
         if met.size:
-            # the pilot measured it already: all the pilot can say is "at or before that round"
+            # the pilot measured it already, beyond its noise: all the pilot can say is "at or before that
+            # round"
             n_met = req.rounds[int(met[0])].n_labels
             labels.append(
                 LabelsToReach(target=target, p10=n_met, p50=n_met, p90=n_met, probability_reachable=1.0)
@@ -213,8 +243,19 @@ def forecast_response(
                 f"measured {req.rounds[int(met[0])].value:g}): labels_to_reach gives {n_met}, an upper bound"
             )
             continue
-        # not met by any pilot round, the last included: it needs at least the labels the pilot had
-        need = np.maximum(draws.labels_to_reach(target_error), last)
+        within = np.nonzero(forecast.errors <= target_error)[0]
+        if within.size:
+            # a round met it by less than its noise: the true curve may not be there yet, and the forecast's
+            # curve (fitted to every round) says where it gets there, from the first round on
+            k = int(within[0])
+            need = np.maximum(draws.labels_to_reach(target_error), req.rounds[0].n_labels)
+            warnings.append(
+                f"the target {target:g} is met by rounds[{k}] (measured {req.rounds[k].value:g}) only within "
+                "its measurement noise: labels_to_reach is the forecast's, which may be more labels"
+            )
+        else:
+            # not met by any pilot round, the last included: it needs at least the labels the pilot had
+            need = np.maximum(draws.labels_to_reach(target_error), last)
         # labels are counted, not interpolated: an infinite draw ("never") stays a quantile of its own
         p10, p50, p90 = to_int_labels(np.quantile(need, QUANTILES, method="inverted_cdf"))
         labels.append(
@@ -232,6 +273,7 @@ def forecast_response(
                 f"pilot round ({last}): an extrapolation far past the pilot"
             )
 
+    labels = never_fewer_for_harder(labels, higher_better)
     return FitResponse(
         metric=metric_name(req.metric),
         predictions=forecasts,

@@ -169,7 +169,9 @@ def test_a_target_the_pilot_already_met_is_answered_at_or_before_its_round() -> 
     response = fit_curve({"rounds": rounds, "targets": [0.5, 0.7, 0.9]})
     low, middle, high = response.labels_to_reach
     assert (low.p10, low.p50, low.p90) == (100, 100, 100)
-    assert (middle.p10, middle.p50, middle.p90) == (400, 400, 400)  # the first round measuring >= 0.7
+    # the first round measuring >= 0.7 beyond its noise: 400 labels measured 0.73, 1.2 standard deviations of
+    # a single run above the target, 800 labels 0.76
+    assert (middle.p10, middle.p50, middle.p90) == (800, 800, 800)
     assert high.p10 is not None and high.p10 >= 1600  # met by no round: at least the pilot's labels
     assert high.p50 is None or high.p50 > 1600
 

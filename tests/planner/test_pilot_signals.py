@@ -74,3 +74,19 @@ def test_the_signals_are_optional_and_default_to_unknown() -> None:
     assert req.model is None
     assert all(r.train_value is None and r.n_runs is None for r in req.rounds)
     assert np.isfinite(fit_curve(req).predictions[-1].p50)
+
+
+def test_a_round_meeting_a_target_within_its_noise_is_not_called_met() -> None:
+    # one run (std 0.02): the last round measured 0.836, the target 0.83 is met by 0.006, far within the noise
+    response = fit_curve(request(targets=[0.83, 0.80]))
+    within, clear = response.labels_to_reach
+    assert not any("0.83 is already met" in w for w in response.warnings)
+    assert any("0.83 is met by rounds[3]" in w and "within" in w for w in response.warnings)
+    assert within.p10 is not None and within.p10 >= PILOT[0]["n_labels"]
+    assert within.p90 is None or within.p90 > 2000  # the forecast allows it to take more labels
+    # 0.80 is met by rounds[2] (0.812) by 0.6 standard deviations only, and by rounds[3] (0.836) by 1.8
+    assert (clear.p10, clear.p50, clear.p90) == (2000, 2000, 2000)
+    assert any("0.8 is already met at or before 2000 labels" in w for w in response.warnings)
+    # measured on many runs the same values meet both targets beyond their noise
+    mean = fit_curve(request([{**r, "n_runs": 25} for r in PILOT], targets=[0.83]))
+    assert (mean.labels_to_reach[0].p10, mean.labels_to_reach[0].p90) == (2000, 2000)
