@@ -65,7 +65,7 @@ from annoplan.planner.schemas.plans import (
     StrategySettings,
 )
 from annoplan.planner.schemas.quotes import QuoteResponse
-from annoplan.planner.thresholds import fit_selection_curves
+from annoplan.planner.thresholds import CheckedSamples, fit_selection_curves
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.montecarlo import Outcome, Routing, Settings, simulate_stops
@@ -493,8 +493,11 @@ def quote_routing(
     searched = {t for t, _ in hybrid.options} if hybrid is not None else set()
     wanted = sorted({o.fixed[0] for o in offers if o.fixed is not None} - searched)
     out: dict[float, Routing] = {}
+    if not wanted:
+        return out
+    samples = CheckedSamples.check(req.pilot.calibration, "pilot.calibration")
     for threshold in wanted:
-        selection = fit_selection_curves(req.pilot.calibration, threshold, field="pilot.calibration")
+        selection = fit_selection_curves(samples, threshold)
         out[threshold] = selection.draws(req.draws, np.random.default_rng([req.seed, 1]))
     return out
 

@@ -44,6 +44,7 @@ from annoplan.planner.schemas.plans import (
 from annoplan.planner.schemas.policy import Policy
 from annoplan.planner.thresholds import (
     TABLE_THRESHOLDS,
+    CheckedSamples,
     ThresholdCertificate,
     certify_threshold,
     fit_selection_curves,
@@ -299,8 +300,9 @@ def hybrid_routing(
             [f"hybrid: no threshold certifies the goal on the pilot's sample: {certificate.summary()}"],
         )
     options: list[tuple[float, Routing]] = []
+    samples = CheckedSamples.check(pilot.calibration, "pilot.calibration")
     for threshold in candidate_thresholds(last, certificate.threshold, max_label_error, delta):
-        selection = fit_selection_curves(pilot.calibration, threshold, field="pilot.calibration")
+        selection = fit_selection_curves(samples, threshold)
         options.append((threshold, selection.draws(n_draws, rng)))
         if threshold == certificate.threshold:
             assumptions["coverage_forecast"] = list(selection.assumptions)

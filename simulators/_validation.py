@@ -20,9 +20,11 @@ from annoplan.simulators.errors import SimulatorInputError
 __all__ = [
     "check_batch_size",
     "check_confidence_threshold",
+    "check_count",
     "check_features_labels",
     "check_max_labels",
     "check_random_state",
+    "check_share",
 ]
 
 
@@ -79,6 +81,20 @@ def check_confidence_threshold(confidence_threshold: Any) -> float:
             "confidence_threshold", f"must be a number in [0, 1], got {confidence_threshold!r}"
         )
     return float(confidence_threshold)
+
+
+def check_share(name: str, share: Any) -> float:
+    """Check that ``share`` (a probability or a share of items) is a number strictly in (0, 1)."""
+    if isinstance(share, bool) or not isinstance(share, Real) or not 0.0 < float(share) < 1.0:
+        raise SimulatorInputError(name, f"must be a number in (0, 1), got {share!r}")
+    return float(share)
+
+
+def check_count(name: str, count: Any) -> int:
+    """Check that ``count`` (of items) is an integer >= 0 and return it as ``int``."""
+    if isinstance(count, bool) or not isinstance(count, Integral) or count < 0:
+        raise SimulatorInputError(name, f"must be an integer >= 0, got {count!r}")
+    return int(count)
 
 
 def check_features(X: Any, field: str = "X") -> npt.NDArray[np.floating[Any]] | sp.csr_matrix:

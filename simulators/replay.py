@@ -59,10 +59,12 @@ from annoplan.simulators._common import (
 from annoplan.simulators._validation import (
     check_batch_size,
     check_confidence_threshold,
+    check_count,
     check_features_labels,
     check_labeled,
     check_max_labels,
     check_random_state,
+    check_share,
 )
 from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from annoplan.simulators.costs import RateCard
@@ -779,13 +781,10 @@ def replay_pool(
     costs = RateCard() if costs is None else costs
     if not isinstance(costs, RateCard):
         raise SimulatorInputError("costs", f"must be a RateCard, got {type(costs).__name__}")
-    for name, share in (("max_label_error", max_label_error), ("delta", delta)):
-        if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
-            raise SimulatorInputError(name, f"must be a number in (0, 1), got {share!r}")
-        if share is not None and not 0.0 < share < 1.0:
-            raise SimulatorInputError(name, f"must be in (0, 1), got {share!r}")
-    if isinstance(calibration_size, bool) or not isinstance(calibration_size, int) or calibration_size < 0:
-        raise SimulatorInputError("calibration_size", f"must be an integer >= 0, got {calibration_size!r}")
+    if max_label_error is not None:
+        max_label_error = check_share("max_label_error", max_label_error)
+    delta = check_share("delta", delta)
+    calibration_size = check_count("calibration_size", calibration_size)
     model = check_estimator(estimator)
     X, y_encoded, classes = check_features_labels(X, y)
     before = None if labeled is None else check_labeled(labeled, X, classes)

@@ -10,6 +10,7 @@ from annoplan.planner.thresholds.certify import (
     risk_by_threshold,
 )
 from annoplan.planner.thresholds.forecast import (
+    CheckedSamples,
     LogitTrend,
     SelectionDraws,
     SelectionForecast,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "TABLE_THRESHOLDS",
     "CalibrationRound",
+    "CheckedSamples",
     "LogitTrend",
     "RiskKind",
     "RiskTable",

@@ -267,6 +267,20 @@ def _with_drift(trend: LogitTrend, drift: float) -> LogitTrend:
     return LogitTrend(trend.intercept, trend.slope, cov, trend.log_center)
 
 
+@dataclass(frozen=True)
+class CheckedSamples:
+    """Calibration samples checked once (:meth:`check`), as ``(n_labels, confidence, correct as 0/1)`` in
+    order of ``n_labels``: :func:`fit_selection_curves` takes them at every threshold without checking
+    them again."""
+
+    rounds: tuple[tuple[float, Array, Array], ...]
+
+    @classmethod
+    def check(cls, samples: Sequence[Any], field: str = "calibration") -> CheckedSamples:
+        """Check ``samples`` (see :func:`fit_selection_curves`); errors name ``field``."""
+        return cls(tuple(sorted(_check_samples(samples, field), key=lambda r: r[0])))
+
+
 def _check_samples(samples: Sequence[Any], field: str) -> list[tuple[float, Array, Array]]:
     if isinstance(samples, str | bytes) or not isinstance(samples, Sequence):
         raise InvalidInputError(field, "must be a list of calibration samples")
@@ -295,7 +309,7 @@ def _check_samples(samples: Sequence[Any], field: str) -> list[tuple[float, Arra
 
 
 def fit_selection_curves(
-    samples: Sequence[CalibrationRound | tuple[float, ArrayLike, ArrayLike] | Any],
+    samples: CheckedSamples | Sequence[CalibrationRound | tuple[float, ArrayLike, ArrayLike] | Any],
     threshold: float,
     *,
     drift: float = 0.0,
@@ -307,7 +321,8 @@ def fit_selection_curves(
     ----------
     samples : the calibration samples of the pilot rounds, each ``(n_labels, confidence, correct)`` (see
         :class:`CalibrationRound`) or an object with these attributes (such as the request's calibration
-        entries); several samples may share a round.
+        entries); several samples may share a round. Samples fitted at several thresholds are checked once
+        with :meth:`CheckedSamples.check`.
     threshold : the confidence threshold (score in [0, 1]): items at or above it are auto-accepted.
     drift : extra spread of both slopes (logit per unit of ln labels, >= 0) for what a straight trend on a
         few rounds misses; it widens the forecast away from the pilot. 0 (none) until a backtest sets it.
@@ -325,7 +340,8 @@ def fit_selection_curves(
         naming the field: no sample, an empty sample, unequal lists, confidences outside [0, 1] or NaN,
         ``n_labels`` below 1, ``threshold`` outside [0, 1].
     """
-    rounds = sorted(_check_samples(samples, field), key=lambda r: r[0])
+    checked = samples if isinstance(samples, CheckedSamples) else CheckedSamples.check(samples, field)
+    rounds = checked.rounds
     if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.integer | np.floating):
         raise InvalidInputError("threshold", "must be a number in [0, 1]")
     if not 0.0 <= threshold <= 1.0:
