@@ -22,6 +22,7 @@ from annoplan.planner.errors import InvalidInputError
 from annoplan.planner.thresholds import (
     DEFAULT_THRESHOLDS,
     CalibrationRound,
+    CheckedSamples,
     calibration_size_needed,
     certify_threshold,
     clopper_pearson_upper,
@@ -513,6 +514,20 @@ def test_fit_selection_curves_rejects_bad_input_naming_the_field(
     with pytest.raises(InvalidInputError) as info:
         fit_selection_curves(samples, threshold, field="pilot.calibration")  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_samples_checked_once_fit_as_the_raw_samples_do() -> None:
+    rounds = growing_rounds(np.random.default_rng(7))
+    checked = CheckedSamples.check(rounds[::-1], "pilot.calibration")  # any order: checked sorts them
+    sizes = np.array([100, 1000, 10_000])
+    for threshold in (0.8, 0.9, 0.95):
+        once, raw = fit_selection_curves(checked, threshold), fit_selection_curves(rounds, threshold)
+        np.testing.assert_array_equal(once.n_accepted, raw.n_accepted)
+        np.testing.assert_array_equal(once.median(sizes), raw.median(sizes))
+        assert once.assumptions == raw.assumptions
+    with pytest.raises(InvalidInputError) as info:
+        CheckedSamples.check([(100, [1.5], [True])], "pilot.calibration")
+    assert info.value.field == "pilot.calibration[0].confidence[0]"
 
 
 def test_fit_selection_curves_rejects_a_negative_drift() -> None:
