@@ -68,7 +68,7 @@ from annoplan.planner.schemas.quotes import QuoteResponse
 from annoplan.planner.thresholds import CheckedSamples, fit_selection_curves
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.montecarlo import Outcome, Routing, Settings, simulate_stops
+from annoplan.simulators.montecarlo import Outcome, Routing, RunSettings, simulate_stops
 
 #: relative tolerance under which two offers' costs in one draw are a tie (shared cheapest)
 TIE_TOLERANCE = 1e-9
@@ -114,7 +114,7 @@ class Job:
     """One simulation: a strategy at fixed settings (and stop points), and the offers it prices."""
 
     strategy: str
-    settings: Settings
+    settings: RunSettings
     routing: Routing | None
     stops: tuple[float, ...]
     audit_rate: float
@@ -297,7 +297,7 @@ def plan_jobs(
 
     def add(
         strategy: str,
-        settings: Settings,
+        settings: RunSettings,
         routing: Routing | None,
         stops: Sequence[float],
         rate: float,
@@ -321,7 +321,7 @@ def plan_jobs(
             threshold, batch = offer.fixed
             options = {t: r for t, r in hybrid.options} if hybrid is not None else {}
             routing = options.get(threshold, extra_routing.get(threshold))
-            settings = Settings(
+            settings = RunSettings(
                 batch_size=batch,
                 labels_per_day=req.schedule.labels_per_day,
                 turnaround_days=req.schedule.turnaround_days,

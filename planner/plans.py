@@ -53,7 +53,7 @@ from annoplan.planner.thresholds import (
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
-from annoplan.simulators.montecarlo import Outcome, Routing, Settings, median_path, simulate_stops
+from annoplan.simulators.montecarlo import Outcome, Routing, RunSettings, median_path, simulate_stops
 from annoplan.simulators.volumes import VOLUME_FIELDS
 
 #: batch sizes tried when the request names none, as shares of the pool
@@ -612,7 +612,7 @@ def far_warning(best: Outcome, req: PlanRequest, labeled_dataset: bool) -> list[
 
 def search_space(
     strategy: str, req: PlanRequest, batch_sizes: list[int], hybrid: HybridRouting | None, valued: bool
-) -> list[tuple[Settings, Routing | None, list[float]]]:
+) -> list[tuple[RunSettings, Routing | None, list[float]]]:
     """The settings tried for one strategy: batch sizes x thresholds (hybrid), each with the stop points
     (caps on human labels) to try: several for active learning on a labeled dataset, or for any strategy
     when a better model has a stated value; else none (``inf``)."""
@@ -629,7 +629,7 @@ def search_space(
         stops = [np.inf]
     return [
         (
-            Settings(
+            RunSettings(
                 batch_size=batch,
                 labels_per_day=req.schedule.labels_per_day,
                 turnaround_days=req.schedule.turnaround_days,

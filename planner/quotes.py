@@ -59,7 +59,7 @@ from annoplan.planner.schemas.quotes import QuoteRequest, QuoteResponse, TwoPart
 from annoplan.planner.thresholds import ThresholdCertificate, certify_threshold, clopper_pearson_upper
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.montecarlo import Array, Outcome, Settings, simulate_strategy
+from annoplan.simulators.montecarlo import Array, Outcome, RunSettings, simulate_strategy
 from annoplan.simulators.volumes import Volumes
 
 #: the loosest error goal suggested when the pilot certifies none (share of the pool)
@@ -356,7 +356,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
     for threshold, draws in routing.options:
         for batch in batch_sizes:
-            settings = Settings(
+            settings = RunSettings(
                 batch_size=batch,
                 labels_per_day=req.schedule.labels_per_day,
                 turnaround_days=req.schedule.turnaround_days,

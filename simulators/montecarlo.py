@@ -86,7 +86,7 @@ class Routing(Protocol):
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunSettings:
     """Fixed settings of one simulated strategy."""
 
     batch_size: int
@@ -173,7 +173,7 @@ class Outcome(Volumes[Array]):
     """
 
     strategy: str
-    settings: Settings
+    settings: RunSettings
     cost: Array
     human_labels: Array
     days: Array
@@ -189,7 +189,7 @@ def simulate_strategy(
     curve: CurveDraws,
     costs: RateCard,
     pool_size: int,
-    settings: Settings,
+    settings: RunSettings,
     *,
     target_error: float | None = None,
     max_label_error: float | None = None,
@@ -210,7 +210,7 @@ def simulate_strategy(
         Unit prices (currency units per item; per round for ``round_overhead``).
     pool_size : int
         Items to label (labeled dataset) or available for labeling (model metric).
-    settings : Settings
+    settings : RunSettings
     target_error : float, optional
         Model-metric goal: the error the model must reach. Exactly one of ``target_error`` and
         ``max_label_error`` is given.
@@ -251,7 +251,7 @@ def simulate_stops(
     curve: CurveDraws,
     costs: RateCard,
     pool_size: int,
-    settings: Settings,
+    settings: RunSettings,
     stops: Sequence[float],
     *,
     target_error: float | None = None,
@@ -424,7 +424,7 @@ class _Simulation:
     curve: CurveDraws
     costs: RateCard
     pool_size: int
-    settings: Settings
+    settings: RunSettings
     target_error: float | None
     max_label_error: float | None
     efficiency: Array
@@ -636,7 +636,7 @@ def _hybrid_round(
     ledger: Ledger,
     routing: Routing,
     costs: RateCard,
-    settings: Settings,
+    settings: RunSettings,
     error: Array,
     has_model: npt.NDArray[np.bool_],
     active: npt.NDArray[np.bool_],
@@ -693,7 +693,7 @@ def _deliver_lots(
     lot: Array,
     risk: Array,
     costs: RateCard,
-    settings: Settings,
+    settings: RunSettings,
     active: npt.NDArray[np.bool_],
     max_label_error: float | None,
     noise: np.random.Generator | None,

@@ -48,7 +48,7 @@ def test_size_bounds_what_the_planner_simulates(
     monkeypatch.setattr(planner_plans, "simulate_stops", counting)
     plan = planner_plans.make_plan(plan_request)
     if overhead is not None:
-        assert plan.assumptions["batch_sizes_added"]  # the case is what it says
+        assert plan.model_dump()["assumptions"]["batch_sizes_added"]  # the case is what it says
     size = plan_size(PlanRequest.model_validate(plan_request))
     rounds = sum(int(o.rounds.max()) for o in simulated)
     assert len(simulated) <= size.simulations

@@ -15,7 +15,7 @@ from annoplan.simulators.montecarlo import (
     LABELING_STRATEGIES,
     LabelingStrategy,
     Outcome,
-    Settings,
+    RunSettings,
     labeling_strategy,
     simulate_strategy,
 )
@@ -32,7 +32,7 @@ def run(name: str, goal: str, costs: RateCard = COSTS) -> Outcome:
         curve,
         costs,
         20_000,
-        Settings(batch_size=500, stop_at_labels=6_000),
+        RunSettings(batch_size=500, stop_at_labels=6_000),
         efficiency=np.full(curve.n_draws, 1.5),
         routing=routing_for(curve),
         labels_before=200.0,

@@ -16,7 +16,7 @@ from annoplan.simulators.montecarlo import (
     LABELING_STRATEGIES,
     ROUTED_SELECTION_WEIGHT,
     Outcome,
-    Settings,
+    RunSettings,
     crossing_risk,
     median_path,
     simulate_stops,
@@ -98,7 +98,7 @@ def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: Goal) -> None
         curve,
         COSTS,
         20_000,
-        Settings(batch_size=500, stop_at_labels=8_000),
+        RunSettings(batch_size=500, stop_at_labels=8_000),
         efficiency=np.full(200, 1.5),
         routing=routing_for(curve),
         **goal,
@@ -110,7 +110,7 @@ def test_cost_is_the_rate_card_times_the_work(strategy: str, goal: Goal) -> None
 
 def test_manual_labels_the_whole_pool_for_a_labeled_dataset() -> None:
     outcome = simulate_strategy(
-        "manual", constant_curve(0.1), COSTS, 10_250, Settings(batch_size=1000), max_label_error=0.01
+        "manual", constant_curve(0.1), COSTS, 10_250, RunSettings(batch_size=1000), max_label_error=0.01
     )
     assert np.all(outcome.human_labels == 10_250)
     assert np.all(outcome.rounds == math.ceil(10_250 / 1000))
@@ -119,7 +119,7 @@ def test_manual_labels_the_whole_pool_for_a_labeled_dataset() -> None:
 
 def test_prelabel_corrects_at_the_model_error_after_the_first_round() -> None:
     outcome = simulate_strategy(
-        "prelabel", constant_curve(0.2), COSTS, 5_000, Settings(batch_size=1000), max_label_error=0.01
+        "prelabel", constant_curve(0.2), COSTS, 5_000, RunSettings(batch_size=1000), max_label_error=0.01
     )
     assert np.allclose(outcome.fresh_labels, 1000)  # the first round has no model
     assert np.allclose(outcome.corrections, 0.2 * 4000)
@@ -129,7 +129,9 @@ def test_prelabel_corrects_at_the_model_error_after_the_first_round() -> None:
 def test_a_metric_goal_stops_at_the_first_round_that_reaches_it() -> None:
     error = np.where(GRID < 2500, 0.2, 0.05)  # reached once 2,500 labels are in
     curve = CurveDraws(GRID, np.tile(error, (2, 1)))
-    outcome = simulate_strategy("manual", curve, COSTS, 100_000, Settings(batch_size=1000), target_error=0.1)
+    outcome = simulate_strategy(
+        "manual", curve, COSTS, 100_000, RunSettings(batch_size=1000), target_error=0.1
+    )
     assert np.all(outcome.human_labels == 3000) and outcome.goal_met.all()
 
 
@@ -139,7 +141,7 @@ def test_a_metric_goal_missed_before_the_cap_is_not_met() -> None:
         constant_curve(0.2),
         COSTS,
         100_000,
-        Settings(batch_size=1000, stop_at_labels=5000),
+        RunSettings(batch_size=1000, stop_at_labels=5000),
         target_error=0.1,
     )
     assert np.all(outcome.human_labels == 5000) and not outcome.goal_met.any()
@@ -147,7 +149,7 @@ def test_a_metric_goal_missed_before_the_cap_is_not_met() -> None:
 
 def test_active_learning_needs_fewer_labels_than_random_for_the_same_metric() -> None:
     curve = power_curves()
-    settings = Settings(batch_size=200)
+    settings = RunSettings(batch_size=200)
     manual = simulate_strategy("manual", curve, COSTS, 10**6, settings, target_error=0.07)
     active = simulate_strategy(
         "active_learning", curve, COSTS, 10**6, settings, target_error=0.07, efficiency=np.full(200, 2.0)
@@ -163,7 +165,7 @@ def test_hybrid_empties_the_pool_and_routes_the_hard_items() -> None:
         curve,
         COSTS,
         30_000,
-        Settings(batch_size=1000),
+        RunSettings(batch_size=1000),
         routing=routing_for(curve),
         max_label_error=0.05,
     )
@@ -178,7 +180,7 @@ def test_routed_items_carry_the_errors_the_accepted_ones_do_not() -> None:
     curve = constant_curve(0.10)
     routing = RoutingDraws(GRID, np.full_like(curve.error, 0.5), np.full_like(curve.error, 0.02))
     outcome = simulate_strategy(
-        "hybrid", curve, COSTS, 40_000, Settings(batch_size=1000), routing=routing, max_label_error=0.05
+        "hybrid", curve, COSTS, 40_000, RunSettings(batch_size=1000), routing=routing, max_label_error=0.05
     )
     pre_labeled = outcome.reviews + outcome.corrections
     assert np.allclose(outcome.corrections / pre_labeled, (0.10 - 0.5 * 0.02) / 0.5)
@@ -194,7 +196,7 @@ def test_items_humans_took_at_random_are_not_auto_accepted_again() -> None:
         curve,
         COSTS,
         10_000,
-        Settings(batch_size=1000),
+        RunSettings(batch_size=1000),
         routing=routing,
         max_label_error=0.05,
     )
@@ -208,7 +210,7 @@ def test_items_humans_took_at_random_are_not_auto_accepted_again() -> None:
 def test_a_kept_pilot_gives_the_first_round_a_model() -> None:
     curve = power_curves()
     routing = routing_for(curve)
-    settings = Settings(batch_size=500)
+    settings = RunSettings(batch_size=500)
     cold = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
     warm = simulate_strategy(
         "hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05, labels_before=800
@@ -216,10 +218,10 @@ def test_a_kept_pilot_gives_the_first_round_a_model() -> None:
     assert np.all(cold.fresh_labels == 500) and np.all(warm.fresh_labels == 0)
     assert np.all(warm.cost <= cold.cost)
     manual_cold = simulate_strategy(
-        "manual", curve, COSTS, 50_000, Settings(batch_size=200), target_error=0.1
+        "manual", curve, COSTS, 50_000, RunSettings(batch_size=200), target_error=0.1
     )
     manual_warm = simulate_strategy(
-        "manual", curve, COSTS, 50_000, Settings(batch_size=200), target_error=0.1, labels_before=800
+        "manual", curve, COSTS, 50_000, RunSettings(batch_size=200), target_error=0.1, labels_before=800
     )
     # the pilot's 800 labels count towards the target, never against the pool or the bill
     assert np.all(manual_warm.human_labels <= np.maximum(manual_cold.human_labels - 800, 0) + 200)
@@ -229,7 +231,7 @@ def test_draws_are_simulated_independently() -> None:
     """Simulating draws together equals simulating each alone: the vectorisation mixes nothing."""
     curve = power_curves(n_draws=6)
     routing = routing_for(curve)
-    settings = Settings(batch_size=700)
+    settings = RunSettings(batch_size=700)
     together = simulate_strategy(
         "hybrid", curve, COSTS, 12_000, settings, routing=routing, max_label_error=0.05
     )
@@ -261,7 +263,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
     simulation with that cap gives, in the order asked."""
     curve = power_curves(n_draws=40, seed=3)
     efficiency = np.random.default_rng(3).lognormal(0.2, 0.5, 40)
-    settings = Settings(batch_size=300)
+    settings = RunSettings(batch_size=300)
     stops = [2_500.0, 90.0, math.inf, 600.0, 7_000.0, 600.0]
     together = simulate_stops(strategy, curve, COSTS, 9_000, settings, stops, efficiency=efficiency, **goal)
     assert [o.settings.stop_at_labels for o in together] == stops
@@ -271,7 +273,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
             curve,
             COSTS,
             9_000,
-            Settings(batch_size=300, stop_at_labels=stop),
+            RunSettings(batch_size=300, stop_at_labels=stop),
             efficiency=efficiency,
             **goal,
         )
@@ -288,7 +290,7 @@ def test_several_stop_points_at_once_equal_one_simulation_each(strategy: str, go
 def test_a_higher_unit_price_never_lowers_the_cost(price: str) -> None:
     curve = power_curves()
     routing = routing_for(curve)
-    settings = Settings(batch_size=800)
+    settings = RunSettings(batch_size=800)
     base = simulate_strategy("hybrid", curve, COSTS, 20_000, settings, routing=routing, max_label_error=0.05)
     dearer = RateCard(**{**COSTS.__dict__, price: getattr(COSTS, price) * 1.5 + 0.1})
     more = simulate_strategy("hybrid", curve, dearer, 20_000, settings, routing=routing, max_label_error=0.05)
@@ -298,7 +300,7 @@ def test_a_higher_unit_price_never_lowers_the_cost(price: str) -> None:
 def test_the_median_path_is_cumulative() -> None:
     curve = power_curves()
     outcome = simulate_strategy(
-        "prelabel", curve, COSTS, 8_000, Settings(batch_size=1000), max_label_error=0.05
+        "prelabel", curve, COSTS, 8_000, RunSettings(batch_size=1000), max_label_error=0.05
     )
     path = median_path(outcome)
     assert len(path) == int(np.ceil(np.median(outcome.rounds)))
@@ -319,7 +321,7 @@ def test_the_median_path_is_cumulative() -> None:
 def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> None:
     strategy = str(kwargs.pop("strategy"))
     with pytest.raises(ValueError, match=match):
-        simulate_strategy(strategy, constant_curve(0.1), COSTS, 1000, Settings(batch_size=100), **kwargs)  # type: ignore[arg-type]
+        simulate_strategy(strategy, constant_curve(0.1), COSTS, 1000, RunSettings(batch_size=100), **kwargs)  # type: ignore[arg-type]
 
 
 def reference_run(
@@ -378,7 +380,7 @@ def test_all_rounds_at_once_equal_a_round_by_round_run(
         curve,
         COSTS,
         6_000,
-        Settings(batch_size=400),
+        RunSettings(batch_size=400),
         stops,
         efficiency=efficiency,
         labels_before=labels_before,
@@ -415,7 +417,7 @@ def test_a_cap_on_labeling_a_dataset_by_hand_ends_the_run_short_of_the_goal() ->
         constant_curve(0.1),
         COSTS,
         10_000,
-        Settings(batch_size=1_000, stop_at_labels=2_500),
+        RunSettings(batch_size=1_000, stop_at_labels=2_500),
         max_label_error=0.05,
     )
     assert np.all(outcome.human_labels == 2_500) and np.all(outcome.rounds == 3)
@@ -437,7 +439,7 @@ def test_humans_get_the_least_confident_items_first() -> None:
     flat = np.full_like(curve.error, 0.5)
     even = RoutingDraws(GRID, flat, np.full_like(curve.error, 0.02))
     concentrated = ConcentratedRouting(GRID, flat, np.full_like(curve.error, 0.02))
-    settings = Settings(batch_size=1_000)
+    settings = RunSettings(batch_size=1_000)
     runs = [
         simulate_strategy("hybrid", curve, COSTS, 40_000, settings, routing=r, max_label_error=0.05)
         for r in (even, concentrated)
@@ -451,7 +453,7 @@ def test_items_taken_at_random_teach_the_model_as_random_labels() -> None:
     """A hybrid run whose one round labels the whole pool at random ends with the model random labels give,
     whatever active learning's efficiency on routed items."""
     curve = power_curves(n_draws=5)
-    settings = Settings(batch_size=3_000)
+    settings = RunSettings(batch_size=3_000)
     ends = [
         simulate_strategy(
             "hybrid",
@@ -474,7 +476,7 @@ def test_sampling_noise_scatters_the_corrections_around_their_expectation() -> N
     what the noiseless simulation expects, and scattered as a binomial count is."""
     curve = constant_curve(0.2, n_draws=4_000)
     routing = RoutingDraws(GRID, np.full_like(curve.error, 0.3), np.full_like(curve.error, 0.02))
-    settings = Settings(batch_size=500)
+    settings = RunSettings(batch_size=500)
 
     def run(noise: np.random.Generator | None) -> np.ndarray:
         outcome = simulate_strategy(
@@ -517,7 +519,7 @@ def test_routed_labels_grow_the_confident_set_at_their_weight() -> None:
         curve,
         COSTS,
         5_000,
-        Settings(batch_size=1_000),
+        RunSettings(batch_size=1_000),
         routing=routing,
         max_label_error=0.05,
         efficiency=np.full(3, 3.0),
@@ -546,7 +548,7 @@ def test_lots_are_audited_as_the_policy_does() -> None:
             curve,
             COSTS,
             10_000,
-            Settings(batch_size=1000),
+            RunSettings(batch_size=1000),
             routing=routing,
             max_label_error=0.05,
             noise=noise,
@@ -587,7 +589,13 @@ def test_an_underconfident_model_is_audited_for_the_error_it_predicts() -> None:
         kind = type("Predicting", (RoutingDraws,), {"predicted_ratio": ratio})
         routing = kind(GRID, np.full_like(curve.error, 0.6), np.full_like(curve.error, 0.01))
         return simulate_strategy(
-            "hybrid", curve, COSTS, 10_000, Settings(batch_size=1000), routing=routing, max_label_error=0.05
+            "hybrid",
+            curve,
+            COSTS,
+            10_000,
+            RunSettings(batch_size=1000),
+            routing=routing,
+            max_label_error=0.05,
         )
 
     calibrated, underconfident = run(1.0), run(3.0)
