@@ -14,7 +14,10 @@ not) and paired with later anchors up to :data:`MAX_RATIO` times the last round.
 ensembles (scikit-learn) learn the median log error ratio (as a correction to the pilot's 3-parameter power
 law, see ``planner/curves/learned.py``) and its absolute deviation from the pilot's features; a table of the
 standardised deviations measured on held-out dataset groups (cross-fitting over :data:`N_FOLDS` group folds),
-one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split conformal prediction does.
+one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split conformal prediction does: on
+the pilots that give a signal (the forecast uses the model for those only), with its levels recalibrated by
+where the held-out outcomes fall on the running minimum of each level's path (:func:`path_levels`), since the
+forecast's draws never rise with more labels.
 The trees are exported as arrays and checked against scikit-learn's own predictions. The same corpus and
 seed give the same bytes.
 """
@@ -37,6 +40,7 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from annoplan.planner.curves.forecast import LEARNED_POINTS
 from annoplan.planner.curves.learned import (
     BASE,
     ERROR_FLOOR,
@@ -58,6 +62,9 @@ N_FOLDS = 5
 LEVELS = np.round(np.linspace(0.01, 0.99, 99), 2)
 #: bands of distances past the last round with a table each (equal widths up to log MAX_RATIO)
 N_BANDS = 4
+#: distances past the last round at which the forecast evaluates the model (``forecast.LEARNED_POINTS``
+#: points up to log MAX_RATIO): the paths whose running minimum the interval table is calibrated on
+COARSE = np.linspace(0.0, np.log(MAX_RATIO), LEARNED_POINTS)
 #: smallest scale of the log ratio (log error units)
 MIN_SCALE = 0.01
 #: the boosted trees' settings (fixed, no early stopping: the build is one deterministic pass)
@@ -156,11 +163,15 @@ def pilot_anchor_indices(anchors: np.ndarray, last: int, k: int, ratio: float) -
 
 def curve_examples(
     curve: LcdbCurve, rng: np.random.Generator
-) -> tuple[list[np.ndarray], list[float], list[float]]:
-    """Feature rows (with the distance), log ratios and distances of the seeded pilots cut from ``curve``."""
+) -> tuple[list[np.ndarray], list[float], list[float], list[tuple[bool, bool, bool]], list[np.ndarray]]:
+    """Feature rows (with the distance), log ratios, distances and kinds (single run, training error given,
+    family given) of the seeded pilots cut from ``curve``, and per example the rows of its pilot at the
+    forecast's coarse distances (:data:`COARSE`, shared by the examples of one pilot)."""
     rows: list[np.ndarray] = []
     ys: list[float] = []
     ds: list[float] = []
+    kinds: list[tuple[bool, bool, bool]] = []
+    paths: list[np.ndarray] = []
     a = curve.anchors
     for _ in range(PILOTS_PER_CURVE):
         k = int(rng.choice([2, 3, 4, 5], p=[0.1, 0.3, 0.3, 0.3]))
@@ -193,27 +204,56 @@ def curve_examples(
         if not horizons:
             continue
         d = np.log(a[horizons] / a[last])
-        rows += list(pilot_rows(a[idx], errors, noise, d, train_given, family))
+        both = pilot_rows(a[idx], errors, noise, np.concatenate([d, COARSE]), train_given, family)
+        rows += list(both[: len(d)])
+        paths += [both[len(d) :]] * len(d)
         log_last = np.log(max(errors[-1], ERROR_FLOOR))
         ys += [float(np.log(max(curve.values[h], ERROR_FLOOR)) - log_last) for h in horizons]
         ds += d.tolist()
-    return rows, ys, ds
+        kinds += [(single, train_given is not None, family is not None)] * len(horizons)
+    return rows, ys, ds, kinds, paths
 
 
-def make_examples(
-    curves: list[LcdbCurve], seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, log ratios, dataset group and curve index of every example (one generator per curve and seed,
-    so that a curve's examples do not depend on which other curves are in the set)."""
-    rows, ys, groups, which = [], [], [], []
+@dataclass(frozen=True)
+class Examples:
+    """Every example: feature ``rows``, log ratio ``y``, dataset ``group``, curve index ``which``, ``kind``
+    (see :func:`curve_examples`, three booleans) and ``path``, the index of its pilot's rows at the coarse
+    distances in ``paths`` (n_pilots, len(COARSE), n_features)."""
+
+    rows: np.ndarray
+    y: np.ndarray
+    group: np.ndarray
+    which: np.ndarray
+    kind: np.ndarray
+    path: np.ndarray
+    paths: np.ndarray
+
+
+def make_examples(curves: list[LcdbCurve], seed: int) -> Examples:
+    """The examples of every curve (one generator per curve and seed, so that a curve's examples do not depend
+    on which other curves are in the set)."""
+    rows, ys, groups, which, kinds, path_of, paths = [], [], [], [], [], [], []
     for i, curve in enumerate(curves):
         rng = np.random.default_rng([seed, *curve.name.encode()])
-        r, y, _ = curve_examples(curve, rng)
+        r, y, _, k, p = curve_examples(curve, rng)
         rows += r
         ys += y
         groups += [curve.group] * len(y)
         which += [i] * len(y)
-    return np.array(rows), np.array(ys), np.array(groups), np.array(which)
+        kinds += k
+        for one in p:
+            if not paths or paths[-1] is not one:
+                paths.append(one)
+            path_of.append(len(paths) - 1)
+    return Examples(
+        rows=np.array(rows),
+        y=np.array(ys),
+        group=np.array(groups),
+        which=np.array(which),
+        kind=np.array(kinds, dtype=bool).reshape(-1, 3),
+        path=np.array(path_of, dtype=np.intp),
+        paths=np.array(paths),
+    )
 
 
 def export_trees(model: HistGradientBoostingRegressor) -> TreeEnsemble:
@@ -265,31 +305,44 @@ def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
 
 def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
     """The meta-model and its interval table from ``curves`` (see the module docstring)."""
-    x, y, groups, which = make_examples(curves, seed)
+    ex = make_examples(curves, seed)
+    x, y, which = ex.rows, ex.y, ex.which
     distance = x[:, FEATURES.index("distance")]
-    fold = group_folds(groups, N_FOLDS, seed)
+    fold = group_folds(ex.group, N_FOLDS, seed)
     # out-of-group medians, then out-of-group scales of their deviations: the table's deviations are all
     # measured on dataset groups that neither fit saw
     # the median's trees learn the log ratio less the power law's (feature BASE)
     base = x[:, BASE]
     center_oof = np.empty_like(y)
+    centers, scales = [], []
     for k in range(N_FOLDS):
         held = fold == k
-        center_oof[held] = base[held] + fit_trees(x[~held], y[~held] - base[~held], seed).predict(x[held])
+        centers.append(fit_trees(x[~held], y[~held] - base[~held], seed))
+        center_oof[held] = base[held] + centers[-1].predict(x[held])
     deviation = np.abs(y - center_oof)
     scale_oof = np.empty_like(y)
     for k in range(N_FOLDS):
         held = fold == k
-        scale_oof[held] = fit_trees(x[~held], deviation[~held], seed).predict(x[held])
+        scales.append(fit_trees(x[~held], deviation[~held], seed))
+        scale_oof[held] = scales[-1].predict(x[held])
     standardised = (y - center_oof) / np.maximum(scale_oof, MIN_SCALE)
-    # every curve weighs the same in the table, however many examples it gave
-    counts = np.bincount(which)
+    # the table is calibrated on the pilots the forecast uses it for: those giving a signal (model or
+    # train_value); every curve weighs the same in it, however many examples it gave
+    signal = ex.kind[:, 1] | ex.kind[:, 2]
+    weight = np.where(signal, 1.0 / np.bincount(which, weights=signal.astype(float))[which].clip(1.0), 0.0)
     edges = np.linspace(0.0, np.log(MAX_RATIO), N_BANDS + 1)
     band = np.clip(np.searchsorted(edges, distance, side="right") - 1, 0, N_BANDS - 1)
+    bands = (edges[:-1] + edges[1:]) / 2
+    in_band = [signal & (band == b) for b in range(N_BANDS)]
+    table = np.array([weighted_quantiles(standardised[m], weight[m], LEVELS) for m in in_band])
+    # the forecast's draws never rise with more labels (a running minimum of each draw's quantile path),
+    # which lowers its quantiles: the levels are recalibrated on the same held-out examples, by the level
+    # of the running-minimum path each outcome falls at (its probability integral transform)
+    pit = path_levels(ex, fold, centers, scales, table, bands)
     table = np.array(
         [
-            weighted_quantiles(standardised[band == b], 1.0 / counts[which[band == b]], LEVELS)
-            for b in range(N_BANDS)
+            np.interp(weighted_quantiles(pit[m], weight[m], LEVELS), LEVELS, row)
+            for m, row in zip(in_band, table, strict=True)
         ]
     )
     center = fit_trees(x, y - base, seed)
@@ -299,11 +352,16 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
         scale=scale,
         levels=LEVELS.astype(float),
         table=table,
-        bands=(edges[:-1] + edges[1:]) / 2,
+        bands=bands,
         max_distance=float(np.log(MAX_RATIO)),
         min_scale=MIN_SCALE,
         provenance={
             "corpus": "LCDB 1.1 (Yan, Mohr, Viering, NeurIPS 2025 Datasets and Benchmarks), CC BY 4.0",
+            "calibration": (
+                "per band of distance, quantiles of the standardised deviations of held-out dataset groups, "
+                "on the pilots giving model or train_value; levels recalibrated by where held-out outcomes "
+                "fall on the running minimum of each level's path (the forecast's draws never rise)"
+            ),
             "curves": len(curves),
             "dataset_groups": len(set(c.group for c in curves)),
             "examples": len(y),
@@ -312,6 +370,52 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
             "script": "benchmarks/build_curve_model.py",
         },
     )
+
+
+def path_levels(
+    ex: Examples,
+    fold: np.ndarray,
+    centers: list[TreeEnsemble],
+    scales: list[TreeEnsemble],
+    table: np.ndarray,
+    bands: np.ndarray,
+) -> np.ndarray:
+    """Per example, the quantile level in [0, 1] at which its outcome falls on its pilot's forecast paths,
+    by the models of the folds that did not see it: at each level of ``table`` the path of the median plus
+    the scale times the standardised deviation at the coarse distances, made non-increasing by a running
+    minimum as the forecast's draws are, interpolated at the example's distance (0 below the lowest level's
+    path, 1 above the highest's)."""
+    model = LearnedCurveModel(
+        center=centers[0],
+        scale=scales[0],
+        levels=LEVELS.astype(float),
+        table=table,
+        bands=bands,
+        max_distance=float(np.log(MAX_RATIO)),
+        min_scale=MIN_SCALE,
+        provenance={},
+    )
+    dev = model.deviation(LEVELS, COARSE)  # (levels, coarse)
+    distance = ex.rows[:, FEATURES.index("distance")]
+    out = np.empty(len(ex.y))
+    for k in range(N_FOLDS):
+        held = np.nonzero(fold == k)[0]
+        pilots, local = np.unique(ex.path[held], return_inverse=True)
+        flat = ex.paths[pilots].reshape(-1, ex.paths.shape[-1])
+        center = (flat[:, BASE] + centers[k].predict(flat)).reshape(len(pilots), len(COARSE))
+        scale = np.maximum(scales[k].predict(flat), MIN_SCALE).reshape(len(pilots), len(COARSE))
+        paths = np.minimum.accumulate(center[:, None, :] + scale[:, None, :] * dev[None], axis=2)
+        pos = np.clip(distance[held] / (COARSE[1] - COARSE[0]), 0.0, len(COARSE) - 1.0)
+        lo = np.minimum(pos.astype(np.intp), len(COARSE) - 2)
+        frac = (pos - lo)[:, None]
+        at = paths[local, :, lo] * (1.0 - frac) + paths[local, :, lo + 1] * frac  # (examples, levels)
+        below = (at < ex.y[held, None]).sum(axis=1)
+        i = np.clip(below, 1, len(LEVELS) - 1)
+        rows = np.arange(len(held))
+        share = (ex.y[held] - at[rows, i - 1]) / np.maximum(at[rows, i] - at[rows, i - 1], 1e-12)
+        level = LEVELS[i - 1] + np.clip(share, 0.0, 1.0) * (LEVELS[i] - LEVELS[i - 1])
+        out[held] = np.where(below == 0, 0.0, np.where(below == len(LEVELS), 1.0, level))
+    return out
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--only-folds 0 1 ...]
-        [--max-curves-per-fold N] [--parametric] [--time N]
+        [--max-curves-per-fold N] [--parametric] [--time N] [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -21,12 +21,15 @@ and the ``model`` family). Columns as in the curve backtest: ``MAE`` (median abs
 (labels-to-reach P50 within 2x of the truth), ``lcover`` (labels P10-P90 coverage), ``ms`` (median time of
 one forecast). ``ratio 90%`` is a bootstrap interval of the ratio over the scored dataset groups: a ratio of
 two medians over ~100-150 curves spreads over 0.9-1.6 for the same forecast (``--max-curves-per-fold``
-samples are for quick looks, not for results). ``--time N`` times N forecasts instead.
+samples are for quick looks, not for results). ``--time N`` times N forecasts instead. ``--dump FILE`` writes
+every scored pilot's forecast (P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses
+fall.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -146,9 +149,24 @@ def score(
                         "need_hi": [t.p90 for t in resp.labels_to_reach],
                     }
                 r = rows.setdefault(
-                    f"{variant}:{method}", {k: [] for k in ("abs", "cover", "x2", "lcover", "ms", "group")}
+                    f"{variant}:{method}",
+                    {k: [] for k in ("abs", "cover", "x2", "lcover", "ms", "group", "detail")},
                 )
                 r["group"].append(curve.group)
+                r["detail"].append(
+                    {
+                        "curve": curve.name,
+                        "truth": float(truth),
+                        "last": float(values[-1]),
+                        **{k: out[k] for k in ("p10", "p50", "p90")},
+                        "targets": [
+                            [t, truth_labels(curve, t, int(idx[-1])), n, lo, hi]
+                            for t, n, lo, hi in zip(
+                                targets, out["need"], out["need_lo"], out["need_hi"], strict=True
+                            )
+                        ],
+                    }
+                )
                 r["ms"].append(1000 * (time.perf_counter() - t0))
                 r["abs"].append(abs(out["p50"] - truth))
                 r["cover"].append(float(out["p10"] <= truth <= out["p90"]))
@@ -224,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only-folds", type=int, nargs="*", help="score only these folds")
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
+    parser.add_argument("--dump", type=Path, help="write every scored pilot's forecast (JSON lines)")
     parser.add_argument(
         "--time", type=int, metavar="N", help="only time N forecasts (one at a time) and stop"
     )
@@ -257,10 +276,16 @@ def main(argv: list[str] | None = None) -> None:
             print(f"fold {k}: {len(held)} curves of {len(set(c.group for c in held))} groups held out")
             summary(rows)
             for key, r in rows.items():
+                r["fold"] = [k] * len(r["abs"])
                 for m, v in r.items():
                     total.setdefault(key, {}).setdefault(m, []).extend(v)
         print("all scored folds:")
         summary(total)
+        if args.dump is not None:
+            with args.dump.open("w") as f:
+                for key, r in total.items():
+                    for g, k, d in zip(r["group"], r["fold"], r["detail"], strict=True):
+                        f.write(json.dumps({"key": key, "group": g, "fold": k, **d}) + "\n")
 
 
 if __name__ == "__main__":

@@ -215,38 +215,53 @@ class CurveForecast:
         return keep * center + (1.0 - keep) * prior, keep * spread
 
     def sample(self, n_draws: int, rng: np.random.Generator) -> CurveDraws:
-        """Draw ``n_draws`` whole curves on the forecast grid (vectorised; one row per draw)."""
+        """Draw ``n_draws`` whole curves on the forecast grid (vectorised; one row per draw).
+
+        The draws are built size by size (a size-major table, of which the result is a transposed view), so
+        that the running minimum along the sizes runs over whole contiguous rows.
+        """
         x = X_GRID
         center, spread = self.log_center(x * self.n_ref)
         dist = np.log(np.maximum(x, 1.0))  # distance past the last pilot round, in log labels
         z = rng.standard_normal((n_draws, 3))
+        z0, z1, z2 = (np.ascontiguousarray(z[:, i]) for i in range(3))
         # the slope's posterior spread under the prior: slope_sd * sqrt(1 - shrinkage)
         slope = np.hypot(self.drift, self.slope_sd * np.sqrt(1.0 - self.shrinkage))
-        log_err = center + z[:, :1] * spread + z[:, 1:2] * self.level_sd + z[:, 2:3] * slope * dist
+        # log error = center + z0 * spread + z1 * level_sd + (z2 * slope) * dist (sizes x draws)
+        log_err = np.multiply.outer(spread, z0)
+        log_err += center[:, None]
+        log_err += z1 * self.level_sd
+        drift = z2 * slope
+        for row in np.nonzero(dist)[0]:  # row by row: no second table in memory (dist is 0 up to the pilot)
+            log_err[row] += dist[row] * drift
         if self.learned is not None:
-            log_err = self._with_learned(log_err, rng.uniform(size=n_draws))
-        err = np.exp(np.clip(log_err, np.log(ERROR_MIN), 0.0))
-        # more labels never hurt: non-increasing from the first pilot round on, and never better before it
+            self._with_learned(log_err, rng.uniform(size=n_draws))
+        err = np.clip(log_err, np.log(ERROR_MIN), 0.0, out=log_err)
+        np.exp(err, out=err)
+        # more labels never hurt: non-increasing from the first pilot round on, and never better before it;
+        # with the learned model, from the last round on (its draws past the last round are its own, not
+        # capped by the families' draws inside the pilot, which are lifted to them instead)
         first = int(np.searchsorted(x, self.n_labels[0] / self.n_ref))
-        err[:, first:] = np.minimum.accumulate(err[:, first:], axis=1)
-        err[:, :first] = np.maximum(
-            np.maximum.accumulate(err[:, :first][:, ::-1], axis=1)[:, ::-1],
-            err[:, first : first + 1],
-        )
-        return CurveDraws(x * self.n_ref, err)
+        if self.learned is not None:
+            first = self.learned.start
+        for i in range(first + 1, len(x)):
+            np.minimum(err[i - 1], err[i], out=err[i])
+        for i in range(first - 1, -1, -1):
+            np.maximum(err[i + 1], err[i], out=err[i])
+        return CurveDraws(x * self.n_ref, err.T)
 
-    def _with_learned(self, log_err: Array, u: Array) -> Array:
+    def _with_learned(self, log_err: Array, u: Array) -> None:
         """The draws past the last round from the learned model (a quantile level ``u`` per draw, shared by
-        every size); past its farthest distance each draw goes on by its families' own trend."""
+        every size), in place in the size-major table ``log_err``; past its farthest distance each draw goes
+        on by its families' own trend."""
         path = self.learned
         assert path is not None
-        out = log_err  # a fresh array of draws: changed in place
-        if path.stop < out.shape[1]:
-            out[:, path.stop :] -= out[:, path.stop - 1 : path.stop]
-        out[:, path.start : path.stop] = path.log_errors(u)
-        if path.stop < out.shape[1]:
-            out[:, path.stop :] += out[:, path.stop - 1 : path.stop]
-        return out
+        out = log_err
+        if path.stop < out.shape[0]:
+            out[path.stop :] -= out[path.stop - 1]
+        out[path.start : path.stop] = path.log_errors(u).T
+        if path.stop < out.shape[0]:
+            out[path.stop :] += out[path.stop - 1]
 
     def predict_error(
         self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array

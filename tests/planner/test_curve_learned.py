@@ -181,3 +181,49 @@ def test_a_target_no_round_met_needs_at_least_the_pilots_labels() -> None:
     for target in (0.721, 0.73, 0.75):
         r = fit_curve({"rounds": rounds, "targets": [target]}).labels_to_reach[0]
         assert r.p10 is None or r.p10 >= 1600
+
+
+def test_learned_draws_past_the_last_round_are_not_capped_by_the_families_inside_the_pilot() -> None:
+    from annoplan.planner.curves.forecast import ERROR_MIN
+    from annoplan.planner.fit import forecast_from_rounds
+
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000, "train_value": 1.0} for n, v in DECREASING[0]]
+    req = FitRequest.model_validate({"rounds": rounds, "model": "tree_ensemble"})
+    forecast = forecast_from_rounds(req.rounds, True, req.model)
+    path = forecast.learned
+    assert path is not None
+    rng = np.random.default_rng(7)
+    draws = forecast.sample(1000, rng)
+    # the same generator again: three normals per draw, then the learned model's level
+    again = np.random.default_rng(7)
+    again.standard_normal((1000, 3))
+    own = np.exp(np.clip(path.log_errors(again.uniform(size=1000))[:, 0], np.log(ERROR_MIN), 0.0))
+    # at the last round every draw is the learned model's own, and before it no draw is better
+    assert np.array_equal(draws.error[:, path.start], own)
+    assert np.all(draws.error[:, : path.start] >= draws.error[:, path.start : path.start + 1])
+    assert np.all(np.diff(draws.error, axis=1) <= 0)
+
+
+def test_the_interval_table_is_calibrated_on_the_forecasts_non_rising_paths() -> None:
+    calibration = load_learned_model().provenance["calibration"]
+    assert "running minimum" in calibration and "model or train_value" in calibration
+
+
+@pytest.mark.parametrize("pilot", DECREASING)
+@pytest.mark.parametrize(
+    "noise", [{"n_eval": 300}, {"std": 0.03}, {"std": 0.03, "n_runs": 25}], ids=["n_eval", "std", "mean"]
+)
+@pytest.mark.parametrize("train", [None, 0.1, 1.0], ids=["no-train", "gap", "perfect"])
+def test_a_decreasing_pilots_last_round_lies_in_its_band_with_every_signal(
+    pilot: list[tuple[int, float]], noise: dict[str, float], train: float | None
+) -> None:
+    rounds = []
+    for n, v in pilot:
+        r: dict[str, float | int] = {"n_labels": n, "value": v, **noise}
+        if train is not None:
+            r["train_value"] = min(1.0, v + train) if train < 1.0 else 1.0
+        rounds.append(r)
+    last_n, last_v = pilot[-1]
+    for model in (None, "kernel_svm", "tree_ensemble"):
+        p = fit_curve({"rounds": rounds, "model": model, "at_labels": [last_n]}).predictions[0]
+        assert p.p10 <= last_v <= p.p90, (model, p)
