@@ -24,6 +24,7 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy -p annoplan
+	$(BIN)/mypy tests
 
 # ANNOPLAN_REQUIRE_POSTGRES=1: the PostgreSQL storage tests fail instead of skipping when they find no server
 pytest: $(STAMP) postgres-tools browser-tools
