@@ -10,7 +10,7 @@ import numpy.typing as npt
 from sklearn.base import clone
 
 from annoplan.simulators.errors import SimulatorInputError
-from annoplan.simulators.query_strategies import make_default_classifier
+from annoplan.simulators.query_strategies import make_default_classifier, row_best
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
@@ -72,10 +72,21 @@ def check_estimator(estimator: Any) -> Any:
     return clone(estimator)
 
 
+def check_warm_start(estimator: Any, warm_start: Any) -> Any:
+    """``estimator`` set to refit from its last fit (``warm_start``: a bool; True needs the parameter)."""
+    if not isinstance(warm_start, bool):
+        raise SimulatorInputError("warm_start", f"must be true or false, got {warm_start!r}")
+    if warm_start and "warm_start" not in estimator.get_params():
+        raise SimulatorInputError(
+            "warm_start",
+            f"{type(estimator).__name__} has no warm_start parameter: replay it without warm start",
+        )
+    return estimator.set_params(warm_start=True) if warm_start else estimator
+
+
 def confidence_of(model: Any, proba: FloatArray) -> tuple[FloatArray, IndexArray]:
     """Confidence (max class probability) and predicted (encoded) class of each row of ``proba``."""
-    best = proba.argmax(axis=1)
-    confidence = proba[np.arange(proba.shape[0]), best]
+    confidence, best = row_best(proba)
     return confidence, np.asarray(model.classes_, dtype=np.intp)[best]
 
 

@@ -184,9 +184,32 @@ def top_k(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:
     return top[np.argsort(-scores[top], kind="stable")]
 
 
+#: class probabilities with at most this many columns are reduced column by column (:func:`row_best`)
+FEW_CLASSES = 32
+
+
+def row_best(proba: FloatArray) -> tuple[FloatArray, IndexArray]:
+    """Each row's largest value and its column (the first on ties, as ``argmax``).
+
+    With few columns a running maximum over the columns gives the same numbers many times faster than
+    ``proba.max(axis=1)`` and ``argmax(axis=1)``, which reduce over a short inner axis (on two classes and
+    10^6 rows they were half of a replay's own time).
+    """
+    if proba.ndim != 2 or proba.shape[1] > FEW_CLASSES or proba.shape[1] == 0:
+        best = proba.argmax(axis=1)
+        return proba[np.arange(proba.shape[0]), best], best
+    top = proba[:, 0].copy()
+    column = np.zeros(proba.shape[0], dtype=np.intp)
+    for j in range(1, proba.shape[1]):
+        higher = proba[:, j] > top
+        column[higher] = j
+        np.maximum(top, proba[:, j], out=top)
+    return top, column
+
+
 def least_confidence_scores(proba: FloatArray) -> FloatArray:
     """1 - max class probability, per row of ``proba`` (dimensionless, in [0, 1 - 1/K])."""
-    return np.asarray(1.0 - proba.max(axis=1), dtype=np.float64)
+    return np.asarray(1.0 - row_best(proba)[0], dtype=np.float64)
 
 
 def margin_scores(proba: FloatArray) -> FloatArray:

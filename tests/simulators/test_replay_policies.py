@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -451,6 +452,56 @@ def test_deterministic_under_a_seed(policy: str, classification_data: Data) -> N
     assert first.to_dict() == second.to_dict()
     other = run(classification_data, policy=policy, max_labels=200, random_state=8)
     assert other.to_dict() != first.to_dict()
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Logistic regression that records the solver's iterations of every fit."""
+
+    iterations: ClassVar[list[int]] = []
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CountingLogisticRegression:
+        super().fit(X, y, sample_weight=sample_weight)
+        CountingLogisticRegression.iterations.append(int(np.max(self.n_iter_)))
+        return self
+
+
+def test_a_warm_start_refits_from_the_last_model_in_fewer_iterations(classification_data: Data) -> None:
+    runs: dict[bool, tuple[ReplayResult, list[int]]] = {}
+    for start in (False, True):
+        CountingLogisticRegression.iterations = []
+        result = run(
+            classification_data,
+            policy="active_learning",
+            batch_size=40,
+            max_labels=400,
+            estimator=CountingLogisticRegression(max_iter=1000),
+            warm_start=start,
+        )
+        runs[start] = (result, list(CountingLogisticRegression.iterations))
+    (cold, cold_iterations), (warm, warm_iterations) = runs[False], runs[True]
+    assert len(warm_iterations) == len(cold_iterations) == cold.rounds
+    assert warm_iterations[0] == cold_iterations[0]  # the first fit has nothing to start from
+    assert sum(warm_iterations[1:]) < sum(cold_iterations[1:])
+    assert warm.human_labels == cold.human_labels == 400
+    assert (
+        cold.to_dict()
+        == run(
+            classification_data,
+            policy="active_learning",
+            batch_size=40,
+            max_labels=400,
+            estimator=CountingLogisticRegression(max_iter=1000),
+        ).to_dict()
+    )
+
+
+def test_a_warm_start_needs_an_estimator_that_has_one(classification_data: Data) -> None:
+    with pytest.raises(SimulatorInputError) as info:
+        run(classification_data, estimator=GaussianNB(), warm_start=True)
+    assert info.value.field == "warm_start"
+    with pytest.raises(SimulatorInputError) as info:
+        run(classification_data, warm_start="yes")
+    assert info.value.field == "warm_start"
 
 
 def test_a_generator_can_be_passed_as_random_state(classification_data: Data) -> None:

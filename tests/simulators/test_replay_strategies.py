@@ -21,6 +21,7 @@ from annoplan.simulators.query_strategies import (
     least_confidence_scores,
     make_strategy,
     margin_scores,
+    row_best,
     top_k,
 )
 
@@ -140,6 +141,19 @@ def test_uncertainty_strategies_rank_by_their_measure(name: str, first: int) -> 
     assert selected.tolist() == [100 + first]
     ranked = make_strategy(name).select(context, 3, np.random.default_rng(0))
     assert 100 not in ranked  # the confident item comes last
+
+
+@given(
+    n_classes=st.integers(1, 40),
+    values=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=40 * 6, max_size=40 * 6),
+)
+def test_row_best_is_max_and_argmax_ties_included(n_classes: int, values: list[float]) -> None:
+    """The column-by-column maximum is exactly ``max`` and ``argmax`` (first column on ties), on few
+    classes and on many (where it falls back to them)."""
+    proba = np.array(values[: 6 * n_classes]).reshape(6, n_classes)
+    top, column = row_best(proba)
+    np.testing.assert_array_equal(top, proba.max(axis=1))
+    np.testing.assert_array_equal(column, proba.argmax(axis=1))
 
 
 def test_uncertainty_scores_have_their_textbook_values() -> None:
