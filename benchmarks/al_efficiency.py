@@ -41,17 +41,19 @@ import argparse  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import track  # noqa: E402
 from sklearn.isotonic import IsotonicRegression  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, default_n_eval, replay_pool  # noqa: E402
+from annoplan.simulators.sweep import BACKENDS, map_tasks  # noqa: E402
 
 STRATEGIES = ("least_confidence", "margin", "entropy")
 LEVEL_FRACTIONS = (0.25, 0.5, 0.75)
@@ -118,6 +120,11 @@ def labels_to_reach(labels: np.ndarray, metric: np.ndarray, level: float) -> flo
         return float(labels[0])
     n0, n1, m0, m1 = labels[i - 1], labels[i], metric[i - 1], metric[i]
     return float(n0 + (n1 - n0) * (level - m0) / (m1 - m0))
+
+
+def run_dataset_task(task: tuple[Path, int, int]) -> DatasetRun:
+    """:func:`run_dataset` of one task tuple (the sweep engine passes one argument)."""
+    return run_dataset(*task)
 
 
 def run_dataset(path: Path, seed: int, max_pool: int) -> DatasetRun:
@@ -340,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per dataset (default 3)")
     parser.add_argument("--max-pool", type=int, default=15000, help="subsample larger pools to this size")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, help="where the replays run (default: serial for 1 job, else loky)"
+    )
+    parser.add_argument("--scheduler", help="dask: the scheduler's address (default: a local cluster)")
     parser.add_argument("--per-seed", action="store_true", help="also print every case")
     args = parser.parse_args(argv)
     print(f"command: python {shlex.join(sys.argv)}")
@@ -348,11 +359,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no .npz datasets in {args.data_dir}")
     tasks = [(path, seed, args.max_pool) for path in paths for seed in range(args.seeds)]
     # Largest files first, so that a slow dataset does not run alone at the end.
-    order = sorted(range(len(tasks)), key=lambda i: -tasks[i][0].stat().st_size)
+    largest_first = sorted(range(len(tasks)), key=lambda i: -tasks[i][0].stat().st_size)
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as executor:
-        futures = {i: executor.submit(run_dataset, *tasks[i]) for i in order}
-        runs = [futures[i].result() for i in range(len(tasks))]
+    backend = args.backend or ("serial" if args.jobs == 1 else "loky")
+    replays = map_tasks(
+        run_dataset_task,
+        tasks,
+        backend=backend,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        order=largest_first,
+    )
+    runs = list(track(replays, total=len(tasks), description="replays", console=Console(stderr=True)))
     print(
         f"{len(paths)} datasets x {args.seeds} seeds; random and active learning ({', '.join(STRATEGIES)}); "
         f"logistic regression; budget min({MAX_BUDGET}, pool/2), batch budget/{ROUNDS}; "

@@ -64,13 +64,14 @@ import shlex  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import asdict, dataclass, replace  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import track  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from annoplan.api.replay_plan import replay_settings  # noqa: E402
@@ -83,6 +84,7 @@ from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.pilot import DEFAULT_PILOT_ROUNDS, SimulatedPilot, scale_pilot_sizes, simulate_pilot  # noqa: E402
 from annoplan.simulators.query_strategies import make_default_classifier  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
+from annoplan.simulators.sweep import BACKENDS, map_tasks  # noqa: E402
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes  # noqa: E402
 
 MAX_LABEL_ERROR = 0.05
@@ -259,6 +261,11 @@ def naive_plan(confidence: np.ndarray, correct: np.ndarray, pool: int) -> tuple[
         auto_round2=auto / pool,
     )
     return min(threshold, 1.0), batch, run
+
+
+def run_case_task(task: tuple[Path, int, float, str, list[str], int]) -> Case:
+    """:func:`run_case` of one task tuple (the sweep engine passes one argument)."""
+    return run_case(*task)
 
 
 def run_case(path: Path, seed: int, share: float, start: str, strategies: list[str], max_pool: int) -> Case:
@@ -638,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pilot-share", type=float, default=0.125, help="last pilot round / pool (max)")
     parser.add_argument("--max-pool", type=int, default=0, help="subsample larger datasets (0: no cap)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, help="where the cases run (default: serial for 1 job, else loky)"
+    )
+    parser.add_argument("--scheduler", help="dask: the scheduler's address (default: a local cluster)")
     parser.add_argument("--json", type=Path, help="write every case and the summary here")
     args = parser.parse_args(argv)
     print(f"command: python {shlex.join(sys.argv)}")
@@ -662,18 +673,17 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     start = time.perf_counter()
-    if args.jobs > 1:
-        order = sorted(range(len(tasks)), key=lambda i: -tasks[i][0].stat().st_size)
-        with ProcessPoolExecutor(max_workers=args.jobs) as executor:
-            futures = {i: executor.submit(run_case, *tasks[i]) for i in order}
-            cases = [futures[i].result() for i in range(len(tasks))]
-    else:
-        cases = [run_case(*task) for task in tasks]
+    backend = args.backend or ("serial" if args.jobs == 1 else "loky")
+    largest_first = sorted(range(len(tasks)), key=lambda i: -tasks[i][0].stat().st_size)
+    runs = map_tasks(
+        run_case_task, tasks, backend=backend, n_jobs=args.jobs, scheduler=args.scheduler, order=largest_first
+    )
+    cases = list(track(runs, total=len(tasks), description="plans and replays", console=Console(stderr=True)))
     elapsed = time.perf_counter() - start
     print(
         f"{len(paths)} datasets x {args.seeds} seeds; pilot 4 random rounds up to {args.pilot_share:.3g} of "
         f"the pool; plan strategies {','.join(strategies)}, {DRAWS} draws; {args.start} replay start; "
-        f"{elapsed:.0f} s on {args.jobs} worker(s)"
+        f"{elapsed:.0f} s on {args.jobs} worker(s), {backend}"
     )
     print(f"code: {version}; rate card: {json.dumps(COSTS)}")
     print()

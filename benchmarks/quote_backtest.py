@@ -45,12 +45,13 @@ import argparse  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import track  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from annoplan.api.replay_plan import replay_settings  # noqa: E402
@@ -59,6 +60,7 @@ from annoplan.planner.schemas.quotes import VendorCosts  # noqa: E402
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
 from annoplan.simulators.pilot import simulate_pilot  # noqa: E402
 from annoplan.simulators.replay import default_n_eval, replay_pool  # noqa: E402
+from annoplan.simulators.sweep import BACKENDS, map_tasks  # noqa: E402
 
 #: rows of a dataset given to the pilot (at most a third of the dataset)
 PILOT_ITEMS = 2000
@@ -284,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data_dir", type=Path, help="folder of .npz datasets")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per dataset (pilot, split, replay)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, help="where the backtests run (default: serial for 1 job, else loky)"
+    )
+    parser.add_argument("--scheduler", help="dask: the scheduler's address (default: a local cluster)")
     parser.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws per quote")
     args = parser.parse_args(argv)
     print(f"command: python {shlex.join(sys.argv)}")
@@ -293,15 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     jobs = [(path, seed, args.draws) for path in paths for seed in range(args.seeds)]
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(_run, jobs))
-    else:
-        results = []
-        for job in jobs:
-            results.append(_run(job))
-            r = results[-1]
-            print(f"  {r.dataset} seed {r.seed}: {r.status} ({r.seconds:.1f} s)", file=sys.stderr)
+    backend = args.backend or ("serial" if args.jobs == 1 else "loky")
+    largest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].stat().st_size)
+    runs = map_tasks(
+        _run, jobs, backend=backend, n_jobs=args.jobs, scheduler=args.scheduler, order=largest_first
+    )
+    results = list(
+        track(runs, total=len(jobs), description="quotes and replays", console=Console(stderr=True))
+    )
     print(
         f"{len(paths)} datasets x {args.seeds} seeds; max_label_error {MAX_LABEL_ERROR}, margin {MARGIN}, "
         f"risk level {RISK_LEVEL}, vendor costs {VENDOR_COSTS}; {time.perf_counter() - start:.0f} s"

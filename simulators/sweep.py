@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -57,12 +57,16 @@ __all__ = [
     "labels_to_reach",
     "load_features",
     "make_tasks",
+    "map_tasks",
     "quantiles_of",
     "run_sweep",
     "run_task",
     "saving_vs_random",
     "task_generator",
 ]
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
 
 BACKENDS: tuple[str, ...] = ("serial", "loky", "dask")
 """Where :func:`run_sweep` runs its tasks."""
@@ -343,10 +347,20 @@ def _full_pool(task: ReplayTask, X: Any, y: Any) -> ReplayOutcome:
     )
 
 
-def task_generator(
-    tasks: Sequence[ReplayTask], *, backend: str = "serial", n_jobs: int = 1, scheduler: str | None = None
-) -> Iterator[ReplayOutcome]:
-    """The outcomes of ``tasks`` in their order, as they complete (see :func:`run_sweep`)."""
+def map_tasks(
+    function: Callable[[Task], Result],
+    tasks: Sequence[Task],
+    *,
+    backend: str = "serial",
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    order: Sequence[int] | None = None,
+) -> Iterator[Result]:
+    """``function`` of every task, in the tasks' order as they complete, on a backend (see the module
+    docstring): the engine of :func:`run_sweep` and of the benchmarks' backtests. ``function`` must be a
+    module-level function (workers import it) and each task picklable. ``order`` (a permutation of the
+    tasks' indices) is the order the workers get them in, e.g. the longest first so that none runs alone at
+    the end; the results still come back in the tasks' order."""
     if backend not in BACKENDS:
         raise SimulatorInputError(
             "backend", f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}"
@@ -355,25 +369,48 @@ def task_generator(
         raise SimulatorInputError("n_jobs", f"must be an integer >= 1, got {n_jobs!r}")
     if scheduler is not None and backend != "dask":
         raise SimulatorInputError("scheduler", "needs the dask backend (--backend dask)")
+    if order is not None:
+        if sorted(order) != list(range(len(tasks))):
+            raise SimulatorInputError("order", "must hold every task's index once")
+        results = map_tasks(
+            function, [tasks[i] for i in order], backend=backend, n_jobs=n_jobs, scheduler=scheduler
+        )
+        return _in_task_order(results, order)
     if backend == "serial":
-        return (run_task(task) for task in tasks)
+        return map(function, tasks)
     if backend == "loky":
-        return _joblib_outcomes(tasks, "loky", n_jobs)
-    return _dask_outcomes(tasks, n_jobs, scheduler)
+        return _joblib_map(function, tasks, n_jobs)
+    return _dask_map(function, tasks, n_jobs, scheduler)
 
 
-def _joblib_outcomes(tasks: Sequence[ReplayTask], backend: str, n_jobs: int) -> Iterator[ReplayOutcome]:
+def _in_task_order(results: Iterator[Result], order: Sequence[int]) -> Iterator[Result]:
+    """``results`` (of the tasks in ``order``) in the tasks' own order, each as soon as those before it."""
+    waiting: dict[int, Result] = {}
+    following = 0
+    for index, result in zip(order, results, strict=True):
+        waiting[index] = result
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
+
+
+def task_generator(
+    tasks: Sequence[ReplayTask], *, backend: str = "serial", n_jobs: int = 1, scheduler: str | None = None
+) -> Iterator[ReplayOutcome]:
+    """The outcomes of ``tasks`` in their order, as they complete (see :func:`run_sweep`)."""
+    return map_tasks(run_task, tasks, backend=backend, n_jobs=n_jobs, scheduler=scheduler)
+
+
+def _joblib_map(function: Callable[[Task], Result], tasks: Sequence[Task], n_jobs: int) -> Iterator[Result]:
     from joblib import Parallel, delayed, parallel_config
 
-    with parallel_config(
-        backend=backend, n_jobs=n_jobs, inner_max_num_threads=1 if backend == "loky" else None
-    ):
-        yield from Parallel(return_as="generator")(delayed(run_task)(task) for task in tasks)
+    with parallel_config(backend="loky", n_jobs=n_jobs, inner_max_num_threads=1):
+        yield from Parallel(return_as="generator")(delayed(function)(task) for task in tasks)
 
 
-def _dask_outcomes(
-    tasks: Sequence[ReplayTask], n_jobs: int, scheduler: str | None
-) -> Iterator[ReplayOutcome]:
+def _dask_map(
+    function: Callable[[Task], Result], tasks: Sequence[Task], n_jobs: int, scheduler: str | None
+) -> Iterator[Result]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as error:
@@ -395,7 +432,7 @@ def _dask_outcomes(
             ) from error
     try:
         with parallel_config(backend="dask", wait_for_workers_timeout=60):
-            yield from Parallel(return_as="generator")(delayed(run_task)(task) for task in tasks)
+            yield from Parallel(return_as="generator")(delayed(function)(task) for task in tasks)
     finally:
         client.close()
         if cluster is not None:

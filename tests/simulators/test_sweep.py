@@ -11,7 +11,15 @@ from sklearn.datasets import make_classification
 
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.errors import SimulatorInputError
-from annoplan.simulators.sweep import FULL_POOL, ReplayOutcome, ReplayTask, make_tasks, run_sweep, run_task
+from annoplan.simulators.sweep import (
+    FULL_POOL,
+    ReplayOutcome,
+    ReplayTask,
+    make_tasks,
+    map_tasks,
+    run_sweep,
+    run_task,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +53,27 @@ def test_serial_loky_and_a_dask_local_cluster_give_the_same_json(small_data: Pat
     assert serial == loky
     assert serial == dask
     assert len(json.loads(serial)) == len(tasks) == 2 * 5
+
+
+@pytest.mark.parametrize("backend", ["serial", "loky"])
+def test_any_module_level_function_maps_over_tasks_in_their_order(backend: str) -> None:
+    """The backtests run their own task functions on the same engine."""
+    tasks = [-3, 1, -4, 1, -5, 9, -2, 6]
+    assert list(map_tasks(abs, tasks, backend=backend, n_jobs=2)) == [3, 1, 4, 1, 5, 9, 2, 6]
+    handed_out = [5, 7, 0, 2, 1, 3, 4, 6]  # e.g. the longest first: the results keep the tasks' order
+    assert list(map_tasks(abs, tasks, backend=backend, n_jobs=2, order=handed_out)) == [
+        3,
+        1,
+        4,
+        1,
+        5,
+        9,
+        2,
+        6,
+    ]
+    with pytest.raises(SimulatorInputError) as error:
+        list(map_tasks(abs, tasks, order=[0, 0, 1, 2, 3, 4, 5, 6]))
+    assert error.value.field == "order"
 
 
 def test_outcomes_come_back_in_the_tasks_order_and_each_task_is_pure(small_data: Path) -> None:
