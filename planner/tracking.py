@@ -165,17 +165,18 @@ def plan_band(req: PlanRequest, plan: PlanResponse, min_rounds: int = 0) -> Plan
         Money in the plan's currency units; the hybrid cost interval keeps the plan's conformal margin.
     """
     outcome = recommended_outcome(req, plan)
-    history = outcome.history()
-    n_history = next(iter(history.values())).shape[0]
     wanted = max(int(np.ceil(np.quantile(outcome.rounds, 0.9))), min_rounds, 1)
-    n_rounds = min(n_history, wanted)
     margin = cost_margin(outcome.strategy)
     scale = np.array([math.exp(-margin), 1.0, math.exp(margin)])
     step = max(1, BLOCK_LOOKUPS // outcome.cost.size)
     blocks: list[np.ndarray] = []
     volumes: dict[str, list[np.ndarray]] = {name: [] for name in VOLUMES}
-    for start in range(0, n_rounds, step):
-        rows = {name: value[start : min(start + step, n_rounds)] for name, value in history.items()}
+    done = 0  # rounds of the band so far (the history may end before ``wanted``)
+    for block in outcome.history_blocks(step):
+        if done >= wanted:
+            break
+        rows = {name: value[: wanted - done] for name, value in block.items()}
+        done += len(rows["rounds"])
         cost = outcome.costs.total(Volumes.of(rows))
         blocks.append(np.quantile(cost, QUANTILES, axis=1, method="inverted_cdf").T * scale)
         for name in VOLUMES:

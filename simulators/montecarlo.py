@@ -36,7 +36,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Protocol
 
@@ -166,10 +166,11 @@ class Outcome(Volumes[Array]):
 
     Counts are items; ``cost`` is in the rate card's currency; ``days`` calendar days; ``final_error`` the
     model's error when human work ends; ``label_error`` the share of the pool left wrong (labeled dataset).
-    ``history()`` gives the cumulative quantities after each round by ledger field and ``remaining``: arrays
-    of shape (rounds, n_draws), or (rounds, 1) where every draw has the same (computed when first asked:
-    only the median path's schedule needs them);
-    ``costs`` is the rate card the cost was computed with.
+    ``history_blocks(step)`` gives the cumulative quantities after each round by ledger field and
+    ``remaining``, ``step`` rounds at a time up to the longest draw's last round: arrays of shape (rounds,
+    n_draws), or (rounds, 1) where every draw has the same, computed when asked (only the median path's
+    schedule and the burn-up band need them, block by block: a plan's rounds x draws never sit in memory
+    at once); :meth:`history` is all of them at once. ``costs`` is the rate card the cost was computed with.
     """
 
     strategy: str
@@ -180,8 +181,15 @@ class Outcome(Volumes[Array]):
     final_error: Array
     label_error: Array
     goal_met: npt.NDArray[np.bool_]
-    history: Callable[[], dict[str, Array]] = field(repr=False)
+    history_blocks: Callable[[int], Iterator[dict[str, Array]]] = field(repr=False)
     costs: RateCard = field(repr=False)
+
+    def history(self) -> dict[str, Array]:
+        """Every round's cumulative quantities at once (see the class docstring)."""
+        blocks = list(self.history_blocks(MAX_ROUNDS))
+        return (
+            {name: np.concatenate([block[name] for block in blocks]) for name in blocks[0]} if blocks else {}
+        )
 
 
 def simulate_strategy(
@@ -482,6 +490,9 @@ class _Simulation:
         batch = float(self.settings.batch_size)
         blocks: list[Array] = []
         n_draws = self.curve.n_draws
+        # without a metric goal every round is looked up: into one matrix, not blocks joined at the end
+        # (which would hold the errors twice)
+        errors = np.empty((n_draws, n_rounds)) if self.target_error is None else None
         start, reached = 0, np.full(n_draws, NEVER)
         while start < n_rounds and np.any(reached == NEVER):
             # blocks of at most about a million lookups (their temporaries stay small); for a metric goal,
@@ -491,12 +502,17 @@ class _Simulation:
             n_train = self.labels_before + np.arange(start, stop, dtype=np.float64) * batch
             block = self.strategy.errors_at(self, n_train)
             block[:, n_train <= 0] = 1.0
-            blocks.append(block)
+            if errors is not None:
+                errors[:, start:stop] = block
+            else:
+                blocks.append(block)
             if self.target_error is not None:
                 met = (n_train > 0) & (block <= self.target_error)
                 first = np.where(met.any(axis=1), start + met.argmax(axis=1), NEVER)
                 reached = np.minimum(reached, first)
             start = stop
+        if errors is not None:
+            return errors, reached
         return (np.concatenate(blocks, axis=1) if blocks else np.ones((n_draws, 0))), reached
 
     def _scheduled_outcome(self, cap: float, errors: Array | None, reached: npt.NDArray[np.intp]) -> Outcome:
@@ -510,13 +526,26 @@ class _Simulation:
         fresh = batch - prelabeled
         # rounds each draw works: a metric goal stops it at the first round that starts with the goal reached
         stop = np.minimum(reached, n_rounds)
-        wrong = np.zeros((n_draws, 0))  # pre-labels each draw corrects, round by round (pre-labeling only)
-        if errors is not None and prelabeled.any():
-            error = errors[:, :n_rounds]  # fewer columns when every draw stops before the last round
-            looked_up = error.shape[1]
+        corrects = errors is not None and bool(prelabeled.any())
+        # fewer columns when every draw stops before the last round
+        looked_up = min(n_rounds, errors.shape[1]) if errors is not None else 0
+
+        def wrong(draws: slice, rounds: slice) -> Array:
+            """Pre-labels each of ``draws`` corrects in each of ``rounds`` (pre-labeling only): the model's
+            error times the round's pre-labels, in the rounds the draw works."""
+            assert errors is not None
+            error = errors[draws, rounds]
+            columns = np.arange(looked_up)[rounds]
             if stop.min() < looked_up:
-                error = np.where(np.arange(looked_up) < stop[:, None], error, 0.0)
-            wrong = error * prelabeled[:looked_up]
+                error = np.where(columns < stop[draws, None], error, 0.0)
+            return np.asarray(error * prelabeled[rounds], dtype=np.float64)
+
+        corrections = np.zeros(n_draws)
+        if corrects:  # summed over draws a block at a time (the same sums as over the whole matrix)
+            rows = max(1, BLOCK_LOOKUPS // max(looked_up, 1))
+            for first in range(0, n_draws, rows):
+                block = slice(first, first + rows)
+                corrections[block] = wrong(block, slice(0, looked_up)).sum(axis=1)
         switch = self.strategy.machine_labeled(self, float(human[-1]), cap)  # MCAL: the model labels the rest
         n_train = self.labels_before + human[stop]
         switch_errors = switch * self.model_error(n_train) if switch > 0 else 0.0
@@ -542,17 +571,24 @@ class _Simulation:
                 "remaining": np.where(done, pool - human[-1] - switch, pool - human[after]),
             }
 
-        def history() -> dict[str, Array]:
+        def history_blocks(step: int) -> Iterator[dict[str, Array]]:
             rows = int(stop.max(initial=0))
-            after = np.arange(1, rows + 1)[:, None]
-            if stop.min() < rows:
-                after = np.minimum(after, stop)
-            corrections = np.cumsum(wrong, axis=1)[:, :rows].T if wrong.size else np.zeros(after.shape)
-            return record(after, corrections)
+            made = np.zeros(n_draws)  # corrections before the block: the cumulative sum goes on from them
+            for first in range(0, rows, step):
+                last = min(first + step, rows)
+                after = np.arange(first + 1, last + 1)[:, None]
+                if stop.min() < rows:
+                    after = np.minimum(after, stop)
+                if not corrects:
+                    yield record(after, np.zeros(after.shape))
+                    continue
+                running = np.cumsum(np.column_stack([made, wrong(slice(None), slice(first, last))]), axis=1)
+                made = running[:, -1]
+                yield record(after, running[:, 1:].T)
 
-        work = record(stop, wrong.sum(axis=1)).items()
+        work = record(stop, corrections).items()
         totals = {name: np.broadcast_to(value, (n_draws,)).copy() for name, value in work}
-        return self.outcome(cap, totals, totals["remaining"], history)
+        return self.outcome(cap, totals, totals["remaining"], history_blocks)
 
     # -- hybrid routing: round by round
 
@@ -593,14 +629,23 @@ class _Simulation:
         rows = tuple(ledger.history)
         n_draws = ledger.n_draws
 
-        def history() -> dict[str, Array]:
+        def history_blocks(step: int) -> Iterator[dict[str, Array]]:
             names = [*ledger.fields, "remaining"]
-            return {name: np.array([row[name] for row in rows]).reshape(len(rows), n_draws) for name in names}
+            for first in range(0, len(rows), step):
+                block = rows[first : first + step]
+                yield {
+                    name: np.array([row[name] for row in block]).reshape(len(block), n_draws)
+                    for name in names
+                }
 
-        return self.outcome(cap, ledger.values, ledger.remaining, history)
+        return self.outcome(cap, ledger.values, ledger.remaining, history_blocks)
 
     def outcome(
-        self, cap: float, v: dict[str, Array], remaining: Array, history: Callable[[], dict[str, Array]]
+        self,
+        cap: float,
+        v: dict[str, Array],
+        remaining: Array,
+        history_blocks: Callable[[int], Iterator[dict[str, Array]]],
     ) -> Outcome:
         """Sum up the work ``v`` (ledger fields per draw) done with at most ``cap`` human labels."""
         final_error = self.model_error(v["n_train"], v["random_items"])
@@ -627,7 +672,7 @@ class _Simulation:
             final_error=final_error,
             label_error=label_error,
             goal_met=np.asarray(goal_met),
-            history=functools.cache(history),
+            history_blocks=history_blocks,
             costs=self.costs,
         )
 
@@ -805,11 +850,12 @@ def median_path(
     """Round-by-round medians over draws of the cumulative quantities (the median path's schedule), up to
     the median number of rounds (later rows would only show the draws that run longer)."""
     n_rounds = int(np.ceil(np.median(outcome.rounds)))
-    history = outcome.history()
     step = max(1, BLOCK_LOOKUPS // outcome.cost.size)  # rounds at a time: the temporaries stay small
     path: list[dict[str, float]] = []
-    for start in range(0, n_rounds, step):
-        rows = {name: value[start : min(start + step, n_rounds)] for name, value in history.items()}
+    for block in outcome.history_blocks(step):
+        if len(path) >= n_rounds:
+            break
+        rows = {name: value[: n_rounds - len(path)] for name, value in block.items()}
         columns = {"cost": outcome.costs.total(Volumes.of(rows))} | rows
         medians = {name: np.median(columns[name], axis=1) for name in fields}
         path += [{name: float(medians[name][i]) for name in fields} for i in range(len(medians[fields[0]]))]

@@ -309,6 +309,25 @@ def test_the_median_path_is_cumulative() -> None:
     assert path[-1]["remaining"] == 0
 
 
+@pytest.mark.parametrize("goal", [{"max_label_error": 0.05}, {"target_error": 0.06}])
+@pytest.mark.parametrize("strategy", ["prelabel", "hybrid"])
+def test_the_history_comes_in_blocks_that_add_up_to_the_whole(strategy: str, goal: Goal) -> None:
+    """Consumers read the history a block of rounds at a time (a plan's rounds x draws never sit in memory
+    at once); the blocks are exactly the whole history, cumulative sums included, and end at the totals."""
+    curve = power_curves(n_draws=50)
+    outcome = simulate_strategy(
+        strategy, curve, COSTS, 9_000, RunSettings(batch_size=500), routing=routing_for(curve), **goal
+    )
+    whole = outcome.history()
+    for step in (1, 3, 7):
+        blocks = list(outcome.history_blocks(step))
+        assert all(len(block["corrections"]) <= step for block in blocks)
+        for name, value in whole.items():
+            np.testing.assert_array_equal(np.concatenate([block[name] for block in blocks]), value)
+    last = np.broadcast_to(whole["corrections"], (len(whole["corrections"]), 50))[-1]
+    np.testing.assert_allclose(last, outcome.corrections, rtol=1e-12)  # a running sum against a pairwise one
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
