@@ -149,7 +149,8 @@ def pow3_log_ratio(n_labels: Array, errors: Array, noise_sd: Array, distances: A
     fit = fit_family(Pow3, n / n[-1], e, sd)
     at = np.exp(np.concatenate([[0.0], np.asarray(distances, dtype=float)]))
     log_f = np.log(np.maximum(fit.error(at), ERROR_FLOOR))
-    return log_f[1:] - log_f[0]
+    relative: Array = log_f[1:] - log_f[0]
+    return relative
 
 
 def pilot_rows(
@@ -207,7 +208,8 @@ class TreeEnsemble:
             inner = feature >= 0
             goes_left = x[rows, np.maximum(feature, 0)] <= self.threshold[node]
             node = np.where(inner, np.where(goes_left, self.left[node], self.right[node]), node)
-        return self.baseline + self.value[node].sum(axis=1)
+        total: Array = self.baseline + self.value[node].sum(axis=1)
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -277,7 +279,8 @@ class LearnedCurveModel:
         weights = np.array(
             [np.interp(d, self.bands, np.eye(len(self.bands))[b]) for b in range(len(self.bands))]
         )
-        return per_band.T @ weights
+        deviation: Array = per_band.T @ weights
+        return deviation
 
     def to_dict(self) -> dict[str, Any]:
         return {
