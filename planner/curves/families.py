@@ -8,9 +8,9 @@ Every family models the error (1 - accuracy, or the metric's distance from perfe
 where ``c`` is the floor the error never goes below (fixed at 0 for families without one), ``a`` the part
 still reducible at the last pilot round, and ``g`` a declared basis with one or two *shape* parameters. Given
 the shape the model is linear in ``(a, c)``, so a fit solves ``(a, c)`` in closed form at every point of a
-grid of shapes, keeps the best and refines the grid around it (see :mod:`planner.curves.fitting`). A fit is
-one point estimate per family: it integrates over nothing. The forecast's uncertainty comes from elsewhere
-(see :mod:`planner.curves.forecast`): the families' disagreement, weighted by their fixed
+grid of shapes, keeps the best and refines the grid around it (see :mod:`planner.curves.least_squares`).
+A fit is one point estimate per family: it integrates over nothing. The forecast's uncertainty comes from
+elsewhere (see :mod:`planner.curves.forecast`): the families' disagreement, weighted by their fixed
 :attr:`CurveFamily.prior_weight`, the standard errors of the pilot's level and slope, and an extrapolation
 drift.
 

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from annoplan.planner.curves.families import FAMILIES, Array
-from annoplan.planner.curves.fitting import FamilyFit, fit_family
 from annoplan.planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, pilot_rows
+from annoplan.planner.curves.least_squares import FamilyFit, fit_family
 from annoplan.simulators.draws import CurveDraws
 
 #: relative model discrepancy added to every pilot point's noise in the fits (share of its error) at the last

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from annoplan.planner.curves.families import Pow3
-from annoplan.planner.curves.fitting import fit_family
+from annoplan.planner.curves.least_squares import fit_family
 from annoplan.planner.schemas.curves import MODEL_FAMILIES
 
 Array = npt.NDArray[np.float64]
