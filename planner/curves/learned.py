@@ -1,19 +1,19 @@
 """A learning-curve forecast learned from real curves: the log error ratio past the pilot, with intervals.
 
-A meta-model, trained on thousands of real learning curves (LCDB 1.1, see the README), predicts from features
-of the pilot (:func:`pilot_rows`) how the log error moves from the last pilot round to ``d`` log labels
-past it: ``log e(n_last * exp(d)) - log e_last``. It is two ensembles of regression trees, for the median of
-that log ratio and for its typical absolute deviation (the scale), and a table of quantiles of the deviation
-divided by the scale, measured on dataset groups held out of the fits (split conformal prediction by groups),
-one table per band of distances (far past the pilot the deviations have heavier tails than the scale alone
-says), interpolated between the bands' middles: ``P_q = median + scale * table(q, d)``. The table is measured
-on the pilots the forecast uses it for (those giving ``model`` or ``train_value``), and its levels are
-recalibrated on the same held-out outcomes for the forecast's draws, whose paths never rise with more labels
-(a running minimum, which lowers every quantile): level ``q`` of the table is the level at which a share
-``q`` of held-out outcomes falls below the running minimum of the paths.
-The median's trees learn a correction to a 3-parameter power law fitted to the pilot (its log ratio at ``d``
-is a feature, and the trees predict what the curve does beyond it): trees are steps, and a product like
-slope x distance is what they approximate worst.
+A meta-model, trained on thousands of real learning curves (LCDB 1.1, cited in docs/forecasting.md), predicts
+from features of the pilot (:func:`pilot_rows`) how the log error moves from the last pilot round to ``d`` log
+labels past it: ``log e(n_last * exp(d)) - log e_last``. It is two ensembles of regression trees, for the
+median of that log ratio and for its typical absolute deviation (the scale), and a table of quantiles of the
+deviation divided by the scale, measured on dataset groups held out of the fits (split conformal prediction by
+groups), one table per band of distances (far past the pilot the deviations have heavier tails than the scale
+alone says), interpolated between the bands' middles: ``P_q = median + scale * table(q, d)``. The table is
+measured on the pilots the forecast uses it for (those giving ``model`` or ``train_value``), and its levels
+are recalibrated on the same held-out outcomes for the forecast's draws, whose paths never rise with more
+labels (a running minimum, which lowers every quantile): level ``q`` of the table is the level at which a
+share ``q`` of held-out outcomes falls below the running minimum of the paths. The median's trees learn a
+correction to a 3-parameter power law fitted to the pilot (its log ratio at ``d`` is a feature, and the trees
+predict what the curve does beyond it): trees are steps, and a product like slope x distance is what they
+approximate worst.
 
 The artifact is plain JSON (trees as arrays, see :class:`TreeEnsemble`) rebuilt bit for bit by
 ``benchmarks/build_curve_model.py`` from the corpus and a seed; nothing here needs scikit-learn.
