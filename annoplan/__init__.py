@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from annoplan.planner.errors import FitError, InvalidInputError, NotFoundError, PlannerError
+from annoplan import planner
+from annoplan.planner import FitError, InvalidInputError, NotFoundError, PlannerError
 
 if TYPE_CHECKING:
-    from annoplan.planner.fit import fit_curve
-    from annoplan.planner.plans import make_plan
-    from annoplan.planner.quotes import make_quote
+    from annoplan.planner import fit_curve, make_plan, make_quote
 
 __all__ = [
     "FitError",
@@ -42,11 +41,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import an entry point on first use."""
-    if name in {"fit_curve", "make_plan", "make_quote"}:
-        from annoplan import planner
-
-        value = getattr(planner, name)
-        globals()[name] = value
-        return value
+    """The planner's entry points (:mod:`annoplan.planner` imports them on first use)."""
+    if name in __all__:
+        return getattr(planner, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -209,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
             warm: list[Timing] = []
             loops: list[Timing] = []
             for repeat in range(args.repeats):
-                if args.warm_start:
+                for start, timings in (
+                    ((True, warm), (False, replays)) if args.warm_start else ((False, replays),)
+                ):
                     timing, _ = time_replay(
                         X,
                         y,
@@ -218,19 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                         batch_size=batch_size,
                         max_labels=args.max_labels,
                         random_state=args.seed + repeat,
-                        warm_start=True,
+                        warm_start=start,
                     )
-                    warm.append(timing)
-                timing, _ = time_replay(
-                    X,
-                    y,
-                    policy="active_learning",
-                    strategy="least_confidence",
-                    batch_size=batch_size,
-                    max_labels=args.max_labels,
-                    random_state=args.seed + repeat,
-                )
-                replays.append(timing)
+                    timings.append(timing)
                 loops.append(time_plain_loop(X, y, batch_size, args.max_labels, args.seed + repeat))
             replay, loop = median_timing(replays), median_timing(loops)
             print(
