@@ -207,8 +207,9 @@ def replay_command(
     strategy: Annotated[
         str | None,
         typer.Option(
-            help="Query strategy of active_learning: least_confidence (default), margin, entropy, "
-            "qbc, density.",
+            help="Query strategy of active_learning: "
+            + ", ".join(name for name in QUERY_STRATEGIES if name != "random")
+            + " (default least_confidence).",
             show_default=False,
         ),
     ] = None,
@@ -271,6 +272,13 @@ def replay_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of every choice in the replay.")] = 0,
+    warm_start: Annotated[
+        bool,
+        typer.Option(
+            help="Refit each round from the last round's model (faster; the models, and so the items "
+            "chosen, differ slightly from refitting from scratch, hence off by default).",
+        ),
+    ] = False,
     plan: Annotated[
         Path | None,
         typer.Option(
@@ -334,6 +342,7 @@ def replay_command(
             costs=rate_card,
             max_labels=max_labels,
             labeled=before,
+            warm_start=warm_start,
             random_state=seed,
             progress=_Progress(),
         )

@@ -98,6 +98,15 @@ def test_same_seed_same_output(data_file: Path) -> None:
     assert invoke(*args).stdout == invoke(*args).stdout
 
 
+def test_warm_start_replays_the_same_work_with_models_refitted_from_the_last(data_file: Path) -> None:
+    args = ("--policy", "active_learning", "--batch-size", "50", "--max-labels", "200", "--format", "json")
+    cold, warm = invoke(str(data_file), *args), invoke(str(data_file), *args, "--warm-start")
+    assert cold.exit_code == warm.exit_code == 0, warm.output
+    cold_totals, warm_totals = json.loads(cold.stdout), json.loads(warm.stdout)
+    assert cold_totals["human_labels"] == warm_totals["human_labels"] == 200
+    assert cold_totals["rounds"] == warm_totals["rounds"] == 4
+
+
 def test_emit_pilot_writes_the_plan_requests_pilot(data_file: Path, tmp_path: Path) -> None:
     pilot_file = tmp_path / "pilot.json"
     result = invoke(
