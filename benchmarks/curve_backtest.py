@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_backtest.py --curves CURVES.jsonl --datasets DATA_DIR [--rounds 4 5] [--seeds N]
-        [--first-seed S] [--per-curve] [--parts]
+        [--first-seed S] [--per-curve] [--parts] [--signals]
 
 ``CURVES.jsonl`` holds real learning curves, one JSON object per line with ``anchors`` (training-set sizes),
 ``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
@@ -64,6 +64,10 @@ class Curve:
     errors: np.ndarray
     sem: np.ndarray | None
     n_eval: int | None
+    #: the pilot signals of issue 23, where the run has them: the error of each anchor's model on its own
+    #: training labels, and the model family
+    train_errors: np.ndarray | None = None
+    model: str | None = None
 
 
 def _floats(values: list | None) -> np.ndarray | None:
@@ -112,7 +116,8 @@ def replay_random_curve(path: Path, seed: int = 0) -> Curve | None:
         return None
     sizes = np.array([r.n_labels for r in pilot.rounds], dtype=float)
     errors = 1.0 - np.array([r.value for r in pilot.rounds])
-    return Curve(f"{path.stem}/logreg", sizes, errors, None, pilot.rounds[0].n_eval)
+    train_errors = 1.0 - np.array([r.train_value for r in pilot.rounds])
+    return Curve(f"{path.stem}/logreg", sizes, errors, None, pilot.rounds[0].n_eval, train_errors, "linear")
 
 
 def pilot_indices(anchors: np.ndarray, n_rounds: int) -> np.ndarray | None:
@@ -171,11 +176,14 @@ def naive_forecast(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]
     }
 
 
-def pilot_rounds(curve: Curve, idx: np.ndarray) -> list[dict]:
-    """The pilot rounds at anchors ``idx`` as a fit request gives them (error rate, noise where known)."""
+def pilot_rounds(curve: Curve, idx: np.ndarray, signals: bool = False) -> list[dict]:
+    """The pilot rounds at anchors ``idx`` as a fit request gives them (error rate, noise where known, the
+    training error where ``signals`` and the run has it)."""
     rounds = []
     for i in idx:
         r: dict = {"n_labels": int(curve.anchors[i]), "value": float(curve.errors[i])}
+        if signals and curve.train_errors is not None:
+            r["train_value"] = float(curve.train_errors[i])
         if curve.sem is not None and np.isfinite(curve.sem[i]):
             r["std"] = float(curve.sem[i])
         if curve.n_eval is not None:
@@ -184,15 +192,18 @@ def pilot_rounds(curve: Curve, idx: np.ndarray) -> list[dict]:
     return rounds
 
 
-def annoplan_forecast(curve: Curve, idx: np.ndarray, at: float, targets: list[float]) -> dict:
-    resp = planner.fit_curve(
-        {
-            "metric": "error_rate",
-            "rounds": pilot_rounds(curve, idx),
-            "targets": targets,
-            "at_labels": [round(at)],
-        }
-    )
+def annoplan_forecast(
+    curve: Curve, idx: np.ndarray, at: float, targets: list[float], signals: bool = False
+) -> dict:
+    request: dict = {
+        "metric": "error_rate",
+        "rounds": pilot_rounds(curve, idx, signals),
+        "targets": targets,
+        "at_labels": [round(at)],
+    }
+    if signals and curve.model is not None:
+        request["model"] = curve.model
+    resp = planner.fit_curve(request)
     pred = resp.predictions[0]
     # for an error_rate metric the quantiles of the error are the metric's own
     return {
@@ -211,7 +222,7 @@ def truth_labels(curve: Curve, target: float, start: int) -> float | None:
 
 
 def evaluate(
-    curves: list[Curve], n_rounds: int, seed: int = 0, per_curve: bool = False
+    curves: list[Curve], n_rounds: int, seed: int = 0, per_curve: bool = False, signals: bool = False
 ) -> dict[str, dict[str, float]]:
     """Backtest both methods on every curve with an ``n_rounds`` pilot; summary metrics per method."""
     rng = np.random.default_rng(seed)
@@ -231,7 +242,7 @@ def evaluate(
             if method == "naive":
                 out = naive_forecast(n, e, at, targets, rng)
             else:
-                out = annoplan_forecast(curve, idx, at, targets)
+                out = annoplan_forecast(curve, idx, at, targets, signals)
             rows[method]["ms"].append(1000 * (time.perf_counter() - t0))
             rows[method]["abs"].append(abs(out["p50"] - truth))
             rows[method]["cover"].append(float(out["p10"] <= truth <= out["p90"]))
@@ -314,6 +325,11 @@ def main(argv: list[str] | None = None) -> None:
         "--per-curve", action="store_true", help="print every curve's forecast (always for replays)"
     )
     parser.add_argument(
+        "--signals",
+        action="store_true",
+        help="also forecast with the pilot signals the runs have (replays: train_value, model linear)",
+    )
+    parser.add_argument(
         "--parts",
         action="store_true",
         help="also print each family's, the mix's and persistence's MAE as a ratio to the naive power law's",
@@ -339,13 +355,16 @@ def main(argv: list[str] | None = None) -> None:
             for n_rounds in args.rounds:
                 per_curve = args.per_curve or group.startswith("replays")
                 result = evaluate(curves, n_rounds, per_curve=per_curve)
+                if args.signals:  # the same curves again, the forecast told the runs' signals
+                    result["+signals"] = evaluate(curves, n_rounds, signals=True)["annoplan"]
                 for method, r in result.items():
                     print(
                         f"{group[:28]:28} {n_rounds:>7} {method:>7} {r['n']:>7} {r['mae']:7.4f} "
                         f"{r['cover']:7.2f} {r['x2']:7.2f} {r['lcover']:7.2f} {r['ms']:7.1f}"
                     )
-                ratio = result["annoplan"]["mae"] / result["naive"]["mae"]
-                print(f"{'':28} {'':>7} MAE ratio annoplan/naive: {ratio:.2f}")
+                for method in ("annoplan", "+signals")[: 1 + args.signals]:
+                    ratio = result[method]["mae"] / result["naive"]["mae"]
+                    print(f"{'':28} {'':>7} MAE ratio {method}/naive: {ratio:.2f}")
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
                     print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")
