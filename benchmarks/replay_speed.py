@@ -50,6 +50,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from annoplan.simulators.datasets import load_dataset  # noqa: E402
+from annoplan.simulators.query_strategies import QUERY_STRATEGIES  # noqa: E402
 from annoplan.simulators.replay import ReplayResult, replay_pool  # noqa: E402
 
 N_EVAL = 1000
@@ -146,6 +147,20 @@ def time_plain_loop(X: Any, y: np.ndarray, batch_size: int, max_labels: int, see
     return Timing(total, TimedLogisticRegression.seconds, TimedLogisticRegression.fits, accuracy)
 
 
+def print_strategy_times(X: Any, y: np.ndarray, seed: int) -> None:
+    """One active-learning replay per registered query strategy: its seconds in all and in the model."""
+    print(f"\nquery strategies: pool {y.size - N_EVAL}, 500 labels in batches of 100, one run each")
+    print(f"{'strategy':>24} {'replay s':>9} {'model s':>8} {'strategy s':>11} {'accuracy':>9}")
+    for name in QUERY_STRATEGIES:
+        timing, _ = time_replay(
+            X, y, policy="active_learning", strategy=name, batch_size=100, max_labels=500, random_state=seed
+        )
+        print(
+            f"{name:>24} {timing.total:>9.2f} {timing.model:>8.2f} {timing.total - timing.model:>11.2f} "
+            f"{timing.accuracy:>9.3f}"
+        )
+
+
 def median_timing(runs: list[Timing]) -> Timing:
     middle = sorted(runs, key=lambda run: run.total)[len(runs) // 2]
     return Timing(
@@ -168,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hybrid-batch-size", type=int, default=500)
     parser.add_argument("--threshold", type=float, default=0.9, help="hybrid confidence threshold")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument(
+        "--strategy-times",
+        action="store_true",
+        help="also time one replay of every query strategy (500 labels in batches of 100)",
+    )
     parser.add_argument(
         "--warm-start", action="store_true", help="also time the replay with warm_start=True (its own rows)"
     )
@@ -238,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{w.accuracy:>10.3f} {loop.accuracy:>9.3f}"
                 )
 
+        if args.strategy_times:
+            print_strategy_times(X, y, args.seed)
         if args.hybrid_pool_size <= 0:
             print("targets: overhead < 15% at 10^6 items, replay/loop <= 1.10x, with warm start < 1x")
             return 0
