@@ -431,6 +431,52 @@ def planned_strategies(asked: Sequence[str], hybrid: HybridRouting | None, warni
     return strategies
 
 
+@dataclass(frozen=True)
+class Search:
+    """What every setting a plan searches is simulated on: the request, its scenario and goal, the rate card,
+    hybrid routing's thresholds, the value of a unit of error (or None) and the seed of the sampling noise
+    every setting shares."""
+
+    req: PlanRequest
+    scenario: Scenario
+    goal: Goal
+    costs: RateCard
+    hybrid: HybridRouting | None
+    per_error: float | None
+    noise_seed: int
+
+    def simulate(self, strategy: str, sizes: list[int]) -> Iterator[Outcome]:
+        """Every setting of ``strategy`` at the batch sizes ``sizes`` (:func:`search_space`), simulated."""
+        valued = self.per_error is not None
+        for settings, routing, stops in search_space(strategy, self.req, sizes, self.hybrid, valued):
+            yield from simulate_stops(
+                strategy,
+                self.scenario.curve,
+                self.costs,
+                self.req.pool_size,
+                settings,
+                stops,
+                efficiency=self.scenario.efficiency.values,
+                routing=routing,
+                labels_before=self.scenario.labels_before,
+                noise=np.random.default_rng(self.noise_seed),
+                **self.goal.arguments(),
+            )
+
+    def best(self, strategy: str, batch_sizes: list[int]) -> tuple[Outcome | None, list[int]]:
+        """The best setting of ``strategy`` (:func:`choose`) and the batch sizes searched: ``batch_sizes``,
+        then, past an optimum at the default grid's edge (10% of the pool), larger ones in turn."""
+        probability = self.req.probability
+        best = choose(self.simulate(strategy, batch_sizes), probability, self.per_error)
+        searched = list(batch_sizes)
+        for larger in searched_batch_sizes(self.req)[len(batch_sizes) :]:
+            if best is None or best.settings.batch_size != max(searched):
+                break
+            searched.append(larger)
+            best = choose(chain([best], self.simulate(strategy, [larger])), probability, self.per_error)
+        return best, searched
+
+
 def make_plan(
     request: PlanRequest | dict[str, Any], progress: Callable[[int, int, str], None] | None = None
 ) -> PlanResponse:
@@ -458,7 +504,7 @@ def make_plan(
     currency = req.costs.currency
     scenario = Scenario.from_request(req)
     goal = Goal.of(req.goal, req.pilot)
-    rng, curve, efficiency = scenario.rng, scenario.curve, scenario.efficiency
+    rng = scenario.rng
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
     batch_sizes = req.batch_sizes or default_batch_sizes(req.pool_size)
     warnings: list[str] = pilot_warnings(req.pilot.rounds, scenario.forecast)
@@ -469,7 +515,7 @@ def make_plan(
         "batch_sizes": batch_sizes,
         "labels_per_day": req.schedule.labels_per_day,
         "turnaround_days": req.schedule.turnaround_days,
-        "active_learning_efficiency": efficiency.source,
+        "active_learning_efficiency": scenario.efficiency.source,
         "human_labels_are_correct": True,
         "pilot_labels_kept": start_rule(scenario.labels_before),
     }
@@ -486,37 +532,15 @@ def make_plan(
         assumptions["value_per_unit_error"] = per_error
 
     chosen: dict[str, Outcome] = {}
-    noise_seed = int(rng.integers(2**63))  # every simulated setting sees the same sampling noise
+    # every simulated setting sees the same sampling noise
+    search = Search(req, scenario, goal, costs, hybrid, per_error, int(rng.integers(2**63)))
     added: dict[str, list[int]] = {}
     for done, strategy in enumerate(strategies):
         if progress is not None:
             progress(done, len(strategies), strategy)
-
-        def simulate(sizes: list[int], strategy: str = strategy) -> Iterator[Outcome]:
-            for settings, routing, stops in search_space(strategy, req, sizes, hybrid, per_error is not None):
-                yield from simulate_stops(
-                    strategy,
-                    curve,
-                    costs,
-                    req.pool_size,
-                    settings,
-                    stops,
-                    efficiency=efficiency.values,
-                    routing=routing,
-                    labels_before=scenario.labels_before,
-                    noise=np.random.default_rng(noise_seed),
-                    **goal.arguments(),
-                )
-
-        best_settings = choose(simulate(batch_sizes), req.probability, per_error)
-        searched = list(batch_sizes)
-        # the default grid ends at 10% of the pool: past an optimum at its edge, try larger batches
-        for larger in searched_batch_sizes(req)[len(batch_sizes) :]:
-            if best_settings is None or best_settings.settings.batch_size != max(searched):
-                break
-            searched.append(larger)
-            added.setdefault(strategy, []).append(larger)
-            best_settings = choose(chain([best_settings], simulate([larger])), req.probability, per_error)
+        best_settings, searched = search.best(strategy, batch_sizes)
+        if len(searched) > len(batch_sizes):
+            added[strategy] = searched[len(batch_sizes) :]
         if best_settings is not None:
             chosen[strategy] = best_settings
             warnings.extend(edge_warning(best_settings, searched, req))
@@ -565,7 +589,7 @@ def make_plan(
         currency=currency,
         strategies=forecasts,
         recommendation=recommendation,
-        learning_curve=learning_curve(req.pilot, req.pool_size, scenario.forecast, curve, rng),
+        learning_curve=learning_curve(req.pilot, req.pool_size, scenario.forecast, scenario.curve, rng),
         thresholds=table,
         sensitivity=sensitivity(best, costs, currency),
         policy=next(f.policy for f in forecasts if f.strategy == best.strategy),
