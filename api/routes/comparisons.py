@@ -114,7 +114,7 @@ async def create_comparison(
     futures: per vendor the best strategy, cost quantiles, days, label error, the probability of being the
     cheapest and the expected regret, with a recommendation. Stored for this API key."""
     quotes = await run_in_threadpool(stored_quotes, storage, tenant, body)
-    admit_comparison(body, quotes, settings.max_plan_work)
+    await run_in_threadpool(admit_comparison, body, quotes, settings.max_plan_work)  # off the event loop
     return await create_stored(
         kind=KIND,
         request=body,

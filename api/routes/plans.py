@@ -73,7 +73,8 @@ async def create_plan(
 ) -> Response:
     """Forecast what each strategy costs to reach the goal (P10/P50/P90 of money, labels and days) and
     recommend the settings; the plan is stored for this API key and readable at its ``Location``."""
-    admit_plan(body, settings.max_plan_work)
+    # the size count certifies thresholds on the calibration sample: off the event loop
+    await run_in_threadpool(admit_plan, body, settings.max_plan_work)
     return await create_stored(
         kind=KIND,
         request=body,
@@ -174,7 +175,7 @@ async def post_actuals(
     record = await run_in_threadpool(read_stored, storage, KIND, tenant, plan_id)
     plan = PlanResponse.model_validate_json(record.response)
     plan_request = PlanRequest.model_validate_json(record.request)
-    admit_actuals(plan_request, plan, body, settings.max_plan_work)
+    await run_in_threadpool(admit_actuals, plan_request, plan, body, settings.max_plan_work)
     tracked = await computations.run_async(track_plan, plan_request, plan, body)
     stored = Record(
         kind=ACTUALS_KIND,

@@ -106,7 +106,7 @@ async def create_quote(
     stored for this API key and readable at its ``Location``. Re-quoting the same request (only the
     vendor's prices, costs, margin, risk, validity, currency, schedule or search settings changed) stores
     the next ``version``, which ``supersedes`` the newest earlier one; that one stays as it was."""
-    admit_quote(body, settings.max_plan_work)
+    await run_in_threadpool(admit_quote, body, settings.max_plan_work)  # off the event loop
     lineage = quote_lineage(body)
 
     async def compute() -> QuoteResponse:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from annoplan import planner
 from annoplan.api.problems import PROBLEM_MEDIA_TYPE
 from annoplan.api.reports import XLSX_MEDIA_TYPE
+from annoplan.api.routes import plans as plans_routes
 from annoplan.api.storage import RecordRow, Storage
 from annoplan.planner.schemas.plans import PlanRequest
 from tests.api.conftest import AUTH, OTHER_AUTH
@@ -362,3 +363,26 @@ def test_stored_request_reads_back_as_the_same_request(
     [(_, _, request, _)] = stored_rows(client)
     assert PlanRequest.model_validate_json(request) == PlanRequest.model_validate(plan_request)
     assert json.loads(request)["delta"] == 0.05  # defaults filled in, for the report
+
+
+def test_the_size_check_runs_off_the_event_loop(
+    client: TestClient, plan_request: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a plan's work certifies thresholds on the calibration sample (half a second for a large
+    sample): while it runs, the server answers other requests."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_admission(body: PlanRequest, limit: int) -> None:
+        entered.set()
+        release.wait(timeout=30)
+
+    monkeypatch.setattr(plans_routes, "admit_plan", slow_admission)
+    # one event loop serves every request, as under a server (outside a with block each request has its own)
+    with client, ThreadPoolExecutor(max_workers=2) as pool:
+        plan = pool.submit(client.post, "/v1/plans", json=plan_request, headers=AUTH)
+        assert entered.wait(timeout=30)
+        health = pool.submit(client.get, "/healthz")
+        answered = health.result(timeout=10).status_code  # a blocked event loop would hold it 30 s
+        release.set()
+        assert answered == 200
+        assert plan.result().status_code == 201
