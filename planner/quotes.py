@@ -128,6 +128,12 @@ def candidate_batch_sizes(pool_size: int, certified_labels: int) -> list[int]:
     return sorted({floor, *(b for b in default_batch_sizes(pool_size) if b >= floor)})
 
 
+def quote_batch_sizes(req: QuoteRequest) -> list[int]:
+    """The batch sizes a quote searches: the request's, else :func:`candidate_batch_sizes` (sorted, once)."""
+    certified_labels = max(s.n_labels for s in req.pilot.calibration)
+    return sorted(set(req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)))
+
+
 def vendor_rate_card(costs: VendorCosts) -> RateCard:
     """The vendor's costs as a rate card: a label from scratch (the first batch, before any model) is costed
     like a correction; no platform fee."""
@@ -330,8 +336,7 @@ def simulate_quote(request: QuoteRequest | dict[str, Any]) -> QuoteSimulation:
     else:
         price_per_audit = round_up(req.vendor_costs.audit * (1.0 + req.margin), req.currency)
     certified_labels = max(s.n_labels for s in req.pilot.calibration)
-    batch_sizes = req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)
-    batch_sizes = sorted(set(batch_sizes))
+    batch_sizes = quote_batch_sizes(req)
     # a threshold that is not certified is the quote's reason, not a warning
     warnings = [*pilot_warnings(req.pilot.rounds, scenario.forecast)]
     below = [b for b in batch_sizes if b < min(certified_labels, req.pool_size)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from annoplan.planner.comparisons import StoredQuote, scenario_plan
 from annoplan.planner.plans import routes_hybrid, search_space, searched_batch_sizes, threshold_count
-from annoplan.planner.quotes import candidate_batch_sizes
+from annoplan.planner.quotes import quote_batch_sizes
 from annoplan.planner.schemas.comparisons import (
     ComparisonRequest,
     QuotePricesOffer,
@@ -89,8 +89,7 @@ def quote_size(req: QuoteRequest) -> SimulationSize:
     candidate threshold and batch size."""
     if not req.pilot.calibration:
         return SimulationSize(simulations=0, rounds=0, draws=req.draws)  # the planner refuses it
-    certified_labels = max(sample.n_labels for sample in req.pilot.calibration)
-    batch_sizes = sorted(set(req.batch_sizes or candidate_batch_sizes(req.pool_size, certified_labels)))
+    batch_sizes = quote_batch_sizes(req)
     thresholds = threshold_count(req.pilot, req.max_label_error, req.delta)
     rounds = thresholds * sum(rounds_bound(req.pool_size, b, math.inf) for b in batch_sizes)
     return SimulationSize(simulations=thresholds * len(batch_sizes), rounds=rounds, draws=req.draws)
