@@ -42,6 +42,7 @@ from annoplan.planner.plans import (
     hybrid_routing,
     money_quantiles,
     quantiles,
+    routes_hybrid,
     search_space,
     stop_point,
 )
@@ -416,13 +417,14 @@ def compare_offers(
     currency, rates = exchange_rates(req, quotes)
     offers = resolve_offers(req, quotes, rates)
 
-    scenario = Scenario.from_request(scenario_plan(req))
+    plan_request = scenario_plan(req)
+    scenario = Scenario.from_request(plan_request)
     goal = Goal.of(req.goal, req.pilot)
     rng, curve, efficiency = scenario.rng, scenario.curve, scenario.efficiency
     needs_hybrid = "hybrid" in req.strategies or any(o.kind == "quote" for o in offers)
     hybrid = None
     warnings: list[str] = []
-    if needs_hybrid and goal.max_label_error is not None and req.pilot.calibration:
+    if needs_hybrid and routes_hybrid(plan_request) and goal.max_label_error is not None:
         hybrid = hybrid_routing(req.pilot, goal.max_label_error, req.delta, req.draws, rng)
         warnings.extend(hybrid.warnings)
     elif "hybrid" in req.strategies:

@@ -445,10 +445,15 @@ class Search:
     per_error: float | None
     noise_seed: int
 
-    def simulate(self, strategy: str, sizes: list[int]) -> Iterator[Outcome]:
-        """Every setting of ``strategy`` at the batch sizes ``sizes`` (:func:`search_space`), simulated."""
+    def simulate(
+        self, strategy: str, sizes: list[int], keep: Callable[[RunSettings], bool] | None = None
+    ) -> Iterator[Outcome]:
+        """Every setting of ``strategy`` at the batch sizes ``sizes`` (:func:`search_space`), simulated
+        (only those ``keep`` keeps, where given)."""
         valued = self.per_error is not None
         for settings, routing, stops in search_space(strategy, self.req, sizes, self.hybrid, valued):
+            if keep is not None and not keep(settings):
+                continue
             yield from simulate_stops(
                 strategy,
                 self.scenario.curve,

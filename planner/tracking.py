@@ -26,7 +26,7 @@ import numpy as np
 from annoplan.planner.errors import InvalidInputError
 from annoplan.planner.fit import QUANTILES
 from annoplan.planner.money import money
-from annoplan.planner.plans import cost_margin, make_plan, plan_hybrid_routing, search_space
+from annoplan.planner.plans import Search, cost_margin, make_plan, plan_hybrid_routing
 from annoplan.planner.policy import start_labels
 from annoplan.planner.scenario import Goal, Scenario
 from annoplan.planner.schemas.common import Quantiles, higher_is_better
@@ -49,7 +49,7 @@ from annoplan.planner.schemas.tracking import (
 )
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
-from annoplan.simulators.montecarlo import BLOCK_LOOKUPS, Outcome, simulate_stops
+from annoplan.simulators.montecarlo import BLOCK_LOOKUPS, Outcome, RunSettings
 from annoplan.simulators.volumes import Volumes
 
 #: relative gap between an actual volume and the plan's median at that round worth a sentence of advice
@@ -114,30 +114,17 @@ def recommended_outcome(req: PlanRequest, plan: PlanResponse) -> Outcome:
     costs = RateCard(**req.costs.model_dump(exclude={"currency"}))
     rng = scenario.rng
     hybrid = plan_hybrid_routing(req, goal, rng, warnings=[])
-    noise_seed = int(rng.integers(2**63))
+    per_error = req.value.per_unit_error if req.value is not None else None
+    search = Search(req, scenario, goal, costs, hybrid, per_error, int(rng.integers(2**63)))
     rec = plan.recommendation
-    outcomes: list[Outcome] = []
-    for settings, routing, stops in search_space(
-        rec.strategy, req, [rec.batch_size], hybrid, req.value is not None
-    ):
+
+    def recommended(settings: RunSettings) -> bool:
         threshold = settings.confidence_threshold
-        if (threshold is None) != (rec.confidence_threshold is None) or (
-            threshold is not None and not math.isclose(threshold, rec.confidence_threshold or 0.0)
-        ):
-            continue
-        outcomes += simulate_stops(
-            rec.strategy,
-            scenario.curve,
-            costs,
-            req.pool_size,
-            settings,
-            stops,
-            efficiency=scenario.efficiency.values,
-            routing=routing,
-            labels_before=scenario.labels_before,
-            noise=np.random.default_rng(noise_seed),
-            **goal.arguments(),
-        )
+        if threshold is None or rec.confidence_threshold is None:
+            return threshold is None and rec.confidence_threshold is None
+        return math.isclose(threshold, rec.confidence_threshold)
+
+    outcomes = list(search.simulate(rec.strategy, [rec.batch_size], keep=recommended))
     if not outcomes:
         raise InvalidInputError(
             "plan",

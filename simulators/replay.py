@@ -399,7 +399,7 @@ class _Replay:
             stack = sp.vstack if sp.issparse(X_train) else np.vstack
             X_train, y_train = stack([X_before, X_train]), np.concatenate([y_before, y_train])
         warm = self.model is not None and getattr(self.estimator, "warm_start", False)
-        if warm and self.model.classes_.size != np.unique(y_train).size:
+        if warm and self.model.classes_.size != np.count_nonzero(self.class_counts):
             self.estimator = clone(self.estimator)  # a warm start needs the classes it was fitted on
         self.model = self.estimator.fit(X_train, y_train)
         self.n_train = y_train.size
@@ -618,8 +618,6 @@ class HybridPolicy(ReplayPolicy):
     def run_round(self, state: _Replay) -> bool:
         """One round: audit and deliver the lot of confident items, route the least confident of the rest
         to humans (before a model: a random batch labeled from scratch)."""
-        if state.n_remaining <= 0:
-            return False
         candidates = state.candidates()
         split = state.split
         cap = self.max_labels
@@ -821,6 +819,7 @@ def replay_pool(
                 progress(record)
 
     pool_size = int(split.y_pool.size)
+    work = state.work()
     return ReplayResult(
         policy=policy,
         **runner.summary(),
@@ -828,8 +827,8 @@ def replay_pool(
         max_labels=max_labels,
         pool_size=pool_size,
         n_eval=int(split.y_eval.size),
-        **vars(state.work()),
-        cost=state.costs.total(state.work()),
+        **vars(work),
+        cost=costs.total(work),
         human_labels=state.human_labels,
         label_error=state.label_errors / max(pool_size - state.n_remaining, 1),
         unlabeled=state.n_remaining,
