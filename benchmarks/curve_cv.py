@@ -18,12 +18,13 @@ given four ways:
 each without the new signals and with them (``train_value`` of each round, the single run's with its noise,
 and the ``model`` family). Columns as in the curve backtest: ``MAE`` (median absolute error of the P50),
 ``ratio`` (to the naive 3-parameter power law's on the same pilots), ``cover`` (P10-P90 coverage), ``x2``
-(labels-to-reach P50 within 2x of the truth), ``lcover`` (labels P10-P90 coverage), ``ms`` (median time of
-one forecast). ``ratio 90%`` is a bootstrap interval of the ratio over the scored dataset groups: a ratio of
-two medians over ~100-150 curves spreads over 0.9-1.6 for the same forecast (``--max-curves-per-fold``
-samples are for quick looks, not for results). ``--time N`` times N forecasts instead. ``--dump FILE`` writes
-every scored pilot's forecast (P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses
-fall.
+(labels-to-reach P50 within 2x of the truth), ``lcover`` (labels P10-P90 coverage), ``x2h`` and ``lch`` (the
+same for the issue's own target, the horizon value + 0.01, see ``curve_backtest.scoring_targets``), ``ms``
+(median time of one forecast). ``ratio 90%`` is a bootstrap interval of the ratio over the scored dataset
+groups: a ratio of two medians over ~100-150 curves spreads over 0.9-1.6 for the same forecast
+(``--max-curves-per-fold`` samples are for quick looks, not for results). ``--time N`` times N forecasts
+instead. ``--dump FILE`` writes every scored pilot's forecast (P10/P50/P90, labels to reach and the truth) as
+JSON lines, to see where misses fall.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_curve_model import LcdbCurve, group_folds, load_lcdb, train
-from curve_backtest import TARGET_FRACTIONS, _fit_pow3, _pow3, pilot_indices
+from curve_backtest import _fit_pow3, _pow3, pilot_indices, scoring_targets
 
 from annoplan.planner.curves.learned import LearnedCurveModel
 from annoplan.planner.fit import forecast_response
@@ -123,9 +124,8 @@ def score(
         at, truth = curve.anchors[-1], curve.values[-1]
         for variant in variants:
             rng = np.random.default_rng([seed, *curve.name.encode()])
-            e_last = curve.values[idx[-1]]
-            gain = e_last - truth
-            targets = [float(e_last - f * gain) for f in TARGET_FRACTIONS] if gain > 0.005 else []
+            scored = scoring_targets(float(curve.values[idx[-1]]), float(truth))
+            kinds, targets = [k for k, _ in scored], [t for _, t in scored]
             req, values = pilot_request(curve, idx, variant, targets, rng)
             methods = {"naive": None, "annoplan": model}
             for method, learned in methods.items():
@@ -150,7 +150,7 @@ def score(
                     }
                 r = rows.setdefault(
                     f"{variant}:{method}",
-                    {k: [] for k in ("abs", "cover", "x2", "lcover", "ms", "group", "detail")},
+                    {k: [] for k in ("abs", "cover", "x2", "lcover", "x2h", "lch", "ms", "group", "detail")},
                 )
                 r["group"].append(curve.group)
                 r["detail"].append(
@@ -160,9 +160,9 @@ def score(
                         "last": float(values[-1]),
                         **{k: out[k] for k in ("p10", "p50", "p90")},
                         "targets": [
-                            [t, truth_labels(curve, t, int(idx[-1])), n, lo, hi]
-                            for t, n, lo, hi in zip(
-                                targets, out["need"], out["need_lo"], out["need_hi"], strict=True
+                            [t, truth_labels(curve, t, int(idx[-1])), n, lo, hi, kind]
+                            for kind, t, n, lo, hi in zip(
+                                kinds, targets, out["need"], out["need_lo"], out["need_hi"], strict=True
                             )
                         ],
                     }
@@ -170,12 +170,14 @@ def score(
                 r["ms"].append(1000 * (time.perf_counter() - t0))
                 r["abs"].append(abs(out["p50"] - truth))
                 r["cover"].append(float(out["p10"] <= truth <= out["p90"]))
-                for t, need, lo, hi in zip(targets, out["need"], out["need_lo"], out["need_hi"], strict=True):
+                answers = zip(kinds, targets, out["need"], out["need_lo"], out["need_hi"], strict=True)
+                for kind, t, need, lo, hi in answers:
                     true_n = truth_labels(curve, t, int(idx[-1]))
                     if true_n is None:
                         continue
-                    r["x2"].append(float(need is not None and 0.5 <= need / true_n <= 2.0))
-                    r["lcover"].append(
+                    x2, lcover = ("x2", "lcover") if kind == "fraction" else ("x2h", "lch")
+                    r[x2].append(float(need is not None and 0.5 <= need / true_n <= 2.0))
+                    r[lcover].append(
                         float((0.0 if lo is None else lo) <= true_n <= (np.inf if hi is None else hi))
                     )
     return rows
@@ -197,7 +199,7 @@ def summary(rows: dict[str, dict[str, list]], seed: int = 0) -> None:
     """One line per variant and method; ``ratio 90%`` is :func:`ratio_interval`'s."""
     print(
         f"{'variant':16} {'method':9} {'n':>5} {'MAE':>7} {'ratio':>6} {'ratio 90%':>11} {'cover':>6} "
-        f"{'x2':>6} {'lcover':>6} {'ms':>6}"
+        f"{'x2':>6} {'lcover':>6} {'x2h':>6} {'lch':>6} {'ms':>6}"
     )
     for key in sorted(rows, key=lambda k: (VARIANTS.index(k.split(":")[0]), k)):
         variant, method = key.split(":")
@@ -207,7 +209,8 @@ def summary(rows: dict[str, dict[str, list]], seed: int = 0) -> None:
         print(
             f"{variant:16} {method:9} {len(r['abs']):5d} {np.median(r['abs']):7.4f} "
             f"{np.median(r['abs']) / np.median(naive):6.2f} {lo:5.2f}-{hi:5.2f} {np.mean(r['cover']):6.2f} "
-            f"{np.mean(r['x2']):6.2f} {np.mean(r['lcover']):6.2f} {np.median(r['ms']):6.1f}"
+            f"{np.mean(r['x2']):6.2f} {np.mean(r['lcover']):6.2f} {np.mean(r['x2h']):6.2f} "
+            f"{np.mean(r['lch']):6.2f} {np.median(r['ms']):6.1f}"
         )
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from annoplan.planner.curves import FAMILIES
-from benchmarks.curve_backtest import evaluate, load_jsonl_curves, parts_table, pilot_indices, point_forecasts
+from benchmarks.curve_backtest import (
+    evaluate,
+    load_jsonl_curves,
+    parts_table,
+    pilot_indices,
+    point_forecasts,
+    scoring_targets,
+)
 
 
 def power_law(anchors: np.ndarray) -> np.ndarray:
@@ -64,6 +71,19 @@ def test_a_gappy_curve_is_backtested_to_finite_numbers(tmp_path: Path) -> None:
         assert summary[method]["n"] == 1
         assert np.isfinite(summary[method]["mae"])
     assert summary["annoplan"]["cover"] == 1.0  # a smooth power law lies inside its own forecast
+    # the power law gains 0.07 past the pilot: three fraction targets and the issue's horizon + 0.01 target
+    assert summary["annoplan"]["n_targets"] == 3
+    assert summary["annoplan"]["x2h"] in (0.0, 1.0)
+
+
+def test_the_issues_horizon_target_is_scored_where_the_pilot_has_not_reached_it() -> None:
+    """The issue's protocol: labels to reach the horizon error + 0.01, besides 25/50/75% of the gain."""
+    kinds, targets = zip(*scoring_targets(0.30, 0.20), strict=True)
+    assert kinds == ("fraction", "fraction", "fraction", "horizon")
+    np.testing.assert_allclose(targets, [0.275, 0.25, 0.225, 0.21])
+    # a gain of 0.008: fraction targets, but the last round already meets the horizon target
+    assert [kind for kind, _ in scoring_targets(0.208, 0.20)] == ["fraction"] * 3
+    assert scoring_targets(0.203, 0.20) == []
 
 
 def test_point_forecasts_name_every_part_and_the_right_family_wins(tmp_path: Path) -> None:
