@@ -45,17 +45,28 @@ from annoplan.planner.curves.learned import (
     BASE,
     ERROR_FLOOR,
     FEATURES,
+    LABELS_FEATURES,
+    LABELS_MONOTONE,
+    MAX_RATIO,
+    LabelsModel,
     LearnedCurveModel,
     TreeEnsemble,
+    band_deviation,
     dumps,
+    labels_rows,
     pilot_rows,
 )
 
-#: the farthest horizon paired with a pilot, as a multiple of its last round
-MAX_RATIO = 100.0
-#: pilots cut from each curve, and horizons paired with each
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from curve_backtest import scoring_targets
+
+#: pilots cut from each curve, and horizons paired with each (the farthest: MAX_RATIO times the last round)
 PILOTS_PER_CURVE = 6
 HORIZONS_PER_PILOT = 5
+#: the labels model's examples: later anchors whose targets each pilot is paired with, and the label of the
+#: random stream of its pilots (apart from the curve model's, which stay as they were)
+LABEL_HORIZONS_PER_PILOT = 2
+LABELS_STREAM = 7
 #: group folds of the cross-fitting behind the interval table
 N_FOLDS = 5
 #: quantile levels of the table of standardised deviations
@@ -161,6 +172,47 @@ def pilot_anchor_indices(anchors: np.ndarray, last: int, k: int, ratio: float) -
     return idx if len(np.unique(idx)) == k and idx[-1] == last else None
 
 
+@dataclass(frozen=True)
+class Pilot:
+    """A pilot cut from a curve: its anchors ``idx`` (the last is ``last``), measured errors and noise, the
+    training errors and model family it gives (None: not given), and whether it is a single run."""
+
+    idx: np.ndarray
+    last: int
+    errors: np.ndarray
+    noise: np.ndarray
+    train: np.ndarray | None
+    family: str | None
+    single: bool
+
+
+def cut_pilot(curve: LcdbCurve, rng: np.random.Generator) -> Pilot | None:
+    """A seeded pilot of ``curve`` (2-5 rounds, a geometric grid of ratio 1.5-3, ending before the last
+    anchor; a mean over the splits or a single run; its signals given or not), or None when the draw does not
+    fit the curve's anchors."""
+    a = curve.anchors
+    k = int(rng.choice([2, 3, 4, 5], p=[0.1, 0.3, 0.3, 0.3]))
+    ratio = float(np.exp(rng.uniform(np.log(1.5), np.log(3.0))))
+    later = np.nonzero(a >= a[0] * ratio ** (k - 1))[0]
+    later = later[later < len(a) - 1]
+    if not len(later):
+        return None
+    last = int(rng.choice(later))
+    idx = pilot_anchor_indices(a, last, k, ratio)
+    if idx is None:
+        return None
+    single = bool(rng.random() < 0.5)
+    if single:
+        errors = np.clip(curve.values[idx] + rng.normal(0.0, 1.0, k) * curve.std[idx], 0.0, 1.0)
+        noise = curve.std[idx]
+        train = np.clip(curve.train[idx] + rng.normal(0.0, 1.0, k) * curve.train_sem[idx] * 5, 0, 1)
+    else:
+        errors, noise, train = curve.values[idx], curve.sem[idx], curve.train[idx]
+    train_given = train if rng.random() < 0.5 else None
+    family = curve.family if rng.random() < 0.5 else None
+    return Pilot(idx, last, errors, noise, train_given, family, single)
+
+
 def curve_examples(
     curve: LcdbCurve, rng: np.random.Generator
 ) -> tuple[list[np.ndarray], list[float], list[float], list[tuple[bool, bool, bool]], list[np.ndarray]]:
@@ -174,25 +226,10 @@ def curve_examples(
     paths: list[np.ndarray] = []
     a = curve.anchors
     for _ in range(PILOTS_PER_CURVE):
-        k = int(rng.choice([2, 3, 4, 5], p=[0.1, 0.3, 0.3, 0.3]))
-        ratio = float(np.exp(rng.uniform(np.log(1.5), np.log(3.0))))
-        later = np.nonzero(a >= a[0] * ratio ** (k - 1))[0]
-        later = later[later < len(a) - 1]
-        if not len(later):
+        pilot = cut_pilot(curve, rng)
+        if pilot is None:
             continue
-        last = int(rng.choice(later))
-        idx = pilot_anchor_indices(a, last, k, ratio)
-        if idx is None:
-            continue
-        single = bool(rng.random() < 0.5)
-        if single:
-            errors = np.clip(curve.values[idx] + rng.normal(0.0, 1.0, k) * curve.std[idx], 0.0, 1.0)
-            noise = curve.std[idx]
-            train = np.clip(curve.train[idx] + rng.normal(0.0, 1.0, k) * curve.train_sem[idx] * 5, 0, 1)
-        else:
-            errors, noise, train = curve.values[idx], curve.sem[idx], curve.train[idx]
-        train_given = train if rng.random() < 0.5 else None
-        family = curve.family if rng.random() < 0.5 else None
+        last = pilot.last
         d_max = min(np.log(a[-1] / a[last]), np.log(MAX_RATIO))
         horizons = []
         for d_wanted in rng.uniform(0.0, d_max, HORIZONS_PER_PILOT):
@@ -204,14 +241,53 @@ def curve_examples(
         if not horizons:
             continue
         d = np.log(a[horizons] / a[last])
-        both = pilot_rows(a[idx], errors, noise, np.concatenate([d, COARSE]), train_given, family)
+        both = pilot_rows(
+            a[pilot.idx], pilot.errors, pilot.noise, np.concatenate([d, COARSE]), pilot.train, pilot.family
+        )
         rows += list(both[: len(d)])
         paths += [both[len(d) :]] * len(d)
-        log_last = np.log(max(errors[-1], ERROR_FLOOR))
+        log_last = np.log(max(pilot.errors[-1], ERROR_FLOOR))
         ys += [float(np.log(max(curve.values[h], ERROR_FLOOR)) - log_last) for h in horizons]
         ds += d.tolist()
-        kinds += [(single, train_given is not None, family is not None)] * len(horizons)
+        kinds += [(pilot.single, pilot.train is not None, pilot.family is not None)] * len(horizons)
     return rows, ys, ds, kinds, paths
+
+
+def labels_examples(curves: list[LcdbCurve], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels rows (:func:`planner.curves.learned.labels_rows`), the log labels to reach each target over the
+    last round's (the first anchor past it at or below the target) and the curve of each, for the seeded
+    pilots of every curve: per pilot :data:`LABEL_HORIZONS_PER_PILOT` later anchors up to :data:`MAX_RATIO`
+    times the last round, and at each the targets a backtest asks (``curve_backtest.scoring_targets``: 25/50/
+    75% of the way there, and its error + 0.01), all reached by the curve."""
+    rows: list[np.ndarray] = []
+    ys: list[float] = []
+    which: list[int] = []
+    for i, curve in enumerate(curves):
+        rng = np.random.default_rng([seed, LABELS_STREAM, *curve.name.encode()])
+        a, v = curve.anchors, curve.values
+        for _ in range(PILOTS_PER_CURVE):
+            pilot = cut_pilot(curve, rng)
+            if pilot is None:
+                continue
+            last = pilot.last
+            end = int(np.searchsorted(a, a[last] * MAX_RATIO * (1 + 1e-9), side="right")) - 1
+            if end <= last:
+                continue
+            targets, needed = [], []
+            for h in rng.integers(last + 1, end + 1, size=LABEL_HORIZONS_PER_PILOT):
+                for _, target in scoring_targets(float(v[last]), float(v[h])):
+                    first = last + int(np.argmax(v[last:] <= target))
+                    targets.append(target)
+                    needed.append(float(np.log(a[first] / a[last])))
+            if targets:
+                rows += list(
+                    labels_rows(
+                        a[pilot.idx], pilot.errors, pilot.noise, np.array(targets), pilot.train, pilot.family
+                    )
+                )
+                ys += needed
+                which += [i] * len(targets)
+    return np.array(rows), np.array(ys), np.array(which, dtype=np.intp)
 
 
 @dataclass(frozen=True)
@@ -283,11 +359,18 @@ def export_trees(model: HistGradientBoostingRegressor) -> TreeEnsemble:
     )
 
 
-def fit_trees(x: np.ndarray, y: np.ndarray, seed: int) -> TreeEnsemble:
-    """Median regression trees, exported and checked against scikit-learn's predictions."""
+def fit_trees(
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    monotone: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+) -> TreeEnsemble:
+    """Median regression trees (``monotone``: per feature -1, 0 or 1, the direction the prediction must
+    keep), exported and checked against scikit-learn's predictions."""
     model = HistGradientBoostingRegressor(
-        loss="absolute_error", early_stopping=False, random_state=seed, **TREES
-    ).fit(x, y)
+        loss="absolute_error", early_stopping=False, random_state=seed, monotonic_cst=monotone, **TREES
+    ).fit(x, y, sample_weight=weight)
     trees = export_trees(model)
     check = x[:: max(1, len(x) // 2000)]
     if not np.allclose(trees.predict(check), model.predict(check), rtol=0, atol=1e-9):
@@ -347,6 +430,7 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
     )
     center = fit_trees(x, y - base, seed)
     scale = fit_trees(x, deviation, seed)
+    labels = train_labels(curves, seed)
     return LearnedCurveModel(
         center=center,
         scale=scale,
@@ -355,6 +439,7 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
         bands=bands,
         max_distance=float(np.log(MAX_RATIO)),
         min_scale=MIN_SCALE,
+        labels=labels,
         provenance={
             "corpus": "LCDB 1.1 (Yan, Mohr, Viering, NeurIPS 2025 Datasets and Benchmarks), CC BY 4.0",
             "calibration": (
@@ -365,10 +450,41 @@ def train(curves: list[LcdbCurve], seed: int) -> LearnedCurveModel:
             "curves": len(curves),
             "dataset_groups": len(set(c.group for c in curves)),
             "examples": len(y),
+            "labels_calibration": (
+                "labels to reach targets the curves reached within 100x the last round; quantiles of the "
+                "standardised deviations of held-out dataset groups"
+            ),
             "seed": seed,
             "scikit_learn": sklearn.__version__,
             "script": "benchmarks/build_curve_model.py",
         },
+    )
+
+
+def train_labels(curves: list[LcdbCurve], seed: int) -> LabelsModel:
+    """The labels model (:class:`planner.curves.learned.LabelsModel`) from ``curves``: median and scale trees,
+    and the quantiles of the deviations over the scale of dataset groups each fit did not see (cross-fitting
+    over :data:`N_FOLDS` group folds; every curve weighs the same)."""
+    x, y, which = labels_examples(curves, seed)
+    group = np.array([curves[i].group for i in which])
+    fold = group_folds(group, N_FOLDS, seed)
+    monotone = np.array([LABELS_MONOTONE.get(name, 0) for name in LABELS_FEATURES])
+    weight = 1.0 / np.bincount(which)[which]
+    center_oof, scale_oof = np.empty_like(y), np.empty_like(y)
+    for k in range(N_FOLDS):
+        held = fold == k
+        center_oof[held] = fit_trees(x[~held], y[~held], seed, monotone, weight[~held]).predict(x[held])
+    deviation = np.abs(y - center_oof)
+    for k in range(N_FOLDS):
+        held = fold == k
+        scale_oof[held] = fit_trees(x[~held], deviation[~held], seed, weight=weight[~held]).predict(x[held])
+    standardised = (y - center_oof) / np.maximum(scale_oof, MIN_SCALE)
+    return LabelsModel(
+        center=fit_trees(x, y, seed, monotone, weight),
+        scale=fit_trees(x, deviation, seed, weight=weight),
+        levels=LEVELS.astype(float),
+        table=weighted_quantiles(standardised, weight, LEVELS),
+        min_scale=MIN_SCALE,
     )
 
 
@@ -385,17 +501,7 @@ def path_levels(
     the scale times the standardised deviation at the coarse distances, made non-increasing by a running
     minimum as the forecast's draws are, interpolated at the example's distance (0 below the lowest level's
     path, 1 above the highest's)."""
-    model = LearnedCurveModel(
-        center=centers[0],
-        scale=scales[0],
-        levels=LEVELS.astype(float),
-        table=table,
-        bands=bands,
-        max_distance=float(np.log(MAX_RATIO)),
-        min_scale=MIN_SCALE,
-        provenance={},
-    )
-    dev = model.deviation(LEVELS, COARSE)  # (levels, coarse)
+    dev = band_deviation(LEVELS.astype(float), table, bands, LEVELS, COARSE)  # (levels, coarse)
     distance = ex.rows[:, FEATURES.index("distance")]
     out = np.empty(len(ex.y))
     for k in range(N_FOLDS):

@@ -154,6 +154,17 @@ def to_int_labels(values: np.ndarray) -> list[int | None]:
     return [int(np.ceil(v)) if np.isfinite(v) else None for v in values]
 
 
+def learned_labels(forecast: CurveForecast, target_error: float, reachable: float) -> list[int | None]:
+    """P10/P50/P90 of the labels to reach ``target_error`` by the learned labels model, a target no pilot
+    round met: the model answers how many labels a reached target takes, the curve draws how likely it is
+    reached at all (``reachable``), so quantile q of the labels is the model's at level q / reachable, and
+    never (None) where q exceeds it. At least the pilot's labels."""
+    assert forecast.learned is not None
+    levels = QUANTILES / max(reachable, 1e-12)
+    ratios = forecast.learned.labels_to_reach(np.array([target_error]), np.minimum(levels, 1.0))[0]
+    return to_int_labels(np.where(levels <= 1.0, np.maximum(ratios, 1.0) * forecast.n_ref, np.inf))
+
+
 def never_fewer_for_harder(labels: list[LabelsToReach], higher_better: bool) -> list[LabelsToReach]:
     """The answers with a harder target never needing fewer labels, nor more likely reachable, than an easier
     one: quantiles are raised to the easier targets' (``None``, never, counts as infinite), probabilities
@@ -258,6 +269,8 @@ def forecast_response(
             need = np.maximum(draws.labels_to_reach(target_error), last)
         # labels are counted, not interpolated: an infinite draw ("never") stays a quantile of its own
         p10, p50, p90 = to_int_labels(np.quantile(need, QUANTILES, method="inverted_cdf"))
+        if not within.size and forecast.learned is not None:
+            p10, p50, p90 = learned_labels(forecast, target_error, float(np.isfinite(need).mean()))
         labels.append(
             LabelsToReach(
                 target=target,

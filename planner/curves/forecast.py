@@ -31,12 +31,20 @@ intervals cover about 80% of what really happened ~10x past the pilot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from annoplan.planner.curves.families import FAMILIES, Array
-from annoplan.planner.curves.learned import ERROR_FLOOR, LearnedCurveModel, pilot_rows
+from annoplan.planner.curves.learned import (
+    ERROR_FLOOR,
+    REACH_GRID,
+    LearnedCurveModel,
+    labels_rows,
+    pilot_rows,
+    pow3_log_ratio,
+)
 from annoplan.planner.curves.least_squares import FamilyFit, fit_family
 from annoplan.simulators.draws import CurveDraws
 
@@ -111,6 +119,8 @@ class LearnedPath:
     distance : log labels past the last round of grid points ``start`` to ``stop`` (excluded).
     center, scale : median log ratio and its scale there.
     model : the meta-model (its table of standardised deviations draws the spread).
+    rows : the labels model's rows of the pilot, given the targets' errors (:func:`labels_rows` with the
+        pilot's rounds and signals).
     """
 
     log_level: float
@@ -120,10 +130,16 @@ class LearnedPath:
     center: Array
     scale: Array
     model: LearnedCurveModel
+    rows: Callable[[Array], Array]
 
     def log_errors(self, u: Array) -> Array:
         """Log error of each draw (quantile level ``u``, one per draw) at grid points ``start:stop``."""
         return self.log_level + self.center + self.scale * self.model.deviation(u, self.distance)
+
+    def labels_to_reach(self, target_errors: Array, levels: Array) -> Array:
+        """Labels to reach each of ``target_errors`` at quantile ``levels``, by the labels model (given that
+        the target is reached): shape (len(target_errors), len(levels)), relative to the last round."""
+        return np.exp(self.model.labels.log_ratios(self.rows(np.asarray(target_errors, dtype=float)), levels))
 
 
 def learned_path(
@@ -144,9 +160,17 @@ def learned_path(
     # the trees are steps in the distance: a coarse grid of distances, interpolated, is as good and cheaper
     distances = np.log(X_GRID[start:stop])
     coarse = np.linspace(0.0, model.max_distance, LEARNED_POINTS)
-    center, scale = model.predict(pilot_rows(n_labels, errors, noise_sd, coarse, train_errors, family))
+    # the power law is fitted once, for the curve's distances and the labels model's
+    pow3 = pow3_log_ratio(n_labels, errors, noise_sd, np.concatenate([coarse, REACH_GRID]))
+    center, scale = model.predict(
+        pilot_rows(n_labels, errors, noise_sd, coarse, train_errors, family, pow3[: coarse.size])
+    )
     center, scale = np.interp(distances, coarse, center), np.interp(distances, coarse, scale)
-    return LearnedPath(float(np.log(error_last)), start, stop, distances, center, scale, model)
+
+    def rows(targets: Array) -> Array:
+        return labels_rows(n_labels, errors, noise_sd, targets, train_errors, family, pow3[coarse.size :])
+
+    return LearnedPath(float(np.log(error_last)), start, stop, distances, center, scale, model, rows)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ correction to a 3-parameter power law fitted to the pilot (its log ratio at ``d`
 predict what the curve does beyond it): trees are steps, and a product like slope x distance is what they
 approximate worst.
 
+A second meta-model (:class:`LabelsModel`) answers labels-to-reach directly: from the pilot's features and a
+target's (:func:`labels_rows`) it predicts the log of the labels to reach the target over the last round's,
+trained on targets real curves reached within :data:`MAX_RATIO` times the last round (the question is asked of
+a target that is reached; whether it is, is the curve draws' ``probability_reachable``), with the same median
+and scale trees and a conformal table of held-out groups. A forecast of the curve is a poor forecast of the
+labels: where the curve flattens a small error in the level is a large one in the labels.
+
 The artifact is plain JSON (trees as arrays, see :class:`TreeEnsemble`) rebuilt bit for bit by
 ``benchmarks/build_curve_model.py`` from the corpus and a seed; nothing here needs scikit-learn.
 """
@@ -44,17 +51,6 @@ ERROR_FLOOR = 1e-3
 MISSING = -9.0
 #: model families, in the order of their indicator features (``other`` for unknown)
 FAMILIES = MODEL_FAMILIES
-FAMILIES = (
-    "linear",
-    "naive_bayes",
-    "nearest_neighbors",
-    "kernel_svm",
-    "tree",
-    "tree_ensemble",
-    "neural_network",
-    "foundation_model",
-    "other",
-)
 #: features of a row that depend on the distance past the last round: the distance (log labels), the log
 #: ratios the pilot's log-log slope and last slope extrapolate to there (flat when they rise), and the log
 #: ratio of the pilot's 3-parameter power law there (the base of the median, see the module docstring)
@@ -78,6 +74,19 @@ FEATURES = (
 )
 #: index of the power law's log ratio in a row (the median adds it to its trees)
 BASE = FEATURES.index("pow3_path")
+#: the farthest distance past the last round a labels target is learned for, as a multiple of the last round
+MAX_RATIO = 100.0
+#: features of a labels row after the pilot's: the target's log ratio to the last round's error, its distance
+#: below the last round in that round's noise, and the log labels past the last round at which the pilot's
+#: 3-parameter power law, its log-log slope and its last slope reach it (:data:`REACH_CAP` + 1: never)
+TARGET_FEATURES = ("target_ratio", "target_noise", "pow3_reach", "slope_reach", "slope_last_reach")
+LABELS_FEATURES = (*FEATURES[: -len(DISTANCE_FEATURES)], *TARGET_FEATURES)
+#: the farthest log labels past the last round the reach features look (10^4 times the last round)
+REACH_CAP = float(np.log(1e4))
+#: distances at which the power law is searched for its reach (log labels past the last round)
+REACH_GRID = np.linspace(0.0, REACH_CAP, 60)
+#: direction of each target feature in the median of the labels: a harder target never needs fewer
+LABELS_MONOTONE = dict(zip(TARGET_FEATURES, (-1, 1, 1, 1, 1), strict=True))
 
 
 def pilot_features(
@@ -160,11 +169,13 @@ def pilot_rows(
     distances: Array,
     train_errors: Array | None = None,
     model: str | None = None,
+    pow3: Array | None = None,
 ) -> Array:
     """Feature rows (one per distance past the last round, log labels) of a pilot: :data:`FEATURES`.
 
     The pilot's own features (:func:`pilot_features`, same parameters) and, per distance,
-    :data:`DISTANCE_FEATURES`.
+    :data:`DISTANCE_FEATURES`; ``pow3``: the power law's log ratios there (:func:`pow3_log_ratio`), when
+    already computed.
     """
     features = pilot_features(n_labels, errors, noise_sd, train_errors, model)
     d = np.asarray(distances, dtype=float)
@@ -175,7 +186,52 @@ def pilot_rows(
             d,
             min(slope, 0.0) * d,
             min(slope_last, 0.0) * d,
-            pow3_log_ratio(n_labels, errors, noise_sd, d),
+            pow3_log_ratio(n_labels, errors, noise_sd, d) if pow3 is None else pow3,
+        ]
+    )
+
+
+def labels_rows(
+    n_labels: Array,
+    errors: Array,
+    noise_sd: Array,
+    targets: Array,
+    train_errors: Array | None = None,
+    model: str | None = None,
+    pow3: Array | None = None,
+) -> Array:
+    """Feature rows (one per target error in ``targets``) of the labels model: :data:`LABELS_FEATURES`.
+
+    The pilot's own features (:func:`pilot_features`, same parameters) and, per target, its log ratio to the
+    last round's error, its distance below that round in the round's noise, and where the pilot's power law
+    (:func:`pow3_log_ratio`), its log-log slope and its last slope reach it, in log labels past the last round
+    (0 for a target at or above the last round, :data:`REACH_CAP` + 1 when they never do); ``pow3``: the
+    power law's log ratios at :data:`REACH_GRID`, when already computed.
+    """
+    features = pilot_features(n_labels, errors, noise_sd, train_errors, model)
+    t = np.maximum(np.asarray(targets, dtype=float), ERROR_FLOOR)
+    e_last = float(np.asarray(errors, dtype=float)[-1])
+    ratio = np.log(t / max(e_last, ERROR_FLOOR))
+    below = (e_last - t) / max(float(np.asarray(noise_sd, dtype=float)[-1]), 1e-4)
+    never = REACH_CAP + 1.0
+    path = pow3_log_ratio(n_labels, errors, noise_sd, REACH_GRID) if pow3 is None else pow3
+    reached = path[None, :] <= ratio[:, None]
+    pow3_reach = np.where(reached.any(axis=1), REACH_GRID[reached.argmax(axis=1)], never)
+
+    def by_slope(slope: float) -> Array:
+        with np.errstate(divide="ignore"):
+            d = ratio / min(slope, -1e-3)
+        return np.where(ratio < 0, np.minimum(d, never), 0.0)
+
+    slope, slope_last = (features[FEATURES.index(k)] for k in ("slope", "slope_last"))
+    return np.column_stack(
+        [
+            np.broadcast_to(features, (t.size, features.size)),
+            ratio,
+            below,
+            pow3_reach,
+            by_slope(slope),
+            by_slope(slope_last),
         ]
     )
 
@@ -237,6 +293,65 @@ class TreeEnsemble:
         )
 
 
+def band_deviation(levels: Array, table: Array, bands: Array, u: Array, distances: Array) -> Array:
+    """Standardised deviation (len(u), len(distances)) at quantile levels ``u`` and ``distances`` by a table
+    of quantiles (at ``levels``) per band of distances (middles ``bands``): linear along the levels (flat
+    beyond the table's ends) and between the bands' middles."""
+    per_band = np.array([np.interp(u, levels, row) for row in table])  # (bands, len(u))
+    d = np.asarray(distances, dtype=float)
+    weights = np.array([np.interp(d, bands, np.eye(len(bands))[b]) for b in range(len(bands))])
+    deviation: Array = per_band.T @ weights
+    return deviation
+
+
+@dataclass(frozen=True)
+class LabelsModel:
+    """The meta-model of labels to reach a target (see the module docstring): trees of the median of ``log(n
+    / n_last)`` and of its typical absolute deviation, and the quantiles (``table`` at ``levels``) of the
+    deviation over the scale on held-out dataset groups."""
+
+    center: TreeEnsemble
+    scale: TreeEnsemble
+    levels: Array
+    table: Array
+    min_scale: float
+
+    def log_ratios(self, rows: Array, levels: Array) -> Array:
+        """Log labels over the last round's at quantile ``levels`` (within the table's: flat beyond its
+        ends), per row of :func:`labels_rows`: shape (len(rows), len(levels))."""
+        rows = np.asarray(rows, dtype=float)
+        center = self.center.predict(rows)
+        scale = np.maximum(self.scale.predict(rows), self.min_scale)
+        deviation = np.interp(np.asarray(levels, dtype=float), self.levels, self.table)
+        out: Array = center[:, None] + scale[:, None] * deviation[None, :]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(LABELS_FEATURES),
+            "center": self.center.to_dict(),
+            "scale": self.scale.to_dict(),
+            "levels": self.levels.tolist(),
+            "table": self.table.tolist(),
+            "min_scale": self.min_scale,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabelsModel:
+        if list(d.get("features", [])) != list(LABELS_FEATURES):
+            raise ValueError(
+                "the learned labels model was built for other features: rebuild it with "
+                "benchmarks/build_curve_model.py"
+            )
+        return cls(
+            center=TreeEnsemble.from_dict(d["center"]),
+            scale=TreeEnsemble.from_dict(d["scale"]),
+            levels=np.array(d["levels"], dtype=float),
+            table=np.array(d["table"], dtype=float),
+            min_scale=float(d["min_scale"]),
+        )
+
+
 @dataclass(frozen=True)
 class LearnedCurveModel:
     """The meta-model of the log error ratio past the pilot (see the module docstring).
@@ -252,6 +367,7 @@ class LearnedCurveModel:
     max_distance : the farthest distance past the last round it was trained on (log labels); past it the
         forecast continues with the parametric families' trend.
     min_scale : smallest scale used (log error units).
+    labels : the meta-model of labels to reach a target.
     provenance : how and from what it was built.
     """
 
@@ -262,6 +378,7 @@ class LearnedCurveModel:
     bands: Array
     max_distance: float
     min_scale: float
+    labels: LabelsModel
     provenance: dict[str, Any]
 
     def predict(self, rows: Array) -> tuple[Array, Array]:
@@ -270,17 +387,9 @@ class LearnedCurveModel:
         return rows[:, BASE] + self.center.predict(rows), np.maximum(self.scale.predict(rows), self.min_scale)
 
     def deviation(self, u: Array, distances: Array) -> Array:
-        """Standardised deviation (len(u), len(distances)) at quantile levels ``u`` and ``distances``.
-
-        Linear in the table along the levels (flat beyond its ends) and between the bands' middles.
-        """
-        per_band = np.array([np.interp(u, self.levels, row) for row in self.table])  # (bands, len(u))
-        d = np.asarray(distances, dtype=float)
-        weights = np.array(
-            [np.interp(d, self.bands, np.eye(len(self.bands))[b]) for b in range(len(self.bands))]
-        )
-        deviation: Array = per_band.T @ weights
-        return deviation
+        """Standardised deviation (len(u), len(distances)) at quantile levels ``u`` and ``distances``
+        (:func:`band_deviation` of the model's table)."""
+        return band_deviation(self.levels, self.table, self.bands, u, distances)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -292,12 +401,13 @@ class LearnedCurveModel:
             "bands": self.bands.tolist(),
             "max_distance": self.max_distance,
             "min_scale": self.min_scale,
+            "labels": self.labels.to_dict(),
             "provenance": self.provenance,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnedCurveModel:
-        if list(d.get("features", [])) != list(FEATURES) or "bands" not in d:
+        if list(d.get("features", [])) != list(FEATURES) or "bands" not in d or "labels" not in d:
             raise ValueError(
                 "the learned curve model was built for other features: rebuild it with "
                 "benchmarks/build_curve_model.py"
@@ -310,6 +420,7 @@ class LearnedCurveModel:
             bands=np.array(d["bands"], dtype=float),
             max_distance=float(d["max_distance"]),
             min_scale=float(d["min_scale"]),
+            labels=LabelsModel.from_dict(d["labels"]),
             provenance=dict(d["provenance"]),
         )
 

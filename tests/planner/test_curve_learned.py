@@ -9,20 +9,23 @@ import numpy as np
 import pytest
 
 from annoplan.planner import fit_curve
-from annoplan.planner.curves import learned
+from annoplan.planner.curves import CurveForecast, learned
 from annoplan.planner.curves.learned import (
     DISTANCE_FEATURES,
     FAMILIES,
     FEATURES,
+    LABELS_FEATURES,
     MISSING,
+    REACH_CAP,
     LearnedCurveModel,
     TreeEnsemble,
     dumps,
+    labels_rows,
     load_learned_model,
     pilot_features,
     pilot_rows,
 )
-from annoplan.planner.fit import forecast_response
+from annoplan.planner.fit import forecast_from_rounds, forecast_response, learned_labels
 from annoplan.planner.schemas import FitRequest
 from annoplan.planner.schemas.curves import MODEL_FAMILIES
 
@@ -39,6 +42,10 @@ def test_the_artifact_is_small_plain_json_with_its_provenance() -> None:
     assert np.all(np.diff(model.table, axis=1) >= 0)
     assert np.all(model.table[:, 0] < 0) and np.all(model.table[:, -1] > 0)
     assert model.table.shape == (len(model.bands), len(model.levels)) and np.all(np.diff(model.bands) > 0)
+    assert raw["labels"]["features"] == list(LABELS_FEATURES)
+    labels = model.labels
+    assert labels.table.shape == labels.levels.shape and np.all(np.diff(labels.table) >= 0)
+    assert labels.table[0] < 0 < labels.table[-1]
 
 
 def test_the_families_are_those_a_pilot_may_name() -> None:
@@ -58,6 +65,65 @@ def test_an_artifact_for_other_features_is_refused_with_advice() -> None:
     raw["features"] = raw["features"][:-1]
     with pytest.raises(ValueError, match="rebuild"):
         LearnedCurveModel.from_dict(raw)
+    raw = json.loads(ARTIFACT.read_text())
+    raw["labels"]["features"] = raw["labels"]["features"][:-1]
+    with pytest.raises(ValueError, match="rebuild"):
+        LearnedCurveModel.from_dict(raw)
+    del raw["labels"]
+    with pytest.raises(ValueError, match="rebuild"):
+        LearnedCurveModel.from_dict(raw)
+
+
+def test_labels_rows_say_where_the_pilots_trends_reach_each_target() -> None:
+    n = np.array([100.0, 200, 400, 800])
+    e = 0.05 + 0.9 * (n / 100) ** -0.5  # the last round at 0.368
+    targets = np.array([0.40, 0.30, 0.20, 0.01])
+    rows = labels_rows(n, e, np.full(4, 0.005), targets, np.full(4, 0.02), "linear")
+    named = {k: rows[:, i] for i, k in enumerate(LABELS_FEATURES)}
+    np.testing.assert_allclose(
+        rows[:, : len(FEATURES) - len(DISTANCE_FEATURES)],
+        [pilot_features(n, e, np.full(4, 0.005), np.full(4, 0.02), "linear")] * 4,
+    )
+    np.testing.assert_allclose(named["target_ratio"], np.log(targets / e[-1]))
+    np.testing.assert_allclose(named["target_noise"], (e[-1] - targets) / 0.005)
+    for reach in ("pow3_reach", "slope_reach", "slope_last_reach"):
+        assert named[reach][0] == 0.0  # above the last round: reached already
+        assert np.all(np.diff(named[reach]) >= 0), reach  # a harder target lies farther
+    # the power law's floor (0.05) is never reached at 0.01; a straight log-log line always is, but the
+    # reach is capped
+    assert named["pow3_reach"][-1] == REACH_CAP + 1.0
+    assert 0 < named["pow3_reach"][1] < named["pow3_reach"][2] < REACH_CAP
+    assert named["slope_reach"][-1] <= REACH_CAP + 1.0
+
+
+PILOT = [(100, 0.60), (200, 0.68), (400, 0.73), (800, 0.76), (1600, 0.78)]
+
+
+def learned_forecast() -> CurveForecast:
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000, "train_value": 1.0} for n, v in PILOT]
+    req = FitRequest.model_validate({"rounds": rounds, "model": "linear"})
+    return forecast_from_rounds(req.rounds, True, req.model)
+
+
+def test_learned_labels_are_the_reached_targets_labels_weighed_by_the_chance_to_reach() -> None:
+    forecast = learned_forecast()
+    sure = learned_labels(forecast, 0.18, reachable=1.0)
+    assert all(v is not None and v >= 1600 for v in sure)
+    assert sure[0] <= sure[1] <= sure[2]  # type: ignore[operator]
+    # reached in 60% of the draws: P10 and P50 are the reached targets' P17 and P83, P90 is never
+    unsure = learned_labels(forecast, 0.18, reachable=0.6)
+    assert unsure[2] is None and unsure[0] is not None and unsure[1] is not None
+    assert sure[0] <= unsure[0] <= unsure[1]  # type: ignore[operator]
+    assert learned_labels(forecast, 0.18, reachable=0.0) == [None, None, None]
+
+
+def test_learned_labels_never_need_fewer_for_a_harder_target_asked_alone() -> None:
+    rounds = [{"n_labels": n, "value": v, "n_eval": 2000, "train_value": 1.0} for n, v in PILOT]
+    p50 = []
+    for target in (0.79, 0.80, 0.82, 0.84, 0.86):
+        answer = fit_curve({"rounds": rounds, "model": "linear", "targets": [target]}).labels_to_reach[0]
+        p50.append(np.inf if answer.p50 is None else answer.p50)
+    assert p50 == sorted(p50) and p50[0] >= 1600
 
 
 def test_trees_as_arrays_route_rows_by_their_thresholds() -> None:
