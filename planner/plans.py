@@ -53,7 +53,7 @@ from annoplan.planner.thresholds import (
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
-from annoplan.simulators.montecarlo import Outcome, Routing, RunSettings, median_path, simulate_stops
+from annoplan.simulators.montecarlo import Outcome, Routing, RunSettings, median_path, simulate_settings
 from annoplan.simulators.volumes import VOLUME_FIELDS
 
 #: batch sizes tried when the request names none, as shares of the pool
@@ -451,22 +451,23 @@ class Search:
         """Every setting of ``strategy`` at the batch sizes ``sizes`` (:func:`search_space`), simulated
         (only those ``keep`` keeps, where given)."""
         valued = self.per_error is not None
-        for settings, routing, stops in search_space(strategy, self.req, sizes, self.hybrid, valued):
-            if keep is not None and not keep(settings):
-                continue
-            yield from simulate_stops(
-                strategy,
-                self.scenario.curve,
-                self.costs,
-                self.req.pool_size,
-                settings,
-                stops,
-                efficiency=self.scenario.efficiency.values,
-                routing=routing,
-                labels_before=self.scenario.labels_before,
-                noise=np.random.default_rng(self.noise_seed),
-                **self.goal.arguments(),
-            )
+        space = search_space(strategy, self.req, sizes, self.hybrid, valued)
+        yield from simulate_settings(
+            strategy,
+            self.scenario.curve,
+            self.costs,
+            self.req.pool_size,
+            [entry for entry in space if keep is None or keep(entry[0])],
+            efficiency=self.scenario.efficiency.values,
+            target_error=self.goal.target_error,
+            max_label_error=self.goal.max_label_error,
+            labels_before=self.scenario.labels_before,
+            noise=self.noise,
+        )
+
+    def noise(self) -> np.random.Generator:
+        """A generator of the sampling noise every setting shares (each setting's run starts its own)."""
+        return np.random.default_rng(self.noise_seed)
 
     def best(self, strategy: str, batch_sizes: list[int]) -> tuple[Outcome | None, list[int]]:
         """The best setting of ``strategy`` (:func:`choose`) and the batch sizes searched: ``batch_sizes``,

@@ -72,11 +72,13 @@ class CurveDraws:
         need = np.where(first == 0, self.n_grid[0], need)
         return np.where(reached, need, np.inf)
 
-    def at(self, n_labels: Array) -> Array:
+    def at(self, n_labels: Array, draws: npt.NDArray[np.intp] | None = None) -> Array:
         """Error of each draw at its own number of labels: ``n_labels`` (n_draws,) -> (n_draws,).
 
         The same interpolation as :meth:`error_at`, on a size-major copy of the table: a simulation asks this
-        every round, and draws at nearby sizes then read nearby memory.
+        every round, and draws at nearby sizes then read nearby memory. With ``draws`` (indices of draws, the
+        shape of ``n_labels``), entry i is draw ``draws[i]`` at ``n_labels[i]`` (draws may repeat or be
+        left out), with the very numbers the whole table gives.
         """
         log_n = np.log(np.maximum(np.asarray(n_labels, dtype=float), 1e-300))
         size = len(self.n_grid)
@@ -91,7 +93,7 @@ class CurveDraws:
         )
         frac = pos - lo
         flat = self._size_major
-        index = lo * self.n_draws + self._rows
+        index = lo * self.n_draws + (self._rows if draws is None else draws)
         below = flat.take(index)
         if size == 1:
             return below

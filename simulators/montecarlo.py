@@ -38,7 +38,7 @@ import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,8 @@ from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes
 
 Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 
 #: rounds after which a simulation stops whatever its state (a plan with more rounds is not a plan)
 MAX_ROUNDS = 2000
@@ -85,6 +87,124 @@ class Routing(Protocol):
         ...
 
 
+class RoutingRows(Protocol):
+    """The routing of the rows of a stacked hybrid run (:func:`simulate_settings`): row i is draw ``draw[i]``
+    of the setting ``setting[i]``, with that setting's :class:`Routing`. The methods are those of a
+    :class:`Routing`, row by row, with the very numbers each setting's routing gives its draw."""
+
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
+        """Each row at its own size: ``n_labels`` (n_rows,) -> (coverage, risk), shares (n_rows,)."""
+        ...
+
+    def error_concentration(self, q: Array) -> Array:
+        """Each row's :meth:`Routing.error_concentration` at its own ``q`` (n_rows,)."""
+        ...
+
+    @property
+    def predicted_ratio(self) -> Array:
+        """Each row's :attr:`Routing.predicted_ratio` (n_rows,)."""
+        ...
+
+    def keep(self, rows: IntArray) -> RoutingRows:
+        """The routing of the rows ``rows`` (indices, ascending) only."""
+        ...
+
+
+@runtime_checkable
+class StackableRouting(Protocol):
+    """A :class:`Routing` that stacks its kind's rows itself (faster than asking each setting's routing in
+    turn, as :func:`stack_routings` does otherwise)."""
+
+    def stack_rows(
+        self, routings: Sequence[Routing], setting: IntArray, draw: IntArray
+    ) -> RoutingRows | None:
+        """The rows (``setting[i]``, ``draw[i]``) of ``routings``; None when they are not all of its kind."""
+        ...
+
+
+def stack_routings(
+    routings: Sequence[Routing], setting: IntArray, draw: IntArray, n_draws: int
+) -> RoutingRows:
+    """The routing of stacked rows: row i is draw ``draw[i]`` of ``routings[setting[i]]`` (rows ordered by
+    setting). Routings that stack themselves (:class:`StackableRouting`) do; others are asked in turn."""
+    first = routings[0]
+    if isinstance(first, StackableRouting):
+        rows = first.stack_rows(routings, setting, draw)
+        if rows is not None:
+            return rows
+    return _EachRouting(tuple(routings), setting, draw, n_draws)
+
+
+@dataclass(frozen=True)
+class _EachRouting:
+    """:class:`RoutingRows` of any routings: each setting's routing is asked at all its draws (the rows' own
+    values in place, 1 elsewhere) and keeps the rows' answers. Exact for routings that answer each draw
+    from its own value only, as :class:`Routing` says they do."""
+
+    routings: tuple[Routing, ...]
+    setting: IntArray
+    draw: IntArray
+    n_draws: int
+
+    @property
+    def predicted_ratio(self) -> Array:
+        return np.array([float(r.predicted_ratio) for r in self.routings])[self.setting]
+
+    def _spread(self, values: Array, rows: BoolArray) -> Array:
+        full = np.ones(self.n_draws)
+        full[self.draw[rows]] = values[rows]
+        return full
+
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
+        coverage, risk = np.empty(n_labels.shape), np.empty(n_labels.shape)
+        for s in np.unique(self.setting):
+            rows = self.setting == s
+            every = self.routings[s].per_draw(self._spread(n_labels, rows))
+            coverage[rows], risk[rows] = every[0][self.draw[rows]], every[1][self.draw[rows]]
+        return coverage, risk
+
+    def error_concentration(self, q: Array) -> Array:
+        out = np.empty(q.shape)
+        for s in np.unique(self.setting):
+            rows = self.setting == s
+            out[rows] = self.routings[s].error_concentration(self._spread(q, rows))[self.draw[rows]]
+        return out
+
+    def keep(self, rows: IntArray) -> _EachRouting:
+        return replace(self, setting=self.setting[rows], draw=self.draw[rows])
+
+
+class _RoundRouting(Protocol):
+    """What a hybrid round asks of its routing: a :class:`Routing` (one setting's draws) or
+    :class:`RoutingRows` (stacked rows)."""
+
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]: ...
+
+    def error_concentration(self, q: Array) -> Array: ...
+
+    @property
+    def predicted_ratio(self) -> float | Array: ...
+
+
+@dataclass(frozen=True)
+class _DrawNoise:
+    """The sampling noise of stacked rows: each call draws one value per draw from ``generator``, as each
+    setting's own generator would, and gives row i the value of its draw ``draw[i]`` (settings running in
+    lockstep from the same seed draw the same values)."""
+
+    generator: np.random.Generator
+    draw: IntArray
+    n_draws: int
+
+    def standard_normal(self, shape: tuple[int, ...]) -> Array:
+        assert shape == self.draw.shape
+        return self.generator.standard_normal(self.n_draws)[self.draw]
+
+
+#: the sampling noise of a hybrid round: a generator (one value per draw), or one per stacked row
+_Noise = np.random.Generator | _DrawNoise
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Fixed settings of one simulated strategy."""
@@ -97,22 +217,26 @@ class RunSettings:
     confidence_threshold: float | None = None  #: hybrid: the threshold ``routing`` was drawn at (a record)
 
 
+#: the quantities a :class:`Ledger` adds up per draw
+LEDGER_FIELDS: tuple[str, ...] = (
+    *VOLUME_FIELDS,
+    "n_train",
+    "label_errors",
+    "human_items",
+    "random_items",
+    "lots",
+    "bound_spent",
+    "lot_errors",
+)
+
+
 @dataclass
 class Ledger:
     """Cumulative work and state per draw (all arrays of shape (n_draws,))."""
 
     n_draws: int
     pool_size: int
-    fields: tuple[str, ...] = (
-        *VOLUME_FIELDS,
-        "n_train",
-        "label_errors",
-        "human_items",
-        "random_items",
-        "lots",
-        "bound_spent",
-        "lot_errors",
-    )
+    fields: tuple[str, ...] = LEDGER_FIELDS
     values: dict[str, Array] = field(default_factory=dict)
     remaining: Array = field(init=False)
     done: npt.NDArray[np.bool_] = field(init=False)
@@ -126,15 +250,16 @@ class Ledger:
     def __getitem__(self, name: str) -> Array:
         return self.values[name]
 
-    def add(self, name: str, amount: Array | float, active: npt.NDArray[np.bool_]) -> None:
+    def add(self, name: str, amount: Array | float, active: BoolArray | None) -> None:
+        """Add ``amount`` to field ``name`` of the ``active`` draws (None: every draw)."""
         # a new array, not in place: the history keeps every round's values (amounts are finite)
-        self.values[name] = self.values[name] + amount * active
+        self.values[name] = self.values[name] + (amount if active is None else amount * active)
 
-    def take(self, amount: Array, active: npt.NDArray[np.bool_]) -> None:
-        self.remaining = self.remaining - amount * active
+    def take(self, amount: Array, active: BoolArray | None) -> None:
+        self.remaining = self.remaining - (amount if active is None else amount * active)
 
     def human(
-        self, fresh: Array, prelabeled: Array | None, error: Array | None, active: npt.NDArray[np.bool_]
+        self, fresh: Array, prelabeled: Array | None, error: Array | None, active: BoolArray | None
     ) -> None:
         """Humans label ``fresh`` items from scratch and check ``prelabeled`` ones (None: none) at pre-label
         ``error``."""
@@ -154,9 +279,33 @@ class Ledger:
         twin.values, twin.done, twin.history = dict(self.values), self.done.copy(), list(self.history)
         return twin
 
-    def end_round(self, active: npt.NDArray[np.bool_]) -> None:
+    def end_round(self, active: BoolArray | None) -> None:
         self.add("rounds", 1.0, active)
         self.history.append({"remaining": self.remaining} | self.values)
+
+
+@dataclass
+class _RowLedger(Ledger):
+    """The ledger of the live rows of a stacked hybrid run: every row works this round (``active`` is None),
+    no history is kept, so amounts are added in place (the same sums as :class:`Ledger` makes)."""
+
+    def add(self, name: str, amount: Array | float, active: BoolArray | None) -> None:
+        assert active is None
+        self.values[name] += amount
+
+    def take(self, amount: Array, active: BoolArray | None) -> None:
+        assert active is None
+        self.remaining -= amount
+
+    def end_round(self, active: BoolArray | None) -> None:
+        self.add("rounds", 1.0, active)
+
+    def keep(self, rows: IntArray) -> _RowLedger:
+        """The ledger of the rows ``rows`` only."""
+        kept = copy.copy(self)
+        kept.n_draws, kept.values = rows.size, {name: value[rows] for name, value in self.values.items()}
+        kept.remaining, kept.done = self.remaining[rows], self.done[rows]
+        return kept
 
 
 @dataclass(frozen=True)
@@ -278,14 +427,132 @@ def simulate_stops(
     shared one, so a search over stop points costs about one simulation to the largest cap. Arguments as for
     :func:`simulate_strategy` (whose ``settings.stop_at_labels`` is ignored here).
     """
+    run = _simulation(
+        labeling_strategy(strategy),
+        curve,
+        costs,
+        pool_size,
+        settings,
+        routing,
+        target_error=target_error,
+        max_label_error=max_label_error,
+        efficiency=efficiency,
+        labels_before=labels_before,
+        noise=noise,
+    )
+    return run.strategy.simulate(run, [float(stop) for stop in stops])
+
+
+#: a setting to simulate: its settings, its routing (hybrid; else None) and its caps on human labels
+Setting = tuple[RunSettings, Routing | None, Sequence[float]]
+#: rows (settings x draws) one stacked hybrid run holds at most (:func:`simulate_settings`)
+STACK_ROWS = 2**15
+
+
+def simulate_settings(
+    strategy: str | LabelingStrategy,
+    curve: CurveDraws,
+    costs: RateCard,
+    pool_size: int,
+    settings: Sequence[Setting],
+    *,
+    target_error: float | None = None,
+    max_label_error: float | None = None,
+    efficiency: Array | None = None,
+    labels_before: float = 0.0,
+    noise: Callable[[], np.random.Generator] | None = None,
+    max_rows: int = STACK_ROWS,
+) -> Iterator[Outcome]:
+    """:func:`simulate_stops` of each setting of ``settings`` in turn, each with a generator of its own,
+    ``noise()`` (None: no sampling noise): the outcomes of each setting's stops, setting by setting, with the
+    very numbers :func:`simulate_stops` gives.
+
+    Hybrid routing with a single cap runs consecutive settings (same cap and ``delta``, at most ``max_rows``
+    draws in all) together: one round of arrays of settings x draws serves them all, and rows that stop
+    working leave the arrays. Settings whose generators start alike draw alike while they all run, so the
+    stacked run draws each round's noise once for every setting still running. An outcome's
+    ``history_blocks`` run its setting again, alone, when first asked (only a plan's chosen settings need
+    them): the stacked run keeps no rounds. Several caps fork a run whose generator the forks share
+    (:meth:`HybridRouting.simulate`), which lockstep cannot reproduce: such settings, and the other
+    strategies, are simulated one by one. Other arguments as for :func:`simulate_stops`.
+    """
     process = labeling_strategy(strategy)
+    for group in _stacks(process, settings, max(1, max_rows // curve.n_draws)):
+        runs = [
+            _simulation(
+                process,
+                curve,
+                costs,
+                pool_size,
+                settings_,
+                routing,
+                target_error=target_error,
+                max_label_error=max_label_error,
+                efficiency=efficiency,
+                labels_before=labels_before,
+                noise=None,
+            )
+            for settings_, routing, _ in group
+        ]
+        if not _stackable(process, group[0]):
+            (run,), stops = runs, group[0][2]
+            yield from process.simulate(
+                replace(run, noise=noise() if noise is not None else None), [float(stop) for stop in stops]
+            )
+            continue
+        cap = float(group[0][2][0])
+        for outcome, (_, _, stops) in zip(_simulate_stacked(runs, cap, noise), group, strict=True):
+            yield from [outcome] * len(stops)
+
+
+def _stackable(process: LabelingStrategy, setting: Setting) -> bool:
+    """Whether a setting's run can join a stacked run: hybrid routing with a single cap."""
+    return process.routes and len({float(stop) for stop in setting[2]}) == 1
+
+
+def _stacks(process: LabelingStrategy, settings: Sequence[Setting], most: int) -> Iterator[list[Setting]]:
+    """``settings`` in order, in groups to run together: consecutive stackable settings with the same cap
+    and ``delta``, at most ``most`` of them; any other setting alone."""
+    group: list[Setting] = []
+    for entry in settings:
+        if group and not (
+            len(group) < most
+            and _stackable(process, entry)
+            and float(entry[2][0]) == float(group[0][2][0])
+            and entry[0].delta == group[0][0].delta
+        ):
+            yield group
+            group = []
+        if _stackable(process, entry):
+            group.append(entry)
+        else:
+            yield [entry]
+    if group:
+        yield group
+
+
+def _simulation(
+    process: LabelingStrategy,
+    curve: CurveDraws,
+    costs: RateCard,
+    pool_size: int,
+    settings: RunSettings,
+    routing: Routing | None,
+    *,
+    target_error: float | None,
+    max_label_error: float | None,
+    efficiency: Array | None,
+    labels_before: float,
+    noise: np.random.Generator | None,
+) -> _Simulation:
+    """One strategy's fixed inputs, checked (arguments as for :func:`simulate_stops`)."""
     if (target_error is None) == (max_label_error is None):
         raise ValueError("give exactly one goal: target_error or max_label_error")
     if process.routes and routing is None:
         raise ValueError(f"routing: {process.name} needs the coverage and risk at its threshold")
     n_draws = curve.error.shape[0]
     learns_faster = process.selects and efficiency is not None
-    run = _Simulation(
+    return _Simulation(
         strategy=process,
         curve=curve,
         costs=costs,
@@ -298,7 +565,6 @@ def simulate_stops(
         labels_before=float(labels_before),
         noise=noise,
     )
-    return process.simulate(run, [float(stop) for stop in stops])
 
 
 #: the labeling strategies the Monte Carlo simulates, by name (each :class:`LabelingStrategy` subclass with a
@@ -599,11 +865,7 @@ class _Simulation:
         has_model = ledger["n_train"] > 0
         # the model's error this round (1 before there is a model)
         error = np.where(has_model, self.model_error(ledger["n_train"], ledger["random_items"]), 1.0)
-        if self.max_label_error is not None:
-            active = ledger.remaining > 0
-        else:
-            ledger.done |= has_model & (error <= float(self.target_error or 0.0))
-            active = ~ledger.done & (ledger.remaining > 0) & (ledger["human_items"] < cap)
+        active = self.working(ledger, has_model, error, cap)
         if not active.any():
             return False
         n_selection = self.selection_labels(ledger["n_train"], ledger["random_items"])
@@ -611,7 +873,8 @@ class _Simulation:
             ledger,
             self.routing,
             self.costs,
-            self.settings,
+            float(self.settings.batch_size),
+            self.settings.delta,
             error,
             has_model,
             active,
@@ -622,6 +885,14 @@ class _Simulation:
         ledger.end_round(active)
         return True
 
+    def working(self, ledger: Ledger, has_model: BoolArray, error: Array, cap: float) -> BoolArray:
+        """The draws of ``ledger`` that work this round, with at most ``cap`` human labels in all (a draw
+        that reaches a metric goal is marked done); once a draw stops, it never works again."""
+        if self.max_label_error is not None:
+            return ledger.remaining > 0
+        ledger.done |= has_model & (error <= float(self.target_error or 0.0))
+        return ~ledger.done & (ledger.remaining > 0) & (ledger["human_items"] < cap)
+
     def finish(self, ledger: Ledger, cap: float) -> Outcome:
         """Run ``ledger`` to its end with at most ``cap`` human labels, and sum up."""
         while len(ledger.history) < MAX_ROUNDS and self.step(ledger, cap):
@@ -630,15 +901,41 @@ class _Simulation:
         n_draws = ledger.n_draws
 
         def history_blocks(step: int) -> Iterator[dict[str, Array]]:
-            names = [*ledger.fields, "remaining"]
-            for first in range(0, len(rows), step):
-                block = rows[first : first + step]
-                yield {
-                    name: np.array([row[name] for row in block]).reshape(len(block), n_draws)
-                    for name in names
-                }
+            return _history_blocks(rows, ledger.fields, n_draws, step)
 
         return self.outcome(cap, ledger.values, ledger.remaining, history_blocks)
+
+    def step_rows(self, live: _LiveRows, cap: float, noise: np.random.Generator | None) -> _LiveRows:
+        """:meth:`step` on the live rows of a stacked run: the rows that stop working leave (their ends in
+        ``live.ends``), the others run one hybrid round; returns the rows still working."""
+        v = live.ledger
+        has_model = v["n_train"] > 0
+        labels = self._worth(v["n_train"], v["random_items"], live.efficiency)
+        error = np.where(has_model, self.curve.at(labels, live.draw), 1.0)
+        active = self.working(v, has_model, error, cap)
+        if not active.all():
+            live.ends.retire(live, np.flatnonzero(~active))
+            rows = np.flatnonzero(active)
+            live, has_model, error = live.keep(rows), has_model[rows], error[rows]
+            if rows.size == 0:
+                return live
+        v = live.ledger
+        _hybrid_round(
+            v,
+            live.routing,
+            self.costs,
+            live.batch_size,
+            self.settings.delta,
+            error,
+            has_model,
+            None,
+            self.selection_labels(v["n_train"], v["random_items"]),
+            self.max_label_error,
+            None if noise is None else _DrawNoise(noise, live.draw, self.curve.n_draws),
+        )
+        v.end_round(None)
+        live.ends.record(live)
+        return live
 
     def outcome(
         self,
@@ -677,24 +974,169 @@ class _Simulation:
         )
 
 
+def _history_blocks(
+    rows: Sequence[dict[str, Array]], fields: Sequence[str], n_draws: int, step: int
+) -> Iterator[dict[str, Array]]:
+    """``Outcome.history_blocks`` of a run's ``rows`` (each round's ledger ``fields`` and ``remaining``)."""
+    names = [*fields, "remaining"]
+    for first in range(0, len(rows), step):
+        block = rows[first : first + step]
+        yield {name: np.array([row[name] for row in block]).reshape(len(block), n_draws) for name in names}
+
+
+@dataclass
+class _StackEnds:
+    """Where the settings of a stacked hybrid run end: per ledger field and ``remaining``, an array
+    (n_settings, n_draws) that a row's values fill when it stops working; with ``rows``, every round's
+    values of each setting that ran it (its history, as :class:`Ledger` keeps it)."""
+
+    values: dict[str, Array]
+    rows: list[list[dict[str, Array]]] | None
+
+    @classmethod
+    def start(cls, ledger: Ledger, n_settings: int, n_draws: int, record: bool) -> _StackEnds:
+        """The ends of settings still at ``ledger``'s start (rows ordered by setting); ``record``: keep
+        every round."""
+        columns = {"remaining": ledger.remaining} | ledger.values
+        values = {name: value.reshape(n_settings, n_draws).copy() for name, value in columns.items()}
+        return cls(values, [[] for _ in range(n_settings)] if record else None)
+
+    def retire(self, live: _LiveRows, rows: IntArray) -> None:
+        """The ``rows`` of ``live`` (indices) stop working: their values are their ends."""
+        n_draws = self.values["remaining"].shape[1]
+        where = live.setting[rows] * n_draws + live.draw[rows]
+        self.values["remaining"].reshape(-1)[where] = live.ledger.remaining[rows]
+        for name, value in live.ledger.values.items():
+            self.values[name].reshape(-1)[where] = value[rows]
+
+    def record(self, live: _LiveRows) -> None:
+        """With ``rows``: the round just run, for each setting that ran it (in new arrays: rows keep them)."""
+        if self.rows is None:
+            return
+        where = (live.setting, live.draw)
+        columns = {"remaining": live.ledger.remaining} | live.ledger.values
+        for name, value in columns.items():
+            self.values[name] = self.values[name].copy()
+            self.values[name][where] = value
+        for s in np.unique(live.setting):
+            self.rows[s].append({name: value[s] for name, value in self.values.items()})
+
+    def of(self, setting: int) -> tuple[dict[str, Array], Array]:
+        """A setting's ledger values and ``remaining`` at its end (arrays of its own)."""
+        values = {name: value[setting].copy() for name, value in self.values.items() if name != "remaining"}
+        return values, self.values["remaining"][setting].copy()
+
+
+@dataclass
+class _LiveRows:
+    """The rows of a stacked hybrid run still working: row i is draw ``draw[i]`` of setting ``setting[i]``
+    (ascending), its ledger row, batch size, active-learning efficiency and routing; ``ends`` collects the
+    rows that stopped."""
+
+    ledger: _RowLedger
+    setting: IntArray
+    draw: IntArray
+    batch_size: Array
+    efficiency: Array
+    routing: RoutingRows
+    ends: _StackEnds
+
+    @classmethod
+    def start(cls, runs: Sequence[_Simulation], record: bool) -> _LiveRows:
+        """Every draw of every run of ``runs`` (settings differing in batch size and routing only), at the
+        start."""
+        first = runs[0]
+        n_draws, n_runs = first.curve.n_draws, len(runs)
+        setting = np.repeat(np.arange(n_runs, dtype=np.intp), n_draws)
+        draw = np.tile(np.arange(n_draws, dtype=np.intp), n_runs)
+        ledger = _RowLedger(setting.size, first.pool_size)
+        ledger.values["n_train"] = np.full(setting.size, first.labels_before)
+        routings = [run.routing for run in runs if run.routing is not None]
+        assert len(routings) == n_runs  # hybrid runs have routing
+        return cls(
+            ledger,
+            setting,
+            draw,
+            np.array([float(run.settings.batch_size) for run in runs])[setting],
+            first.efficiency[draw],
+            stack_routings(routings, setting, draw, n_draws),
+            _StackEnds.start(ledger, n_runs, n_draws, record),
+        )
+
+    def keep(self, rows: IntArray) -> _LiveRows:
+        """The rows ``rows`` (indices, ascending) only."""
+        return _LiveRows(
+            self.ledger.keep(rows),
+            self.setting[rows],
+            self.draw[rows],
+            self.batch_size[rows],
+            self.efficiency[rows],
+            self.routing.keep(rows),
+            self.ends,
+        )
+
+
+def _run_stacked(
+    runs: Sequence[_Simulation], cap: float, noise: np.random.Generator | None, record: bool
+) -> _StackEnds:
+    """Run hybrid settings ``runs`` together to their ends with at most ``cap`` human labels each, sharing
+    the generator ``noise``; ``record``: keep each setting's rounds."""
+    live = _LiveRows.start(runs, record)
+    for _ in range(MAX_ROUNDS):
+        live = runs[0].step_rows(live, cap, noise)
+        if live.setting.size == 0:
+            return live.ends
+    live.ends.retire(live, np.arange(live.setting.size))
+    return live.ends
+
+
+def _simulate_stacked(
+    runs: Sequence[_Simulation], cap: float, noise: Callable[[], np.random.Generator] | None
+) -> list[Outcome]:
+    """The outcomes of hybrid settings ``runs`` with at most ``cap`` human labels, run together (see
+    :func:`simulate_settings`); each outcome's history runs its setting again when first asked."""
+    ends = _run_stacked(runs, cap, None if noise is None else noise(), record=False)
+    return [run.outcome(cap, *ends.of(i), _rerun_history(run, cap, noise)) for i, run in enumerate(runs)]
+
+
+def _rerun_history(
+    run: _Simulation, cap: float, noise: Callable[[], np.random.Generator] | None
+) -> Callable[[int], Iterator[dict[str, Array]]]:
+    """``Outcome.history_blocks`` of a stacked run's setting: the setting run again alone, its rounds kept,
+    when first asked (then kept with the outcome)."""
+
+    @functools.cache
+    def rows() -> tuple[dict[str, Array], ...]:
+        ends = _run_stacked([run], cap, None if noise is None else noise(), record=True)
+        assert ends.rows is not None
+        return tuple(ends.rows[0])
+
+    def history_blocks(step: int) -> Iterator[dict[str, Array]]:
+        return _history_blocks(rows(), LEDGER_FIELDS, run.curve.n_draws, step)
+
+    return history_blocks
+
+
 def _hybrid_round(
     ledger: Ledger,
-    routing: Routing,
+    routing: _RoundRouting,
     costs: RateCard,
-    settings: RunSettings,
+    batch_size: float | Array,
+    delta: float,
     error: Array,
-    has_model: npt.NDArray[np.bool_],
-    active: npt.NDArray[np.bool_],
+    has_model: BoolArray,
+    active: BoolArray | None,
     n_selection: Array,
     max_label_error: float | None,
-    noise: np.random.Generator | None = None,
+    noise: _Noise | None = None,
 ) -> None:
     """One round of the hybrid policy (before the first model: a random batch labeled from scratch).
 
     With a model: the confident items not yet taken form a lot, audited and delivered as the policy does
     (:func:`_deliver_lots`), then the least confident of the rest go to humans as pre-labels. The model's
     ``error`` comes from the learning curve; coverage and risk at the threshold from ``routing`` at
-    ``n_selection`` labels (see :data:`ROUTED_SELECTION_WEIGHT`).
+    ``n_selection`` labels (see :data:`ROUTED_SELECTION_WEIGHT`). ``batch_size`` (items per round, or per
+    draw) and ``delta`` are the run's settings; only the ``active`` draws work (None: every draw).
     """
     pool = float(ledger.pool_size)
     coverage, risk = routing.per_draw(n_selection)
@@ -705,7 +1147,7 @@ def _hybrid_round(
     lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
     lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
     delivered = _deliver_lots(
-        ledger, lot, lot_risk, costs, settings, active, max_label_error, noise, routing.predicted_ratio
+        ledger, lot, lot_risk, costs, delta, active, max_label_error, noise, routing.predicted_ratio
     )
     # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
     # stay in the pool with theirs, and form the next lot again)
@@ -713,7 +1155,7 @@ def _hybrid_round(
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
-    n_batch = np.minimum(float(settings.batch_size), ledger.remaining)
+    n_batch = np.minimum(batch_size, ledger.remaining)
     routed = ledger["human_items"] - ledger["random_items"]
     span = np.maximum(routed + ledger.remaining, 1.0)
     lower, upper = routed / span, (routed + n_batch) / span
@@ -738,11 +1180,11 @@ def _deliver_lots(
     lot: Array,
     risk: Array,
     costs: RateCard,
-    settings: RunSettings,
-    active: npt.NDArray[np.bool_],
+    delta: float,
+    active: BoolArray | None,
     max_label_error: float | None,
-    noise: np.random.Generator | None,
-    predicted_ratio: float = 1.0,
+    noise: _Noise | None,
+    predicted_ratio: float | Array = 1.0,
 ) -> Array:
     """Audit each draw's lot of ``lot`` items (whole numbers) at error ``risk`` and deliver it, as the
     hybrid policy does: without a label-error goal a random ``audit_rate`` share is audited and the lot
@@ -757,7 +1199,7 @@ def _deliver_lots(
         formed = lot >= 1.0
         lots = ledger["lots"] + formed
         # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
-        bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), settings.delta)
+        bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), delta)
         budget = error_budget(max_label_error, ledger.pool_size) - ledger["bound_spent"]
         allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
         # the policy sizes the audit for the lot's predicted error (mean 1 - confidence), or for what the last
@@ -834,7 +1276,7 @@ class _LotBound:
         return np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), self.lot)
 
 
-def sampled_rate(noise: np.random.Generator | None, n_items: Array, rate: Array) -> Array:
+def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:
     """The share of ``n_items`` items found wrong at error ``rate``: the rate itself without ``noise``, else
     a draw of the binomial share (its normal approximation, kept within [0, 1]: a round's count varies by
     about the square root of its expected count)."""

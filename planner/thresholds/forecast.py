@@ -37,6 +37,7 @@ from scipy.special import expit, logit
 from annoplan.planner.errors import InvalidInputError
 from annoplan.planner.thresholds.bounds import Array
 from annoplan.planner.thresholds.samples import CalibrationRound, check_sample
+from annoplan.simulators.montecarlo import IntArray, Routing
 
 #: logit-scale spread of a rate nothing was measured on (that of a uniform rate: the logistic distribution)
 UNKNOWN_LOGIT_SD = math.pi / math.sqrt(3.0)
@@ -178,6 +179,79 @@ class SelectionDraws:
     def error_concentration(self, q: Array) -> Array:
         """Share of the errors below the threshold held by its least confident share ``q`` of items."""
         return self.profile.concentration(q)
+
+    @classmethod
+    def stack_rows(
+        cls, routings: Sequence[Routing], setting: IntArray, draw: IntArray
+    ) -> SelectionRows | None:
+        """The rows of a stacked hybrid run (:class:`simulators.montecarlo.StackableRouting`): row i is draw
+        ``draw[i]`` of ``routings[setting[i]]``; None unless every routing is a :class:`SelectionDraws`."""
+        draws = [r for r in routings if isinstance(r, SelectionDraws)]
+        if len(draws) != len(routings):
+            return None
+        coverage = np.stack([d.coverage_params for d in draws])[setting, draw]
+        risk = np.stack([d.risk_params for d in draws])[setting, draw]
+        return SelectionRows(
+            coverage_intercept=np.ascontiguousarray(coverage[:, 0]),
+            coverage_slope=np.ascontiguousarray(coverage[:, 1]),
+            coverage_center=np.array([d.coverage_center for d in draws])[setting],
+            risk_intercept=np.ascontiguousarray(risk[:, 0]),
+            risk_slope=np.ascontiguousarray(risk[:, 1]),
+            risk_center=np.array([d.risk_center for d in draws])[setting],
+            predicted_ratio=np.array([d.predicted_ratio for d in draws])[setting],
+            setting=setting,
+            profiles=tuple(d.profile for d in draws),
+        )
+
+
+@dataclass(frozen=True)
+class SelectionRows:
+    """The coverage and error curves of the rows of a stacked hybrid run, each row one draw of one
+    setting's :class:`SelectionDraws` (:meth:`SelectionDraws.stack_rows`): its parameters, centres, error
+    profile and predicted ratio; ``setting`` ascending. Each row gets the very numbers its setting's
+    :meth:`SelectionDraws.per_draw` and :meth:`SelectionDraws.error_concentration` give its draw."""
+
+    coverage_intercept: Array
+    coverage_slope: Array
+    coverage_center: Array
+    risk_intercept: Array
+    risk_slope: Array
+    risk_center: Array
+    predicted_ratio: Array
+    setting: IntArray
+    profiles: tuple[ErrorProfile, ...]
+
+    def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
+        """Coverage and error among auto-accepted items of each row at its own size (n_rows,)."""
+        log_n = _log_labels(n_labels)
+        coverage = expit(self.coverage_intercept + self.coverage_slope * (log_n - self.coverage_center))
+        risk = expit(self.risk_intercept + self.risk_slope * (log_n - self.risk_center))
+        return np.asarray(coverage), np.asarray(risk)
+
+    def error_concentration(self, q: Array) -> Array:
+        """Each row's share of the errors below its threshold held by its least confident share ``q``."""
+        q = np.clip(q, 0.0, 1.0)
+        out = np.empty(q.shape)
+        bounds = np.searchsorted(self.setting, np.arange(len(self.profiles) + 1))
+        for s, profile in enumerate(self.profiles):
+            rows = slice(bounds[s], bounds[s + 1])
+            if rows.start < rows.stop:
+                out[rows] = np.interp(q[rows], profile.points, profile.shares)
+        return out
+
+    def keep(self, rows: IntArray) -> SelectionRows:
+        """The rows ``rows`` (indices, ascending) only."""
+        return SelectionRows(
+            self.coverage_intercept[rows],
+            self.coverage_slope[rows],
+            self.coverage_center[rows],
+            self.risk_intercept[rows],
+            self.risk_slope[rows],
+            self.risk_center[rows],
+            self.predicted_ratio[rows],
+            self.setting[rows],
+            self.profiles,
+        )
 
 
 @dataclass(frozen=True)
