@@ -1262,18 +1262,27 @@ class _LotBound:
         with ``f`` and the headroom fixed, from ``f = 0`` and no headroom (a fixed point, in closed form;
         the last two steps are averaged, as they alternate); the whole lot where no smaller sample does."""
         m = np.maximum(self.lot, 1.0)
-        share, rate = np.zeros_like(m), expected
-        sizes = []
-        for _ in range(AUDIT_SIZE_STEPS):
-            spread = m * self.z * np.sqrt(rate * (1.0 - rate) * (1.0 - share))
-            clean = m * self.log_level * (1.0 - share / 2.0)
-            room = allowance - m * rate * (1.0 - share)
-            root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
-            size = np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m)
-            sizes.append(size)
-            share = size / m
-            rate = planning_rate_unchecked(expected, size)
+        spread_unit, clean_unit = m * self.z, m * self.log_level
+        variance = expected * (1.0 - expected)
+        # the first step: no share audited yet (its factors 1 - f and 1 - f / 2 are 1), no headroom
+        sizes = [_sample_size(spread_unit * np.sqrt(variance), clean_unit, allowance - m * expected, m)]
+        for _ in range(AUDIT_SIZE_STEPS - 1):
+            rate = planning_rate_unchecked(expected, sizes[-1], variance)
+            share = sizes[-1] / m
+            unseen = 1.0 - share
+            spread = spread_unit * np.sqrt(rate * (1.0 - rate) * unseen)
+            sizes.append(
+                _sample_size(spread, clean_unit * (1.0 - share / 2.0), allowance - m * rate * unseen, m)
+            )
         return np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), self.lot)
+
+
+def _sample_size(spread: Array, clean: Array, room: Array, m: Array) -> Array:
+    """The sample size ``n`` (at most ``m``) whose bound ``spread / sqrt(n) + clean / n`` (wrong labels, in
+    :meth:`_LotBound.audit_size`'s terms) fits ``room``: the positive root in ``1 / sqrt(n)``; ``m`` where
+    there is no room."""
+    root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
+    return np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m)
 
 
 def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:

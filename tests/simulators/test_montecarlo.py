@@ -10,13 +10,16 @@ from typing import TypedDict
 import numpy as np
 import pytest
 
+from annoplan.simulators.acceptance import PASS_Z, planning_rate_unchecked
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.montecarlo import (
+    AUDIT_SIZE_STEPS,
     LABELING_STRATEGIES,
     ROUTED_SELECTION_WEIGHT,
     Outcome,
     RunSettings,
+    _LotBound,
     crossing_risk,
     median_path,
     simulate_stops,
@@ -620,3 +623,39 @@ def test_an_underconfident_model_is_audited_for_the_error_it_predicts() -> None:
     calibrated, underconfident = run(1.0), run(3.0)
     assert np.all(underconfident.audits > 1.2 * calibrated.audits)
     assert np.all(underconfident.label_error <= 0.05)
+
+
+def test_the_audit_size_is_the_plain_fixed_point() -> None:
+    """The lot audit's size is the fixed point its docstring states, step by step: each step's sample
+    bounds the wrong labels it leaves (at the headroom of the step before) within the allowance, the
+    last two steps averaged: the very numbers of the plain iteration written out below."""
+    rng = np.random.default_rng(12)
+    n = 20_000
+    lot = np.floor(10 ** rng.uniform(0.0, 6.0, n))
+    lot[:50] = 0.0
+    lots = rng.integers(1, 40, n).astype(np.intp)
+    expected = np.clip(rng.exponential(0.03, n), 0.0, 1.0)
+    allowance = np.floor(rng.uniform(0.0, 0.05, n) * lot)
+    bound = _LotBound(lot, lots, 0.05)
+
+    m = np.maximum(lot, 1.0)
+    share, rate, sizes = np.zeros(n), expected, []
+    for _ in range(AUDIT_SIZE_STEPS):
+        spread = m * bound.z * np.sqrt(rate * (1.0 - rate) * (1.0 - share))
+        clean = m * bound.log_level * (1.0 - share / 2.0)
+        room = allowance - m * rate * (1.0 - share)
+        root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
+        sizes.append(np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m))
+        share = sizes[-1] / m
+        rate = np.minimum(
+            expected
+            + PASS_Z * np.sqrt(expected * (1 - expected) / np.maximum(sizes[-1], 1.0))
+            + 1.0 / np.maximum(sizes[-1], 1.0),
+            1.0,
+        )
+    plain = np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), lot)
+    assert np.array_equal(bound.audit_size(expected, allowance), plain)
+    assert np.array_equal(
+        planning_rate_unchecked(expected, m, expected * (1.0 - expected)),
+        planning_rate_unchecked(expected, m),
+    )
