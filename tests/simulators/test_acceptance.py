@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import beta, hypergeom
+from scipy.stats import beta, binom, hypergeom
 
 from annoplan.simulators.acceptance import (
+    _binomial_mass,
     acceptance_number,
     audit_sample_size,
     expected_wrong_in_sample,
@@ -454,3 +455,25 @@ def test_sampling_plan_is_the_two_step_audit_size_and_its_acceptance_number() ->
     assert plan.acceptance_number == int(acceptance_number(n, 5000, allowance, level))
     # a sample at the expected rate passes: the plan's headroom
     assert math.ceil(0.02 * n) <= plan.acceptance_number
+
+
+def test_the_binomial_mass_is_scipys() -> None:
+    """The hypergeometric masses come from binomial masses taken without ``binom.pmf``'s argument handling:
+    the same numbers, in the support and out of it (0 outside, NaN for a parameter out of its range)."""
+    rng = np.random.default_rng(5)
+    n = np.floor(10 ** rng.uniform(0.0, 7.0, 50_000))
+    k = np.floor(rng.uniform(0.0, 1.0, n.size) * (n + 1.0))
+    p = rng.uniform(0.0, 1.0, n.size)
+    p[:100], p[100:200] = 0.0, 1.0
+    assert np.array_equal(_binomial_mass(k, n, p), binom.pmf(k, n, p))
+    odd = [
+        (3.0, 2.0, 0.5),
+        (-1.0, 5.0, 0.5),
+        (1.5, 5.0, 0.5),
+        (2.0, 5.0, 1.5),
+        (math.nan, 5.0, 0.5),
+        (2, 5.5, 0.5),
+    ]
+    for args in odd:
+        arrays = [np.array([value], dtype=float) for value in args]
+        assert np.array_equal(_binomial_mass(*arrays), binom.pmf(*arrays), equal_nan=True), args
