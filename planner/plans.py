@@ -53,7 +53,14 @@ from annoplan.planner.thresholds import (
 from annoplan.planner.validation import parse_request
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
-from annoplan.simulators.montecarlo import Outcome, Routing, RunSettings, median_path, simulate_settings
+from annoplan.simulators.montecarlo import (
+    Outcome,
+    Routing,
+    RunSettings,
+    median_path,
+    simulate_settings,
+    simulate_stops,
+)
 from annoplan.simulators.volumes import VOLUME_FIELDS
 
 #: batch sizes tried when the request names none, as shares of the pool
@@ -463,6 +470,7 @@ class Search:
             max_label_error=self.goal.max_label_error,
             labels_before=self.scenario.labels_before,
             noise=self.noise,
+            simulate=simulate_stops,
         )
 
     def noise(self) -> np.random.Generator:

@@ -462,6 +462,7 @@ def simulate_settings(
     labels_before: float = 0.0,
     noise: Callable[[], np.random.Generator] | None = None,
     max_rows: int = STACK_ROWS,
+    simulate: Callable[..., list[Outcome]] | None = None,
 ) -> Iterator[Outcome]:
     """:func:`simulate_stops` of each setting of ``settings`` in turn, each with a generator of its own,
     ``noise()`` (None: no sampling noise): the outcomes of each setting's stops, setting by setting, with the
@@ -474,10 +475,32 @@ def simulate_settings(
     ``history_blocks`` run its setting again, alone, when first asked (only a plan's chosen settings need
     them): the stacked run keeps no rounds. Several caps fork a run whose generator the forks share
     (:meth:`HybridRouting.simulate`), which lockstep cannot reproduce: such settings, and the other
-    strategies, are simulated one by one. Other arguments as for :func:`simulate_stops`.
+    strategies, are simulated one by one, by ``simulate`` (called as :func:`simulate_stops`, which it is by
+    default). A ``simulate`` other than :func:`simulate_stops` (an instrumented one, say) simulates every
+    setting: the stacked run reproduces :func:`simulate_stops` only. Other arguments as for
+    :func:`simulate_stops`.
     """
     process = labeling_strategy(strategy)
-    for group in _stacks(process, settings, max(1, max_rows // curve.n_draws)):
+    one = simulate_stops if simulate is None else simulate
+    most = max(1, max_rows // curve.n_draws) if one is simulate_stops else 0
+    for group in _stacks(process, settings, most):
+        if most == 0 or not _stackable(process, group[0]):
+            ((settings_, routing, stops),) = group
+            yield from one(
+                strategy,
+                curve,
+                costs,
+                pool_size,
+                settings_,
+                stops,
+                target_error=target_error,
+                max_label_error=max_label_error,
+                efficiency=efficiency,
+                routing=routing,
+                labels_before=labels_before,
+                noise=noise() if noise is not None else None,
+            )
+            continue
         runs = [
             _simulation(
                 process,
@@ -494,12 +517,6 @@ def simulate_settings(
             )
             for settings_, routing, _ in group
         ]
-        if not _stackable(process, group[0]):
-            (run,), stops = runs, group[0][2]
-            yield from process.simulate(
-                replace(run, noise=noise() if noise is not None else None), [float(stop) for stop in stops]
-            )
-            continue
         cap = float(group[0][2][0])
         for outcome, (_, _, stops) in zip(_simulate_stacked(runs, cap, noise), group, strict=True):
             yield from [outcome] * len(stops)
@@ -512,18 +529,19 @@ def _stackable(process: LabelingStrategy, setting: Setting) -> bool:
 
 def _stacks(process: LabelingStrategy, settings: Sequence[Setting], most: int) -> Iterator[list[Setting]]:
     """``settings`` in order, in groups to run together: consecutive stackable settings with the same cap
-    and ``delta``, at most ``most`` of them; any other setting alone."""
+    and ``delta``, at most ``most`` of them (0: none); any other setting alone."""
     group: list[Setting] = []
     for entry in settings:
+        stackable = most > 0 and _stackable(process, entry)
         if group and not (
             len(group) < most
-            and _stackable(process, entry)
+            and stackable
             and float(entry[2][0]) == float(group[0][2][0])
             and entry[0].delta == group[0][0].delta
         ):
             yield group
             group = []
-        if _stackable(process, entry):
+        if stackable:
             group.append(entry)
         else:
             yield [entry]
