@@ -113,7 +113,7 @@ def measured_slope(pilot: Pilot) -> float:
 
 
 def is_moderate(pilot: Pilot) -> bool:
-    return measured_slope(pilot) >= -0.3 and 1.0 - pilot.values[-1] >= 0.1
+    return measured_slope(pilot) >= -0.3 and 1.0 - pilot.values[-1] >= 0.1 and pilot.n_eval >= 1000
 
 
 @PROPERTY_SETTINGS
@@ -121,9 +121,11 @@ def is_moderate(pilot: Pilot) -> bool:
 def test_interval_in_metric_units_widens_past_the_pilot(pilot: Pilot) -> None:
     """Moderate pilots: the P10-P90 width in accuracy points is at least as wide at 10x as at 2x.
 
-    Moderate: the measured error falls no faster than n**-0.3 and is still >= 10% at the last round. A steep
-    pilot heading for perfect accuracy may legitimately narrow in absolute points, as its error and the
-    binomial noise of measuring it shrink; the relative width (above) covers every pilot.
+    Moderate: the measured error falls no faster than n**-0.3 and is still >= 10% at the last round, measured
+    on at least 1,000 items. A steep pilot heading for perfect accuracy may legitimately narrow in absolute
+    points, as its error and the binomial noise of measuring it shrink, and so may one measured on a few
+    hundred items, whose measurement noise outweighs the curve's (20/40/80 labels at 0.825/0.88/0.85 on 200
+    items: 0.124 wide at 160 labels, 0.120 at 800); the relative width (above) covers every pilot.
     """
     response = fit_curve(pilot.request(at_labels=[2 * pilot.last, 10 * pilot.last]))
     near, far = response.predictions
