@@ -304,6 +304,15 @@ def band_deviation(levels: Array, table: Array, bands: Array, u: Array, distance
     return deviation
 
 
+def check_features(d: dict[str, Any], features: tuple[str, ...], part: str) -> None:
+    """Refuse an artifact part ``d`` built for other ``features`` than this code's, with advice."""
+    if list(d.get("features", [])) != list(features):
+        raise ValueError(
+            f"the learned {part} model was built for other features: rebuild it with "
+            "benchmarks/build_curve_model.py"
+        )
+
+
 @dataclass(frozen=True)
 class LabelsModel:
     """The meta-model of labels to reach a target (see the module docstring): trees of the median of ``log(n
@@ -338,11 +347,7 @@ class LabelsModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LabelsModel:
-        if list(d.get("features", [])) != list(LABELS_FEATURES):
-            raise ValueError(
-                "the learned labels model was built for other features: rebuild it with "
-                "benchmarks/build_curve_model.py"
-            )
+        check_features(d, LABELS_FEATURES, "labels")
         return cls(
             center=TreeEnsemble.from_dict(d["center"]),
             scale=TreeEnsemble.from_dict(d["scale"]),
@@ -407,11 +412,7 @@ class LearnedCurveModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnedCurveModel:
-        if list(d.get("features", [])) != list(FEATURES) or "bands" not in d or "labels" not in d:
-            raise ValueError(
-                "the learned curve model was built for other features: rebuild it with "
-                "benchmarks/build_curve_model.py"
-            )
+        check_features(d if "bands" in d and "labels" in d else {}, FEATURES, "curve")
         return cls(
             center=TreeEnsemble.from_dict(d["center"]),
             scale=TreeEnsemble.from_dict(d["scale"]),
