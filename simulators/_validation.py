@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from annoplan.simulators.errors import SimulatorInputError
 
 __all__ = [
+    "all_finite",
     "check_batch_size",
     "check_confidence_threshold",
     "check_count",
@@ -97,6 +98,21 @@ def check_count(name: str, count: Any) -> int:
     return int(count)
 
 
+def all_finite(values: npt.NDArray[np.floating[Any]]) -> bool:
+    """Whether every one of ``values`` (any shape) is finite: no NaN, no infinity.
+
+    A sum of the values is finite exactly when every value is finite and the sum does not overflow, so one
+    pass of a BLAS product (about half the time of ``np.isfinite`` and a reduction over all the values)
+    decides for the usual features; only where the sum is not finite is every value checked.
+    """
+    with np.errstate(all="ignore"):  # an overflow is no error here: it only calls for the exact check
+        if values.ndim == 2 and values.size:
+            total = np.ones(values.shape[0], dtype=values.dtype) @ values  # the column sums
+        else:
+            total = np.add.reduce(values, axis=None)
+    return bool(np.all(np.isfinite(total))) or bool(np.all(np.isfinite(values)))
+
+
 def check_features(X: Any, field: str = "X") -> npt.NDArray[np.floating[Any]] | sp.csr_matrix:
     """Validate a numeric feature matrix: 2-D, at least one column, finite (dense float64 or CSR)."""
     if sp.issparse(X):
@@ -112,10 +128,30 @@ def check_features(X: Any, field: str = "X") -> npt.NDArray[np.floating[Any]] | 
         raise SimulatorInputError(field, f"must be 2-dimensional (items x features), got shape {X.shape}")
     if X.shape[1] == 0:
         raise SimulatorInputError(field, "has no feature columns")
-    if not np.all(np.isfinite(values)):
+    if not all_finite(values):
         bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
         raise SimulatorInputError(field, f"contains {bad} NaN or infinite values; impute or drop them first")
     return X
+
+
+def encode_labels(y: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """The sorted distinct labels of ``y`` and each label's index among them: ``np.unique(y,
+    return_inverse=True)``.
+
+    Integer labels spanning no more values than there are labels are counted (``bincount``) instead of
+    sorted: the same arrays, a few times faster on large data sets.
+    """
+    if y.ndim == 1 and y.size and y.dtype.kind in "iu":
+        low, high = int(y.min()), int(y.max())
+        if high - low < y.size and high <= np.iinfo(np.intp).max:
+            offsets = y.astype(np.intp, copy=False)
+            if low:
+                offsets = offsets - low
+            present = np.bincount(offsets, minlength=high - low + 1) > 0
+            code = np.cumsum(present, dtype=np.intp) - 1
+            return (np.flatnonzero(present) + low).astype(y.dtype), code[offsets]
+    classes, encoded = np.unique(y, return_inverse=True)
+    return classes, encoded.astype(np.intp)
 
 
 def check_features_labels(
@@ -146,10 +182,10 @@ def check_features_labels(
             "y",
             f"must be 1-dimensional, one label per row of X ({X.shape[0]}), got shape {y.shape}",
         )
-    classes, y_encoded = np.unique(y, return_inverse=True)
+    classes, y_encoded = encode_labels(y)
     if classes.size < 2:
         raise SimulatorInputError("y", f"needs at least two classes, found {classes.size}")
-    return X, y_encoded.astype(np.intp), classes
+    return X, y_encoded, classes
 
 
 def check_labeled(
