@@ -3,7 +3,11 @@
 Each strategy is a small subclass of :class:`QueryStrategy` that declares its ``name`` and scores
 candidates (higher = more informative); the base class owns batch selection (top ``batch_size``
 scores, ties broken at random) and registers every named subclass in :data:`QUERY_STRATEGIES`, so the
-contract tests cover it at once.
+contract tests cover it at once. A strategy whose score of an item is a function of that item's class
+probabilities alone (``proba_only``: least confidence, margin, entropy) also scores any block of
+probability rows (:meth:`QueryStrategy.proba_scores`), so that the replay can score the whole pool's
+probabilities and keep the candidates' scores (:meth:`QueryStrategy.select_scored`) instead of copying
+the candidates' rows out.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "RandomSampling",
     "bald_scores",
     "make_strategy",
+    "row_max",
     "top_k",
 ]
 
@@ -92,13 +97,19 @@ class QueryStrategy:
     Subclasses set ``name`` (which registers them), ``uses_proba`` (whether :meth:`score` reads the
     current model's probabilities, so the replay computes them), ``uses_model`` (whether the choice
     depends on what a model learned, so that it should favour uncertain items), and implement
-    :meth:`score`. Constructors only store settings; state learned from the pool in :meth:`prepare`
-    ends with an underscore.
+    :meth:`score`, or only :meth:`proba_scores` where an item's score is a function of its class
+    probabilities alone (then also set ``proba_only``). Constructors only store settings; state learned
+    from the pool in :meth:`prepare` ends with an underscore.
     """
 
     name: ClassVar[str] = ""
     uses_proba: ClassVar[bool] = True
     uses_model: ClassVar[bool] = True
+    #: the score of an item is a function of its own class probabilities alone (:meth:`proba_scores`): not of
+    #: the features, the training items, the other candidates or randomness, and :meth:`select` is the base
+    #: class's. The replay then neither prepares the strategy nor builds a :class:`QueryContext`: it scores
+    #: the whole pool's probabilities and chooses with :meth:`select_scored`.
+    proba_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -122,8 +133,63 @@ class QueryStrategy:
         Returns
         -------
         numpy.ndarray of float, shape (n_candidates,)
+
+        Notes
+        -----
+        The base class scores the candidates' probability rows with :meth:`proba_scores`.
         """
-        raise NotImplementedError
+        if context.proba is None:
+            raise SimulatorInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
+        return self.proba_scores(context.proba)
+
+    def proba_scores(self, proba: FloatArray) -> FloatArray:
+        """Informativeness of the items whose class probabilities are the rows of ``proba`` (``proba_only``).
+
+        Each row's score must be computed from that row alone, so that scoring all rows and keeping some gives
+        the very numbers scoring those rows alone does.
+
+        Parameters
+        ----------
+        proba : numpy.ndarray of shape (n_rows, n_seen_classes)
+            Class probabilities, one row per item.
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (n_rows,)
+        """
+        raise NotImplementedError(f"strategy {self.name!r} does not score from probabilities alone")
+
+    def select_scored(
+        self, candidates: IndexArray, scores: FloatArray, batch_size: int, rng: np.random.Generator
+    ) -> IndexArray:
+        """The choice :meth:`select` makes once the candidates' scores are known.
+
+        For a ``proba_only`` strategy,
+        ``select_scored(candidates, proba_scores(pool_proba)[candidates], batch_size, rng)`` is
+        ``select`` with ``context.proba = pool_proba[candidates]``: the whole pool's probabilities are
+        scored and only the candidates' scores kept, without copying their probability rows out.
+
+        Parameters
+        ----------
+        candidates : numpy.ndarray of intp, shape (n_candidates,)
+            Pool row indices to choose from.
+        scores : numpy.ndarray of float, shape (n_candidates,)
+            Their scores, as :meth:`score` gives them.
+        batch_size : int
+            Items to select (>= 1).
+        rng : numpy.random.Generator
+            Source of randomness (tie-breaking).
+
+        Returns
+        -------
+        numpy.ndarray of intp
+            Selected pool row indices, most informative first (all candidates when they fit the batch).
+        """
+        batch_size = check_batch_size(batch_size)
+        candidates = np.asarray(candidates, dtype=np.intp)
+        if candidates.size <= batch_size:
+            return candidates.copy()
+        return candidates[top_k(np.asarray(scores, dtype=np.float64), batch_size, rng)]
 
     def select(self, context: QueryContext, batch_size: int, rng: np.random.Generator) -> IndexArray:
         """Choose up to ``batch_size`` distinct candidates with the highest scores.
@@ -151,8 +217,7 @@ class QueryStrategy:
             return candidates.copy()
         if self.uses_proba and context.proba is None:
             raise SimulatorInputError("proba", f"strategy {self.name!r} needs the model's probabilities")
-        scores = np.asarray(self.score(context, rng), dtype=np.float64)
-        return candidates[top_k(scores, batch_size, rng)]
+        return self.select_scored(candidates, self.score(context, rng), batch_size, rng)
 
 
 def top_k(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:
@@ -207,9 +272,22 @@ def row_best(proba: FloatArray) -> tuple[FloatArray, IndexArray]:
     return top, column
 
 
+def row_max(proba: FloatArray) -> FloatArray:
+    """Each row's largest value (a new array): the first array :func:`row_best` gives, without its column."""
+    if proba.ndim != 2 or not 2 <= proba.shape[1] <= FEW_CLASSES:
+        return row_best(proba)[0]
+    top = np.maximum(proba[:, 0], proba[:, 1])
+    for j in range(2, proba.shape[1]):
+        np.maximum(top, proba[:, j], out=top)
+    return top
+
+
 def least_confidence_scores(proba: FloatArray) -> FloatArray:
     """1 - max class probability, per row of ``proba`` (dimensionless, in [0, 1 - 1/K])."""
-    return np.asarray(1.0 - row_best(proba)[0], dtype=np.float64)
+    top = row_max(proba)
+    if top.dtype == np.float64:  # a new array: no second one is needed
+        return np.subtract(1.0, top, out=top)
+    return np.asarray(1.0 - top, dtype=np.float64)
 
 
 def margin_scores(proba: FloatArray) -> FloatArray:
@@ -241,33 +319,33 @@ class LeastConfidence(QueryStrategy):
     """Items whose most likely class has the lowest probability."""
 
     name = "least_confidence"
+    proba_only = True
 
-    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+    def proba_scores(self, proba: FloatArray) -> FloatArray:
         """1 - max class probability."""
-        assert context.proba is not None
-        return least_confidence_scores(context.proba)
+        return least_confidence_scores(proba)
 
 
 class Margin(QueryStrategy):
     """Items with the smallest gap between the two most likely classes."""
 
     name = "margin"
+    proba_only = True
 
-    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+    def proba_scores(self, proba: FloatArray) -> FloatArray:
         """1 - (p_first - p_second)."""
-        assert context.proba is not None
-        return margin_scores(context.proba)
+        return margin_scores(proba)
 
 
 class Entropy(QueryStrategy):
     """Items with the highest entropy of the predicted class distribution."""
 
     name = "entropy"
+    proba_only = True
 
-    def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
+    def proba_scores(self, proba: FloatArray) -> FloatArray:
         """Predictive entropy in nats."""
-        assert context.proba is not None
-        return entropy_scores(context.proba)
+        return entropy_scores(proba)
 
 
 class QueryByCommittee(QueryStrategy):

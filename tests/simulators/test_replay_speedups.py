@@ -2,6 +2,8 @@
 
 * The finite-values check of the features sums them first and checks each value only when the sum is not
   finite; integer labels are encoded by counting them.
+* Strategies whose scores come from each item's probabilities alone score the whole pool's probabilities
+  and keep the candidates' scores instead of copying the candidates' probability rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,27 @@ from hypothesis import strategies as st
 
 from annoplan.simulators._validation import all_finite, check_features, check_features_labels, encode_labels
 from annoplan.simulators.errors import SimulatorInputError
+from annoplan.simulators.query_strategies import (
+    QUERY_STRATEGIES,
+    QueryContext,
+    QueryStrategy,
+    least_confidence_scores,
+    make_strategy,
+    row_best,
+    row_max,
+)
+
+PROBA_ONLY = [name for name, cls in QUERY_STRATEGIES.items() if cls.proba_only]
+
+
+def random_proba(n_rows: int, n_classes: int, seed: int) -> np.ndarray:
+    """Rows of class probabilities, with exact ties and saturated rows mixed in."""
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(n_classes), size=n_rows)
+    proba[::7] = 1.0 / n_classes  # all classes tied
+    proba[3::11] = np.eye(n_classes)[rng.integers(0, n_classes, proba[3::11].shape[0])]  # certain
+    return proba
+
 
 # -- the finite-values check ----------------------------------------------------------------------------
 
@@ -97,3 +120,65 @@ def test_other_labels_are_encoded_by_np_unique(y: np.ndarray) -> None:
     np.testing.assert_array_equal(classes, expected_classes)
     np.testing.assert_array_equal(encoded, expected)
     assert encoded.dtype == np.intp
+
+
+# -- whole-pool scoring ---------------------------------------------------------------------------------
+
+
+def test_the_probability_only_strategies_are_the_uncertainty_measures() -> None:
+    assert set(PROBA_ONLY) == {"least_confidence", "margin", "entropy"}
+    for name, cls in QUERY_STRATEGIES.items():  # the replay skips select: none of them may override it
+        if cls.proba_only:
+            assert cls.select is QueryStrategy.select and cls.score is QueryStrategy.score, name
+
+
+@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("n_classes", [2, 3, 7, 8, 9, 33, 40])
+@pytest.mark.parametrize("n_pool", [5, 64, 3001])
+def test_scoring_the_whole_pool_gives_each_candidate_its_own_score(
+    name: str, n_classes: int, n_pool: int
+) -> None:
+    strategy = make_strategy(name)
+    proba = random_proba(n_pool, n_classes, seed=n_pool + n_classes)
+    rng = np.random.default_rng(n_classes)
+    for size in (1, n_pool // 2, n_pool - 1):
+        candidates = np.sort(rng.choice(n_pool, size=max(size, 1), replace=False))
+        whole = strategy.proba_scores(proba)[candidates]
+        np.testing.assert_array_equal(whole, strategy.proba_scores(proba[candidates]))
+
+
+@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("n_classes", [2, 3, 40])
+def test_the_whole_pool_path_selects_as_select(name: str, n_classes: int) -> None:
+    strategy = make_strategy(name)
+    n_pool = 2000
+    proba = random_proba(n_pool, n_classes, seed=n_classes)
+    candidates = np.sort(np.random.default_rng(1).choice(n_pool, size=1500, replace=False))
+    for batch_size in (1, 37, 400, 1500, 1600):
+        context = QueryContext(candidates=candidates, X_pool=None, proba=proba[candidates])
+        expected = strategy.select(context, batch_size, np.random.default_rng(batch_size))
+        scores = strategy.proba_scores(proba)[candidates]
+        chosen = strategy.select_scored(candidates, scores, batch_size, np.random.default_rng(batch_size))
+        np.testing.assert_array_equal(chosen, expected)
+
+
+@given(
+    n_classes=st.integers(1, 40),
+    values=st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0]), min_size=40, max_size=400),
+)
+@settings(max_examples=60, deadline=None)
+def test_row_max_is_row_bests_maximum(n_classes: int, values: list[float]) -> None:
+    n_rows = len(values) // n_classes
+    proba = np.asarray(values[: n_rows * n_classes]).reshape(n_rows, n_classes)
+    np.testing.assert_array_equal(row_max(proba), row_best(proba)[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [1, 2, 5, 40])
+def test_least_confidence_is_one_minus_row_bests_maximum(dtype: type, n_classes: int) -> None:
+    proba: np.ndarray = random_proba(500, n_classes, seed=n_classes).astype(dtype)
+    before = proba.copy()
+    scores = least_confidence_scores(proba)
+    assert scores.dtype == np.float64
+    np.testing.assert_array_equal(scores, np.asarray(1.0 - row_best(proba)[0], dtype=np.float64))
+    np.testing.assert_array_equal(proba, before)  # scored in a new array
