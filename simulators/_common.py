@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from annoplan.simulators.errors import SimulatorInputError
@@ -14,8 +17,15 @@ from annoplan.simulators.query_strategies import make_default_classifier, row_be
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
+PerRow = Callable[[FloatArray], tuple[npt.NDArray[Any], ...]]
+"""Arrays of one value per row of a probability matrix, each row's computed from that row alone."""
 
 MAX_DEFAULT_N_EVAL = 1000
+
+MAX_SHARED_EVAL_SHARE = 0.01
+"""Largest share of a data set's rows the evaluation set may hold for the pool to be read from the data
+set's own rows (:func:`can_share_rows`): predicting those rows along with the pool's costs at most this much
+more."""
 
 
 def default_n_eval(n_items: int) -> int:
@@ -23,21 +33,67 @@ def default_n_eval(n_items: int) -> int:
     return int(min(MAX_DEFAULT_N_EVAL, max(1, n_items // 5)))
 
 
+def can_share_rows(X: Any, n_eval: int) -> bool:
+    """Whether the pool may be read from the rows of the data set ``X`` rather than from a copy of them.
+
+    So that predicting the whole data set gives the pool's rows the very numbers predicting a copy of them
+    does, ``X`` must be CSR or C-ordered dense, as the copy would be; so that predicting the evaluation rows
+    along with the pool costs less than the copy, they must be at most :data:`MAX_SHARED_EVAL_SHARE` of ``X``.
+    """
+    csr = sp.issparse(X) and X.format == "csr"
+    same_layout = csr or (isinstance(X, np.ndarray) and X.flags.c_contiguous)
+    return bool(same_layout and n_eval <= MAX_SHARED_EVAL_SHARE * X.shape[0])
+
+
 @dataclass(frozen=True)
 class Split:
-    """A random split of a data set into an evaluation set and a pool."""
+    """A random split of a data set into an evaluation set and a pool.
 
-    X_pool: Any
+    Attributes
+    ----------
+    X : numpy.ndarray or scipy.sparse.csr_matrix
+        The data set's features (pool and evaluation items).
+    y_pool : numpy.ndarray of intp
+        The pool's (encoded) labels, in data set order.
+    X_eval, y_eval : numpy.ndarray (or CSR) and numpy.ndarray of intp
+        The evaluation set's features (a copy) and labels.
+    pool_rows : numpy.ndarray of intp
+        Row of ``X`` of each pool item (increasing).
+    shared : bool
+        The pool's features are read from the rows of ``X`` (:meth:`features`, :func:`predict_items`):
+        :attr:`X_pool` is then copied only when something asks for it.
+    """
+
+    X: Any
     y_pool: IndexArray
     X_eval: Any
     y_eval: IndexArray
     pool_rows: IndexArray
+    shared: bool = False
+
+    @cached_property
+    def X_pool(self) -> Any:
+        """The pool's features, copied out of :attr:`X` on first use."""
+        return self.X[self.pool_rows]
+
+    def features(self, items: IndexArray) -> Any:
+        """Features of the pool items ``items`` (a new array, as ``X_pool[items]``)."""
+        return self.X[self.pool_rows[items]] if self.shared else self.X_pool[items]
 
 
 def split_eval_pool(
-    X: Any, y: IndexArray, n_eval: int | None, rng: np.random.Generator, min_pool: int = 2
+    X: Any,
+    y: IndexArray,
+    n_eval: int | None,
+    rng: np.random.Generator,
+    min_pool: int = 2,
+    share: bool = False,
 ) -> Split:
-    """Hold out ``n_eval`` random items for evaluation; the rest (in data set order) is the pool."""
+    """Hold out ``n_eval`` random items for evaluation; the rest (in data set order) is the pool.
+
+    With ``share`` the pool is read from the rows of ``X`` where :func:`can_share_rows` allows it (else
+    copied out of it on first use).
+    """
     n_items = y.size
     if n_eval is None:
         n_eval = default_n_eval(n_items)
@@ -48,15 +104,17 @@ def split_eval_pool(
             "n_eval",
             f"leaves {n_items - n_eval} of {n_items} items for the pool; at least {min_pool} are needed",
         )
-    order = rng.permutation(n_items)
-    eval_rows = order[:n_eval]
-    pool_rows = np.sort(order[n_eval:])
+    eval_rows = rng.permutation(n_items)[:n_eval]
+    in_pool = np.ones(n_items, dtype=bool)
+    in_pool[eval_rows] = False
+    pool_rows = np.flatnonzero(in_pool)  # the rows left, increasing (as sorting them gives)
     return Split(
-        X_pool=X[pool_rows],
+        X=X,
         y_pool=y[pool_rows],
         X_eval=X[eval_rows],
         y_eval=y[eval_rows],
         pool_rows=pool_rows,
+        shared=share and can_share_rows(X, int(n_eval)),
     )
 
 
@@ -92,16 +150,27 @@ def confidence_of(model: Any, proba: FloatArray) -> tuple[FloatArray, IndexArray
 
 def predict_confidence(model: Any, X: Any) -> tuple[FloatArray, FloatArray, IndexArray]:
     """Probabilities, confidence (max probability) and predicted (encoded) class of each row."""
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    proba = predict_proba(model, X)
     return (proba, *confidence_of(model, proba))
 
 
-def predict_proba_rows(model: Any, X: Any, rows: IndexArray) -> FloatArray:
-    """Class probabilities of the rows ``rows`` of ``X``.
+def predict_proba(model: Any, X: Any) -> FloatArray:
+    """The model's class probabilities of the rows of ``X``, as float64."""
+    return np.asarray(model.predict_proba(X), dtype=np.float64)
 
-    While the rows are at least half of ``X``, predicting all of ``X`` and keeping the wanted rows
-    is cheaper than copying the rows out first (the copy costs more than the extra predictions).
+
+def predict_items(
+    model: Any, split: Split, items: IndexArray, per_row: PerRow
+) -> tuple[npt.NDArray[Any], ...]:
+    """``per_row`` of the model's class probabilities of the pool items ``items`` (one value per item each).
+
+    While the items are at least half of the pool, predicting the whole pool (or data set, when the split
+    shares its rows) and keeping the items' values is cheaper than copying the items' features out first;
+    ``per_row`` then reduces all the rows, and only its 1-D results are indexed by the items (indexing the
+    probability matrix itself would copy its rows). ``per_row`` must compute each row's values from that row
+    alone, so that this gives the numbers it gives on the items' rows alone.
     """
-    if 2 * rows.size >= X.shape[0]:
-        return np.asarray(model.predict_proba(X), dtype=np.float64)[rows]
-    return np.asarray(model.predict_proba(X[rows]), dtype=np.float64)
+    if 2 * items.size < split.y_pool.size:
+        return per_row(predict_proba(model, split.features(items)))
+    X, rows = (split.X, split.pool_rows[items]) if split.shared else (split.X_pool, items)
+    return tuple(values[rows] for values in per_row(predict_proba(model, X)))

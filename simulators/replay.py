@@ -55,7 +55,7 @@ from annoplan.simulators._common import (
     confidence_of,
     default_n_eval,
     predict_confidence,
-    predict_proba_rows,
+    predict_items,
     split_eval_pool,
 )
 from annoplan.simulators._validation import (
@@ -393,7 +393,7 @@ class _Replay:
         if not self.stale or np.count_nonzero(self.class_counts) < 2:
             return
         train = np.flatnonzero(self.checked)
-        X_train, y_train = self.split.X_pool[train], self.split.y_pool[train]
+        X_train, y_train = self.split.features(train), self.split.y_pool[train]
         if self.labeled is not None:
             X_before, y_before = self.labeled
             stack = sp.vstack if sp.issparse(X_train) else np.vstack
@@ -465,6 +465,12 @@ class ReplayPolicy:
         self.batch_size = options.batch_size
         self.max_labels = options.max_labels
 
+    @property
+    def reads_pool_features(self) -> bool:
+        """Whether the policy reads the pool's features as one array (``Split.X_pool``), besides training and
+        predicting: when it does not, the replay reads the pool from the data set's rows, without copying."""
+        return False
+
     def start(self, state: _Replay) -> None:
         """Set up on the pool before the first round."""
 
@@ -517,6 +523,11 @@ class RandomLabeling(ReplayPolicy):
         state.label_fresh(batch)
 
 
+def _rows(proba: FloatArray) -> tuple[FloatArray]:
+    """The probability rows themselves (:func:`simulators._common.predict_items` keeps the items')."""
+    return (proba,)
+
+
 class ActiveLearningPolicy(RandomLabeling):
     """Humans label the items a query strategy picks (label cost each); random items before a model."""
 
@@ -527,15 +538,22 @@ class ActiveLearningPolicy(RandomLabeling):
         super().__init__(options)
         self.query_strategy = options.query_strategy
 
+    @property
+    def reads_pool_features(self) -> bool:
+        return not self.query_strategy.proba_only
+
     def start(self, state: _Replay) -> None:
-        self.query_strategy.prepare(state.split.X_pool)
+        if not self.query_strategy.proba_only:
+            self.query_strategy.prepare(state.split.X_pool)
 
     def choose(self, state: _Replay, n_batch: int) -> IndexArray:
         if state.model is None:
             return super().choose(state, n_batch)
-        candidates, split = state.candidates(), state.split
-        uses_proba = self.query_strategy.uses_proba
-        proba = predict_proba_rows(state.model, split.X_pool, candidates) if uses_proba else None
+        candidates, split, strategy = state.candidates(), state.split, self.query_strategy
+        if strategy.proba_only:  # score the whole pool, keep the candidates' scores (no rows copied)
+            (scores,) = predict_items(state.model, split, candidates, lambda p: (strategy.proba_scores(p),))
+            return strategy.select_scored(candidates, scores, n_batch, state.rng)
+        proba = predict_items(state.model, split, candidates, _rows)[0] if strategy.uses_proba else None
         train = np.flatnonzero(state.checked)
         context = QueryContext(
             candidates=candidates,
@@ -546,7 +564,7 @@ class ActiveLearningPolicy(RandomLabeling):
             n_classes=state.n_classes,
             estimator=state.estimator,
         )
-        return self.query_strategy.select(context, n_batch, state.rng)
+        return strategy.select(context, n_batch, state.rng)
 
     def summary(self) -> dict[str, Any]:
         strategy = self.query_strategy
@@ -564,7 +582,7 @@ class PreLabelingPolicy(RandomLabeling):
         if state.model is None:
             state.label_fresh(batch)
             return
-        _, confidence, predicted = predict_confidence(state.model, state.split.X_pool[batch])
+        _, confidence, predicted = predict_confidence(state.model, state.split.features(batch))
         state.label_prelabeled(batch, confidence, predicted == state.split.y_pool[batch])
 
 
@@ -626,8 +644,8 @@ class HybridPolicy(ReplayPolicy):
             n_batch = min(human_budget if human_budget > 0 else self.batch_size, candidates.size)
             state.label_fresh(state.rng.choice(candidates, size=n_batch, replace=False))
             return True
-        proba = predict_proba_rows(state.model, split.X_pool, candidates)
-        confidence, predicted = confidence_of(state.model, proba)
+        model = state.model
+        confidence, predicted = predict_items(model, split, candidates, lambda p: confidence_of(model, p))
         right = predicted == split.y_pool[candidates]
         last = human_budget <= 0  # the stop point: the rest of the pool is the lot
         lot = np.arange(candidates.size) if last else np.flatnonzero(confidence >= self._threshold)
@@ -804,7 +822,7 @@ def replay_pool(
     runner = REPLAY_POLICIES[policy](options)
 
     with threadpool_limits(limits=1):
-        split = split_eval_pool(X, y_encoded, n_eval, rng)
+        split = split_eval_pool(X, y_encoded, n_eval, rng, share=not runner.reads_pool_features)
         state = _Replay(split, classes.size, model, costs, calibration_size, rng, before)
         runner.start(state)
         if before is not None:

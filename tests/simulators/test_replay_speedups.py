@@ -4,16 +4,24 @@
   finite; integer labels are encoded by counting them.
 * Strategies whose scores come from each item's probabilities alone score the whole pool's probabilities
   and keep the candidates' scores instead of copying the candidates' probability rows.
+* The pool is read from the data set's own rows (no copy) where that gives the same predictions, and the
+  replay takes the whole-pool path of those strategies.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
 
+from annoplan.simulators import _common
+from annoplan.simulators._common import can_share_rows, split_eval_pool
 from annoplan.simulators._validation import all_finite, check_features, check_features_labels, encode_labels
 from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import (
@@ -25,6 +33,7 @@ from annoplan.simulators.query_strategies import (
     row_best,
     row_max,
 )
+from annoplan.simulators.replay import ReplayResult, replay_pool
 
 PROBA_ONLY = [name for name, cls in QUERY_STRATEGIES.items() if cls.proba_only]
 
@@ -36,6 +45,23 @@ def random_proba(n_rows: int, n_classes: int, seed: int) -> np.ndarray:
     proba[::7] = 1.0 / n_classes  # all classes tied
     proba[3::11] = np.eye(n_classes)[rng.integers(0, n_classes, proba[3::11].shape[0])]  # certain
     return proba
+
+
+def item_outcomes(result: ReplayResult) -> list[np.ndarray]:
+    """What a replay decided for each item."""
+    items = result.items
+    return [items.pool_rows, items.route, items.round_index, items.confidence, items.label_correct]
+
+
+def assert_same_outcome(a: ReplayResult, b: ReplayResult, ignore: tuple[str, ...] = ()) -> None:
+    """The two replays decided the same: totals, history and each item's outcome."""
+    dict_a, dict_b = a.to_dict(), b.to_dict()
+    for key in ignore:
+        dict_a.pop(key), dict_b.pop(key)
+    assert json.dumps(dict_a, sort_keys=True) == json.dumps(dict_b, sort_keys=True)
+    for left, right in zip(item_outcomes(a), item_outcomes(b), strict=True):
+        assert left.dtype == right.dtype
+        np.testing.assert_array_equal(left, right)
 
 
 # -- the finite-values check ----------------------------------------------------------------------------
@@ -182,3 +208,116 @@ def test_least_confidence_is_one_minus_row_bests_maximum(dtype: type, n_classes:
     assert scores.dtype == np.float64
     np.testing.assert_array_equal(scores, np.asarray(1.0 - row_best(proba)[0], dtype=np.float64))
     np.testing.assert_array_equal(proba, before)  # scored in a new array
+
+
+# -- the pool read from the data set's rows ---------------------------------------------------------
+
+
+def test_a_shared_split_reads_the_pool_from_the_data_sets_rows() -> None:
+    X = np.random.default_rng(0).normal(size=(5000, 4))
+    y = np.arange(5000) % 2
+    split = split_eval_pool(X, y, 20, np.random.default_rng(1), share=True)
+    assert split.shared and split.X is X
+    assert "X_pool" not in vars(split)  # no copy made
+    items = np.array([0, 17, 4979])
+    np.testing.assert_array_equal(split.features(items), X[split.pool_rows[items]])
+    np.testing.assert_array_equal(split.X_pool[items], X[split.pool_rows[items]])  # copied when asked
+
+
+def test_the_split_is_the_one_a_sorted_permutation_gives() -> None:
+    X, y = np.zeros((300, 2)), np.arange(300) % 3
+    split = split_eval_pool(X, y, 40, np.random.default_rng(5), share=True)
+    order = np.random.default_rng(5).permutation(300)
+    np.testing.assert_array_equal(split.pool_rows, np.sort(order[40:]))
+    np.testing.assert_array_equal(split.y_eval, y[order[:40]])
+    np.testing.assert_array_equal(split.y_pool, y[np.sort(order[40:])])
+
+
+@pytest.mark.parametrize(
+    ("X", "n_eval", "expected"),
+    [
+        (np.zeros((1000, 3)), 10, True),
+        (np.zeros((1000, 3)), 11, False),  # the evaluation rows would cost more than a copy
+        (np.asfortranarray(np.zeros((1000, 3))), 10, False),  # a copy is C-ordered: other numbers
+        (np.zeros((1000, 6))[:, ::2], 10, False),
+        (sp.csr_matrix(np.eye(1000)), 10, True),
+        (sp.csc_matrix(np.eye(1000)), 10, False),
+    ],
+)
+def test_rows_are_shared_only_where_predictions_are_the_copys(X: Any, n_eval: int, expected: bool) -> None:
+    assert can_share_rows(X, n_eval) is expected
+
+
+class ProbaSpy(LogisticRegression):
+    """Logistic regression that records the arrays it is asked to predict."""
+
+    seen: list[Any] = []  # noqa: RUF012
+
+    def predict_proba(self, X: Any) -> Any:
+        ProbaSpy.seen.append(X)
+        return super().predict_proba(X)
+
+
+@pytest.mark.parametrize("policy", ["random", "active_learning", "prelabel", "hybrid"])
+def test_a_large_pool_is_never_copied(policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 5))
+    y = (X[:, 0] + 0.3 * rng.normal(size=3000) > 0).astype(int)
+    monkeypatch.setattr(_common.Split, "X_pool", property(lambda split: pytest.fail("the pool was copied")))
+    ProbaSpy.seen = []
+    result = replay_pool(
+        X, y, policy=policy, batch_size=200, max_labels=600, n_eval=30, estimator=ProbaSpy(), random_state=0
+    )
+    assert result.human_labels == 600
+    if policy in ("active_learning", "hybrid"):  # the pool is predicted in the caller's own array
+        assert any(np.shares_memory(seen, X) for seen in ProbaSpy.seen)
+
+
+def _all_policies() -> list[dict[str, Any]]:
+    settings_list: list[dict[str, Any]] = [
+        {"policy": "random"},
+        {"policy": "prelabel"},
+        {"policy": "hybrid", "confidence_threshold": 0.9},
+        {"policy": "hybrid", "confidence_threshold": 0.9, "max_label_error": 0.05},
+    ]
+    settings_list += [{"policy": "active_learning", "strategy": name} for name in QUERY_STRATEGIES]
+    return settings_list
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("policy", _all_policies(), ids=lambda s: "-".join(map(str, s.values())))
+def test_a_shared_pool_decides_as_a_copied_one(
+    classification_data: tuple[np.ndarray, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    policy: dict[str, Any],
+    sparse: bool,
+) -> None:
+    X, y = classification_data
+    features = sp.csr_matrix(X) if sparse else X
+    settings_ = dict(policy, batch_size=60, max_labels=240, n_eval=12, random_state=4)
+    shared = replay_pool(features, y, **settings_)
+    monkeypatch.setattr(_common, "MAX_SHARED_EVAL_SHARE", 0.0)  # never share: copy the pool
+    copied = replay_pool(features, y, **settings_)
+    assert_same_outcome(shared, copied)
+
+
+def row_path(name: str) -> QueryStrategy:
+    """The strategy ``name``, made to take the general path (context with the candidates' rows)."""
+    cls = QUERY_STRATEGIES[name]
+    return type(f"RowPath{cls.__name__}", (cls,), {"name": "", "proba_only": False})()
+
+
+@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("n_eval", [None, 12])
+def test_an_active_learning_replay_decides_as_on_the_row_path(
+    classification_data: tuple[np.ndarray, np.ndarray], name: str, n_eval: int | None
+) -> None:
+    X, y = classification_data
+    settings_: dict[str, Any] = dict(
+        policy="active_learning", batch_size=50, max_labels=400, n_eval=n_eval, random_state=2
+    )
+    fast = replay_pool(X, y, strategy=name, **settings_)
+    general = replay_pool(X, y, strategy=row_path(name), **settings_)
+    assert fast.strategy == name
+    assert_same_outcome(fast, general, ignore=("strategy",))
+    assert QUERY_STRATEGIES[name].proba_only  # the registry is untouched
