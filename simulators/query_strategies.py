@@ -80,6 +80,8 @@ class QueryContext:
     estimator : classifier or None
         Unfitted prototype of the model, for strategies that train their own (committee); None means
         the default logistic regression.
+    labeled : (features, encoded labels) or None
+        Items outside the pool the current model was also trained on (a pilot's), or None.
     """
 
     candidates: IndexArray
@@ -89,6 +91,7 @@ class QueryContext:
     y_train: IndexArray | None = None
     n_classes: int = 2
     estimator: Any = None
+    labeled: tuple[Any, IndexArray] | None = None
 
 
 class QueryStrategy:
@@ -365,20 +368,16 @@ class QueryByCommittee(QueryStrategy):
 
     def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
         """Vote entropy (nats) of the committee's predicted labels."""
-        if context.train_indices is None or context.y_train is None:
-            raise SimulatorInputError("train_indices", "query by committee needs the training items")
+        X_train, y_train, prototype = _training_set(context, "query by committee")
         if self.n_members < 2:
             raise SimulatorInputError("n_members", f"must be >= 2, got {self.n_members}")
         candidates = np.asarray(context.candidates, dtype=np.intp)
-        train = np.asarray(context.train_indices, dtype=np.intp)
-        y_train = np.asarray(context.y_train, dtype=np.intp)
-        prototype = context.estimator if context.estimator is not None else make_default_classifier()
         X_candidates = context.X_pool[candidates]
         votes = np.zeros((candidates.size, context.n_classes))
         rows = np.arange(candidates.size)
         for _ in range(self.n_members):
             sample = self._bootstrap(y_train, rng)
-            member = clone(prototype).fit(context.X_pool[train[sample]], y_train[sample])
+            member = clone(prototype).fit(X_train[sample], y_train[sample])
             votes[rows, np.asarray(member.predict(X_candidates), dtype=np.intp)] += 1.0
         return np.asarray(entr(votes / self.n_members).sum(axis=1), dtype=np.float64)
 
@@ -447,16 +446,20 @@ def _member_proba(member: Any, X: Any, n_classes: int) -> FloatArray:
     return proba
 
 
-def _training_set(context: QueryContext, who: str) -> tuple[IndexArray, IndexArray, Any]:
-    """The human-checked items, their labels and the unfitted model prototype of ``context``."""
+def _training_set(context: QueryContext, who: str) -> tuple[Any, IndexArray, Any]:
+    """The features and labels the current model was trained on (the pool's human-checked items, then the
+    ``labeled`` ones from outside it) and the unfitted model prototype of ``context``."""
     if context.train_indices is None or context.y_train is None:
         raise SimulatorInputError("train_indices", f"{who} needs the training items")
     prototype = context.estimator if context.estimator is not None else make_default_classifier()
-    return (
-        np.asarray(context.train_indices, dtype=np.intp),
-        np.asarray(context.y_train, dtype=np.intp),
-        prototype,
-    )
+    X_train = context.X_pool[np.asarray(context.train_indices, dtype=np.intp)]
+    y_train = np.asarray(context.y_train, dtype=np.intp)
+    if context.labeled is not None:
+        X_before, y_before = context.labeled
+        stack = sp.vstack if sp.issparse(X_train) else np.vstack
+        X_train = stack([X_train, X_before])
+        y_train = np.concatenate([y_train, np.asarray(y_before, dtype=np.intp)])
+    return X_train, y_train, prototype
 
 
 def bald_scores(member_proba: FloatArray) -> FloatArray:
@@ -496,14 +499,14 @@ class BALD(QueryStrategy):
 
     def score(self, context: QueryContext, rng: np.random.Generator) -> FloatArray:
         """Mutual information (nats) between the prediction and the committee member."""
-        train, y_train, prototype = _training_set(context, "BALD")
+        X_train, y_train, prototype = _training_set(context, "BALD")
         if self.n_members < 2:
             raise SimulatorInputError("n_members", f"must be >= 2, got {self.n_members}")
         X_candidates = context.X_pool[np.asarray(context.candidates, dtype=np.intp)]
         members = []
         for _ in range(self.n_members):
             sample = QueryByCommittee._bootstrap(y_train, rng)
-            member = clone(prototype).fit(context.X_pool[train[sample]], y_train[sample])
+            member = clone(prototype).fit(X_train[sample], y_train[sample])
             members.append(_member_proba(member, X_candidates, context.n_classes))
         return bald_scores(np.stack(members))
 
@@ -543,7 +546,7 @@ class ExpectedErrorReduction(QueryStrategy):
         for name in ("n_candidates", "n_pool_sample"):
             if getattr(self, name) < 1:
                 raise SimulatorInputError(name, f"must be >= 1, got {getattr(self, name)}")
-        train, y_train, prototype = _training_set(context, "expected error reduction")
+        X_train, y_train, prototype = _training_set(context, "expected error reduction")
         candidates = np.asarray(context.candidates, dtype=np.intp)
         n = candidates.size
         size = min(n, self.n_candidates)
@@ -552,7 +555,6 @@ class ExpectedErrorReduction(QueryStrategy):
         subsample = np.concatenate([uncertain, rng.choice(others, size=size - uncertain.size, replace=False)])
         measured = candidates[rng.choice(n, size=min(n, self.n_pool_sample), replace=False)]
         X_measured = context.X_pool[measured]
-        X_train = context.X_pool[train]
         stack = sp.vstack if sp.issparse(X_train) else np.vstack
         scores = np.full(n, -np.inf)
         for position in subsample:

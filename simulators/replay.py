@@ -563,6 +563,7 @@ class ActiveLearningPolicy(RandomLabeling):
             y_train=split.y_pool[train],
             n_classes=state.n_classes,
             estimator=state.estimator,
+            labeled=state.labeled,
         )
         return strategy.select(context, n_batch, state.rng)
 

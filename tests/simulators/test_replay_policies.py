@@ -664,3 +664,21 @@ def test_bad_labels_before_name_the_parameter(
     with pytest.raises(SimulatorInputError) as info:
         run(classification_data, policy="hybrid", labeled=labeled)
     assert info.value.field == "labeled" and message in str(info.value)
+
+
+@pytest.mark.parametrize("strategy", ["qbc", "bald", "eer"])
+def test_strategies_that_train_their_own_models_learn_from_the_labels_before_the_replay_too(
+    strategy: str, classification_data: Data
+) -> None:
+    """A pilot's items train the replay's model from the first round: the committee and the refitted models of
+    qbc, bald and eer see them too (they trained on the pool's checked items alone, and failed with none)."""
+    X, y = classification_data
+    result = run(
+        (X[150:], y[150:]),
+        policy="active_learning",
+        strategy=strategy,
+        batch_size=20,
+        max_labels=40,
+        labeled=(X[:150], y[:150]),
+    )
+    assert result.fresh_labels == 40 and result.history[0].n_train == 150 + 20
