@@ -18,8 +18,10 @@ one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split 
 the pilots that give a signal (the forecast uses the model for those only), with its levels recalibrated by
 where the held-out outcomes fall on the running minimum of each level's path (:func:`path_levels`), since the
 forecast's draws never rise with more labels.
-The trees are exported as arrays and checked against scikit-learn's own predictions. The same corpus and
-seed give the same bytes.
+A second pair of ensembles, the labels model, learns the log labels to reach targets the curves reached
+within :data:`MAX_RATIO` times the last round (:func:`labels_examples`, :func:`train_labels`), with its own
+table of held-out deviations. The trees are exported as arrays and checked against scikit-learn's own
+predictions. The same corpus and seed give the same bytes.
 """
 
 from __future__ import annotations
