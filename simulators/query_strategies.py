@@ -446,19 +446,32 @@ def _member_proba(member: Any, X: Any, n_classes: int) -> FloatArray:
     return proba
 
 
+def stack_rows(blocks: list[Any]) -> Any:
+    """The rows of feature blocks ``blocks`` one after the other (sparse when the first block is)."""
+    return sp.vstack(blocks) if sp.issparse(blocks[0]) else np.vstack(blocks)
+
+
+def with_labeled(X: Any, y: IndexArray, labeled: tuple[Any, IndexArray] | None) -> tuple[Any, IndexArray]:
+    """A model's training set: the ``labeled`` items from outside the pool (a pilot's; None: none), then the
+    pool items with features ``X`` and (encoded) labels ``y``."""
+    if labeled is None:
+        return X, y
+    X_before, y_before = labeled
+    return stack_rows([X_before, X]), np.concatenate([y_before, y])
+
+
 def _training_set(context: QueryContext, who: str) -> tuple[Any, IndexArray, Any]:
-    """The features and labels the current model was trained on (the pool's human-checked items, then the
-    ``labeled`` ones from outside it) and the unfitted model prototype of ``context``."""
+    """The features and labels the current model was trained on (:func:`with_labeled`: the ``labeled``
+    items from outside the pool, then the pool's human-checked ones) and the unfitted model prototype of
+    ``context``."""
     if context.train_indices is None or context.y_train is None:
         raise SimulatorInputError("train_indices", f"{who} needs the training items")
     prototype = context.estimator if context.estimator is not None else make_default_classifier()
-    X_train = context.X_pool[np.asarray(context.train_indices, dtype=np.intp)]
-    y_train = np.asarray(context.y_train, dtype=np.intp)
-    if context.labeled is not None:
-        X_before, y_before = context.labeled
-        stack = sp.vstack if sp.issparse(X_train) else np.vstack
-        X_train = stack([X_train, X_before])
-        y_train = np.concatenate([y_train, np.asarray(y_before, dtype=np.intp)])
+    X_train, y_train = with_labeled(
+        context.X_pool[np.asarray(context.train_indices, dtype=np.intp)],
+        np.asarray(context.y_train, dtype=np.intp),
+        context.labeled,
+    )
     return X_train, y_train, prototype
 
 
@@ -555,11 +568,10 @@ class ExpectedErrorReduction(QueryStrategy):
         subsample = np.concatenate([uncertain, rng.choice(others, size=size - uncertain.size, replace=False)])
         measured = candidates[rng.choice(n, size=min(n, self.n_pool_sample), replace=False)]
         X_measured = context.X_pool[measured]
-        stack = sp.vstack if sp.issparse(X_train) else np.vstack
         scores = np.full(n, -np.inf)
         for position in subsample:
             x = context.X_pool[candidates[position : position + 1]]
-            X_added = stack([X_train, x])
+            X_added = stack_rows([X_train, x])
             expected = 0.0
             for label in np.flatnonzero(context.proba[position] > 0):
                 model = clone(prototype).fit(X_added, np.append(y_train, label))

@@ -44,7 +44,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -71,7 +70,13 @@ from annoplan.simulators._validation import (
 from annoplan.simulators.acceptance import error_budget, sampling_plan, wrong_left_bound
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.errors import SimulatorInputError
-from annoplan.simulators.query_strategies import QueryContext, QueryStrategy, make_strategy, top_k
+from annoplan.simulators.query_strategies import (
+    QueryContext,
+    QueryStrategy,
+    make_strategy,
+    top_k,
+    with_labeled,
+)
 from annoplan.simulators.volumes import Volumes
 
 __all__ = [
@@ -393,11 +398,7 @@ class _Replay:
         if not self.stale or np.count_nonzero(self.class_counts) < 2:
             return
         train = np.flatnonzero(self.checked)
-        X_train, y_train = self.split.features(train), self.split.y_pool[train]
-        if self.labeled is not None:
-            X_before, y_before = self.labeled
-            stack = sp.vstack if sp.issparse(X_train) else np.vstack
-            X_train, y_train = stack([X_before, X_train]), np.concatenate([y_before, y_train])
+        X_train, y_train = with_labeled(self.split.features(train), self.split.y_pool[train], self.labeled)
         warm = self.model is not None and getattr(self.estimator, "warm_start", False)
         if warm and self.model.classes_.size != np.count_nonzero(self.class_counts):
             self.estimator = clone(self.estimator)  # a warm start needs the classes it was fitted on
