@@ -59,7 +59,6 @@ from annoplan.simulators.montecarlo import (
     RunSettings,
     median_path,
     simulate_settings,
-    simulate_stops,
 )
 from annoplan.simulators.volumes import VOLUME_FIELDS
 
@@ -470,7 +469,6 @@ class Search:
             max_label_error=self.goal.max_label_error,
             labels_before=self.scenario.labels_before,
             noise=self.noise,
-            simulate=simulate_stops,
         )
 
     def noise(self) -> np.random.Generator:

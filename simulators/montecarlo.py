@@ -462,7 +462,6 @@ def simulate_settings(
     labels_before: float = 0.0,
     noise: Callable[[], np.random.Generator] | None = None,
     max_rows: int = STACK_ROWS,
-    simulate: Callable[..., list[Outcome]] | None = None,
 ) -> Iterator[Outcome]:
     """:func:`simulate_stops` of each setting of ``settings`` in turn, each with a generator of its own,
     ``noise()`` (None: no sampling noise): the outcomes of each setting's stops, setting by setting, with the
@@ -475,18 +474,15 @@ def simulate_settings(
     ``history_blocks`` run its setting again, alone, when first asked (only a plan's chosen settings need
     them): the stacked run keeps no rounds. Several caps fork a run whose generator the forks share
     (:meth:`HybridRouting.simulate`), which lockstep cannot reproduce: such settings, and the other
-    strategies, are simulated one by one, by ``simulate`` (called as :func:`simulate_stops`, which it is by
-    default). A ``simulate`` other than :func:`simulate_stops` (an instrumented one, say) simulates every
-    setting: the stacked run reproduces :func:`simulate_stops` only. Other arguments as for
+    strategies, are simulated one by one by :func:`simulate_stops`. Other arguments as for
     :func:`simulate_stops`.
     """
     process = labeling_strategy(strategy)
-    one = simulate_stops if simulate is None else simulate
-    most = max(1, max_rows // curve.n_draws) if one is simulate_stops else 0
+    most = max(1, max_rows // curve.n_draws)
     for group in _stacks(process, settings, most):
-        if most == 0 or not _stackable(process, group[0]):
+        if not _stackable(process, group[0]):
             ((settings_, routing, stops),) = group
-            yield from one(
+            yield from simulate_stops(
                 strategy,
                 curve,
                 costs,
@@ -529,10 +525,10 @@ def _stackable(process: LabelingStrategy, setting: Setting) -> bool:
 
 def _stacks(process: LabelingStrategy, settings: Sequence[Setting], most: int) -> Iterator[list[Setting]]:
     """``settings`` in order, in groups to run together: consecutive stackable settings with the same cap
-    and ``delta``, at most ``most`` of them (0: none); any other setting alone."""
+    and ``delta``, at most ``most`` of them; any other setting alone."""
     group: list[Setting] = []
     for entry in settings:
-        stackable = most > 0 and _stackable(process, entry)
+        stackable = _stackable(process, entry)
         if group and not (
             len(group) < most
             and stackable

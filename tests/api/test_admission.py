@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from annoplan.planner import quotes as planner_quotes
 from annoplan.planner.schemas.plans import PlanRequest
 from annoplan.planner.schemas.quotes import QuoteRequest
 from annoplan.planner.sizing import plan_size, quote_size, rounds_bound
-from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome, simulate_stops, simulate_strategy
+from annoplan.simulators.montecarlo import MAX_ROUNDS, Outcome, simulate_settings, simulate_strategy
 
 
 @pytest.mark.parametrize(
@@ -38,14 +39,14 @@ def test_size_bounds_what_the_planner_simulates(
         plan_request["costs"]["round_overhead"] = overhead
     plan_request.update(changes, draws=100)
     simulated: list[Outcome] = []
-    simulate = simulate_stops  # the function planner.plans calls, replaced there below
+    simulate = simulate_settings  # the function planner.plans calls, replaced there below
 
-    def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
-        outcomes = simulate(*args, **kwargs)
-        simulated.extend(outcomes)
-        return outcomes
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Outcome]:
+        for outcome in simulate(*args, **kwargs):
+            simulated.append(outcome)
+            yield outcome
 
-    monkeypatch.setattr(planner_plans, "simulate_stops", counting)
+    monkeypatch.setattr(planner_plans, "simulate_settings", counting)
     plan = planner_plans.make_plan(plan_request)
     if overhead is not None:
         assert plan.model_dump()["assumptions"]["batch_sizes_added"]  # the case is what it says

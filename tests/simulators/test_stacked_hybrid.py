@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
@@ -125,7 +124,6 @@ def stacked(
     goal: dict[str, float],
     seed: int | None,
     max_rows: int,
-    simulate: Callable[..., list[Outcome]] | None = None,
 ) -> list[Outcome]:
     noise: Callable[[], np.random.Generator] | None = None
     if seed is not None:
@@ -146,7 +144,6 @@ def stacked(
             max_label_error=goal.get("max_label_error"),
             noise=noise,
             max_rows=max_rows,
-            simulate=simulate,
         )
     )
 
@@ -265,21 +262,3 @@ def test_selection_rows_answer_as_each_settings_draws() -> None:
         assert np.all(rows.predicted_ratio[mine] == routing.predicted_ratio)
     kept = np.flatnonzero(rng.random(500) < 0.3)
     assert np.array_equal(rows.keep(kept).per_draw(n_labels[kept])[0], coverage[kept])
-
-
-def test_another_per_setting_simulation_sees_every_setting() -> None:
-    """An instrumented ``simulate`` (as the admission tests count a plan's simulations with) is called for
-    every setting, stackable or not, and gives the same outcomes."""
-    curve = power_curves()
-    space = search(selection_routings(), [np.inf], [500, 4_000])
-    calls: list[RunSettings] = []
-
-    def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
-        calls.append(args[4])
-        return simulate_stops(*args, **kwargs)
-
-    goal = {"max_label_error": 0.03}
-    outcomes = stacked(space, curve, goal, 2, 10**6, simulate=counting)
-    assert calls == [settings for settings, _, _ in space]
-    for got, want in zip(outcomes, stacked(space, curve, goal, 2, 10**6), strict=True):
-        assert_same(got, want, history=False)
