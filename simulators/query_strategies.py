@@ -49,6 +49,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 
 QUERY_STRATEGIES: dict[str, type[QueryStrategy]] = {}
 """Query strategies by name; each :class:`QueryStrategy` subclass with a ``name`` registers here."""
@@ -223,25 +224,59 @@ class QueryStrategy:
         return self.select_scored(candidates, self.score(context, rng), batch_size, rng)
 
 
-def top_k(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:
+def top_k(scores: FloatArray, k: int, rng: np.random.Generator, where: BoolArray | None = None) -> IndexArray:
     """Positions of the ``k`` highest scores, highest first; ties at the cut are broken at random.
 
-    One ``argpartition`` over the scores (O(n)); random numbers are drawn only for the items tied
-    with the ``k``-th highest score when the tie straddles the cut.
+    The ``k``-th highest score (the cut) is found by partitioning a negated copy of the scores in place
+    (O(n), no array of positions); the positions above the cut are sorted by score, and random numbers are
+    drawn only for the positions tied with the cut when the tie straddles it. The result is the one
+    ``argpartition`` over the scores gives (:func:`_top_k_argpartition`): the same positions, in the same
+    order, from the same random draws. Where equal scores are kept in an order their values do not decide
+    (two above the cut, or several at the cut all kept), that ranking is the one used.
 
     Parameters
     ----------
     scores : numpy.ndarray of float, shape (n,)
         Scores, higher first (NaN is not allowed).
     k : int
-        Positions to return, 1 <= k <= n.
+        Positions to return, 1 <= k <= the positions that compete.
     rng : numpy.random.Generator
         Source of randomness for tie-breaking.
+    where : numpy.ndarray of bool, shape (n,), optional
+        Only the positions where it holds compete: the result is
+        ``candidates[top_k(scores[candidates], k, rng)]`` for ``candidates = np.flatnonzero(where)``, found
+        without gathering the candidates' scores (the replay ranks the whole pool's scores so).
 
     Returns
     -------
     numpy.ndarray of intp, shape (k,)
     """
+    negated = np.negative(scores)
+    if where is not None:
+        np.copyto(negated, np.inf, where=~where)  # the positions left out rank below every number
+    negated.partition(k - 1)
+    cut = -negated[k - 1]
+    if np.isfinite(cut):  # the k highest are numbers, at positions that compete
+        at_or_above = np.flatnonzero(scores >= cut if where is None else (scores >= cut) & where)
+        values = scores[at_or_above]
+        above = at_or_above[values > cut]
+        above = above[np.argsort(-scores[above])]
+        at_cut = at_or_above[values == cut]
+        straddles = at_or_above.size > k
+        highest = scores[above]
+        if (straddles or at_cut.size == 1) and not np.any(highest[1:] == highest[:-1]):
+            if straddles:
+                at_cut = rng.choice(at_cut, size=k - above.size, replace=False)
+            return np.concatenate([above, at_cut])
+    if where is None:
+        return _top_k_argpartition(scores, k, rng)
+    candidates = np.flatnonzero(where)
+    return candidates[_top_k_argpartition(scores[candidates], k, rng)]
+
+
+def _top_k_argpartition(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:
+    """:func:`top_k` by one ``argpartition`` over the scores; equal scores in the top keep the order it
+    leaves them in."""
     top = np.argpartition(-scores, k - 1)[:k]
     cut = scores[top].min()
     n_tied = int(np.count_nonzero(scores == cut))

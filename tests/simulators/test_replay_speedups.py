@@ -6,6 +6,9 @@
   and keep the candidates' scores instead of copying the candidates' probability rows.
 * The pool is read from the data set's own rows (no copy) where that gives the same predictions, and the
   replay takes the whole-pool path of those strategies.
+* ``top_k`` finds the cut by partitioning the scores' values, and ranks the whole pool's scores where items
+  compete (``where``) without gathering them: the positions, their order and the random draws are those of
+  one ``argpartition`` over the candidates' scores.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from annoplan.simulators.query_strategies import (
     make_strategy,
     row_best,
     row_max,
+    top_k,
 )
 from annoplan.simulators.replay import ReplayResult, replay_pool
 
@@ -321,3 +325,65 @@ def test_an_active_learning_replay_decides_as_on_the_row_path(
     assert fast.strategy == name
     assert_same_outcome(fast, general, ignore=("strategy",))
     assert QUERY_STRATEGIES[name].proba_only  # the registry is untouched
+
+
+# -- the top k ------------------------------------------------------------------------------------------
+
+
+def argpartition_top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The top k as one ``argpartition`` over the scores ranks them (ties at the cut broken at random)."""
+    top = np.argpartition(-scores, k - 1)[:k]
+    cut = scores[top].min()
+    n_tied = int(np.count_nonzero(scores == cut))
+    kept = top[scores[top] > cut]
+    if n_tied > top.size - kept.size:
+        tied = np.flatnonzero(scores == cut)
+        top = np.concatenate([kept, rng.choice(tied, size=k - kept.size, replace=False)])
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+SCORE_VALUES = [0.0, -0.0, 0.1, 0.25, 0.5, 0.5000000000000001, 1.0, np.inf, -np.inf]
+
+
+@given(
+    values=st.lists(st.sampled_from(SCORE_VALUES) | st.floats(0, 1), min_size=1, max_size=300),
+    data=st.data(),
+)
+@settings(max_examples=300, deadline=None)
+def test_top_k_ranks_as_one_argpartition(values: list[float], data: st.DataObject) -> None:
+    scores = np.asarray(values)
+    where = np.asarray(data.draw(st.lists(st.booleans(), min_size=scores.size, max_size=scores.size)))
+    for mask in (None, where):
+        candidates = np.arange(scores.size) if mask is None else np.flatnonzero(mask)
+        if candidates.size == 0:
+            continue
+        k = data.draw(st.integers(1, candidates.size))
+        expected_rng, rng = np.random.default_rng(k), np.random.default_rng(k)
+        expected = candidates[argpartition_top_k(scores[candidates], k, expected_rng)]
+        chosen = top_k(scores, k, rng, where=mask)
+        assert chosen.dtype == np.intp
+        np.testing.assert_array_equal(chosen, expected)
+        assert rng.integers(2**62) == expected_rng.integers(2**62)  # the same random draws
+
+
+@pytest.mark.parametrize("n_distinct", [3, 50, 10**9])
+@pytest.mark.parametrize("k", [1, 37, 999, 1000])
+def test_top_k_of_a_large_pool_ranks_as_one_argpartition(n_distinct: int, k: int) -> None:
+    rng = np.random.default_rng(n_distinct + k)
+    scores = rng.integers(0, n_distinct, size=20_000) / n_distinct  # few values: ties in and at the top
+    where = rng.random(20_000) < 0.1
+    candidates = np.flatnonzero(where)
+    for seed in range(3):
+        expected = candidates[argpartition_top_k(scores[candidates], k, np.random.default_rng(seed))]
+        np.testing.assert_array_equal(top_k(scores, k, np.random.default_rng(seed), where=where), expected)
+        expected = argpartition_top_k(scores, k, np.random.default_rng(seed))
+        np.testing.assert_array_equal(top_k(scores, k, np.random.default_rng(seed)), expected)
+
+
+def test_top_k_leaves_its_inputs_alone() -> None:
+    scores = np.random.default_rng(0).random(500)
+    where = scores > 0.3
+    scores_before, where_before = scores.copy(), where.copy()
+    top_k(scores, 20, np.random.default_rng(0), where=where)
+    np.testing.assert_array_equal(scores, scores_before)
+    np.testing.assert_array_equal(where, where_before)
