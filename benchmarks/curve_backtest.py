@@ -25,6 +25,12 @@ judged at the horizon (~8-10x the last pilot round):
   is above it), the protocol of the issue's own benchmark;
 - ``ms``: median time of one forecast.
 
+Under each set, 90% intervals of ``cover`` and ``lcover`` by a bootstrap over curves: with a few dozen
+replayed runs a share moves by +-0.1 from one draw of runs to the next. Every scored target is one the curve
+reached (its truth exists only then), so a labels P90 that says "never" always covers it: where the forecast
+gives a target a real chance of never being reached, ``lcover`` on reached targets runs above 0.8 by
+construction.
+
 ``--parts`` adds, per set and pilot, the MAE of each part of the forecast as a point forecast (each family
 alone, their mix without and with the slope prior, the last pilot value) as a ratio to the naive power law's:
 where a forecast misses, it shows which part misses.
@@ -237,16 +243,29 @@ def truth_labels(curve: Curve, target: float, start: int) -> float | None:
     return float(curve.anchors[start + hits[0]]) if len(hits) else None
 
 
+def share_interval(hits: np.ndarray, curve: np.ndarray, seed: int, n_boot: int = 1000) -> tuple[float, float]:
+    """90% interval of a share of ``hits`` (0/1) by a bootstrap over curves (``curve``: the curve of each hit;
+    the targets of one curve are not independent); (nan, nan) without hits."""
+    if not len(hits):
+        return float("nan"), float("nan")
+    names, of = np.unique(curve, return_inverse=True)
+    sums, counts = np.bincount(of, weights=hits), np.bincount(of).astype(float)
+    take = np.random.default_rng(seed).integers(0, len(names), size=(n_boot, len(names)))
+    shares = sums[take].sum(axis=1) / counts[take].sum(axis=1)
+    lo, hi = np.quantile(shares, [0.05, 0.95])
+    return float(lo), float(hi)
+
+
 def evaluate(
     curves: list[Curve], n_rounds: int, seed: int = 0, per_curve: bool = False, signals: bool = False
 ) -> dict[str, dict[str, float]]:
     """Backtest both methods on every curve with an ``n_rounds`` pilot; summary metrics per method."""
     rng = np.random.default_rng(seed)
     rows: dict[str, dict[str, list[float]]] = {
-        m: {"abs": [], "cover": [], "x2": [], "lcover": [], "x2h": [], "lch": [], "ms": []}
+        m: {"abs": [], "cover": [], "x2": [], "lcover": [], "x2h": [], "lch": [], "ms": [], "of": []}
         for m in ("naive", "annoplan")
     }
-    for curve in curves:
+    for c, curve in enumerate(curves):
         idx = pilot_indices(curve.anchors, n_rounds)
         if idx is None:
             continue
@@ -273,6 +292,8 @@ def evaluate(
                 lo_n = 0.0 if lo is None else lo
                 hi_n = np.inf if hi is None else hi
                 rows[method][lcover].append(float(lo_n <= true_n <= hi_n))
+                if lcover == "lcover":
+                    rows[method]["of"].append(c)
             if per_curve and method == "annoplan":
                 pilot = "/".join(str(int(v)) for v in n)
                 print(
@@ -285,6 +306,8 @@ def evaluate(
             "cover": float(np.mean(r["cover"])),
             **{k: float(np.mean(r[k])) if r[k] else float("nan") for k in ("x2", "lcover", "x2h", "lch")},
             "ms": float(np.median(r["ms"])),
+            "cover_90": share_interval(np.array(r["cover"]), np.arange(len(r["cover"])), seed),
+            "lcover_90": share_interval(np.array(r["lcover"]), np.array(r["of"], dtype=int), seed),
             "n": len(r["abs"]),
             "n_targets": len(r["x2"]),
         }
@@ -382,8 +405,13 @@ def main(argv: list[str] | None = None) -> None:
                         f"{r['lch']:7.2f} {r['ms']:7.1f}"
                     )
                 for method in ("annoplan", "+signals")[: 1 + args.signals]:
-                    ratio = result[method]["mae"] / result["naive"]["mae"]
-                    print(f"{'':28} {'':>7} MAE ratio {method}/naive: {ratio:.2f}")
+                    r = result[method]
+                    print(
+                        f"{'':28} {'':>7} MAE ratio {method}/naive: {r['mae'] / result['naive']['mae']:.2f}; "
+                        "90% intervals over curves: cover {:.2f}-{:.2f}, lcover {:.2f}-{:.2f}".format(
+                            *r["cover_90"], *r["lcover_90"]
+                        )
+                    )
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
                     print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")

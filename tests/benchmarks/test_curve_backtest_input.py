@@ -16,6 +16,7 @@ from benchmarks.curve_backtest import (
     pilot_indices,
     point_forecasts,
     scoring_targets,
+    share_interval,
 )
 
 
@@ -71,6 +72,7 @@ def test_a_gappy_curve_is_backtested_to_finite_numbers(tmp_path: Path) -> None:
         assert summary[method]["n"] == 1
         assert np.isfinite(summary[method]["mae"])
     assert summary["annoplan"]["cover"] == 1.0  # a smooth power law lies inside its own forecast
+    assert summary["annoplan"]["cover_90"] == (1.0, 1.0)
     # the power law gains 0.07 past the pilot: three fraction targets and the horizon + 0.01 target
     assert summary["annoplan"]["n_targets"] == 3
     assert summary["annoplan"]["x2h"] in (0.0, 1.0)
@@ -102,3 +104,16 @@ def test_point_forecasts_name_every_part_and_the_right_family_wins(tmp_path: Pat
     assert parts["last pilot"] == curve.errors[idx[-1]] > truth * 1.2
     ratios = parts_table([curve, curve], 4)
     assert set(ratios) == set(parts) and all(math.isfinite(r) and r >= 0 for r in ratios.values())
+
+
+def test_a_share_is_bootstrapped_over_curves_not_over_targets() -> None:
+    # two curves: one whose four targets all hit, one whose four all miss; the share is 0.5 either way,
+    # but resampling curves (not targets) spans from 0 to 1: the targets of one curve move together
+    hits = np.array([1.0] * 4 + [0.0] * 4)
+    curve = np.array([0] * 4 + [1] * 4)
+    lo, hi = share_interval(hits, curve, seed=0)
+    assert (lo, hi) == (0.0, 1.0)
+    one_each = share_interval(np.array([1.0, 0.0]), np.array([0, 1]), seed=0)
+    assert one_each == (0.0, 1.0)
+    assert share_interval(np.array([1.0] * 8), np.arange(8), seed=0) == (1.0, 1.0)
+    assert all(np.isnan(share_interval(np.array([]), np.array([], dtype=int), seed=0)))
