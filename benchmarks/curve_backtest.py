@@ -300,19 +300,23 @@ def evaluate(
                     f"    {curve.name[:34]:34} pilot {pilot:24} at {int(at):>6}: truth {truth:.3f} "
                     f"P10-P90 {out['p10']:.3f}-{out['p90']:.3f} P50 {out['p50']:.3f}"
                 )
-    return {
-        m: {
+    summary: dict[str, dict[str, float]] = {}
+    for m, r in rows.items():
+        cover_lo, cover_hi = share_interval(np.array(r["cover"]), np.arange(len(r["cover"])), seed)
+        lcover_lo, lcover_hi = share_interval(np.array(r["lcover"]), np.array(r["of"], dtype=int), seed)
+        summary[m] = {
             "mae": float(np.median(r["abs"])),
             "cover": float(np.mean(r["cover"])),
             **{k: float(np.mean(r[k])) if r[k] else float("nan") for k in ("x2", "lcover", "x2h", "lch")},
             "ms": float(np.median(r["ms"])),
-            "cover_90": share_interval(np.array(r["cover"]), np.arange(len(r["cover"])), seed),
-            "lcover_90": share_interval(np.array(r["lcover"]), np.array(r["of"], dtype=int), seed),
+            "cover_lo": cover_lo,
+            "cover_hi": cover_hi,
+            "lcover_lo": lcover_lo,
+            "lcover_hi": lcover_hi,
             "n": len(r["abs"]),
             "n_targets": len(r["x2"]),
         }
-        for m, r in rows.items()
-    }
+    return summary
 
 
 def point_forecasts(curve: Curve, idx: np.ndarray, at: float) -> dict[str, float]:
@@ -408,9 +412,8 @@ def main(argv: list[str] | None = None) -> None:
                     r = result[method]
                     print(
                         f"{'':28} {'':>7} MAE ratio {method}/naive: {r['mae'] / result['naive']['mae']:.2f}; "
-                        "90% intervals over curves: cover {:.2f}-{:.2f}, lcover {:.2f}-{:.2f}".format(
-                            *r["cover_90"], *r["lcover_90"]
-                        )
+                        f"90% intervals over curves: cover {r['cover_lo']:.2f}-{r['cover_hi']:.2f}, "
+                        f"lcover {r['lcover_lo']:.2f}-{r['lcover_hi']:.2f}"
                     )
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
