@@ -17,6 +17,7 @@ from annoplan.simulators.query_strategies import make_default_classifier, row_be
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 PerRow = Callable[[FloatArray], tuple[npt.NDArray[Any], ...]]
 """Arrays of one value per row of a probability matrix, each row's computed from that row alone."""
 
@@ -59,8 +60,10 @@ class Split:
         The evaluation set's features (a copy) and labels.
     pool_rows : numpy.ndarray of intp
         Row of ``X`` of each pool item (increasing).
+    eval_rows : numpy.ndarray of intp
+        Row of ``X`` of each evaluation item.
     shared : bool
-        The pool's features are read from the rows of ``X`` (:meth:`features`, :func:`predict_items`):
+        The pool's features are read from the rows of ``X`` (:meth:`features`, :attr:`X_rows`):
         :attr:`X_pool` is then copied only when something asks for it.
     """
 
@@ -69,6 +72,7 @@ class Split:
     X_eval: Any
     y_eval: IndexArray
     pool_rows: IndexArray
+    eval_rows: IndexArray
     shared: bool = False
 
     @cached_property
@@ -79,6 +83,27 @@ class Split:
     def features(self, items: IndexArray) -> Any:
         """Features of the pool items ``items`` (a new array, as ``X_pool[items]``)."""
         return self.X[self.pool_rows[items]] if self.shared else self.X_pool[items]
+
+    @property
+    def X_rows(self) -> Any:
+        """The array the whole pool is predicted in: ``X`` when the split shares its rows, else
+        :attr:`X_pool`."""
+        return self.X if self.shared else self.X_pool
+
+    def rows(self, items: IndexArray) -> IndexArray:
+        """Rows of :attr:`X_rows` of the pool items ``items``."""
+        return self.pool_rows[items] if self.shared else items
+
+    def items_at(self, rows: IndexArray) -> IndexArray:
+        """The pool items at the rows ``rows`` of :attr:`X_rows` (the inverse of :meth:`rows`)."""
+        return np.searchsorted(self.pool_rows, rows) if self.shared else rows
+
+    def pool_mask(self) -> BoolArray:
+        """Whether each row of :attr:`X_rows` is a pool item (a new array)."""
+        mask = np.ones(self.X.shape[0] if self.shared else self.y_pool.size, dtype=bool)
+        if self.shared:
+            mask[self.eval_rows] = False
+        return mask
 
 
 def split_eval_pool(
@@ -107,13 +132,13 @@ def split_eval_pool(
     eval_rows = rng.permutation(n_items)[:n_eval]
     in_pool = np.ones(n_items, dtype=bool)
     in_pool[eval_rows] = False
-    pool_rows = np.flatnonzero(in_pool)  # the rows left, increasing (as sorting them gives)
     return Split(
         X=X,
-        y_pool=y[pool_rows],
+        y_pool=y[in_pool],
         X_eval=X[eval_rows],
         y_eval=y[eval_rows],
-        pool_rows=pool_rows,
+        pool_rows=np.flatnonzero(in_pool),  # the rows left, increasing (as sorting them gives)
+        eval_rows=eval_rows,
         shared=share and can_share_rows(X, int(n_eval)),
     )
 
@@ -170,7 +195,14 @@ def predict_items(
     probability matrix itself would copy its rows). ``per_row`` must compute each row's values from that row
     alone, so that this gives the numbers it gives on the items' rows alone.
     """
-    if 2 * items.size < split.y_pool.size:
+    if not predicts_whole_pool(split, items.size):
         return per_row(predict_proba(model, split.features(items)))
-    X, rows = (split.X, split.pool_rows[items]) if split.shared else (split.X_pool, items)
-    return tuple(values[rows] for values in per_row(predict_proba(model, X)))
+    rows = split.rows(items)
+    return tuple(values[rows] for values in per_row(predict_proba(model, split.X_rows)))
+
+
+def predicts_whole_pool(split: Split, n_items: int) -> bool:
+    """Whether ``n_items`` pool items' values are read from predictions of the whole pool
+    (:attr:`Split.X_rows`) rather than of the items' rows alone: while they are at least half of the
+    pool, which is cheaper than copying their features out."""
+    return 2 * n_items >= split.y_pool.size

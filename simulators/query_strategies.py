@@ -6,8 +6,8 @@ scores, ties broken at random) and registers every named subclass in :data:`QUER
 contract tests cover it at once. A strategy whose score of an item is a function of that item's class
 probabilities alone (``proba_only``: least confidence, margin, entropy) also scores any block of
 probability rows (:meth:`QueryStrategy.proba_scores`), so that the replay can score the whole pool's
-probabilities and keep the candidates' scores (:meth:`QueryStrategy.select_scored`) instead of copying
-the candidates' rows out.
+probabilities and rank the candidates' scores among them (:func:`top_k` with ``where``, the choice
+:meth:`QueryStrategy.select_scored` makes) instead of copying the candidates' rows out.
 """
 
 from __future__ import annotations
@@ -110,9 +110,10 @@ class QueryStrategy:
     uses_proba: ClassVar[bool] = True
     uses_model: ClassVar[bool] = True
     #: the score of an item is a function of its own class probabilities alone (:meth:`proba_scores`): not of
-    #: the features, the training items, the other candidates or randomness, and :meth:`select` is the base
-    #: class's. The replay then neither prepares the strategy nor builds a :class:`QueryContext`: it scores
-    #: the whole pool's probabilities and chooses with :meth:`select_scored`.
+    #: the features, the training items, the other candidates or randomness, and :meth:`select` and
+    #: :meth:`select_scored` are the base class's. The replay then neither prepares the strategy nor builds a
+    #: :class:`QueryContext`: it scores the whole pool's probabilities and chooses as :meth:`select_scored`
+    #: does, ranking the candidates' scores where they sit (:func:`top_k` with ``where``).
     proba_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -171,7 +172,8 @@ class QueryStrategy:
         For a ``proba_only`` strategy,
         ``select_scored(candidates, proba_scores(pool_proba)[candidates], batch_size, rng)`` is
         ``select`` with ``context.proba = pool_proba[candidates]``: the whole pool's probabilities are
-        scored and only the candidates' scores kept, without copying their probability rows out.
+        scored and only the candidates' scores kept, without copying their probability rows out (the replay
+        ranks them where they sit instead, with :func:`top_k` and ``where``).
 
         Parameters
         ----------

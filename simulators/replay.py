@@ -55,6 +55,8 @@ from annoplan.simulators._common import (
     default_n_eval,
     predict_confidence,
     predict_items,
+    predict_proba,
+    predicts_whole_pool,
     split_eval_pool,
 )
 from annoplan.simulators._validation import (
@@ -290,7 +292,12 @@ class ReplayResult(Volumes[int]):
 
 
 class _Replay:
-    """Mutable bookkeeping of one replay: boolean masks over the pool and running counters."""
+    """Mutable bookkeeping of one replay: boolean masks over the pool and running counters.
+
+    The remaining items are kept twice, as a mask over the pool (``remaining``) and over the rows the whole
+    pool is predicted in (``remaining_rows``, over :attr:`Split.X_rows`), so that scores of the whole pool
+    are ranked among the remaining items without gathering them.
+    """
 
     def __init__(
         self,
@@ -311,6 +318,7 @@ class _Replay:
         self.calibration_size = min(calibration_size, split.y_eval.size)
         self.rng = rng
         self.remaining = np.ones(n_pool, dtype=bool)
+        self.remaining_rows = split.pool_mask()
         self.checked = np.zeros(n_pool, dtype=bool)
         self.route = np.zeros(n_pool, dtype=np.int8)
         self.round_of = np.zeros(n_pool, dtype=np.int64)
@@ -351,6 +359,7 @@ class _Replay:
 
     def _take(self, items: IndexArray, route: int) -> None:
         self.remaining[items] = False
+        self.remaining_rows[self.split.rows(items)] = False
         self.n_remaining -= items.size
         self.route[items] = route
         self.round_of[items] = self.rounds + 1
@@ -392,6 +401,27 @@ class _Replay:
         self.label_errors += int(np.count_nonzero(~right & ~audited))
         if audited.any():
             self._check(items[audited])
+
+    def top_scored(self, proba_scores: Callable[[FloatArray], FloatArray], n_batch: int) -> IndexArray:
+        """The ``n_batch`` remaining items whose class probabilities score highest under ``proba_scores``,
+        highest first, ties at the cut broken at random (all of them when they fit the batch): the choice
+        :meth:`~simulators.query_strategies.QueryStrategy.select_scored` makes from their scores.
+
+        While the remaining items are at least half of the pool, the whole pool is scored
+        (:func:`~simulators._common.predicts_whole_pool`) and ranked where items remain, without gathering
+        their scores; else the remaining items' rows are predicted alone.
+        """
+        if n_batch >= self.n_remaining:
+            return self.candidates()
+        split = self.split
+        if not predicts_whole_pool(split, self.n_remaining):
+            candidates = self.candidates()
+            scores = np.asarray(
+                proba_scores(predict_proba(self.model, split.features(candidates))), dtype=np.float64
+            )
+            return candidates[top_k(scores, n_batch, self.rng)]
+        scores = np.asarray(proba_scores(predict_proba(self.model, split.X_rows)), dtype=np.float64)
+        return split.items_at(top_k(scores, n_batch, self.rng, where=self.remaining_rows))
 
     def retrain(self) -> None:
         """Refit on all human-checked items (when new ones arrived and two classes are present)."""
@@ -550,10 +580,10 @@ class ActiveLearningPolicy(RandomLabeling):
     def choose(self, state: _Replay, n_batch: int) -> IndexArray:
         if state.model is None:
             return super().choose(state, n_batch)
-        candidates, split, strategy = state.candidates(), state.split, self.query_strategy
-        if strategy.proba_only:  # score the whole pool, keep the candidates' scores (no rows copied)
-            (scores,) = predict_items(state.model, split, candidates, lambda p: (strategy.proba_scores(p),))
-            return strategy.select_scored(candidates, scores, n_batch, state.rng)
+        strategy = self.query_strategy
+        if strategy.proba_only:  # scored from the probabilities alone: no candidates' rows copied
+            return state.top_scored(strategy.proba_scores, n_batch)
+        candidates, split = state.candidates(), state.split
         proba = predict_items(state.model, split, candidates, _rows)[0] if strategy.uses_proba else None
         train = np.flatnonzero(state.checked)
         context = QueryContext(

@@ -7,8 +7,9 @@
 * The pool is read from the data set's own rows (no copy) where that gives the same predictions, and the
   replay takes the whole-pool path of those strategies.
 * ``top_k`` finds the cut by partitioning the scores' values, and ranks the whole pool's scores where items
-  compete (``where``) without gathering them: the positions, their order and the random draws are those of
+  remain (``where``) without gathering them: the positions, their order and the random draws are those of
   one ``argpartition`` over the candidates' scores.
+* The replay keeps the remaining items as a mask over the rows the pool is predicted in, round after round.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-from annoplan.simulators import _common
+from annoplan.simulators import _common, replay
 from annoplan.simulators._common import can_share_rows, split_eval_pool
 from annoplan.simulators._validation import all_finite, check_features, check_features_labels, encode_labels
 from annoplan.simulators.errors import SimulatorInputError
@@ -160,6 +161,7 @@ def test_the_probability_only_strategies_are_the_uncertainty_measures() -> None:
     for name, cls in QUERY_STRATEGIES.items():  # the replay skips select: none of them may override it
         if cls.proba_only:
             assert cls.select is QueryStrategy.select and cls.score is QueryStrategy.score, name
+            assert cls.select_scored is QueryStrategy.select_scored, name
 
 
 @pytest.mark.parametrize("name", PROBA_ONLY)
@@ -387,3 +389,64 @@ def test_top_k_leaves_its_inputs_alone() -> None:
     top_k(scores, 20, np.random.default_rng(0), where=where)
     np.testing.assert_array_equal(scores, scores_before)
     np.testing.assert_array_equal(where, where_before)
+
+
+# -- the remaining items as rows ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_eval", [20, 1000])  # shared rows, copied pool
+def test_pool_items_and_rows_map_both_ways(n_eval: int) -> None:
+    X, y = np.zeros((5000, 2)), np.arange(5000) % 2
+    split = split_eval_pool(X, y, n_eval, np.random.default_rng(3), share=True)
+    assert split.shared is (n_eval == 20)
+    items = np.sort(np.random.default_rng(4).choice(split.y_pool.size, size=300, replace=False))
+    np.testing.assert_array_equal(split.items_at(split.rows(items)), items)
+    mask = split.pool_mask()
+    assert mask.shape == (split.X_rows.shape[0],)
+    np.testing.assert_array_equal(np.flatnonzero(mask), split.rows(np.arange(split.y_pool.size)))
+
+
+def tied_data(n_items: int = 900, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Features of few distinct values: many items share their probabilities, so scores tie."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n_items, 3)).astype(float)
+    y = (X[:, 0] + X[:, 1] + rng.integers(0, 2, n_items)) % 3
+    return X, y
+
+
+@pytest.mark.parametrize("n_eval", [8, None])  # shared rows, copied pool
+@pytest.mark.parametrize("policy", _all_policies(), ids=lambda s: "-".join(map(str, s.values())))
+def test_the_remaining_rows_follow_the_remaining_items(
+    monkeypatch: pytest.MonkeyPatch, policy: dict[str, Any], n_eval: int | None
+) -> None:
+    rounds = []
+    end_round = replay._Replay.end_round
+
+    def checked_end_round(state: Any) -> Any:
+        expected = np.zeros_like(state.remaining_rows)
+        expected[state.split.rows(np.flatnonzero(state.remaining))] = True
+        np.testing.assert_array_equal(state.remaining_rows, expected)
+        rounds.append(state.n_remaining)
+        return end_round(state)
+
+    monkeypatch.setattr(replay._Replay, "end_round", checked_end_round)
+    X, y = tied_data()
+    policy = {**policy, "strategy": "margin"} if policy["policy"] == "active_learning" else policy
+    result = replay_pool(X, y, **policy, batch_size=100, n_eval=n_eval, random_state=1)
+    assert rounds and rounds[-1] == result.unlabeled
+
+
+@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("n_eval", [8, None])  # shared rows, copied pool
+@pytest.mark.parametrize("batch_size", [1, 45, 300])
+def test_ranking_the_whole_pool_decides_as_on_the_row_path_with_ties(
+    name: str, n_eval: int | None, batch_size: int
+) -> None:
+    X, y = tied_data()
+    settings_: dict[str, Any] = dict(
+        policy="active_learning", batch_size=batch_size, n_eval=n_eval, random_state=5
+    )
+    settings_["max_labels"] = 20 if batch_size == 1 else None
+    fast = replay_pool(X, y, strategy=name, **settings_)
+    general = replay_pool(X, y, strategy=row_path(name), **settings_)
+    assert_same_outcome(fast, general, ignore=("strategy",))
