@@ -357,6 +357,13 @@ class _Replay:
     def candidates(self) -> IndexArray:
         return np.flatnonzero(self.remaining)
 
+    def random_items(self, n_items: int) -> IndexArray:
+        """``n_items`` remaining items drawn at random: ``rng.choice(candidates, n_items, replace=False)``,
+        drawn as positions among the candidates (the same draws), which are the items themselves while no
+        item has been taken."""
+        positions = self.rng.choice(self.n_remaining, size=n_items, replace=False)
+        return positions if self.n_remaining == self.split.y_pool.size else self.candidates()[positions]
+
     def _take(self, items: IndexArray, route: int) -> None:
         self.remaining[items] = False
         self.remaining_rows[self.split.rows(items)] = False
@@ -547,7 +554,7 @@ class RandomLabeling(ReplayPolicy):
 
     def choose(self, state: _Replay, n_batch: int) -> IndexArray:
         """The ``n_batch`` items humans get this round (random)."""
-        return state.rng.choice(state.candidates(), size=n_batch, replace=False)
+        return state.random_items(n_batch)
 
     def label(self, state: _Replay, batch: IndexArray) -> None:
         """Humans label ``batch`` (from scratch)."""

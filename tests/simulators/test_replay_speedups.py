@@ -9,7 +9,8 @@
 * ``top_k`` finds the cut by partitioning the scores' values, and ranks the whole pool's scores where items
   remain (``where``) without gathering them: the positions, their order and the random draws are those of
   one ``argpartition`` over the candidates' scores.
-* The replay keeps the remaining items as a mask over the rows the pool is predicted in, round after round.
+* The replay keeps the remaining items as a mask over the rows the pool is predicted in, round after round,
+  and draws random items as positions among the candidates (no index of the pool built while it is whole).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from annoplan.simulators import _common, replay
 from annoplan.simulators._common import can_share_rows, split_eval_pool
 from annoplan.simulators._validation import all_finite, check_features, check_features_labels, encode_labels
+from annoplan.simulators.costs import RateCard
 from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import (
     QUERY_STRATEGIES,
@@ -450,3 +452,18 @@ def test_ranking_the_whole_pool_decides_as_on_the_row_path_with_ties(
     fast = replay_pool(X, y, strategy=name, **settings_)
     general = replay_pool(X, y, strategy=row_path(name), **settings_)
     assert_same_outcome(fast, general, ignore=("strategy",))
+
+
+@pytest.mark.parametrize("n_taken", [0, 1, 2500])
+@pytest.mark.parametrize("n_items", [1, 60, 2000])
+def test_random_items_are_the_choice_among_the_candidates(n_taken: int, n_items: int) -> None:
+    X, y = np.zeros((5000, 2)), np.arange(5000) % 2
+    split = split_eval_pool(X, y, 20, np.random.default_rng(0), share=True)
+    state = replay._Replay(split, 2, None, RateCard(), 0, np.random.default_rng(n_items))
+    state.label_fresh(np.random.default_rng(1).choice(split.y_pool.size, size=n_taken, replace=False))
+    expected_rng = np.random.default_rng(n_items)
+    expected = expected_rng.choice(state.candidates(), size=n_items, replace=False)
+    chosen = state.random_items(n_items)
+    np.testing.assert_array_equal(chosen, expected)
+    assert chosen.dtype == expected.dtype
+    assert state.rng.integers(2**62) == expected_rng.integers(2**62)
