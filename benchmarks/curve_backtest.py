@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_backtest.py --curves CURVES.jsonl --datasets DATA_DIR [--rounds 4 5] [--seeds N]
-        [--first-seed S] [--per-curve] [--parts] [--signals]
+        [--first-seed S] [--per-curve] [--parts] [--signals] [--save-curves FILE]
 
 ``CURVES.jsonl`` holds real learning curves, one JSON object per line with ``anchors`` (training-set sizes),
 ``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
@@ -116,9 +116,30 @@ def load_jsonl_curves(path: Path) -> list[Curve]:
         anchors, first = np.unique(anchors[keep], return_index=True)
         values = values[keep][first]
         sem = sem[keep][first] if sem is not None and len(sem) == len(keep) else None
+        train = _floats(d.get("train_values"))
+        train = train[keep][first] if train is not None and len(train) == len(keep) else None
+        if train is not None and d.get("metric") == "accuracy":
+            train = 1.0 - train
         name = f"{d.get('dataset_name', '?')}/{d.get('learner', '?')}"
-        curves.append(Curve(name, anchors, values, sem, d.get("n_eval")))
+        curves.append(Curve(name, anchors, values, sem, d.get("n_eval"), train, d.get("model")))
     return curves
+
+
+def save_jsonl_curves(curves: list[Curve], path: Path) -> None:
+    """Write curves as :func:`load_jsonl_curves` reads them (error rates, training errors and model family
+    where the curve has them): replayed runs saved once are backtested again in seconds."""
+    with path.open("w") as f:
+        for c in curves:
+            dataset, _, learner = c.name.partition("/")
+            d: dict = {"dataset_name": dataset, "learner": learner, "metric": "error_rate"}
+            d |= {"anchors": c.anchors.tolist(), "values": c.errors.tolist(), "n_eval": c.n_eval}
+            if c.sem is not None:
+                d["values_sem"] = c.sem.tolist()
+            if c.train_errors is not None:
+                d["train_values"] = c.train_errors.tolist()
+            if c.model is not None:
+                d["model"] = c.model
+            f.write(json.dumps(d) + "\n")
 
 
 def replay_random_curve(path: Path, seed: int = 0) -> Curve | None:
@@ -299,6 +320,7 @@ def evaluate(
                 print(
                     f"    {curve.name[:34]:34} pilot {pilot:24} at {int(at):>6}: truth {truth:.3f} "
                     f"P10-P90 {out['p10']:.3f}-{out['p90']:.3f} P50 {out['p50']:.3f}"
+                    + (" (+signals)" if signals else "")
                 )
     summary: dict[str, dict[str, float]] = {}
     for m, r in rows.items():
@@ -367,6 +389,9 @@ def main(argv: list[str] | None = None) -> None:
         "--first-seed", type=int, default=0, help="seed of the first run (later seeds: held-out runs)"
     )
     parser.add_argument(
+        "--save-curves", type=Path, help="write the replayed runs as JSON lines (to pass to --curves later)"
+    )
+    parser.add_argument(
         "--per-curve", action="store_true", help="print every curve's forecast (always for replays)"
     )
     parser.add_argument(
@@ -393,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
             seeds = range(args.first_seed, args.first_seed + args.seeds)
             replayed = [replay_random_curve(p, seed) for seed in seeds for p in paths]
             groups[f"replays:{args.datasets.name}"] = [c for c in replayed if c is not None]
+            if args.save_curves is not None:
+                save_jsonl_curves(groups[f"replays:{args.datasets.name}"], args.save_curves)
         print(f"command: {' '.join(['python', *sys.argv])}")
         columns = ("pilot", "method", "n", "MAE", "cover", "x2", "lcover", "x2h", "lch", "ms")
         print(f"{'set':28} " + " ".join(f"{c:>7}" for c in columns))
@@ -401,7 +428,9 @@ def main(argv: list[str] | None = None) -> None:
                 per_curve = args.per_curve or group.startswith("replays")
                 result = evaluate(curves, n_rounds, per_curve=per_curve)
                 if args.signals:  # the same curves again, the forecast told the runs' signals
-                    result["+signals"] = evaluate(curves, n_rounds, signals=True)["annoplan"]
+                    result["+signals"] = evaluate(curves, n_rounds, per_curve=per_curve, signals=True)[
+                        "annoplan"
+                    ]
                 for method, r in result.items():
                     print(
                         f"{group[:28]:28} {n_rounds:>7} {method:>7} {r['n']:>7} {r['mae']:7.4f} "

@@ -10,11 +10,13 @@ import numpy as np
 
 from annoplan.planner.curves import FAMILIES
 from benchmarks.curve_backtest import (
+    Curve,
     evaluate,
     load_jsonl_curves,
     parts_table,
     pilot_indices,
     point_forecasts,
+    save_jsonl_curves,
     scoring_targets,
     share_interval,
 )
@@ -117,3 +119,26 @@ def test_a_share_is_bootstrapped_over_curves_not_over_targets() -> None:
     assert one_each == (0.0, 1.0)
     assert share_interval(np.array([1.0] * 8), np.arange(8), seed=0) == (1.0, 1.0)
     assert all(np.isnan(share_interval(np.array([]), np.array([], dtype=int), seed=0)))
+
+
+def test_saved_runs_come_back_with_their_signals(tmp_path: Path) -> None:
+    # a replayed run saved once is backtested again from the file, told the same signals
+    run = Curve(
+        "adult/logreg",
+        ANCHORS.astype(float),
+        power_law(ANCHORS),
+        None,
+        2000,
+        power_law(ANCHORS) / 3,
+        "linear",
+    )
+    path = tmp_path / "runs.jsonl"
+    save_jsonl_curves([run], path)
+    (back,) = load_jsonl_curves(path)
+    assert back.name == run.name and back.n_eval == 2000 and back.model == "linear" and back.sem is None
+    np.testing.assert_allclose(back.anchors, run.anchors)
+    np.testing.assert_allclose(back.errors, run.errors)
+    assert back.train_errors is not None
+    np.testing.assert_allclose(back.train_errors, run.errors / 3)
+    again, first = (evaluate([c], n_rounds=4, signals=True)["annoplan"] for c in (back, run))
+    assert {k: v for k, v in again.items() if k != "ms"} == {k: v for k, v in first.items() if k != "ms"}
