@@ -407,6 +407,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
         parser.error("give --curves and/or --datasets")
+    if args.save_curves is not None and args.datasets is None:
+        parser.error("--save-curves writes replayed runs: give --datasets too")
     if args.seeds < 1 or args.first_seed < 0:
         parser.error("--seeds must be >= 1 and --first-seed >= 0")
     groups: dict[str, list[Curve]] = {}

@@ -7,12 +7,14 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from annoplan.planner.curves import FAMILIES
 from benchmarks.curve_backtest import (
     Curve,
     evaluate,
     load_jsonl_curves,
+    main,
     parts_table,
     pilot_indices,
     point_forecasts,
@@ -142,3 +144,15 @@ def test_saved_runs_come_back_with_their_signals(tmp_path: Path) -> None:
     np.testing.assert_allclose(back.train_errors, run.errors / 3)
     again, first = (evaluate([c], n_rounds=4, signals=True)["annoplan"] for c in (back, run))
     assert {k: v for k, v in again.items() if k != "ms"} == {k: v for k, v in first.items() if k != "ms"}
+
+
+def test_saving_runs_without_data_sets_to_replay_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    curves = write(
+        tmp_path / "c.jsonl", [{"anchors": ANCHORS.tolist(), "values": power_law(ANCHORS).tolist()}]
+    )
+    with pytest.raises(SystemExit):
+        main(["--curves", str(curves), "--save-curves", str(tmp_path / "runs.jsonl")])
+    assert "--datasets" in capsys.readouterr().err
+    assert not (tmp_path / "runs.jsonl").exists()
