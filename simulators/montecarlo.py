@@ -478,41 +478,30 @@ def simulate_settings(
     :func:`simulate_stops`.
     """
     process = labeling_strategy(strategy)
+
+    def simulation(setting: Setting, generator: np.random.Generator | None) -> _Simulation:
+        return _simulation(
+            process,
+            curve,
+            costs,
+            pool_size,
+            setting[0],
+            setting[1],
+            target_error=target_error,
+            max_label_error=max_label_error,
+            efficiency=efficiency,
+            labels_before=labels_before,
+            noise=generator,
+        )
+
     most = max(1, max_rows // curve.n_draws)
     for group in _stacks(process, settings, most):
         if not _stackable(process, group[0]):
-            ((settings_, routing, stops),) = group
-            yield from simulate_stops(
-                strategy,
-                curve,
-                costs,
-                pool_size,
-                settings_,
-                stops,
-                target_error=target_error,
-                max_label_error=max_label_error,
-                efficiency=efficiency,
-                routing=routing,
-                labels_before=labels_before,
-                noise=noise() if noise is not None else None,
-            )
+            (alone,) = group
+            run = simulation(alone, noise() if noise is not None else None)
+            yield from process.simulate(run, [float(stop) for stop in alone[2]])
             continue
-        runs = [
-            _simulation(
-                process,
-                curve,
-                costs,
-                pool_size,
-                settings_,
-                routing,
-                target_error=target_error,
-                max_label_error=max_label_error,
-                efficiency=efficiency,
-                labels_before=labels_before,
-                noise=None,
-            )
-            for settings_, routing, _ in group
-        ]
+        runs = [simulation(setting, None) for setting in group]
         cap = float(group[0][2][0])
         for outcome, (_, _, stops) in zip(_simulate_stacked(runs, cap, noise), group, strict=True):
             yield from [outcome] * len(stops)
