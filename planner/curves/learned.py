@@ -304,9 +304,12 @@ def band_deviation(levels: Array, table: Array, bands: Array, u: Array, distance
     return deviation
 
 
-def check_features(d: dict[str, Any], features: tuple[str, ...], part: str) -> None:
-    """Refuse an artifact part ``d`` built for other ``features`` than this code's, with advice."""
-    if list(d.get("features", [])) != list(features):
+def check_features(
+    d: dict[str, Any], features: tuple[str, ...], part: str, keys: tuple[str, ...] = ()
+) -> None:
+    """Refuse an artifact part ``d`` built for other ``features`` than this code's, or without one of
+    ``keys``, with advice."""
+    if list(d.get("features", [])) != list(features) or any(key not in d for key in keys):
         raise ValueError(
             f"the learned {part} model was built for other features: rebuild it with "
             "benchmarks/build_curve_model.py"
@@ -412,7 +415,7 @@ class LearnedCurveModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnedCurveModel:
-        check_features(d if "bands" in d and "labels" in d else {}, FEATURES, "curve")
+        check_features(d, FEATURES, "curve", keys=("bands", "labels"))
         return cls(
             center=TreeEnsemble.from_dict(d["center"]),
             scale=TreeEnsemble.from_dict(d["scale"]),
