@@ -409,6 +409,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("give --curves and/or --datasets")
     if args.save_curves is not None and args.datasets is None:
         parser.error("--save-curves writes replayed runs: give --datasets too")
+    if args.save_curves is not None and (args.save_curves.is_dir() or not args.save_curves.parent.is_dir()):
+        parser.error(f"--save-curves {args.save_curves}: give a file name in an existing folder")
     if args.seeds < 1 or args.first_seed < 0:
         parser.error("--seeds must be >= 1 and --first-seed >= 0")
     groups: dict[str, list[Curve]] = {}
@@ -417,6 +419,8 @@ def main(argv: list[str] | None = None) -> None:
             groups[path.stem] = load_jsonl_curves(path)
         if args.datasets is not None:
             paths = sorted(args.datasets.glob("*.npz"))
+            if not paths:
+                parser.error(f"--datasets {args.datasets}: no .npz data sets there")
             seeds = range(args.first_seed, args.first_seed + args.seeds)
             replayed = [replay_random_curve(p, seed) for seed in seeds for p in paths]
             groups[f"replays:{args.datasets.name}"] = [c for c in replayed if c is not None]

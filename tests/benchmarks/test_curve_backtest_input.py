@@ -156,3 +156,20 @@ def test_saving_runs_without_data_sets_to_replay_is_refused(
         main(["--curves", str(curves), "--save-curves", str(tmp_path / "runs.jsonl")])
     assert "--datasets" in capsys.readouterr().err
     assert not (tmp_path / "runs.jsonl").exists()
+
+
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_a_runs_file_that_cannot_be_written_is_refused_before_any_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # the replays take minutes: a file that cannot be written is refused before them, not after
+    target = tmp_path if where == "a folder" else tmp_path / "missing" / "runs.jsonl"
+    with pytest.raises(SystemExit):
+        main(["--datasets", str(tmp_path / "no-such-data"), "--save-curves", str(target)])
+    assert "--save-curves" in capsys.readouterr().err
+
+
+def test_a_folder_without_data_sets_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--datasets", str(tmp_path)])
+    assert "no .npz" in capsys.readouterr().err
