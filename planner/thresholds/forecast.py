@@ -191,6 +191,7 @@ class SelectionDraws:
             return None
         coverage = np.stack([d.coverage_params for d in draws])[setting, draw]
         risk = np.stack([d.risk_params for d in draws])[setting, draw]
+        profiles = tuple(d.profile for d in draws)
         return SelectionRows(
             coverage_intercept=np.ascontiguousarray(coverage[:, 0]),
             coverage_slope=np.ascontiguousarray(coverage[:, 1]),
@@ -200,8 +201,59 @@ class SelectionDraws:
             risk_center=np.array([d.risk_center for d in draws])[setting],
             predicted_ratio=np.array([d.predicted_ratio for d in draws])[setting],
             setting=setting,
-            profiles=tuple(d.profile for d in draws),
+            profiles=profiles,
+            table=ProfileTable.of(profiles),
         )
+
+
+@dataclass(frozen=True)
+class ProfileTable:
+    """The error profiles of a stacked run's settings on one even grid ``0, 1/g, ..., 1``, as flat tables
+    (setting ``s``'s point ``j`` at ``s * (g + 1) + j``): each row's concentration is read at a grid position
+    computed from ``q`` rather than searched for, with the very numbers ``np.interp`` gives (the slope of
+    ``j``'s segment times ``q - points[j]``, plus ``shares[j]``; at ``q == 1`` the last share).
+    ``np.interp``'s search (a branchy bisection per row) cost a stacked round more than its arithmetic."""
+
+    points: Array  #: each setting's grid, flat (the same for all)
+    shares: Array  #: each setting's shares at its points, flat
+    slopes: Array  #: each setting's segment slopes, flat; 0 at the last point (no segment)
+    size: int  #: points per setting
+
+    @classmethod
+    def of(cls, profiles: Sequence[ErrorProfile]) -> ProfileTable | None:
+        """The table of ``profiles``; None unless they all share one even grid from 0 to 1."""
+        if not profiles:
+            return None
+        points = profiles[0].points
+        size = points.size
+        even = np.arange(size) / max(size - 1, 1)
+        if (
+            size < 2
+            or points[0] != 0.0
+            or points[-1] != 1.0
+            or not np.all(np.diff(points) > 0)
+            or not np.allclose(points, even, rtol=0.0, atol=1e-12)
+            or any(p.points.shape != points.shape or not np.array_equal(p.points, points) for p in profiles)
+        ):
+            return None
+        # np.interp's slopes, (shares[j + 1] - shares[j]) / (points[j + 1] - points[j])
+        slopes = [np.append(np.diff(p.shares) / np.diff(p.points), 0.0) for p in profiles]
+        return cls(
+            np.tile(points, len(profiles)),
+            np.concatenate([np.asarray(p.shares, dtype=float) for p in profiles]),
+            np.concatenate(slopes),
+            size,
+        )
+
+    def concentration(self, q: Array, setting: IntArray) -> Array:
+        """``np.interp(q[i], points, shares of setting[i])`` for each row, ``q`` in [0, 1]."""
+        last = self.size - 1
+        # the grid position, then the segment np.interp's search finds: points[j] <= q < points[j + 1]
+        j = np.minimum((q * last).astype(np.intp), last)
+        j -= self.points.take(j) > q
+        j += (j < last) & (self.points.take(np.minimum(j + 1, last)) <= q)
+        j += setting * self.size
+        return np.asarray(self.slopes.take(j) * (q - self.points.take(j)) + self.shares.take(j))
 
 
 @dataclass(frozen=True)
@@ -220,6 +272,7 @@ class SelectionRows:
     predicted_ratio: Array
     setting: IntArray
     profiles: tuple[ErrorProfile, ...]
+    table: ProfileTable | None = None  #: the profiles on their shared grid, where they share an even one
 
     def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
         """Coverage and error among auto-accepted items of each row at its own size (n_rows,)."""
@@ -231,6 +284,8 @@ class SelectionRows:
     def error_concentration(self, q: Array) -> Array:
         """Each row's share of the errors below its threshold held by its least confident share ``q``."""
         q = np.clip(q, 0.0, 1.0)
+        if self.table is not None:
+            return self.table.concentration(q, self.setting)
         out = np.empty(q.shape)
         bounds = np.searchsorted(self.setting, np.arange(len(self.profiles) + 1))
         for s, profile in enumerate(self.profiles):
@@ -251,6 +306,7 @@ class SelectionRows:
             self.predicted_ratio[rows],
             self.setting[rows],
             self.profiles,
+            self.table,
         )
 
 

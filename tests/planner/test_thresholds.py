@@ -30,6 +30,7 @@ from annoplan.planner.thresholds import (
     risk_by_threshold,
 )
 from annoplan.planner.thresholds.certify import START_SHARE
+from annoplan.planner.thresholds.forecast import ErrorProfile, ProfileTable
 
 PROPERTY_SETTINGS = settings(
     derandomize=True,
@@ -549,6 +550,39 @@ def test_the_error_profile_puts_the_errors_below_the_threshold_on_the_least_conf
     # the draws carry the profile the simulation asks for
     draws = forecast.draws(10, rng)
     assert np.allclose(draws.error_concentration(q), share)
+
+
+def test_the_profile_table_reads_each_settings_profile_as_np_interp_does() -> None:
+    """The stacked run's grid lookup gives np.interp's very numbers: between points, on them, at 0 and 1."""
+    rng = np.random.default_rng(5)
+    profiles = [
+        fit_selection_curves(
+            [(n, rng.uniform(0.3, 1.0, 200), rng.random(200) < 0.8) for n in (100, 400)], t
+        ).profile
+        for t in (0.8, 0.9, 0.95)
+    ]
+    table = ProfileTable.of(profiles)
+    assert table is not None
+    grid = profiles[0].points
+    on_grid = grid[rng.integers(0, grid.size, 300)]
+    q = np.concatenate(
+        [
+            rng.uniform(0.0, 1.0, 3000),
+            on_grid,
+            np.clip(np.nextafter(on_grid, rng.choice([-1.0, 2.0], 300)), 0, 1),
+        ]
+    )
+    setting = np.sort(rng.integers(0, len(profiles), q.size)).astype(np.intp)
+    got = table.concentration(q, setting)
+    for s, profile in enumerate(profiles):
+        mine = setting == s
+        assert np.array_equal(got[mine], np.interp(q[mine], profile.points, profile.shares))
+    even = ProfileTable.of([ErrorProfile.even()])
+    assert even is not None
+    q = np.array([0.0, 0.3, 0.5, 1.0])
+    assert np.array_equal(even.concentration(q, np.zeros(4, np.intp)), q)
+    # profiles on different grids have no table (the stacked run then interpolates each setting's)
+    assert ProfileTable.of([profiles[0], ErrorProfile.even()]) is None
 
 
 def test_without_items_below_the_threshold_the_errors_spread_evenly() -> None:
