@@ -72,6 +72,7 @@ at a cost that grows with the spread of the tail rather than with the lot size (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +189,71 @@ def _non_negative(value: Any, field: str) -> FloatArray:
 def _bisection_steps(width: CountArray) -> int:
     """Steps that shrink integer intervals of ``width`` (high - low) to a point: bit length of the widest."""
     return int(np.max(width, initial=0)).bit_length()
+
+
+#: most midpoints tested in one call when a bisection looks ahead (:func:`_bisect`): a plan's audit searches
+#: one lot at a time, and testing 30 midpoints at once costs about what testing one does
+_LOOKAHEAD_TESTS = 64
+
+
+def _bisect(
+    low: CountArray,
+    high: CountArray,
+    upper: bool,
+    test: Callable[[npt.NDArray[np.intp], CountArray], BoolArray],
+) -> CountArray:
+    """Integer bisection of each element's ``[low, high]`` (1-D arrays) to a point; returns the points.
+
+    ``upper`` False: ``mid = (lo + hi) // 2``; ``test`` true keeps ``[lo, mid]``, false ``[mid + 1, hi]``.
+    ``upper`` True: ``mid = (lo + hi + 1) // 2``; ``test`` true keeps ``[mid, hi]``, false ``[lo, mid - 1]``.
+    ``test(elements, mids)`` decides each of ``elements`` (indices into the searched arrays; they may repeat)
+    at its ``mid``, each element from its own arguments only. Every step at least halves an interval, so
+    ``bit_length(high - low)`` steps close it.
+
+    The steps down from an interval form a binary tree of midpoints. Where few elements are open, the
+    midpoints of the next few levels (about :data:`_LOOKAHEAD_TESTS` in all) are tested in one call and the
+    steps walk down that tree: the decisions, hence the points, are those of one test per step, for a
+    fraction of the calls (for a handful of elements a test costs mostly its call). With many elements
+    open it tests one level at a time, as a plain bisection does.
+    """
+    low, high = low.copy(), high.copy()
+    while True:
+        open_ = np.flatnonzero(low < high)
+        if open_.size == 0:
+            return low
+        steps = _bisection_steps(high[open_] - low[open_])
+        most = max(1, int(math.log2(_LOOKAHEAD_TESTS / open_.size + 1.0)))
+        depth = math.ceil(steps / math.ceil(steps / most))  # the steps in even rounds of lookahead
+        # the tree as a heap, one row per element: node i's children are 2i + 1 (test false) and 2i + 2
+        # (true); a closed interval has no midpoint to test, and both its children are itself
+        nodes = 2 ** (depth + 1) - 1
+        lo, hi = np.empty((open_.size, nodes), np.int64), np.empty((open_.size, nodes), np.int64)
+        lo[:, 0], hi[:, 0] = low[open_], high[open_]
+        inner = nodes // 2  # the nodes above the last level
+        mid = np.empty((open_.size, inner), np.int64)
+        for level in range(depth):
+            at = slice(2**level - 1, 2 ** (level + 1) - 1)
+            false, true = (
+                slice(2 * at.start + 1, 2 * at.stop + 1, 2),
+                slice(2 * at.start + 2, 2 * at.stop + 2, 2),
+            )
+            a, b = lo[:, at], hi[:, at]
+            m = mid[:, at] = (a + b + 1) // 2 if upper else (a + b) // 2
+            shut = a >= b
+            if upper:
+                lo[:, false], hi[:, false] = a, np.where(shut, b, m - 1)
+                lo[:, true], hi[:, true] = np.where(shut, a, m), b
+            else:
+                lo[:, false], hi[:, false] = np.where(shut, a, m + 1), b
+                lo[:, true], hi[:, true] = a, np.where(shut, b, m)
+        live = lo[:, :inner] < hi[:, :inner]
+        element, node = np.nonzero(live)
+        decided = np.zeros((open_.size, inner), dtype=bool)
+        decided[element, node] = test(open_[element], mid[element, node])  # every midpoint, in one call
+        rows, at = np.arange(open_.size), np.zeros(open_.size, dtype=np.intp)
+        for _ in range(depth):
+            at = 2 * at + 1 + decided[rows, at]
+        low[open_], high[open_] = lo[rows, at], hi[rows, at]
 
 
 def lot_delta(lot_number: Any, delta: Any) -> FloatArray:
@@ -333,17 +399,11 @@ def _upper_bound(k: CountArray, n: CountArray, m: CountArray, delta: FloatArray)
     """
     shape = np.shape(k)
     seen_wrong, sampled, lot, level = np.ravel(k), np.ravel(n), np.ravel(m), np.ravel(delta)
-    low = seen_wrong.copy()
-    high = lot - (sampled - seen_wrong)
-    for _ in range(_bisection_steps(high - low)):
-        open_ = np.flatnonzero(low < high)
-        if open_.size == 0:
-            break
-        lo, hi = low[open_], high[open_]
-        mid = (lo + hi + 1) // 2
-        plausible = _cdf_exceeds(seen_wrong[open_], lot[open_], mid, sampled[open_], level[open_])
-        low[open_] = np.where(plausible, mid, lo)
-        high[open_] = np.where(plausible, hi, mid - 1)
+
+    def plausible(rows: npt.NDArray[np.intp], mid: CountArray) -> BoolArray:
+        return _cdf_exceeds(seen_wrong[rows], lot[rows], mid, sampled[rows], level[rows])
+
+    low = _bisect(seen_wrong, lot - (sampled - seen_wrong), True, plausible)
     return low.reshape(shape)
 
 
@@ -508,17 +568,12 @@ def acceptance_number(sample_size: Any, lot_size: Any, allowed_wrong: Any, delta
     shape = _broadcast_shape([("lot", sampled.shape), ("allowed_wrong", allowed.shape)])
     n_b, m = (np.ravel(np.broadcast_to(a, shape)) for a in (sampled, lot))
     level, allowance = (np.ravel(np.broadcast_to(a, shape)) for a in (levels, allowed))
-    low = np.full(n_b.shape, -1, dtype=np.int64)  # invariant: low passes (-1: nothing does), above high fails
-    high = n_b.astype(np.int64).copy()
-    for _ in range(_bisection_steps(high - low)):
-        open_ = np.flatnonzero(low < high)
-        if open_.size == 0:
-            break
-        lo, hi = low[open_], high[open_]
-        mid = (lo + hi + 1) // 2
-        passes = _left_within(mid, n_b[open_], m[open_], allowance[open_], level[open_])
-        low[open_] = np.where(passes, mid, lo)
-        high[open_] = np.where(passes, hi, mid - 1)
+
+    def passes(rows: npt.NDArray[np.intp], mid: CountArray) -> BoolArray:
+        return _left_within(mid, n_b[rows], m[rows], allowance[rows], level[rows])
+
+    # invariant: low passes (-1: nothing does), above high fails
+    low = _bisect(np.full(n_b.shape, -1, dtype=np.int64), n_b.astype(np.int64), True, passes)
     return low.reshape(shape)
 
 
@@ -622,18 +677,11 @@ def audit_sample_size(
     )
     m, least = (np.ravel(np.broadcast_to(a, shape)) for a in (m, least))
     allowance, rate, level = (np.ravel(np.broadcast_to(a, shape)) for a in (allowance, rate, level))
-    low = np.minimum(least, m)
-    high = m.copy()  # the whole lot always passes
-    for _ in range(_bisection_steps(high - low)):
-        open_ = np.flatnonzero(low < high)
-        if open_.size == 0:
-            break
-        lo, hi = low[open_], high[open_]
-        mid = (lo + hi) // 2
-        k = _expected_wrong(mid, rate[open_])
-        passes = _left_within(k, mid, m[open_], allowance[open_], level[open_])
-        low[open_] = np.where(passes, lo, mid + 1)
-        high[open_] = np.where(passes, mid, hi)
+
+    def passes(rows: npt.NDArray[np.intp], mid: CountArray) -> BoolArray:
+        return _left_within(_expected_wrong(mid, rate[rows]), mid, m[rows], allowance[rows], level[rows])
+
+    high = _bisect(np.minimum(least, m), m, False, passes)  # the whole lot always passes
     k = _expected_wrong(high, rate)
     confirmed = _upper_bound(k, high, m, level) - k <= allowance  # as lot_passes decides
     return np.where(confirmed, high, m).reshape(shape)

@@ -457,6 +457,49 @@ def test_sampling_plan_is_the_two_step_audit_size_and_its_acceptance_number() ->
     assert math.ceil(0.02 * n) <= plan.acceptance_number
 
 
+def test_searches_that_look_ahead_give_the_plain_bisections_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search of a few elements tests the midpoints of several steps at once: its answers are those of a
+    plain bisection (one midpoint per step), scalar and vectorised, across lot sizes and rates."""
+    rng = np.random.default_rng(8)
+    cases = []
+    for _ in range(40):
+        m = int(rng.choice([3, 40, 700, 9_000, 120_000]) * rng.uniform(0.3, 1.0)) + 1
+        undelivered = m + int(rng.integers(0, 3 * m))
+        budget = int(rng.integers(0, undelivered // 10 + 1))
+        rate = float(rng.choice([0.0, rng.uniform(0.0, 0.1), rng.uniform(0.0, 1.0)]))
+        n = int(rng.integers(0, m + 1))
+        k = int(rng.integers(0, n + 1)) if rng.random() < 0.3 else int(rng.binomial(n, min(rate, 1.0)))
+        cases.append(
+            (int(rng.integers(1, 30)), m, undelivered, budget, rate, float(rng.uniform(0.01, 0.2)), k, n)
+        )
+    m = rng.integers(1, 5_000, 7)
+    n = (m * rng.uniform(0.0, 1.0, 7)).astype(int)
+    vectors = (
+        m,
+        n,
+        (n * rng.uniform(0.0, 0.2, 7)).astype(int),
+        rng.uniform(0, 50, 7),
+        rng.uniform(0, 0.2, 7),
+    )
+
+    def answers() -> list[Any]:
+        out: list[Any] = []
+        for j, m_, left, budget, rate, delta, k, n_ in cases:
+            plan = sampling_plan(j, m_, left, budget, rate, delta, 0.05)
+            out += [plan.sample_size, plan.acceptance_number, int(wrong_left_bound(k, n_, m_, delta / j))]
+        lots, sampled, wrong, allowance, rates = vectors
+        out += [
+            audit_sample_size(lots, allowance, rates, 0.01, 3).tolist(),
+            acceptance_number(sampled, lots, allowance, 0.01).tolist(),
+            wrong_upper_bound(wrong, sampled, lots, 0.01).tolist(),
+        ]
+        return out
+
+    ahead = answers()
+    monkeypatch.setattr("annoplan.simulators.acceptance._LOOKAHEAD_TESTS", 1)
+    assert ahead == answers()
+
+
 def test_the_binomial_mass_is_scipys() -> None:
     """The hypergeometric masses come from binomial masses taken without ``binom.pmf``'s argument handling:
     the same numbers, in the support and out of it (0 outside, NaN for a parameter out of its range)."""
