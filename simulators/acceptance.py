@@ -250,10 +250,10 @@ def _bisect(
         element, node = np.nonzero(live)
         decided = np.zeros((open_.size, inner), dtype=bool)
         decided[element, node] = test(open_[element], mid[element, node])  # every midpoint, in one call
-        rows, at = np.arange(open_.size), np.zeros(open_.size, dtype=np.intp)
+        rows, leaf = np.arange(open_.size), np.zeros(open_.size, dtype=np.intp)
         for _ in range(depth):
-            at = 2 * at + 1 + decided[rows, at]
-        low[open_], high[open_] = lo[rows, at], hi[rows, at]
+            leaf = 2 * leaf + 1 + decided[rows, leaf]
+        low[open_], high[open_] = lo[rows, leaf], hi[rows, leaf]
 
 
 def lot_delta(lot_number: Any, delta: Any) -> FloatArray:
