@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from annoplan.simulators.acceptance import error_budget, planning_rate_unchecked
+from annoplan.simulators.acceptance import PASS_Z, error_budget
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes
@@ -198,7 +198,7 @@ class _DrawNoise:
 
     def standard_normal(self, shape: tuple[int, ...]) -> Array:
         assert shape == self.draw.shape
-        return self.generator.standard_normal(self.n_draws)[self.draw]
+        return self.generator.standard_normal(self.n_draws).take(self.draw)
 
 
 #: the sampling noise of a hybrid round: a generator (one value per draw), or one per stacked row
@@ -1143,27 +1143,44 @@ def _hybrid_round(
     """
     pool = float(ledger.pool_size)
     coverage, risk = routing.per_draw(n_selection)
-    coverage = np.where(has_model, coverage, 0.0)
+    if not has_model.all():
+        coverage = np.where(has_model, coverage, 0.0)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
-    # share of the items humans took at random (the first batch)
-    confident = coverage * (pool - ledger["random_items"])
-    lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
+    # share of the items humans took at random (the first batch). The arithmetic below runs on every row of
+    # a stacked round: in arrays of its own (out=), each element's operations as written, in order
+    confident = np.subtract(pool, ledger["random_items"])
+    np.multiply(coverage, confident, out=confident)
+    lot = np.subtract(confident, ledger["auto_accepted"])
+    np.clip(lot, 0.0, ledger.remaining, out=lot)
+    np.floor(lot, out=lot)
     lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
     delivered = _deliver_lots(
         ledger, lot, lot_risk, costs, delta, active, max_label_error, noise, routing.predicted_ratio
     )
     # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
     # stay in the pool with theirs, and form the next lot again)
-    ledger.add("lot_errors", delivered * lot_risk, active)
+    ledger.add("lot_errors", np.multiply(delivered, lot_risk, out=lot_risk), active)
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
-    below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
+    below = np.multiply(coverage, risk)  # (what the routing answers is never written over)
+    np.subtract(error, below, out=below)
+    uncovered = np.subtract(1.0, coverage)
+    np.maximum(uncovered, 1e-9, out=uncovered)
+    np.divide(below, uncovered, out=below)
+    np.clip(below, error, 1.0, out=below)  # clip((error - coverage risk) / max(1 - coverage, 1e-9), error, 1)
     n_batch = np.minimum(batch_size, ledger.remaining)
     routed = ledger["human_items"] - ledger["random_items"]
-    span = np.maximum(routed + ledger.remaining, 1.0)
-    lower, upper = routed / span, (routed + n_batch) / span
-    errors = routing.error_concentration(upper) - routing.error_concentration(lower)
-    batch_error = np.clip(below * errors / np.maximum(upper - lower, 1e-12), 0.0, 1.0)
+    span = np.add(routed, ledger.remaining)
+    np.maximum(span, 1.0, out=span)
+    lower = np.divide(routed, span)
+    upper = np.add(routed, n_batch, out=routed)
+    np.divide(upper, span, out=upper)
+    errors = np.subtract(routing.error_concentration(upper), routing.error_concentration(lower))
+    np.subtract(upper, lower, out=upper)
+    np.maximum(upper, 1e-12, out=upper)
+    batch_error = np.multiply(below, errors, out=errors)
+    np.divide(batch_error, upper, out=batch_error)
+    np.clip(batch_error, 0.0, 1.0, out=batch_error)  # clip(below errors / max(upper - lower, 1e-12), 0, 1)
     first = np.where(has_model, 0.0, n_batch)
     routed_now = np.where(has_model, n_batch, 0.0)
     ledger.human(first, routed_now, sampled_rate(noise, routed_now, batch_error), active)
@@ -1175,7 +1192,10 @@ def crossing_risk(confident: Array, risk: Array, lot: Array, lot_errors: Array) 
     errors of the ``confident`` items at the confident set's ``risk`` less the ``lot_errors`` the lots before
     carried, over the lot; at least ``risk`` (the crossing items are the least confident of the set), at
     most 1. The first lot is the whole confident set: its rate is ``risk``."""
-    return np.clip((confident * risk - lot_errors) / np.maximum(lot, 1.0), risk, 1.0)
+    rate = np.multiply(confident, risk)
+    np.subtract(rate, lot_errors, out=rate)
+    np.divide(rate, np.maximum(lot, 1.0), out=rate)
+    return np.clip(rate, risk, 1.0, out=rate)
 
 
 def _deliver_lots(
@@ -1201,22 +1221,37 @@ def _deliver_lots(
     else:
         formed = lot >= 1.0
         lots = ledger["lots"] + formed
-        # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
+        # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop); in
+        # arrays of their own (out=), each element's operations as written, in order
         bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), delta)
-        budget = error_budget(max_label_error, ledger.pool_size) - ledger["bound_spent"]
-        allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
+        allowance = np.subtract(error_budget(max_label_error, ledger.pool_size), ledger["bound_spent"])
+        np.maximum(allowance, 0.0, out=allowance)
+        np.multiply(allowance, lot, out=allowance)
+        np.divide(allowance, np.maximum(ledger.remaining, 1.0), out=allowance)
+        np.floor(allowance, out=allowance)  # floor(max(budget, 0) lot / max(remaining, 1))
         # the policy sizes the audit for the lot's predicted error (mean 1 - confidence), or for what the last
         # audit found (about the real error) where that is more; the first lot has no audit before it
-        predicted = np.clip(risk * predicted_ratio, 0.0, 1.0)
-        expected = np.where(ledger["lots"] > 0, np.maximum(predicted, risk), predicted)
-        audited = np.clip(bound.audit_size(expected, allowance), np.ceil(costs.audit_rate * lot), lot)
-        found = np.round(audited * sampled_rate(noise, audited, risk))
-        left = np.ceil(bound.wrong_left(found / np.maximum(audited, 1.0), audited))
-        passes = formed & (left <= allowance)
-        delivered = np.where(passes, lot, audited)
-        errors_left = np.where(passes, (lot - audited) * risk, 0.0)
+        expected = np.multiply(risk, predicted_ratio)
+        np.clip(expected, 0.0, 1.0, out=expected)
+        np.maximum(expected, risk, out=expected, where=ledger["lots"] > 0)
+        audited = bound.audit_size(expected, allowance)
+        np.clip(audited, np.ceil(costs.audit_rate * lot), lot, out=audited)
+        found = np.multiply(audited, sampled_rate(noise, audited, risk))
+        np.round(found, out=found)
+        np.divide(found, np.maximum(audited, 1.0), out=found)
+        left = bound.wrong_left(found, audited)
+        np.ceil(left, out=left)
+        passes = left <= allowance
+        passes &= formed
+        fails = ~passes
+        delivered = audited.copy()
+        np.copyto(delivered, lot, where=passes)
+        errors_left = np.subtract(lot, audited)
+        np.multiply(errors_left, risk, out=errors_left)
+        np.copyto(errors_left, 0.0, where=fails)
+        np.copyto(left, 0.0, where=fails)
         ledger.add("lots", formed.astype(float), active)
-        ledger.add("bound_spent", np.where(passes, left, 0.0), active)
+        ledger.add("bound_spent", left, active)
     ledger.add("auto_accepted", delivered, active)
     ledger.add("audits", audited, active)
     ledger.add("label_errors", errors_left, active)
@@ -1243,20 +1278,39 @@ class _LotBound:
     share ``rate`` wrong and fixing them: the unaudited items at ``rate``, plus a normal bound on the lot's
     rate with the finite-population correction, plus the exact bound of a sample with no error,
     ``ln(1 / level) / -ln(1 - n / m)``. It stands in for :mod:`simulators.acceptance`'s exact bound and
-    audit size, whose bisections per draw and round would cost a plan seconds."""
+    audit size, whose bisections per draw and round would cost a plan seconds.
+
+    Its arithmetic runs over every row of a stacked round each time: it works in a few arrays of its own
+    (``out=``) rather than a new array per operation, each element's operations as written, in order."""
 
     def __init__(self, lot: Array, j: npt.NDArray[np.intp], delta: float) -> None:
         _, z, log_level = _lot_levels(delta)
-        self.lot, self.z, self.log_level = lot, z[j], log_level[j]
+        self.lot, self.z, self.log_level = lot, z.take(j), log_level.take(j)
+        self.m = np.maximum(lot, 1.0)
 
     def wrong_left(self, rate: Array, audited: Array) -> Array:
-        m = np.maximum(self.lot, 1.0)
+        m = self.m
         n = np.clip(audited, 1.0, m)
-        unseen = 1.0 - n / m
-        spread = self.z * np.sqrt(rate * (1.0 - rate) * unseen / n)
+        unseen = np.divide(n, m)
+        np.subtract(1.0, unseen, out=unseen)  # 1 - n / m
+        spread = np.subtract(1.0, rate)
+        np.multiply(rate, spread, out=spread)
+        np.multiply(spread, unseen, out=spread)
+        np.divide(spread, n, out=spread)
+        np.sqrt(spread, out=spread)
+        np.multiply(self.z, spread, out=spread)  # z * sqrt(rate * (1 - rate) * unseen / n)
+        clean = np.maximum(unseen, 1e-300)
+        np.log(clean, out=clean)
+        np.negative(clean, out=clean)
         with np.errstate(divide="ignore"):
-            clean = self.log_level / -np.log(np.maximum(unseen, 1e-300))
-        return np.where(audited >= self.lot, 0.0, (m - n) * rate + m * spread + clean)
+            np.divide(self.log_level, clean, out=clean)  # ln(1 / level) / -ln(1 - n / m)
+        left = np.subtract(m, n, out=n)
+        np.multiply(left, rate, out=left)
+        np.multiply(m, spread, out=spread)
+        np.add(left, spread, out=left)
+        np.add(left, clean, out=left)  # (m - n) * rate + m * spread + clean
+        np.copyto(left, 0.0, where=audited >= self.lot)
+        return left
 
     def audit_size(self, expected: Array, allowance: Array) -> Array:
         """Items to audit so that a sample at the ``expected`` error rate, with the policy's headroom
@@ -1264,28 +1318,66 @@ class _LotBound:
         wrong labels: :meth:`wrong_left` in the audited share ``f`` of the lot, solved for the sample size
         with ``f`` and the headroom fixed, from ``f = 0`` and no headroom (a fixed point, in closed form;
         the last two steps are averaged, as they alternate); the whole lot where no smaller sample does."""
-        m = np.maximum(self.lot, 1.0)
-        spread_unit, clean_unit = m * self.z, m * self.log_level
-        variance = expected * (1.0 - expected)
+        m = self.m
+        spread_unit, clean_unit = np.multiply(m, self.z), np.multiply(m, self.log_level)
+        variance = np.subtract(1.0, expected)
+        np.multiply(expected, variance, out=variance)  # expected * (1 - expected)
         # the first step: no share audited yet (its factors 1 - f and 1 - f / 2 are 1), no headroom
-        sizes = [_sample_size(spread_unit * np.sqrt(variance), clean_unit, allowance - m * expected, m)]
+        spread = np.sqrt(variance)
+        np.multiply(spread_unit, spread, out=spread)
+        room = np.multiply(m, expected)
+        np.subtract(allowance, room, out=room)
+        sizes = [_sample_size(spread, clean_unit, room, m)]
+        rate, clean = np.empty_like(m), np.empty_like(m)
         for _ in range(AUDIT_SIZE_STEPS - 1):
-            rate = planning_rate_unchecked(expected, sizes[-1], variance)
-            share = sizes[-1] / m
-            unseen = 1.0 - share
-            spread = spread_unit * np.sqrt(rate * (1.0 - rate) * unseen)
-            sizes.append(
-                _sample_size(spread, clean_unit * (1.0 - share / 2.0), allowance - m * rate * unseen, m)
-            )
-        return np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), self.lot)
+            last = sizes[-1]
+            # planning_rate_unchecked(expected, last, variance), in place
+            n = np.maximum(last, 1.0, out=room)
+            np.divide(variance, n, out=rate)
+            np.sqrt(rate, out=rate)
+            np.multiply(PASS_Z, rate, out=rate)
+            np.add(expected, rate, out=rate)
+            np.divide(1.0, n, out=n)
+            np.add(rate, n, out=rate)
+            np.minimum(rate, 1.0, out=rate)  # min(expected + z sqrt(variance / n) + 1 / n, 1)
+            share = np.divide(last, m, out=clean)
+            unseen = np.subtract(1.0, share, out=spread)
+            np.divide(share, 2.0, out=clean)
+            np.subtract(1.0, clean, out=clean)
+            np.multiply(clean_unit, clean, out=clean)  # clean_unit * (1 - share / 2)
+            np.multiply(m, rate, out=room)
+            np.multiply(room, unseen, out=room)
+            np.subtract(allowance, room, out=room)  # allowance - m * rate * unseen
+            np.multiply(rate, np.subtract(1.0, rate), out=rate)
+            np.multiply(rate, unseen, out=rate)
+            np.sqrt(rate, out=rate)
+            np.multiply(spread_unit, rate, out=spread)  # spread_unit * sqrt(rate * (1 - rate) * unseen)
+            sizes.append(_sample_size(spread, clean, room, m))
+        size = np.add(sizes[-1], sizes[-2], out=sizes[-1])
+        np.divide(size, 2.0, out=size)
+        np.ceil(size, out=size)
+        return np.minimum(size, self.lot, out=size)
 
 
 def _sample_size(spread: Array, clean: Array, room: Array, m: Array) -> Array:
     """The sample size ``n`` (at most ``m``) whose bound ``spread / sqrt(n) + clean / n`` (wrong labels, in
     :meth:`_LotBound.audit_size`'s terms) fits ``room``: the positive root in ``1 / sqrt(n)``; ``m`` where
-    there is no room."""
-    root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
-    return np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m)
+    there is no room. A new array; the arguments are left as they are."""
+    # root = (sqrt(spread^2 + 4 clean max(room, 0)) - spread) / (2 clean)
+    root = np.maximum(room, 0.0)
+    scaled = np.multiply(4.0, clean)
+    np.multiply(scaled, root, out=root)
+    np.add(np.square(spread, out=scaled), root, out=root)
+    np.sqrt(root, out=root)
+    np.subtract(root, spread, out=root)
+    np.divide(root, np.multiply(2.0, clean, out=scaled), out=root)
+    # min(1 / max(root, 1e-12)^2, m), or m where there is no room
+    np.maximum(root, 1e-12, out=root)
+    np.square(root, out=root)
+    np.divide(1.0, root, out=root)
+    np.minimum(root, m, out=root)
+    np.copyto(root, m, where=~(room > 0))
+    return root
 
 
 def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:
@@ -1294,8 +1386,13 @@ def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:
     about the square root of its expected count)."""
     if noise is None:
         return rate
-    spread = np.sqrt(rate * (1.0 - rate) / np.maximum(n_items, 1.0))
-    return np.clip(rate + spread * noise.standard_normal(np.shape(rate)), 0.0, 1.0)
+    spread = np.subtract(1.0, rate)
+    np.multiply(rate, spread, out=spread)
+    np.divide(spread, np.maximum(n_items, 1.0), out=spread)
+    np.sqrt(spread, out=spread)  # sqrt(rate * (1 - rate) / max(n, 1))
+    np.multiply(spread, noise.standard_normal(np.shape(rate)), out=spread)
+    np.add(rate, spread, out=spread)
+    return np.clip(spread, 0.0, 1.0, out=spread)
 
 
 def median_path(
