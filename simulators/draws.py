@@ -80,24 +80,35 @@ class CurveDraws:
         shape of ``n_labels``), entry i is draw ``draws[i]`` at ``n_labels[i]`` (draws may repeat or be
         left out), with the very numbers the whole table gives.
         """
-        log_n = np.log(np.maximum(np.asarray(n_labels, dtype=float), 1e-300))
+        # a simulation asks this of every row every round: the arithmetic runs in arrays of its own (out=),
+        # each element's operations as written, in order
+        log_n = np.maximum(np.asarray(n_labels, dtype=float), 1e-300)
+        np.log(log_n, out=log_n)
         size = len(self.n_grid)
         pos: Array  # grid positions (fractional)
         if self._log_step is not None:
             start, step = self._log_step
-            pos = np.minimum(np.maximum((log_n - start) / step, 0.0), size - 1.0)
+            pos = np.subtract(log_n, start, out=log_n)
+            np.divide(pos, step, out=pos)
+            np.maximum(pos, 0.0, out=pos)
+            np.minimum(pos, size - 1.0, out=pos)  # min(max((log n - start) / step, 0), size - 1)
         else:
             pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
         lo: npt.NDArray[np.intp] = (
             np.minimum(pos.astype(np.intp), size - 2) if size > 1 else np.zeros(pos.shape, np.intp)
         )
-        frac = pos - lo
+        frac = np.subtract(pos, lo, out=pos)
         flat = self._size_major
-        index = lo * self.n_draws + (self._rows if draws is None else draws)
+        index = np.multiply(lo, self.n_draws, out=lo)
+        np.add(index, self._rows if draws is None else draws, out=index)
         below = flat.take(index)
         if size == 1:
             return below
-        return below + (flat.take(index + self.n_draws) - below) * frac
+        np.add(index, self.n_draws, out=index)
+        step_up = flat.take(index)
+        np.subtract(step_up, below, out=step_up)
+        np.multiply(step_up, frac, out=step_up)
+        return np.add(below, step_up, out=step_up)  # below + (above - below) * frac
 
     @cached_property
     def _size_major(self) -> Array:

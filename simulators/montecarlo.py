@@ -303,8 +303,8 @@ class _RowLedger(Ledger):
     def keep(self, rows: IntArray) -> _RowLedger:
         """The ledger of the rows ``rows`` only."""
         kept = copy.copy(self)
-        kept.n_draws, kept.values = rows.size, {name: value[rows] for name, value in self.values.items()}
-        kept.remaining, kept.done = self.remaining[rows], self.done[rows]
+        kept.n_draws, kept.values = rows.size, {name: value.take(rows) for name, value in self.values.items()}
+        kept.remaining, kept.done = self.remaining.take(rows), self.done.take(rows)
         return kept
 
 
@@ -723,7 +723,10 @@ class _Simulation:
     def _worth(self, n_train: Array, at_random: Array | float, weight: Array | float) -> Array:
         """The pilot's labels and ``at_random`` ones at face value, the rest of ``n_train`` at ``weight``."""
         face_value = self.labels_before + at_random
-        return np.maximum(face_value + (n_train - face_value) * weight, 1.0)
+        worth = np.subtract(n_train, face_value)
+        np.multiply(worth, weight, out=worth)
+        np.add(face_value, worth, out=worth)
+        return np.maximum(worth, 1.0, out=worth)  # max(face + (n_train - face) * weight, 1)
 
     def model_error(self, n_train: Array, at_random: Array | float = 0.0) -> Array:
         """Error of each draw's model trained on its ``n_train`` labels, ``at_random`` of them random."""
@@ -856,7 +859,10 @@ class _Simulation:
                 yield record(after, running[:, 1:].T)
 
         work = record(stop, corrections).items()
-        totals = {name: np.broadcast_to(value, (n_draws,)).copy() for name, value in work}
+        totals = {
+            name: value.copy() if value.shape == (n_draws,) else np.broadcast_to(value, (n_draws,)).copy()
+            for name, value in work
+        }
         return self.outcome(cap, totals, totals["remaining"], history_blocks)
 
     # -- hybrid routing: round by round
@@ -1008,9 +1014,9 @@ class _StackEnds:
         """The ``rows`` of ``live`` (indices) stop working: their values are their ends."""
         n_draws = self.values["remaining"].shape[1]
         where = live.setting[rows] * n_draws + live.draw[rows]
-        self.values["remaining"].reshape(-1)[where] = live.ledger.remaining[rows]
+        self.values["remaining"].reshape(-1)[where] = live.ledger.remaining.take(rows)
         for name, value in live.ledger.values.items():
-            self.values[name].reshape(-1)[where] = value[rows]
+            self.values[name].reshape(-1)[where] = value.take(rows)
 
     def record(self, live: _LiveRows) -> None:
         """With ``rows``: the round just run, for each setting that ran it (in new arrays: rows keep them)."""
@@ -1070,10 +1076,10 @@ class _LiveRows:
         """The rows ``rows`` (indices, ascending) only."""
         return _LiveRows(
             self.ledger.keep(rows),
-            self.setting[rows],
-            self.draw[rows],
-            self.batch_size[rows],
-            self.efficiency[rows],
+            self.setting.take(rows),
+            self.draw.take(rows),
+            self.batch_size.take(rows),
+            self.efficiency.take(rows),
             self.routing.keep(rows),
             self.ends,
         )
