@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, takewhile
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ from annoplan.planner.thresholds import (
     CheckedSamples,
     ThresholdCertificate,
     certify_threshold,
+    certify_thresholds,
     fit_selection_curves,
     risk_by_threshold,
 )
@@ -338,12 +339,10 @@ def candidate_thresholds(
     if certified is None:
         return []
     found = {certified}
-    for goal in GOAL_LADDER:
-        if goal >= max_label_error:
-            break
-        stricter = certify_threshold(sample.confidence, sample.correct, goal, delta, risk="pool").threshold
-        if stricter is not None:
-            found.add(stricter)
+    stricter_goals = list(takewhile(lambda goal: goal < max_label_error, GOAL_LADDER))
+    for stricter in certify_thresholds(sample.confidence, sample.correct, stricter_goals, delta, risk="pool"):
+        if stricter.threshold is not None:
+            found.add(stricter.threshold)
     conf = np.sort(np.asarray(sample.confidence, dtype=float))
     for share in COVERAGE_GRID:
         t = float(conf[min(conf.size - 1, int(np.floor(conf.size * (1.0 - share))))])

@@ -7,6 +7,7 @@ from annoplan.planner.thresholds.certify import (
     RiskTable,
     ThresholdCertificate,
     certify_threshold,
+    certify_thresholds,
     risk_by_threshold,
 )
 from annoplan.planner.thresholds.forecast import (
@@ -31,6 +32,7 @@ __all__ = [
     "ThresholdCertificate",
     "calibration_size_needed",
     "certify_threshold",
+    "certify_thresholds",
     "check_sample",
     "clopper_pearson_upper",
     "fit_selection_curves",

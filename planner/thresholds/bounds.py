@@ -68,6 +68,10 @@ def clopper_pearson_upper(n_errors: ArrayLike, n_trials: ArrayLike, delta: float
     return np.asarray(np.where(some_right, bound, 1.0), dtype=float)
 
 
+#: widest bracket :func:`calibration_size_needed` bounds in one call (a plan's goals give about 8 sizes)
+BRACKET_AT_ONCE = 64
+
+
 def calibration_size_needed(max_risk: float, delta: float) -> int:
     """Fewest calibration items that can certify an error of at most ``max_risk`` with confidence 1 - delta.
 
@@ -108,6 +112,13 @@ def calibration_size_needed(max_risk: float, delta: float) -> int:
         )
     spread = 2 + math.ceil(exact * 1e-9)  # far wider than the rounding of ``exact`` and of the bound
     low, high = max(0, math.floor(exact) - spread), max(1, math.ceil(exact) + spread)
+    if high - low <= BRACKET_AT_ONCE:
+        # every size the bisection may ask about, bounded in one call (the bound is element-wise): the same
+        # answers, for one call instead of about three
+        sizes = np.arange(low + 1, high)
+        passing = clopper_pearson_upper(0, sizes, delta) <= max_risk
+        verdicts = dict(zip(sizes.tolist(), passing.tolist(), strict=True))
+        return smallest_passing(verdicts.__getitem__, low, high)
     return smallest_passing(lambda n: bool(clopper_pearson_upper(0, n, delta) <= max_risk), low, high)
 
 

@@ -40,6 +40,7 @@ as soon as the sample has ``n_needed`` items, so its guarantee is exact.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -244,16 +245,55 @@ def certify_threshold(
         naming the field: unequal or empty lists, confidences outside [0, 1] or NaN, ``max_risk`` or
         ``delta`` outside (0, 1), an unknown ``risk``.
     """
+    (certificate,) = certify_thresholds(
+        confidence, correct, [max_risk], delta, risk, thresholds=thresholds, field=field
+    )
+    return certificate
+
+
+def certify_thresholds(
+    confidence: ArrayLike,
+    correct: ArrayLike,
+    max_risks: Sequence[float],
+    delta: float = 0.05,
+    risk: RiskKind | str = "selective",
+    *,
+    thresholds: ArrayLike | None = None,
+    field: str = "",
+) -> list[ThresholdCertificate]:
+    """:func:`certify_threshold` of one sample for each error goal of ``max_risks``, in order: the very
+    certificates, the sample's counts and bounds at every threshold computed once for all the goals (a plan
+    certifies its goal and every stricter one of a ladder on the same sample)."""
     conf, right = check_sample(confidence, correct, field)
-    max_risk = check_open_unit(max_risk, "max_risk")
+    goals = [check_open_unit(max_risk, "max_risk") for max_risk in max_risks]
     delta = check_open_unit(delta, "delta")
     kind = check_risk_kind(risk)
     grid = DEFAULT_THRESHOLDS if thresholds is None else check_thresholds(thresholds)
-    n = conf.size
-    n_needed = calibration_size_needed(max_risk, delta)
-
+    needed = [calibration_size_needed(max_risk, delta) for max_risk in goals]
+    if not goals:
+        return []
     n_accepted, n_errors = _accepted_counts(conf, right, grid)
-    empirical, upper = _bounds(n_accepted, n_errors, n, delta, kind)
+    empirical, upper = _bounds(n_accepted, n_errors, conf.size, delta, kind)
+    return [
+        _certificate(conf, grid, n_accepted, n_errors, empirical, upper, max_risk, delta, kind, n_needed)
+        for max_risk, n_needed in zip(goals, needed, strict=True)
+    ]
+
+
+def _certificate(
+    conf: Array,
+    grid: Array,
+    n_accepted: NDArray[np.int64],
+    n_errors: NDArray[np.int64],
+    empirical: Array,
+    upper: Array,
+    max_risk: float,
+    delta: float,
+    kind: RiskKind,
+    n_needed: int,
+) -> ThresholdCertificate:
+    """The certificate of one goal from the sample's counts and bounds at each threshold of ``grid``."""
+    n = conf.size
     if kind == "selective":
         tested = n_accepted >= _selective_start(n, max_risk, delta, n_needed)
     else:

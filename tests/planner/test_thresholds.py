@@ -25,6 +25,7 @@ from annoplan.planner.thresholds import (
     CheckedSamples,
     calibration_size_needed,
     certify_threshold,
+    certify_thresholds,
     clopper_pearson_upper,
     fit_selection_curves,
     risk_by_threshold,
@@ -550,6 +551,25 @@ def test_the_error_profile_puts_the_errors_below_the_threshold_on_the_least_conf
     # the draws carry the profile the simulation asks for
     draws = forecast.draws(10, rng)
     assert np.allclose(draws.error_concentration(q), share)
+
+
+@pytest.mark.parametrize("kind", ["pool", "selective"])
+def test_certifying_several_goals_at_once_gives_each_goals_certificate(kind: str) -> None:
+    rng = np.random.default_rng(21)
+    confidence = rng.uniform(0.4, 1.0, 800)
+    correct = rng.random(800) < confidence
+    goals = [0.001, 0.005, 0.02, 0.05, 0.1, 0.3]
+    together = certify_thresholds(confidence, correct, goals, 0.05, risk=kind)
+    assert together == [certify_threshold(confidence, correct, goal, 0.05, risk=kind) for goal in goals]
+    assert certify_thresholds(confidence, correct, [], 0.05) == []
+
+
+def test_the_calibration_size_bounded_in_one_call_is_the_bisections(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    cases = [(float(10 ** rng.uniform(-5, -0.05)), float(10 ** rng.uniform(-10, -0.05))) for _ in range(200)]
+    at_once = [calibration_size_needed(risk, delta) for risk, delta in cases]
+    monkeypatch.setattr("annoplan.planner.thresholds.bounds.BRACKET_AT_ONCE", 0)
+    assert at_once == [calibration_size_needed(risk, delta) for risk, delta in cases]
 
 
 def test_the_profile_table_reads_each_settings_profile_as_np_interp_does() -> None:
