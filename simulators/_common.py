@@ -95,8 +95,20 @@ class Split:
         return self.pool_rows[items] if self.shared else items
 
     def items_at(self, rows: IndexArray) -> IndexArray:
-        """The pool items at the rows ``rows`` of :attr:`X_rows` (the inverse of :meth:`rows`)."""
-        return np.searchsorted(self.pool_rows, rows) if self.shared else rows
+        """The pool items at the rows ``rows`` of :attr:`X_rows` (the inverse of :meth:`rows`).
+
+        Where the split shares its rows, the pool item at a row is the row less the evaluation rows before it
+        (the pool's rows are the others, increasing): ``np.searchsorted(pool_rows, rows)``, found among the
+        few evaluation rows instead of the whole pool's.
+        """
+        if not self.shared:
+            return rows
+        return rows - np.searchsorted(self.sorted_eval_rows, rows)
+
+    @cached_property
+    def sorted_eval_rows(self) -> IndexArray:
+        """:attr:`eval_rows`, increasing."""
+        return np.sort(self.eval_rows)
 
     def pool_mask(self) -> BoolArray:
         """Whether each row of :attr:`X_rows` is a pool item (a new array)."""

@@ -139,7 +139,8 @@ def encode_labels(y: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np
     return_inverse=True)``.
 
     Integer labels spanning no more values than there are labels are counted (``bincount``) instead of
-    sorted: the same arrays, a few times faster on large data sets.
+    sorted: the same arrays, a few times faster on large data sets. Labels of two neighbouring values (or one)
+    need no count: both values are present, and each label's index is its offset from the lowest.
     """
     if y.ndim == 1 and y.size and y.dtype.kind in "iu":
         low, high = int(y.min()), int(y.max())
@@ -147,6 +148,9 @@ def encode_labels(y: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np
             offsets = y.astype(np.intp, copy=False)
             if low:
                 offsets = offsets - low
+            if high - low <= 1:  # every value from the lowest to the highest is present
+                classes = (np.arange(high - low + 1, dtype=np.intp) + low).astype(y.dtype)
+                return classes, offsets.copy() if offsets is y else offsets
             present = np.bincount(offsets, minlength=high - low + 1) > 0
             code = np.cumsum(present, dtype=np.intp) - 1
             return (np.flatnonzero(present) + low).astype(y.dtype), code[offsets]

@@ -229,8 +229,10 @@ class QueryStrategy:
 def top_k(scores: FloatArray, k: int, rng: np.random.Generator, where: BoolArray | None = None) -> IndexArray:
     """Positions of the ``k`` highest scores, highest first; ties at the cut are broken at random.
 
-    The ``k``-th highest score (the cut) is found by partitioning a negated copy of the scores in place
-    (O(n), no array of positions); the positions above the cut are sorted by score, and random numbers are
+    The ``k``-th highest score (the cut) is found among the positions at or above a bar a sample of the
+    scores places (:func:`_cut_above_sample`: one comparison over the scores, and a partition of a few times
+    ``k`` of them), else by partitioning a negated copy of the scores in place (O(n), no array of positions);
+    the positions above the cut are sorted by score, and random numbers are
     drawn only for the positions tied with the cut when the tie straddles it. The result is the one
     ``argpartition`` over the scores gives (:func:`_top_k_argpartition`): the same positions, in the same
     order, from the same random draws. Where equal scores are kept in an order their values do not decide
@@ -253,13 +255,19 @@ def top_k(scores: FloatArray, k: int, rng: np.random.Generator, where: BoolArray
     -------
     numpy.ndarray of intp, shape (k,)
     """
-    negated = np.negative(scores)
-    if where is not None:
-        np.copyto(negated, np.inf, where=~where)  # the positions left out rank below every number
-    negated.partition(k - 1)
-    cut = -negated[k - 1]
+    found = _cut_above_sample(scores, k, where)
+    if found is None:
+        negated = np.negative(scores)
+        if where is not None:
+            np.copyto(negated, np.inf, where=~where)  # the positions left out rank below every number
+        negated.partition(k - 1)
+        cut = -negated[k - 1]
+        at_or_above = None
+    else:
+        cut, at_or_above = found
     if np.isfinite(cut):  # the k highest are numbers, at positions that compete
-        at_or_above = np.flatnonzero(scores >= cut if where is None else (scores >= cut) & where)
+        if at_or_above is None:
+            at_or_above = np.flatnonzero(scores >= cut if where is None else (scores >= cut) & where)
         values = scores[at_or_above]
         above = at_or_above[values > cut]
         above = above[np.argsort(-scores[above])]
@@ -274,6 +282,46 @@ def top_k(scores: FloatArray, k: int, rng: np.random.Generator, where: BoolArray
         return _top_k_argpartition(scores, k, rng)
     candidates = np.flatnonzero(where)
     return candidates[_top_k_argpartition(scores[candidates], k, rng)]
+
+
+#: :func:`top_k` looks for its cut among the scores above a sample's only in at least this many scores
+SAMPLED_CUT_MIN_SCORES = 16_384
+#: scores sampled (every n-th) to place the bar the k highest are looked for above
+CUT_SAMPLE_SIZE = 8_192
+
+
+def _cut_above_sample(scores: FloatArray, k: int, where: BoolArray | None) -> tuple[Any, IndexArray] | None:
+    """The ``k``-th highest competing score (the cut) and the competing positions at or above it (increasing),
+    found among the positions at or above a bar: or None where that cannot be told so.
+
+    The bar is a score high in an evenly spaced sample of the competing ones, placed so that about twice ``k``
+    positions should reach it; the positions that reach it are found in one comparison over the scores. When
+    at least ``k`` competing positions reach it, the ``k``-th highest competing score is at or above the bar,
+    so it is the ``k``-th highest among those positions, and every competing position at or above it is among
+    them: the cut and the positions partitioning all the scores gives, at a fraction of the cost (the
+    partition then covers a few times ``k`` values instead of them all). Else (too few reach the bar: the
+    sample misjudged the scores), or where the scores are few or ``k`` a large share of them, None.
+    """
+    n_scores = scores.size
+    n_competing = n_scores if where is None else int(np.count_nonzero(where))
+    if n_scores < SAMPLED_CUT_MIN_SCORES or 8 * k > n_competing:
+        return None
+    step = max(1, n_scores // CUT_SAMPLE_SIZE)
+    sample = scores[::step] if where is None else scores[::step][where[::step]]
+    rank = int(np.ceil(2.0 * k * sample.size / n_competing)) + 16  # the bar: the sample's rank-th highest
+    if rank > sample.size:
+        return None
+    bar = np.partition(sample, sample.size - rank)[sample.size - rank]
+    if not np.isfinite(bar):
+        return None
+    reach = np.flatnonzero(scores >= bar)
+    if where is not None:
+        reach = reach[where[reach]]
+    if reach.size < k:
+        return None
+    values = scores[reach]
+    cut = np.partition(values, reach.size - k)[reach.size - k]
+    return cut, reach[values >= cut]
 
 
 def _top_k_argpartition(scores: FloatArray, k: int, rng: np.random.Generator) -> IndexArray:

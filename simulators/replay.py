@@ -320,6 +320,8 @@ class _Replay:
         self.remaining = np.ones(n_pool, dtype=bool)
         self.remaining_rows = split.pool_mask()
         self.checked = np.zeros(n_pool, dtype=bool)
+        self._checked_items = np.empty(0, dtype=np.intp)  # np.flatnonzero(checked) as of the last call
+        self._newly_checked: list[IndexArray] = []  # items checked since (checked_items merges them in)
         self.route = np.zeros(n_pool, dtype=np.int8)
         self.round_of = np.zeros(n_pool, dtype=np.int64)
         self.confidence = np.full(n_pool, np.nan)
@@ -374,8 +376,22 @@ class _Replay:
     def _check(self, items: IndexArray) -> None:
         """Human-checked items join the training set with their true labels."""
         self.checked[items] = True
+        self._newly_checked.append(np.array(items, dtype=np.intp))
         self.class_counts += np.bincount(self.split.y_pool[items], minlength=self.n_classes)
         self.stale = True
+
+    def checked_items(self) -> IndexArray:
+        """The human-checked items, increasing: ``np.flatnonzero(checked)``, found by merging the items
+        checked since the last call into the last answer while they are a small share of the pool (the
+        distinct items, sorted: that very array), without a pass over the pool."""
+        if self._newly_checked:
+            n_checked = self._checked_items.size + sum(part.size for part in self._newly_checked)
+            if 8 * n_checked > self.checked.size:
+                self._checked_items = np.flatnonzero(self.checked)
+            else:
+                self._checked_items = np.unique(np.concatenate([self._checked_items, *self._newly_checked]))
+            self._newly_checked = []
+        return self._checked_items
 
     def label_fresh(self, items: IndexArray) -> None:
         """Humans label ``items`` from scratch."""
@@ -434,7 +450,7 @@ class _Replay:
         """Refit on all human-checked items (when new ones arrived and two classes are present)."""
         if not self.stale or np.count_nonzero(self.class_counts) < 2:
             return
-        train = np.flatnonzero(self.checked)
+        train = self.checked_items()
         X_train, y_train = with_labeled(self.split.features(train), self.split.y_pool[train], self.labeled)
         warm = self.model is not None and getattr(self.estimator, "warm_start", False)
         if warm and self.model.classes_.size != np.count_nonzero(self.class_counts):
@@ -592,7 +608,7 @@ class ActiveLearningPolicy(RandomLabeling):
             return state.top_scored(strategy.proba_scores, n_batch)
         candidates, split = state.candidates(), state.split
         proba = predict_items(state.model, split, candidates, _rows)[0] if strategy.uses_proba else None
-        train = np.flatnonzero(state.checked)
+        train = state.checked_items()
         context = QueryContext(
             candidates=candidates,
             X_pool=split.X_pool,

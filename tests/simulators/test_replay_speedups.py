@@ -11,6 +11,9 @@
   one ``argpartition`` over the candidates' scores.
 * The replay keeps the remaining items as a mask over the rows the pool is predicted in, round after round,
   and draws random items as positions among the candidates (no index of the pool built while it is whole).
+* ``top_k`` of many scores looks for the cut among the scores above a bar a sample of them places; pool items
+  are found from their rows among the evaluation rows; the training items are merged round after round;
+  labels of two neighbouring integers are encoded without counting them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-from annoplan.simulators import _common, replay
+from annoplan.simulators import _common, query_strategies, replay
 from annoplan.simulators._common import can_share_rows, split_eval_pool
 from annoplan.simulators._validation import all_finite, check_features, check_features_labels, encode_labels
 from annoplan.simulators.costs import RateCard
@@ -136,6 +139,7 @@ def test_integer_labels_are_encoded_as_np_unique_does(
     assert classes.dtype == expected_classes.dtype and encoded.dtype == np.intp
     np.testing.assert_array_equal(classes, expected_classes)
     np.testing.assert_array_equal(encoded, expected)
+    assert not np.shares_memory(encoded, y)  # a new array, as np.unique's
 
 
 @pytest.mark.parametrize(
@@ -152,6 +156,7 @@ def test_other_labels_are_encoded_by_np_unique(y: np.ndarray) -> None:
     expected_classes, expected = np.unique(y, return_inverse=True)
     np.testing.assert_array_equal(classes, expected_classes)
     np.testing.assert_array_equal(encoded, expected)
+    assert not np.shares_memory(encoded, y)  # a new array, as np.unique's
     assert encoded.dtype == np.intp
 
 
@@ -403,6 +408,11 @@ def test_pool_items_and_rows_map_both_ways(n_eval: int) -> None:
     assert split.shared is (n_eval == 20)
     items = np.sort(np.random.default_rng(4).choice(split.y_pool.size, size=300, replace=False))
     np.testing.assert_array_equal(split.items_at(split.rows(items)), items)
+    rows = np.random.default_rng(5).permutation(split.rows(items))  # in any order, as top_k gives them
+    if split.shared:
+        np.testing.assert_array_equal(split.items_at(rows), np.searchsorted(split.pool_rows, rows))
+    else:
+        np.testing.assert_array_equal(split.items_at(rows), rows)
     mask = split.pool_mask()
     assert mask.shape == (split.X_rows.shape[0],)
     np.testing.assert_array_equal(np.flatnonzero(mask), split.rows(np.arange(split.y_pool.size)))
@@ -467,3 +477,105 @@ def test_random_items_are_the_choice_among_the_candidates(n_taken: int, n_items:
     np.testing.assert_array_equal(chosen, expected)
     assert chosen.dtype == expected.dtype
     assert state.rng.integers(2**62) == expected_rng.integers(2**62)
+
+
+# -- the top k among the scores above a sampled bar ----------------------------------------------------------
+
+
+def large_scores(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` scores: spread, tied, ordered by position, infinite, or high only where sampled."""
+    if kind == "spread":
+        return rng.random(n)
+    if kind == "few_values":
+        return rng.integers(0, 5, size=n) / 4.0
+    if kind == "increasing":  # the highest at the end: an evenly spaced sample still sees them
+        return np.sort(rng.random(n))
+    if kind == "with_inf":
+        scores = rng.random(n)
+        scores[rng.choice(n, size=40, replace=False)] = np.inf
+        scores[rng.choice(n, size=40, replace=False)] = -np.inf
+        return scores
+    if kind == "constant":
+        return np.full(n, 0.25)
+    scores = rng.random(n) * 0.5  # "sampled_high": the sample sees only the high scores and misjudges
+    step = max(1, n // query_strategies.CUT_SAMPLE_SIZE)
+    scores[::step] = 0.5 + rng.random(scores[::step].size) * 0.5
+    return scores
+
+
+@pytest.mark.parametrize(
+    "kind", ["spread", "few_values", "increasing", "with_inf", "constant", "sampled_high"]
+)
+@pytest.mark.parametrize("density", [None, 0.99, 0.6, 0.2])
+@pytest.mark.parametrize("k", [1, 37, 2000])
+def test_the_sampled_bar_ranks_as_one_argpartition(kind: str, density: float | None, k: int) -> None:
+    n = 60_000
+    rng = np.random.default_rng(k)
+    scores = large_scores(kind, n, rng)
+    where = None if density is None else rng.random(n) < density
+    candidates = np.arange(n) if where is None else np.flatnonzero(where)
+    scores_before = scores.copy()
+    for seed in range(2):
+        expected_rng, chosen_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected = candidates[argpartition_top_k(scores[candidates], k, expected_rng)]
+        chosen = top_k(scores, k, chosen_rng, where=where)
+        assert chosen.dtype == np.intp
+        np.testing.assert_array_equal(chosen, expected)
+        assert chosen_rng.integers(2**62) == expected_rng.integers(2**62)  # the same random draws
+    np.testing.assert_array_equal(scores, scores_before)
+
+
+def test_the_sampled_bar_is_used_where_it_can_tell_and_only_there() -> None:
+    rng = np.random.default_rng(0)
+    spread = large_scores("spread", 60_000, rng)
+    found = query_strategies._cut_above_sample(spread, 500, None)
+    assert found is not None
+    cut, at_or_above = found
+    assert cut == np.sort(spread)[-500]
+    np.testing.assert_array_equal(at_or_above, np.flatnonzero(spread >= cut))
+    misjudged = large_scores("sampled_high", 60_000, rng)
+    assert query_strategies._cut_above_sample(misjudged, 2000, None) is None  # too few reach the bar
+    assert query_strategies._cut_above_sample(spread[:10_000], 5, None) is None  # too few scores
+    assert query_strategies._cut_above_sample(spread, 7600, None) is None  # k too large a share
+
+
+@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("n_eval", [20, None])  # shared rows, copied pool
+def test_a_large_pool_decides_as_without_the_sampled_bar(
+    name: str, n_eval: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = tied_data(40_000, seed=3)
+    settings_: dict[str, Any] = dict(
+        policy="active_learning",
+        strategy=name,
+        batch_size=700,
+        max_labels=2800,
+        n_eval=n_eval,
+        random_state=6,
+    )
+    sampled = replay_pool(X, y, **settings_)
+    monkeypatch.setattr(query_strategies, "SAMPLED_CUT_MIN_SCORES", 10**18)  # always partition all scores
+    partitioned = replay_pool(X, y, **settings_)
+    assert_same_outcome(sampled, partitioned)
+
+
+@pytest.mark.parametrize("n_eval", [8, None])  # shared rows, copied pool
+@pytest.mark.parametrize("policy", _all_policies(), ids=lambda s: "-".join(map(str, s.values())))
+def test_the_training_items_are_the_checked_ones(
+    monkeypatch: pytest.MonkeyPatch, policy: dict[str, Any], n_eval: int | None
+) -> None:
+    rounds = []
+    end_round = replay._Replay.end_round
+
+    def checked_end_round(state: Any) -> Any:
+        items = state.checked_items()
+        assert items.dtype == np.intp
+        np.testing.assert_array_equal(items, np.flatnonzero(state.checked))
+        rounds.append(items.size)
+        return end_round(state)
+
+    monkeypatch.setattr(replay._Replay, "end_round", checked_end_round)
+    X, y = tied_data()
+    policy = {**policy, "strategy": "margin"} if policy["policy"] == "active_learning" else policy
+    replay_pool(X, y, **policy, batch_size=30, n_eval=n_eval, random_state=2)
+    assert len(rounds) > 3 and rounds[-1] > X.shape[0] // 8  # merged, then read off the mask
