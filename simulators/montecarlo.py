@@ -1420,10 +1420,12 @@ class _LotBound:
         np.multiply(spread_unit, spread, out=spread)
         room = np.multiply(m, expected)
         np.subtract(allowance, room, out=room)
-        sizes = [_sample_size(spread, clean_unit, room, m)]
-        rate, clean = np.empty_like(m), np.empty_like(m)
-        for _ in range(AUDIT_SIZE_STEPS - 1):
-            last = sizes[-1]
+        rate, clean, scratch = np.empty_like(m), np.empty_like(m), np.empty_like(m)
+        no_room = np.empty(m.shape, dtype=bool)
+        # each step needs the size before it, the average the last two: two arrays in turn
+        sizes = (_sample_size(spread, clean_unit, room, m, scratch, no_room), np.empty_like(m))
+        for step in range(1, AUDIT_SIZE_STEPS):
+            last, size = sizes[(step - 1) % 2], sizes[step % 2]
             # planning_rate_unchecked(expected, last, variance), in place
             n = np.maximum(last, 1.0, out=room)
             np.divide(variance, n, out=rate)
@@ -1435,30 +1437,39 @@ class _LotBound:
             np.minimum(rate, 1.0, out=rate)  # min(expected + z sqrt(variance / n) + 1 / n, 1)
             share = np.divide(last, m, out=clean)
             unseen = np.subtract(1.0, share, out=spread)
-            np.divide(share, 2.0, out=clean)
+            np.multiply(share, 0.5, out=clean)  # share / 2, exactly
             np.subtract(1.0, clean, out=clean)
             np.multiply(clean_unit, clean, out=clean)  # clean_unit * (1 - share / 2)
             np.multiply(m, rate, out=room)
             np.multiply(room, unseen, out=room)
             np.subtract(allowance, room, out=room)  # allowance - m * rate * unseen
-            np.multiply(rate, np.subtract(1.0, rate), out=rate)
+            np.multiply(rate, np.subtract(1.0, rate, out=scratch), out=rate)
             np.multiply(rate, unseen, out=rate)
             np.sqrt(rate, out=rate)
             np.multiply(spread_unit, rate, out=spread)  # spread_unit * sqrt(rate * (1 - rate) * unseen)
-            sizes.append(_sample_size(spread, clean, room, m))
-        size = np.add(sizes[-1], sizes[-2], out=sizes[-1])
-        np.divide(size, 2.0, out=size)
+            _sample_size(spread, clean, room, m, scratch, no_room, out=size)
+        size = np.add(sizes[0], sizes[1], out=sizes[(AUDIT_SIZE_STEPS - 1) % 2])
+        np.multiply(size, 0.5, out=size)  # (last + the one before) / 2, exactly
         np.ceil(size, out=size)
         return np.minimum(size, self.lot, out=size)
 
 
-def _sample_size(spread: Array, clean: Array, room: Array, m: Array) -> Array:
+def _sample_size(
+    spread: Array,
+    clean: Array,
+    room: Array,
+    m: Array,
+    scratch: Array,
+    no_room: BoolArray,
+    out: Array | None = None,
+) -> Array:
     """The sample size ``n`` (at most ``m``) whose bound ``spread / sqrt(n) + clean / n`` (wrong labels, in
     :meth:`_LotBound.audit_size`'s terms) fits ``room``: the positive root in ``1 / sqrt(n)``; ``m`` where
-    there is no room. A new array; the arguments are left as they are."""
+    there is no room. In ``out`` (None: a new array); ``scratch`` and ``no_room`` are written over, the
+    arguments left as they are."""
     # root = (sqrt(spread^2 + 4 clean max(room, 0)) - spread) / (2 clean)
-    root = np.maximum(room, 0.0)
-    scaled = np.multiply(4.0, clean)
+    root = np.maximum(room, 0.0, out=out)
+    scaled = np.multiply(4.0, clean, out=scratch)
     np.multiply(scaled, root, out=root)
     np.add(np.square(spread, out=scaled), root, out=root)
     np.sqrt(root, out=root)
@@ -1469,7 +1480,8 @@ def _sample_size(spread: Array, clean: Array, room: Array, m: Array) -> Array:
     np.square(root, out=root)
     np.divide(1.0, root, out=root)
     np.minimum(root, m, out=root)
-    np.copyto(root, m, where=~(room > 0))
+    np.greater(room, 0.0, out=no_room)
+    np.copyto(root, m, where=np.logical_not(no_room, out=no_room))
     return root
 
 
