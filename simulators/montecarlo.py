@@ -1060,11 +1060,6 @@ class _StackEnds:
         for s in np.unique(live.setting):
             self.rows[s].append({name: value[s] for name, value in self.values.items()})
 
-    def of(self, setting: int) -> tuple[dict[str, Array], Array]:
-        """A setting's ledger values and ``remaining`` at its end (arrays of its own)."""
-        values = {name: value[setting].copy() for name, value in self.values.items() if name != "remaining"}
-        return values, self.values["remaining"][setting].copy()
-
 
 @dataclass
 class _LiveRows:
@@ -1156,7 +1151,57 @@ def _simulate_stacked(
     """The outcomes of hybrid settings ``runs`` with at most ``cap`` human labels, run together (see
     :func:`simulate_settings`); each outcome's history runs its setting again when first asked."""
     ends = _run_stacked(runs, cap, None if noise is None else noise(), record=False)
-    return [run.outcome(cap, *ends.of(i), _rerun_history(run, cap, noise)) for i, run in enumerate(runs)]
+    return _stacked_outcomes(runs, cap, ends, noise)
+
+
+def _stacked_outcomes(
+    runs: Sequence[_Simulation],
+    cap: float,
+    ends: _StackEnds,
+    noise: Callable[[], np.random.Generator] | None,
+) -> list[Outcome]:
+    """What :meth:`_Simulation.outcome` makes of each setting's end, for all the stacked settings at once:
+    the same element-wise arithmetic on arrays of settings x draws (the runs share their curve, rate card,
+    pool, goal, efficiency and start labels), each outcome given its setting's row."""
+    first = runs[0]
+    v = {name: value for name, value in ends.values.items() if name != "remaining"}
+    remaining = ends.values["remaining"]
+    labels = first._worth(v["n_train"], v["random_items"], first.efficiency[None, :])
+    n_settings, n_draws = labels.shape
+    draws = np.tile(np.arange(n_draws, dtype=np.intp), n_settings)
+    final_error = first.curve.at(labels.reshape(-1), draws).reshape(n_settings, n_draws)
+    if first.max_label_error is not None:
+        label_error = v["label_errors"] / first.pool_size
+        goal_met = (remaining <= 0) & (label_error <= first.max_label_error)
+    else:
+        label_error = np.zeros((n_settings, n_draws))
+        goal_met = final_error <= float(first.target_error or 0.0)
+    cost = first.costs.total(Volumes.of(v))
+    outcomes = []
+    for i, run in enumerate(runs):
+        settings = replace(run.settings, stop_at_labels=cap)
+        days = v["human_items"][i] / settings.labels_per_day + v["rounds"][i] * settings.turnaround_days
+        outcomes.append(
+            Outcome(
+                strategy=run.strategy.name,
+                settings=settings,
+                cost=cost[i],
+                human_labels=v["human_items"][i],
+                fresh_labels=v["fresh_labels"][i],
+                reviews=v["reviews"][i],
+                corrections=v["corrections"][i],
+                auto_accepted=v["auto_accepted"][i],
+                audits=v["audits"][i],
+                rounds=v["rounds"][i],
+                days=days,
+                final_error=final_error[i],
+                label_error=label_error[i],
+                goal_met=np.asarray(goal_met[i]),
+                history_blocks=_rerun_history(run, cap, noise),
+                costs=run.costs,
+            )
+        )
+    return outcomes
 
 
 def _rerun_history(

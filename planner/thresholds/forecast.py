@@ -189,17 +189,23 @@ class SelectionDraws:
         draws = [r for r in routings if isinstance(r, SelectionDraws)]
         if len(draws) != len(routings):
             return None
-        coverage = np.stack([d.coverage_params for d in draws])[setting, draw]
-        risk = np.stack([d.risk_params for d in draws])[setting, draw]
+        n_draws = draws[0].n_draws
+        if any(d.coverage_params.shape != (n_draws, 2) or d.risk_params.shape != (n_draws, 2) for d in draws):
+            return None
+        row = setting * n_draws + draw  # in the settings' draws one after another
+
+        def column(params: str, which: int) -> Array:
+            return np.concatenate([getattr(d, params)[:, which] for d in draws]).take(row)
+
         profiles = tuple(d.profile for d in draws)
         return SelectionRows(
-            coverage_intercept=np.ascontiguousarray(coverage[:, 0]),
-            coverage_slope=np.ascontiguousarray(coverage[:, 1]),
-            coverage_center=np.array([d.coverage_center for d in draws])[setting],
-            risk_intercept=np.ascontiguousarray(risk[:, 0]),
-            risk_slope=np.ascontiguousarray(risk[:, 1]),
-            risk_center=np.array([d.risk_center for d in draws])[setting],
-            predicted_ratio=np.array([d.predicted_ratio for d in draws])[setting],
+            coverage_intercept=column("coverage_params", 0),
+            coverage_slope=column("coverage_params", 1),
+            coverage_center=np.array([d.coverage_center for d in draws]).take(setting),
+            risk_intercept=column("risk_params", 0),
+            risk_slope=column("risk_params", 1),
+            risk_center=np.array([d.risk_center for d in draws]).take(setting),
+            predicted_ratio=np.array([d.predicted_ratio for d in draws]).take(setting),
             setting=setting,
             profiles=profiles,
             table=ProfileTable.of(profiles),
