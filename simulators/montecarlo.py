@@ -920,7 +920,9 @@ class _Simulation:
         v = live.ledger
         has_model = v["n_train"] > 0
         labels = self._worth(v["n_train"], v["random_items"], live.efficiency)
-        error = np.where(has_model, self.curve.at(labels, live.draw), 1.0)
+        error = self.curve.at(labels, live.draw)
+        if not has_model.all():
+            error = np.where(has_model, error, 1.0)
         active = self.working(v, has_model, error, cap)
         if not active.all():
             live.ends.retire(live, np.flatnonzero(~active))

@@ -215,14 +215,15 @@ class SelectionDraws:
 @dataclass(frozen=True)
 class ProfileTable:
     """The error profiles of a stacked run's settings on one even grid ``0, 1/g, ..., 1``, as flat tables
-    (setting ``s``'s point ``j`` at ``s * (g + 1) + j``): each row's concentration is read at a grid position
-    computed from ``q`` rather than searched for, with the very numbers ``np.interp`` gives (the slope of
-    ``j``'s segment times ``q - points[j]``, plus ``shares[j]``; at ``q == 1`` the last share).
-    ``np.interp``'s search (a branchy bisection per row) cost a stacked round more than its arithmetic."""
+    (setting ``s``'s point ``j`` at ``s * (g + 2) + j``, each grid followed by an infinite point that no
+    share reaches): each row's concentration is read at a grid position computed from ``q`` rather than
+    searched for, with the very numbers ``np.interp`` gives (the slope of ``j``'s segment times
+    ``q - points[j]``, plus ``shares[j]``; at ``q == 1`` the last share). ``np.interp``'s search (a branchy
+    bisection per row) cost a stacked round more than its arithmetic."""
 
-    points: Array  #: each setting's grid, flat (the same for all)
-    shares: Array  #: each setting's shares at its points, flat
-    slopes: Array  #: each setting's segment slopes, flat; 0 at the last point (no segment)
+    points: Array  #: each setting's grid and an infinity, flat (the same for all)
+    shares: Array  #: each setting's shares at its points (and a 0), flat
+    slopes: Array  #: each setting's segment slopes, flat; 0 from its last point on (no segment)
     size: int  #: points per setting
 
     @classmethod
@@ -243,10 +244,10 @@ class ProfileTable:
         ):
             return None
         # np.interp's slopes, (shares[j + 1] - shares[j]) / (points[j + 1] - points[j])
-        slopes = [np.append(np.diff(p.shares) / np.diff(p.points), 0.0) for p in profiles]
+        slopes = [np.append(np.diff(p.shares) / np.diff(p.points), [0.0, 0.0]) for p in profiles]
         return cls(
-            np.tile(points, len(profiles)),
-            np.concatenate([np.asarray(p.shares, dtype=float) for p in profiles]),
+            np.tile(np.append(points, np.inf), len(profiles)),
+            np.concatenate([np.append(np.asarray(p.shares, dtype=float), 0.0) for p in profiles]),
             np.concatenate(slopes),
             size,
         )
@@ -255,11 +256,14 @@ class ProfileTable:
         """``np.interp(q[i], points, shares of setting[i])`` for each row, ``q`` in [0, 1]."""
         last = self.size - 1
         # the grid position, then the segment np.interp's search finds: points[j] <= q < points[j + 1]
-        j = np.minimum((q * last).astype(np.intp), last)
+        j = np.multiply(q, last).astype(np.intp)
+        np.minimum(j, last, out=j)
+        j += setting * (self.size + 1)
         j -= self.points.take(j) > q
-        j += (j < last) & (self.points.take(np.minimum(j + 1, last)) <= q)
-        j += setting * self.size
-        return np.asarray(self.slopes.take(j) * (q - self.points.take(j)) + self.shares.take(j))
+        j += self.points.take(j + 1) <= q  # never past the last point: the infinity after it
+        rate = np.subtract(q, self.points.take(j))
+        np.multiply(self.slopes.take(j), rate, out=rate)
+        return np.add(rate, self.shares.take(j), out=rate)  # slope * (q - point) + share
 
 
 @dataclass(frozen=True)
