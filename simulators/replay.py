@@ -38,6 +38,7 @@ batches labeled from scratch.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -45,7 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from annoplan.simulators._common import (
     Split,
@@ -382,14 +383,15 @@ class _Replay:
 
     def checked_items(self) -> IndexArray:
         """The human-checked items, increasing: ``np.flatnonzero(checked)``, found by merging the items
-        checked since the last call into the last answer while they are a small share of the pool (the
-        distinct items, sorted: that very array), without a pass over the pool."""
+        checked since the last call into the last answer while they are a small share of the pool (an item
+        is checked once, when it is taken: the items sorted are that very array), without a pass over the
+        pool."""
         if self._newly_checked:
             n_checked = self._checked_items.size + sum(part.size for part in self._newly_checked)
             if 8 * n_checked > self.checked.size:
                 self._checked_items = np.flatnonzero(self.checked)
             else:
-                self._checked_items = np.unique(np.concatenate([self._checked_items, *self._newly_checked]))
+                self._checked_items = np.sort(np.concatenate([self._checked_items, *self._newly_checked]))
             self._newly_checked = []
         return self._checked_items
 
@@ -770,6 +772,21 @@ class HybridPolicy(ReplayPolicy):
 #: names of the labeling policies :func:`replay_pool` runs
 POLICIES: tuple[str, ...] = tuple(REPLAY_POLICIES)
 
+_thread_pools_found: tuple[int, ThreadpoolController] | None = None
+
+
+def _thread_pools() -> ThreadpoolController:
+    """The thread pools of the native libraries loaded (BLAS, OpenMP), which a replay limits to one thread.
+
+    Listing the loaded libraries costs milliseconds (``threadpool_limits`` lists them on every call), so the
+    list is kept, and made again whenever a module was imported since (a library comes with one).
+    """
+    global _thread_pools_found
+    n_modules = len(sys.modules)
+    if _thread_pools_found is None or _thread_pools_found[0] != n_modules:
+        _thread_pools_found = (n_modules, ThreadpoolController())
+    return _thread_pools_found[1]
+
 
 def replay_pool(
     X: Any,
@@ -876,7 +893,7 @@ def replay_pool(
     )
     runner = REPLAY_POLICIES[policy](options)
 
-    with threadpool_limits(limits=1):
+    with _thread_pools().limit(limits=1):
         split = split_eval_pool(X, y_encoded, n_eval, rng, share=not runner.reads_pool_features)
         state = _Replay(split, classes.size, model, costs, calibration_size, rng, before)
         runner.start(state)

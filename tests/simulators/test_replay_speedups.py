@@ -13,17 +13,21 @@
   and draws random items as positions among the candidates (no index of the pool built while it is whole).
 * ``top_k`` of many scores looks for the cut among the scores above a bar a sample of them places; pool items
   are found from their rows among the evaluation rows; the training items are merged round after round;
-  labels of two neighbouring integers are encoded without counting them.
+  labels of two neighbouring integers are encoded without counting them; the native libraries' thread pools
+  are listed once, not on every replay.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import types
 from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import threadpoolctl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
@@ -579,3 +583,35 @@ def test_the_training_items_are_the_checked_ones(
     policy = {**policy, "strategy": "margin"} if policy["policy"] == "active_learning" else policy
     replay_pool(X, y, **policy, batch_size=30, n_eval=n_eval, random_state=2)
     assert len(rounds) > 3 and rounds[-1] > X.shape[0] // 8  # merged, then read off the mask
+
+
+# -- the thread pools, listed once ------------------------------------------------------------------------
+
+
+class ThreadSpy(LogisticRegression):
+    """Logistic regression that records the threads of the native libraries while it fits."""
+
+    threads: list[int] = []  # noqa: RUF012
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ThreadSpy:
+        ThreadSpy.threads += [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_every_replay_runs_the_native_libraries_on_one_thread(
+    classification_data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, y = classification_data
+    with threadpoolctl.threadpool_limits(limits=2):
+        for _ in range(2):  # the second replay reuses the libraries listed by the first
+            ThreadSpy.threads = []
+            replay_pool(X, y, estimator=ThreadSpy(), batch_size=100, max_labels=300, random_state=0)
+            assert ThreadSpy.threads and set(ThreadSpy.threads) == {1}
+        assert {pool["num_threads"] for pool in threadpoolctl.threadpool_info()} == {2}  # restored
+
+
+def test_the_thread_pools_are_listed_again_after_an_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = replay._thread_pools()
+    assert replay._thread_pools() is listed
+    monkeypatch.setitem(sys.modules, "annoplan_imported_since", types.ModuleType("annoplan_imported_since"))
+    assert replay._thread_pools() is not listed
