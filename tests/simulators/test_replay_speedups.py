@@ -106,18 +106,28 @@ def test_values_whose_sum_overflows_are_finite() -> None:
 
 @given(
     specials=st.lists(
-        st.tuples(st.integers(0, 599), st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308])), max_size=4
+        st.tuples(st.integers(0, 5999), st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308])), max_size=4
     ),
-    shape=st.sampled_from([(600,), (200, 3), (1, 600), (600, 1)]),
+    shape=st.sampled_from([(600,), (200, 3), (1, 600), (600, 1), (6000,), (2000, 3), (3, 2000), (1500, 4)]),
+    layout=st.sampled_from(["C", "F", "strided"]),
 )
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_all_finite_is_the_elementwise_check(
-    specials: list[tuple[int, float]], shape: tuple[int, ...]
+    specials: list[tuple[int, float]], shape: tuple[int, ...], layout: str
 ) -> None:
-    values = np.random.default_rng(len(specials)).normal(size=600)
+    size = int(np.prod(shape))
+    data = np.random.default_rng(len(specials)).normal(size=size)
     for position, value in specials:
-        values[position] = value
-    values = values.reshape(shape)
+        data[position % size] = value
+    data = data.reshape(shape)
+    if layout == "C":  # summed as rows of SUM_ROW_WIDTH values when large
+        values = data
+    elif layout == "F":
+        values = np.asfortranarray(data)
+    else:
+        values = np.empty(2 * size)[::2].reshape(shape)  # every other value of a larger array
+        values[...] = data
+        assert not values.flags.c_contiguous
     assert all_finite(values) == bool(np.all(np.isfinite(values)))
 
 
