@@ -54,8 +54,9 @@ class Split:
     ----------
     X : numpy.ndarray or scipy.sparse.csr_matrix
         The data set's features (pool and evaluation items).
-    y_pool : numpy.ndarray of intp
-        The pool's (encoded) labels, in data set order.
+    y : numpy.ndarray of intp
+        The data set's (encoded) labels, as given (not copied, like :attr:`X`): the pool's are read item by
+        item (:meth:`labels`), or gathered when asked for (:attr:`y_pool`).
     X_eval, y_eval : numpy.ndarray (or CSR) and numpy.ndarray of intp
         The evaluation set's features (a copy) and labels.
     pool_rows : numpy.ndarray of intp
@@ -68,12 +69,26 @@ class Split:
     """
 
     X: Any
-    y_pool: IndexArray
+    y: IndexArray
     X_eval: Any
     y_eval: IndexArray
     pool_rows: IndexArray
     eval_rows: IndexArray
     shared: bool = False
+
+    @cached_property
+    def y_pool(self) -> IndexArray:
+        """The pool's labels, in data set order, gathered on first use (:meth:`labels` reads some)."""
+        return self.y[self.pool_rows]
+
+    @property
+    def n_pool(self) -> int:
+        """Items in the pool."""
+        return int(self.pool_rows.size)
+
+    def labels(self, items: IndexArray) -> IndexArray:
+        """Labels of the pool items ``items`` (a new array, as ``y_pool[items]``)."""
+        return self.y[self.pool_rows[items]]
 
     @cached_property
     def X_pool(self) -> Any:
@@ -112,7 +127,7 @@ class Split:
 
     def pool_mask(self) -> BoolArray:
         """Whether each row of :attr:`X_rows` is a pool item (a new array)."""
-        mask = np.ones(self.X.shape[0] if self.shared else self.y_pool.size, dtype=bool)
+        mask = np.ones(self.X.shape[0] if self.shared else self.n_pool, dtype=bool)
         if self.shared:
             mask[self.eval_rows] = False
         return mask
@@ -146,7 +161,7 @@ def split_eval_pool(
     in_pool[eval_rows] = False
     return Split(
         X=X,
-        y_pool=y[in_pool],
+        y=y,
         X_eval=X[eval_rows],
         y_eval=y[eval_rows],
         pool_rows=np.flatnonzero(in_pool),  # the rows left, increasing (as sorting them gives)
@@ -217,4 +232,4 @@ def predicts_whole_pool(split: Split, n_items: int) -> bool:
     """Whether ``n_items`` pool items' values are read from predictions of the whole pool
     (:attr:`Split.X_rows`) rather than of the items' rows alone: while they are at least half of the
     pool, which is cheaper than copying their features out."""
-    return 2 * n_items >= split.y_pool.size
+    return 2 * n_items >= split.n_pool

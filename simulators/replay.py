@@ -310,7 +310,7 @@ class _Replay:
         rng: np.random.Generator,
         labeled: tuple[Any, IndexArray] | None = None,
     ) -> None:
-        n_pool = split.y_pool.size
+        n_pool = split.n_pool
         self.labeled = labeled
         self.split = split
         self.n_classes = n_classes
@@ -365,7 +365,7 @@ class _Replay:
         drawn as positions among the candidates (the same draws), which are the items themselves while no
         item has been taken."""
         positions = self.rng.choice(self.n_remaining, size=n_items, replace=False)
-        return positions if self.n_remaining == self.split.y_pool.size else self.candidates()[positions]
+        return positions if self.n_remaining == self.split.n_pool else self.candidates()[positions]
 
     def _take(self, items: IndexArray, route: int) -> None:
         self.remaining[items] = False
@@ -378,7 +378,7 @@ class _Replay:
         """Human-checked items join the training set with their true labels."""
         self.checked[items] = True
         self._newly_checked.append(np.array(items, dtype=np.intp))
-        self.class_counts += np.bincount(self.split.y_pool[items], minlength=self.n_classes)
+        self.class_counts += np.bincount(self.split.labels(items), minlength=self.n_classes)
         self.stale = True
 
     def checked_items(self) -> IndexArray:
@@ -453,7 +453,7 @@ class _Replay:
         if not self.stale or np.count_nonzero(self.class_counts) < 2:
             return
         train = self.checked_items()
-        X_train, y_train = with_labeled(self.split.features(train), self.split.y_pool[train], self.labeled)
+        X_train, y_train = with_labeled(self.split.features(train), self.split.labels(train), self.labeled)
         warm = self.model is not None and getattr(self.estimator, "warm_start", False)
         if warm and self.model.classes_.size != np.count_nonzero(self.class_counts):
             self.estimator = clone(self.estimator)  # a warm start needs the classes it was fitted on
@@ -616,7 +616,7 @@ class ActiveLearningPolicy(RandomLabeling):
             X_pool=split.X_pool,
             proba=proba,
             train_indices=train,
-            y_train=split.y_pool[train],
+            y_train=split.labels(train),
             n_classes=state.n_classes,
             estimator=state.estimator,
             labeled=state.labeled,
@@ -640,7 +640,7 @@ class PreLabelingPolicy(RandomLabeling):
             state.label_fresh(batch)
             return
         _, confidence, predicted = predict_confidence(state.model, state.split.features(batch))
-        state.label_prelabeled(batch, confidence, predicted == state.split.y_pool[batch])
+        state.label_prelabeled(batch, confidence, predicted == state.split.labels(batch))
 
 
 @dataclass
@@ -676,7 +676,7 @@ class HybridPolicy(ReplayPolicy):
 
     def start(self, state: _Replay) -> None:
         if self.max_label_error is not None:
-            pool_size = int(state.split.y_pool.size)
+            pool_size = state.split.n_pool
             self.budget = _ErrorBudget(error_budget(self.max_label_error, pool_size), self.delta)
 
     def summary(self) -> dict[str, Any]:
@@ -908,7 +908,7 @@ def replay_pool(
             if progress is not None:
                 progress(record)
 
-    pool_size = int(split.y_pool.size)
+    pool_size = split.n_pool
     work = state.work()
     return ReplayResult(
         policy=policy,

@@ -14,7 +14,7 @@
 * ``top_k`` of many scores looks for the cut among the scores above a bar a sample of them places; pool items
   are found from their rows among the evaluation rows; the training items are merged round after round;
   labels of two neighbouring integers are encoded without counting them; the native libraries' thread pools
-  are listed once, not on every replay.
+  are listed once, not on every replay; the pool's labels are read item by item, not gathered up front.
 """
 
 from __future__ import annotations
@@ -257,7 +257,19 @@ def test_the_split_is_the_one_a_sorted_permutation_gives() -> None:
     order = np.random.default_rng(5).permutation(300)
     np.testing.assert_array_equal(split.pool_rows, np.sort(order[40:]))
     np.testing.assert_array_equal(split.y_eval, y[order[:40]])
+    assert "y_pool" not in vars(split)  # the pool's labels are gathered when asked for
+    items = np.array([0, 5, 259, 3])
+    np.testing.assert_array_equal(split.labels(items), y[np.sort(order[40:])][items])
     np.testing.assert_array_equal(split.y_pool, y[np.sort(order[40:])])
+    assert split.n_pool == split.y_pool.size == 260
+
+
+@pytest.mark.parametrize("policy", ["random", "active_learning", "prelabel"])
+def test_the_pool_labels_are_read_item_by_item(policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = tied_data(3000)
+    monkeypatch.setattr(_common.Split, "y_pool", property(lambda split: pytest.fail("y_pool was gathered")))
+    result = replay_pool(X, y, policy=policy, batch_size=200, max_labels=600, n_eval=20, random_state=0)
+    assert result.human_labels == 600
 
 
 @pytest.mark.parametrize(
