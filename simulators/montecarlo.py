@@ -1473,7 +1473,7 @@ class _LotBound:
         sizes = (_sample_size(spread, clean_unit, room, m, scratch, no_room), np.empty_like(m))
         for step in range(1, AUDIT_SIZE_STEPS):
             last, size = sizes[(step - 1) % 2], sizes[step % 2]
-            # planning_rate_unchecked(expected, last, variance), in place
+            # planning_rate(expected, last) without its input checks, in place
             n = np.maximum(last, 1.0, out=room)
             np.divide(variance, n, out=rate)
             np.sqrt(rate, out=rate)

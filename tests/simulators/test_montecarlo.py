@@ -10,7 +10,7 @@ from typing import TypedDict
 import numpy as np
 import pytest
 
-from annoplan.simulators.acceptance import PASS_Z, planning_rate_unchecked
+from annoplan.simulators.acceptance import PASS_Z, planning_rate
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.montecarlo import (
@@ -655,7 +655,4 @@ def test_the_audit_size_is_the_plain_fixed_point() -> None:
         )
     plain = np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), lot)
     assert np.array_equal(bound.audit_size(expected, allowance), plain)
-    assert np.array_equal(
-        planning_rate_unchecked(expected, m, expected * (1.0 - expected)),
-        planning_rate_unchecked(expected, m),
-    )
+    assert np.array_equal(rate, planning_rate(expected, sizes[-1]))  # the headroom is planning_rate's
