@@ -859,10 +859,7 @@ class _Simulation:
                 yield record(after, running[:, 1:].T)
 
         work = record(stop, corrections).items()
-        totals = {
-            name: value.copy() if value.shape == (n_draws,) else np.broadcast_to(value, (n_draws,)).copy()
-            for name, value in work
-        }
+        totals = {name: np.full(n_draws, value) for name, value in work}  # each a new array, per draw
         return self.outcome(cap, totals, totals["remaining"], history_blocks)
 
     # -- hybrid routing: round by round
