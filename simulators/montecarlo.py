@@ -1465,9 +1465,8 @@ class _LotBound:
         room = np.multiply(m, expected)
         np.subtract(allowance, room, out=room)
         rate, clean, scratch = np.empty_like(m), np.empty_like(m), np.empty_like(m)
-        no_room = np.empty(m.shape, dtype=bool)
         # each step needs the size before it, the average the last two: two arrays in turn
-        sizes = (_sample_size(spread, clean_unit, room, m, scratch, no_room), np.empty_like(m))
+        sizes = (_sample_size(spread, clean_unit, room, m, scratch), np.empty_like(m))
         for step in range(1, AUDIT_SIZE_STEPS):
             last, size = sizes[(step - 1) % 2], sizes[step % 2]
             # planning_rate(expected, last) without its input checks, in place
@@ -1491,7 +1490,7 @@ class _LotBound:
             np.multiply(rate, unseen, out=rate)
             np.sqrt(rate, out=rate)
             np.multiply(spread_unit, rate, out=spread)  # spread_unit * sqrt(rate * (1 - rate) * unseen)
-            _sample_size(spread, clean, room, m, scratch, no_room, out=size)
+            _sample_size(spread, clean, room, m, scratch, out=size)
         size = np.add(sizes[0], sizes[1], out=sizes[(AUDIT_SIZE_STEPS - 1) % 2])
         np.multiply(size, 0.5, out=size)  # (last + the one before) / 2, exactly
         np.ceil(size, out=size)
@@ -1504,13 +1503,12 @@ def _sample_size(
     room: Array,
     m: Array,
     scratch: Array,
-    no_room: BoolArray,
     out: Array | None = None,
 ) -> Array:
     """The sample size ``n`` (at most ``m``) whose bound ``spread / sqrt(n) + clean / n`` (wrong labels, in
     :meth:`_LotBound.audit_size`'s terms) fits ``room``: the positive root in ``1 / sqrt(n)``; ``m`` where
-    there is no room. In ``out`` (None: a new array); ``scratch`` and ``no_room`` are written over, the
-    arguments left as they are."""
+    there is no room. In ``out`` (None: a new array); ``scratch`` is written over, the arguments left as
+    they are."""
     # root = (sqrt(spread^2 + 4 clean max(room, 0)) - spread) / (2 clean)
     root = np.maximum(room, 0.0, out=out)
     scaled = np.multiply(4.0, clean, out=scratch)
@@ -1524,8 +1522,7 @@ def _sample_size(
     np.square(root, out=root)
     np.divide(1.0, root, out=root)
     np.minimum(root, m, out=root)
-    np.greater(room, 0.0, out=no_room)
-    np.copyto(root, m, where=np.logical_not(no_room, out=no_room))
+    np.copyto(root, m, where=~(room > 0.0))
     return root
 
 
