@@ -984,18 +984,38 @@ class _Simulation:
     ) -> Outcome:
         """Sum up the work ``v`` (ledger fields per draw) done with at most ``cap`` human labels."""
         final_error = self.model_error(v["n_train"], v["random_items"])
+        label_error, goal_met = self.label_error_and_goal(v, remaining, final_error)
+        cost = self.costs.total(Volumes.of(v))
+        return self.outcome_of(cap, v, cost, final_error, label_error, goal_met, history_blocks)
+
+    def label_error_and_goal(
+        self, v: dict[str, Array], remaining: Array, final_error: Array
+    ) -> tuple[Array, BoolArray]:
+        """The labels' error rate and whether the goal is met, for the work ``v`` that leaves ``remaining``
+        items and a model of ``final_error`` (arrays of one shape: per draw, or settings x draws)."""
         if self.max_label_error is not None:
             label_error = v["label_errors"] / self.pool_size
-            goal_met = (remaining <= 0) & (label_error <= self.max_label_error)
-        else:
-            label_error = np.zeros(self.curve.n_draws)
-            goal_met = final_error <= float(self.target_error or 0.0)
+            return label_error, (remaining <= 0) & (label_error <= self.max_label_error)
+        return np.zeros(np.shape(final_error)), final_error <= float(self.target_error or 0.0)
+
+    def outcome_of(
+        self,
+        cap: float,
+        v: dict[str, Array],
+        cost: Array,
+        final_error: Array,
+        label_error: Array,
+        goal_met: BoolArray,
+        history_blocks: Callable[[int], Iterator[dict[str, Array]]],
+    ) -> Outcome:
+        """The outcome of the work ``v`` (ledger fields per draw) done with at most ``cap`` human labels, from
+        its ``cost``, errors and goal (see :meth:`outcome`)."""
         settings = replace(self.settings, stop_at_labels=cap)
         days = v["human_items"] / settings.labels_per_day + v["rounds"] * settings.turnaround_days
         return Outcome(
             strategy=self.strategy.name,
             settings=settings,
-            cost=self.costs.total(Volumes.of(v)),
+            cost=cost,
             human_labels=v["human_items"],
             fresh_labels=v["fresh_labels"],
             reviews=v["reviews"],
@@ -1160,7 +1180,7 @@ def _stacked_outcomes(
     noise: Callable[[], np.random.Generator] | None,
 ) -> list[Outcome]:
     """What :meth:`_Simulation.outcome` makes of each setting's end, for all the stacked settings at once:
-    the same element-wise arithmetic on arrays of settings x draws (the runs share their curve, rate card,
+    the model errors, goals and costs on arrays of settings x draws (the runs share their curve, rate card,
     pool, goal, efficiency and start labels), each outcome given its setting's row."""
     first = runs[0]
     v = {name: value for name, value in ends.values.items() if name != "remaining"}
@@ -1169,38 +1189,20 @@ def _stacked_outcomes(
     n_settings, n_draws = labels.shape
     draws = np.tile(np.arange(n_draws, dtype=np.intp), n_settings)
     final_error = first.curve.at(labels.reshape(-1), draws).reshape(n_settings, n_draws)
-    if first.max_label_error is not None:
-        label_error = v["label_errors"] / first.pool_size
-        goal_met = (remaining <= 0) & (label_error <= first.max_label_error)
-    else:
-        label_error = np.zeros((n_settings, n_draws))
-        goal_met = final_error <= float(first.target_error or 0.0)
+    label_error, goal_met = first.label_error_and_goal(v, remaining, final_error)
     cost = first.costs.total(Volumes.of(v))
-    outcomes = []
-    for i, run in enumerate(runs):
-        settings = replace(run.settings, stop_at_labels=cap)
-        days = v["human_items"][i] / settings.labels_per_day + v["rounds"][i] * settings.turnaround_days
-        outcomes.append(
-            Outcome(
-                strategy=run.strategy.name,
-                settings=settings,
-                cost=cost[i],
-                human_labels=v["human_items"][i],
-                fresh_labels=v["fresh_labels"][i],
-                reviews=v["reviews"][i],
-                corrections=v["corrections"][i],
-                auto_accepted=v["auto_accepted"][i],
-                audits=v["audits"][i],
-                rounds=v["rounds"][i],
-                days=days,
-                final_error=final_error[i],
-                label_error=label_error[i],
-                goal_met=np.asarray(goal_met[i]),
-                history_blocks=_rerun_history(run, cap, noise),
-                costs=run.costs,
-            )
+    return [
+        run.outcome_of(
+            cap,
+            {name: value[i] for name, value in v.items()},
+            cost[i],
+            final_error[i],
+            label_error[i],
+            goal_met[i],
+            _rerun_history(run, cap, noise),
         )
-    return outcomes
+        for i, run in enumerate(runs)
+    ]
 
 
 def _rerun_history(
