@@ -185,25 +185,25 @@ class SelectionDraws:
         cls, routings: Sequence[Routing], setting: IntArray, draw: IntArray
     ) -> SelectionRows | None:
         """The rows of a stacked hybrid run (:class:`simulators.montecarlo.StackableRouting`): row i is draw
-        ``draw[i]`` of ``routings[setting[i]]``; None unless every routing is a :class:`SelectionDraws`."""
+        ``draw[i]`` of ``routings[setting[i]]``; None unless every routing is a :class:`SelectionDraws` with
+        the same number of draws."""
         draws = [r for r in routings if isinstance(r, SelectionDraws)]
         if len(draws) != len(routings):
             return None
         n_draws = draws[0].n_draws
         if any(d.coverage_params.shape != (n_draws, 2) or d.risk_params.shape != (n_draws, 2) for d in draws):
             return None
-        row = setting * n_draws + draw  # in the settings' draws one after another
-
-        def column(params: str, which: int) -> Array:
-            return np.concatenate([getattr(d, params)[:, which] for d in draws]).take(row)
-
+        # the settings' draws one after another
+        coverage = np.concatenate([d.coverage_params for d in draws])
+        risk = np.concatenate([d.risk_params for d in draws])
+        row = setting * n_draws + draw
         profiles = tuple(d.profile for d in draws)
         return SelectionRows(
-            coverage_intercept=column("coverage_params", 0),
-            coverage_slope=column("coverage_params", 1),
+            coverage_intercept=coverage[:, 0].take(row),
+            coverage_slope=coverage[:, 1].take(row),
             coverage_center=np.array([d.coverage_center for d in draws]).take(setting),
-            risk_intercept=column("risk_params", 0),
-            risk_slope=column("risk_params", 1),
+            risk_intercept=risk[:, 0].take(row),
+            risk_slope=risk[:, 1].take(row),
             risk_center=np.array([d.risk_center for d in draws]).take(setting),
             predicted_ratio=np.array([d.predicted_ratio for d in draws]).take(setting),
             setting=setting,
