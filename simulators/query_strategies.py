@@ -232,11 +232,11 @@ def top_k(scores: FloatArray, k: int, rng: np.random.Generator, where: BoolArray
     The ``k``-th highest score (the cut) is found among the positions at or above a bar a sample of the
     scores places (:func:`_cut_above_sample`: one comparison over the scores, and a partition of a few times
     ``k`` of them), else by partitioning a negated copy of the scores in place (O(n), no array of positions);
-    the positions above the cut are sorted by score, and random numbers are
-    drawn only for the positions tied with the cut when the tie straddles it. The result is the one
-    ``argpartition`` over the scores gives (:func:`_top_k_argpartition`): the same positions, in the same
-    order, from the same random draws. Where equal scores are kept in an order their values do not decide
-    (two above the cut, or several at the cut all kept), that ranking is the one used.
+    the positions above the cut are sorted by score, and random numbers are drawn only for the positions tied
+    with the cut when the tie straddles it. The result is the one ``argpartition`` over the scores gives
+    (:func:`_top_k_argpartition`): the same positions, in the same order, from the same random draws. Where
+    equal scores are kept in an order their values do not decide (two above the cut, or several at the cut
+    all kept), that ranking is the one used.
 
     Parameters
     ----------
