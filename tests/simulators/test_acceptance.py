@@ -472,12 +472,12 @@ def test_searches_that_look_ahead_give_the_plain_bisections_answers(monkeypatch:
         cases.append(
             (int(rng.integers(1, 30)), m, undelivered, budget, rate, float(rng.uniform(0.01, 0.2)), k, n)
         )
-    m = rng.integers(1, 5_000, 7)
-    n = (m * rng.uniform(0.0, 1.0, 7)).astype(int)
+    lots = rng.integers(1, 5_000, 7)
+    sampled = (lots * rng.uniform(0.0, 1.0, 7)).astype(int)
     vectors = (
-        m,
-        n,
-        (n * rng.uniform(0.0, 0.2, 7)).astype(int),
+        lots,
+        sampled,
+        (sampled * rng.uniform(0.0, 0.2, 7)).astype(int),
         rng.uniform(0, 50, 7),
         rng.uniform(0, 0.2, 7),
     )
