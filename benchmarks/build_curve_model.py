@@ -9,15 +9,16 @@ one JSON object per line with ``dataset_name``, ``learner``, ``anchors``, ``valu
 splits), ``values_sem``, ``values_std`` (one split's spread), ``train_values`` and ``train_values_sem``.
 
 From every curve, seeded pilots are cut (2-5 rounds, a geometric grid of ratio 1.5-3, as a mean over the
-splits or as a single run: the mean plus one split's noise; the training error and the model family given or
-not) and paired with later anchors up to :data:`MAX_RATIO` times the last round. Two gradient-boosted tree
-ensembles (scikit-learn) learn the median log error ratio (as a correction to the pilot's 3-parameter power
-law, see ``planner/curves/learned.py``) and its absolute deviation from the pilot's features; a table of the
-standardised deviations measured on held-out dataset groups (cross-fitting over :data:`N_FOLDS` group folds),
-one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split conformal prediction does: on
-the pilots that give a signal (the forecast uses the model for those only), with its levels recalibrated by
-where the held-out outcomes fall on the running minimum of each level's path (:func:`path_levels`), since the
-forecast's draws never rise with more labels.
+splits or as a single run: the mean plus one split's noise, the same noise on rounds where the mean did not
+move, since the same mean over every split means the same predictions; the training error and the model family
+given or not) and paired with later anchors up to :data:`MAX_RATIO` times the last round. Two gradient-boosted
+tree ensembles (scikit-learn) learn the median log error ratio (as a correction to the pilot's 3-parameter
+power law, see ``planner/curves/learned.py``) and its absolute deviation from the pilot's features; a table of
+the standardised deviations measured on held-out dataset groups (cross-fitting over :data:`N_FOLDS` group
+folds), one per band of distances (:data:`N_BANDS`), calibrates the intervals, as split conformal prediction
+does: on the pilots that give a signal (the forecast uses the model for those only), with its levels
+recalibrated by where the held-out outcomes fall on the running minimum of each level's path
+(:func:`path_levels`), since the forecast's draws never rise with more labels.
 A second pair of ensembles, the labels model, learns the log labels to reach targets the curves reached
 within :data:`MAX_RATIO` times the last round (:func:`labels_examples`, :func:`train_labels`), with its own
 table of held-out deviations. The trees are exported as arrays and checked against scikit-learn's own
@@ -50,6 +51,7 @@ from annoplan.planner.curves.learned import (
     LABELS_FEATURES,
     LABELS_MONOTONE,
     MAX_RATIO,
+    UNCHANGED,
     LabelsModel,
     LearnedCurveModel,
     TreeEnsemble,
@@ -205,7 +207,10 @@ def cut_pilot(curve: LcdbCurve, rng: np.random.Generator) -> Pilot | None:
         return None
     single = bool(rng.random() < 0.5)
     if single:
-        errors = np.clip(curve.values[idx] + rng.normal(0.0, 1.0, k) * curve.std[idx], 0.0, 1.0)
+        z = rng.normal(0.0, 1.0, k)
+        for i in np.nonzero(np.abs(np.diff(curve.values[idx])) <= UNCHANGED)[0]:
+            z[i + 1] = z[i]  # the same mean over every split: the same predictions, so one run's same error
+        errors = np.clip(curve.values[idx] + z * curve.std[idx], 0.0, 1.0)
         noise = curve.std[idx]
         train = np.clip(curve.train[idx] + rng.normal(0.0, 1.0, k) * curve.train_sem[idx] * 5, 0, 1)
     else:
@@ -310,7 +315,13 @@ class Examples:
 def make_examples(curves: list[LcdbCurve], seed: int) -> Examples:
     """The examples of every curve (one generator per curve and seed, so that a curve's examples do not depend
     on which other curves are in the set)."""
-    rows, ys, groups, which, kinds, path_of, paths = [], [], [], [], [], [], []
+    rows: list[np.ndarray] = []
+    ys: list[float] = []
+    groups: list[str] = []
+    which: list[int] = []
+    kinds: list[tuple[bool, bool, bool]] = []
+    path_of: list[int] = []
+    paths: list[np.ndarray] = []
     for i, curve in enumerate(curves):
         rng = np.random.default_rng([seed, *curve.name.encode()])
         r, y, _, k, p = curve_examples(curve, rng)

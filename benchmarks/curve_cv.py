@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--only-folds 0 1 ...]
-        [--max-curves-per-fold N] [--parametric] [--time N] [--dump FILE]
+    python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--build-seed S]
+        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--parametric] [--time N] [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -242,6 +242,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--curves", type=Path, required=True)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--build-seed",
+        type=int,
+        help="seed of the models' builds (default: --seed); the same folds and pilots with another build "
+        "show how much of a difference the build's own randomness makes",
+    )
     parser.add_argument("--only-folds", type=int, nargs="*", help="score only these folds")
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
                     len(held), args.max_curves_per_fold, replace=False
                 )
                 held = [held[i] for i in sorted(pick)]
-            model = train(fit_on, args.seed)
+            model = train(fit_on, args.seed if args.build_seed is None else args.build_seed)
             rows = score(held, model, args.seed)
             if args.parametric:
                 # without the learned model the signals change nothing: the families score each pilot once

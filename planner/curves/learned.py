@@ -47,6 +47,9 @@ Array = npt.NDArray[np.float64]
 ARTIFACT = "learned_curve_model.json"
 #: errors below this are read as this in the features and the log ratio (a perfect round is not log 0)
 ERROR_FLOOR = 1e-3
+#: two rounds whose errors differ by no more than this measured the same predictions (a model that has not
+#: started learning from its labels: most often it predicts the majority class)
+UNCHANGED = 1e-9
 #: stands for a signal the pilot does not give (train_value): outside every real feature's range
 MISSING = -9.0
 #: model families, in the order of their indicator features (``other`` for unknown)
@@ -69,6 +72,9 @@ FEATURES = (
     "noise",
     "train_error",
     "gap",
+    "unchanged",
+    "accuracy_slope",
+    "accuracy_slope_last",
     *(f"is_{f}" for f in FAMILIES),
     *DISTANCE_FEATURES,
 )
@@ -127,6 +133,9 @@ def pilot_features(
         train_error = float(train_errors[-1])
         gap = (e_last - train_error) / e_last
     family = model if model in FAMILIES else "other"
+    e = np.asarray(errors, dtype=float)
+    log_a = np.log(np.maximum(1.0 - e, ERROR_FLOOR))
+    accuracy_steps = np.diff(log_a) / np.diff(log_n)
     return np.array(
         [
             log_e[-1],
@@ -139,6 +148,9 @@ def pilot_features(
             float(noise_sd[-1]) / e_last,
             train_error,
             gap,
+            float(np.mean(np.abs(np.diff(e)) <= UNCHANGED)),
+            np.polyfit(log_n, log_a, 1)[0],
+            accuracy_steps[-1],
             *(float(f == family) for f in FAMILIES),
         ]
     )

@@ -155,6 +155,30 @@ def test_features_mark_missing_signals_and_name_the_family() -> None:
     assert named["slope_last"] == pytest.approx(np.log(0.25 / 0.3) / np.log(2))
 
 
+def test_features_tell_a_pilot_whose_error_never_moved() -> None:
+    n, sd = np.array([100.0, 200, 400, 800]), np.full(4, 0.01)
+    stuck = dict(zip(FEATURES, pilot_features(n, np.full(4, 0.27), sd), strict=False))
+    moving = dict(zip(FEATURES, pilot_features(n, np.array([0.3, 0.27, 0.27, 0.2]), sd), strict=False))
+    assert stuck["unchanged"] == 1.0 and moving["unchanged"] == pytest.approx(1 / 3)
+    # accuracy 0.7 -> 0.8 over the last doubling: its log-log slope
+    assert moving["accuracy_slope_last"] == pytest.approx(np.log(0.8 / 0.73) / np.log(2))
+
+
+def test_a_pilot_that_has_not_started_learning_is_given_room_to_learn() -> None:
+    # a model that predicts the majority class measures the same error every round: unlike a curve that
+    # has flattened, it has not begun to learn, and may well drop far below (the replayed runs of text data
+    # sets showed it: the rounds stuck at the majority's error, then learned)
+    n_labels = [60, 120, 240, 480, 960]
+    stuck = [{"n_labels": n, "value": 0.27, "n_eval": 1000} for n in n_labels]
+    moved = [0.274, 0.268, 0.273, 0.269, 0.27]
+    flat = [{"n_labels": n, "value": v, "n_eval": 1000} for n, v in zip(n_labels, moved, strict=True)]
+    requests = [
+        {"metric": "error_rate", "rounds": rs, "model": "linear", "at_labels": [9600]} for rs in (stuck, flat)
+    ]
+    far = [fit_curve(r).predictions[0] for r in requests]
+    assert far[0].p10 < far[1].p10 - 0.05 and far[0].p50 < far[1].p50
+
+
 def test_rows_carry_the_power_laws_extrapolation_the_median_corrects() -> None:
     # a clean power law with a floor: its fitted extrapolation is near the truth (a line through the
     # pilot in log-log would say -2.3 at 100x, not -1.33), and the slope paths are that line's
