@@ -1419,7 +1419,7 @@ class _LotBound:
     ``ln(1 / level) / -ln(1 - n / m)``. It stands in for :mod:`simulators.acceptance`'s exact bound and
     audit size, whose bisections per draw and round would cost a plan seconds.
 
-    Its arithmetic runs over every row of a stacked round each time: it works in a few arrays of its own
+    :meth:`wrong_left` runs over every row of a stacked round each time: it works in a few arrays of its own
     (``out=``) rather than a new array per operation, each element's operations as written, in order."""
 
     def __init__(self, lot: Array, j: npt.NDArray[np.intp], delta: float) -> None:
@@ -1458,74 +1458,28 @@ class _LotBound:
         with ``f`` and the headroom fixed, from ``f = 0`` and no headroom (a fixed point, in closed form;
         the last two steps are averaged, as they alternate); the whole lot where no smaller sample does."""
         m = self.m
-        spread_unit, clean_unit = np.multiply(m, self.z), np.multiply(m, self.log_level)
-        variance = np.subtract(1.0, expected)
-        np.multiply(expected, variance, out=variance)  # expected * (1 - expected)
+        spread_unit, clean_unit = m * self.z, m * self.log_level
+        variance = expected * (1.0 - expected)
         # the first step: no share audited yet (its factors 1 - f and 1 - f / 2 are 1), no headroom
-        spread = np.sqrt(variance)
-        np.multiply(spread_unit, spread, out=spread)
-        room = np.multiply(m, expected)
-        np.subtract(allowance, room, out=room)
-        rate, clean, scratch = np.empty_like(m), np.empty_like(m), np.empty_like(m)
-        # each step needs the size before it, the average the last two: two arrays in turn
-        sizes = (_sample_size(spread, clean_unit, room, m, scratch), np.empty_like(m))
-        for step in range(1, AUDIT_SIZE_STEPS):
-            last, size = sizes[(step - 1) % 2], sizes[step % 2]
-            # planning_rate(expected, last) without its input checks, in place
-            n = np.maximum(last, 1.0, out=room)
-            np.divide(variance, n, out=rate)
-            np.sqrt(rate, out=rate)
-            np.multiply(PASS_Z, rate, out=rate)
-            np.add(expected, rate, out=rate)
-            np.divide(1.0, n, out=n)
-            np.add(rate, n, out=rate)
-            np.minimum(rate, 1.0, out=rate)  # min(expected + z sqrt(variance / n) + 1 / n, 1)
-            share = np.divide(last, m, out=clean)
-            unseen = np.subtract(1.0, share, out=spread)
-            np.multiply(share, 0.5, out=clean)  # share / 2, exactly
-            np.subtract(1.0, clean, out=clean)
-            np.multiply(clean_unit, clean, out=clean)  # clean_unit * (1 - share / 2)
-            np.multiply(m, rate, out=room)
-            np.multiply(room, unseen, out=room)
-            np.subtract(allowance, room, out=room)  # allowance - m * rate * unseen
-            np.multiply(rate, np.subtract(1.0, rate, out=scratch), out=rate)
-            np.multiply(rate, unseen, out=rate)
-            np.sqrt(rate, out=rate)
-            np.multiply(spread_unit, rate, out=spread)  # spread_unit * sqrt(rate * (1 - rate) * unseen)
-            _sample_size(spread, clean, room, m, scratch, out=size)
-        size = np.add(sizes[0], sizes[1], out=sizes[(AUDIT_SIZE_STEPS - 1) % 2])
-        np.multiply(size, 0.5, out=size)  # (last + the one before) / 2, exactly
-        np.ceil(size, out=size)
-        return np.minimum(size, self.lot, out=size)
+        sizes = [_sample_size(spread_unit * np.sqrt(variance), clean_unit, allowance - m * expected, m)]
+        for _ in range(AUDIT_SIZE_STEPS - 1):
+            n = np.maximum(sizes[-1], 1.0)  # the headroom: planning_rate(expected, n) without its checks
+            rate = np.minimum(expected + PASS_Z * np.sqrt(variance / n) + 1.0 / n, 1.0)
+            share = sizes[-1] / m
+            unseen = 1.0 - share
+            spread = spread_unit * np.sqrt(rate * (1.0 - rate) * unseen)
+            sizes.append(
+                _sample_size(spread, clean_unit * (1.0 - share / 2.0), allowance - m * rate * unseen, m)
+            )
+        return np.minimum(np.ceil((sizes[-1] + sizes[-2]) / 2.0), self.lot)
 
 
-def _sample_size(
-    spread: Array,
-    clean: Array,
-    room: Array,
-    m: Array,
-    scratch: Array,
-    out: Array | None = None,
-) -> Array:
+def _sample_size(spread: Array, clean: Array, room: Array, m: Array) -> Array:
     """The sample size ``n`` (at most ``m``) whose bound ``spread / sqrt(n) + clean / n`` (wrong labels, in
     :meth:`_LotBound.audit_size`'s terms) fits ``room``: the positive root in ``1 / sqrt(n)``; ``m`` where
-    there is no room. In ``out`` (None: a new array); ``scratch`` is written over, the arguments left as
-    they are."""
-    # root = (sqrt(spread^2 + 4 clean max(room, 0)) - spread) / (2 clean)
-    root = np.maximum(room, 0.0, out=out)
-    scaled = np.multiply(4.0, clean, out=scratch)
-    np.multiply(scaled, root, out=root)
-    np.add(np.square(spread, out=scaled), root, out=root)
-    np.sqrt(root, out=root)
-    np.subtract(root, spread, out=root)
-    np.divide(root, np.multiply(2.0, clean, out=scaled), out=root)
-    # min(1 / max(root, 1e-12)^2, m), or m where there is no room
-    np.maximum(root, 1e-12, out=root)
-    np.square(root, out=root)
-    np.divide(1.0, root, out=root)
-    np.minimum(root, m, out=root)
-    np.copyto(root, m, where=~(room > 0.0))
-    return root
+    there is no room."""
+    root = (np.sqrt(spread**2 + 4.0 * clean * np.maximum(room, 0.0)) - spread) / (2.0 * clean)
+    return np.where(room > 0, np.minimum(1.0 / np.maximum(root, 1e-12) ** 2, m), m)
 
 
 def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:
