@@ -1331,10 +1331,7 @@ def crossing_risk(confident: Array, risk: Array, lot: Array, lot_errors: Array) 
     errors of the ``confident`` items at the confident set's ``risk`` less the ``lot_errors`` the lots before
     carried, over the lot; at least ``risk`` (the crossing items are the least confident of the set), at
     most 1. The first lot is the whole confident set: its rate is ``risk``."""
-    rate = np.multiply(confident, risk)
-    np.subtract(rate, lot_errors, out=rate)
-    np.divide(rate, np.maximum(lot, 1.0), out=rate)
-    return np.clip(rate, risk, 1.0, out=rate)
+    return np.clip((confident * risk - lot_errors) / np.maximum(lot, 1.0), risk, 1.0)
 
 
 def _deliver_lots(
