@@ -119,7 +119,9 @@ def pilot_features(
         level (log error of the last round), log labels of the last round, span of the pilot (log labels),
         log-log slope over the pilot and over its last two rounds, curvature (last slope minus first),
         the last round's distance from the pilot's log-log line, its relative noise, its training error and
-        relative train-test gap (:data:`MISSING` without ``train_errors``), and family indicators.
+        relative train-test gap (:data:`MISSING` without ``train_errors``), the share of its steps whose
+        error did not move (by :data:`UNCHANGED` at most), the log-log slope of its accuracy (1 - error) over
+        the pilot and over its last two rounds, and family indicators.
     """
     n = np.asarray(n_labels, dtype=float)
     log_n = np.log(n)
