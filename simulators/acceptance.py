@@ -817,8 +817,18 @@ def planning_rate(expected_rate: Any, sample_size: Any) -> FloatArray:
         The rate to size the audit for (share, in [0, 1]).
     """
     rate = _probabilities(expected_rate, "expected_rate", open_interval=False)
-    n = np.maximum(_non_negative(sample_size, "sample_size"), 1.0)
-    return np.asarray(np.minimum(rate + PASS_Z * np.sqrt(rate * (1.0 - rate) / n) + 1.0 / n, 1.0))
+    return planning_rate_unchecked(rate, _non_negative(sample_size, "sample_size"))
+
+
+def planning_rate_unchecked(
+    expected_rate: FloatArray, sample_size: FloatArray, variance: FloatArray | None = None
+) -> FloatArray:
+    """:func:`planning_rate` without its input checks, for a Monte Carlo's inner loop (arrays of valid
+    shares and counts); ``variance``: ``expected_rate * (1 - expected_rate)``, where the caller has it."""
+    n = np.maximum(sample_size, 1.0)
+    rate = expected_rate
+    spread = rate * (1.0 - rate) if variance is None else variance
+    return np.asarray(np.minimum(rate + PASS_Z * np.sqrt(spread / n) + 1.0 / n, 1.0))
 
 
 @dataclass(frozen=True)

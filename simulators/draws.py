@@ -80,35 +80,24 @@ class CurveDraws:
         shape of ``n_labels``), entry i is draw ``draws[i]`` at ``n_labels[i]`` (draws may repeat or be
         left out), with the very numbers the whole table gives.
         """
-        # a simulation asks this of every row every round: the arithmetic runs in arrays of its own (out=),
-        # each element's operations as written, in order
-        log_n = np.maximum(np.asarray(n_labels, dtype=float), 1e-300)
-        np.log(log_n, out=log_n)
+        log_n = np.log(np.maximum(np.asarray(n_labels, dtype=float), 1e-300))
         size = len(self.n_grid)
         pos: Array  # grid positions (fractional)
         if self._log_step is not None:
             start, step = self._log_step
-            pos = np.subtract(log_n, start, out=log_n)
-            np.divide(pos, step, out=pos)
-            np.maximum(pos, 0.0, out=pos)
-            np.minimum(pos, size - 1.0, out=pos)  # min(max((log n - start) / step, 0), size - 1)
+            pos = np.minimum(np.maximum((log_n - start) / step, 0.0), size - 1.0)
         else:
             pos = np.interp(log_n, np.log(self.n_grid), np.arange(size, dtype=float))
         lo: npt.NDArray[np.intp] = (
             np.minimum(pos.astype(np.intp), size - 2) if size > 1 else np.zeros(pos.shape, np.intp)
         )
-        frac = np.subtract(pos, lo, out=pos)
+        frac = pos - lo
         flat = self._size_major
-        index = np.multiply(lo, self.n_draws, out=lo)
-        np.add(index, self._rows if draws is None else draws, out=index)
+        index = lo * self.n_draws + (self._rows if draws is None else draws)
         below = flat.take(index)
         if size == 1:
             return below
-        np.add(index, self.n_draws, out=index)
-        step_up = flat.take(index)
-        np.subtract(step_up, below, out=step_up)
-        np.multiply(step_up, frac, out=step_up)
-        return np.add(below, step_up, out=step_up)  # below + (above - below) * frac
+        return below + (flat.take(index + self.n_draws) - below) * frac
 
     @cached_property
     def _size_major(self) -> Array:

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from annoplan.simulators.acceptance import PASS_Z, error_budget
+from annoplan.simulators.acceptance import error_budget, planning_rate_unchecked
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.draws import CurveDraws
 from annoplan.simulators.volumes import VOLUME_FIELDS, Volumes
@@ -723,10 +723,7 @@ class _Simulation:
     def _worth(self, n_train: Array, at_random: Array | float, weight: Array | float) -> Array:
         """The pilot's labels and ``at_random`` ones at face value, the rest of ``n_train`` at ``weight``."""
         face_value = self.labels_before + at_random
-        worth = np.subtract(n_train, face_value)
-        np.multiply(worth, weight, out=worth)
-        np.add(face_value, worth, out=worth)
-        return np.maximum(worth, 1.0, out=worth)  # max(face + (n_train - face) * weight, 1)
+        return np.maximum(face_value + (n_train - face_value) * weight, 1.0)
 
     def model_error(self, n_train: Array, at_random: Array | float = 0.0) -> Array:
         """Error of each draw's model trained on its ``n_train`` labels, ``at_random`` of them random."""
@@ -1269,20 +1266,16 @@ def _deliver_round_lot(
     if not has_model.all():
         coverage = np.where(has_model, coverage, 0.0)
     # the confident set grows with the model; what it already took is gone from the pool, and so is its
-    # share of the items humans took at random (the first batch). The arithmetic below runs on every row of
-    # a stacked round: in arrays of its own (out=), each element's operations as written, in order
-    confident = np.subtract(pool, ledger["random_items"])
-    np.multiply(coverage, confident, out=confident)
-    lot = np.subtract(confident, ledger["auto_accepted"])
-    np.clip(lot, 0.0, ledger.remaining, out=lot)
-    np.floor(lot, out=lot)
+    # share of the items humans took at random (the first batch)
+    confident = coverage * (pool - ledger["random_items"])
+    lot = np.floor(np.clip(confident - ledger["auto_accepted"], 0.0, ledger.remaining))
     lot_risk = crossing_risk(confident, risk, lot, ledger["lot_errors"])
     delivered = _deliver_lots(
         ledger, lot, lot_risk, costs, delta, active, max_label_error, noise, routing.predicted_ratio
     )
     # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
     # stay in the pool with theirs, and form the next lot again)
-    ledger.add("lot_errors", np.multiply(delivered, lot_risk, out=lot_risk), active)
+    ledger.add("lot_errors", delivered * lot_risk, active)
     return coverage, risk
 
 
@@ -1301,25 +1294,13 @@ def _route_round_batch(
     to humans as pre-labels (before the first model: a random batch labeled from scratch)."""
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
-    below = np.multiply(coverage, risk)  # (what the routing answers is never written over)
-    np.subtract(error, below, out=below)
-    uncovered = np.subtract(1.0, coverage)
-    np.maximum(uncovered, 1e-9, out=uncovered)
-    np.divide(below, uncovered, out=below)
-    np.clip(below, error, 1.0, out=below)  # clip((error - coverage risk) / max(1 - coverage, 1e-9), error, 1)
+    below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
     n_batch = np.minimum(batch_size, ledger.remaining)
     routed = ledger["human_items"] - ledger["random_items"]
-    span = np.add(routed, ledger.remaining)
-    np.maximum(span, 1.0, out=span)
-    lower = np.divide(routed, span)
-    upper = np.add(routed, n_batch, out=routed)
-    np.divide(upper, span, out=upper)
-    errors = np.subtract(routing.error_concentration(upper), routing.error_concentration(lower))
-    np.subtract(upper, lower, out=upper)
-    np.maximum(upper, 1e-12, out=upper)
-    batch_error = np.multiply(below, errors, out=errors)
-    np.divide(batch_error, upper, out=batch_error)
-    np.clip(batch_error, 0.0, 1.0, out=batch_error)  # clip(below errors / max(upper - lower, 1e-12), 0, 1)
+    span = np.maximum(routed + ledger.remaining, 1.0)
+    lower, upper = routed / span, (routed + n_batch) / span
+    errors = routing.error_concentration(upper) - routing.error_concentration(lower)
+    batch_error = np.clip(below * errors / np.maximum(upper - lower, 1e-12), 0.0, 1.0)
     first = np.where(has_model, 0.0, n_batch)
     routed_now = np.where(has_model, n_batch, 0.0)
     ledger.human(first, routed_now, sampled_rate(noise, routed_now, batch_error), active)
@@ -1357,37 +1338,22 @@ def _deliver_lots(
     else:
         formed = lot >= 1.0
         lots = ledger["lots"] + formed
-        # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop); in
-        # arrays of their own (out=), each element's operations as written, in order
+        # lot_delta and lot_allowance of simulators.acceptance, without their input checks (hot loop)
         bound = _LotBound(lot, np.minimum(lots, MAX_ROUNDS + 1).astype(np.intp), delta)
-        allowance = np.subtract(error_budget(max_label_error, ledger.pool_size), ledger["bound_spent"])
-        np.maximum(allowance, 0.0, out=allowance)
-        np.multiply(allowance, lot, out=allowance)
-        np.divide(allowance, np.maximum(ledger.remaining, 1.0), out=allowance)
-        np.floor(allowance, out=allowance)  # floor(max(budget, 0) lot / max(remaining, 1))
+        budget = error_budget(max_label_error, ledger.pool_size) - ledger["bound_spent"]
+        allowance = np.floor(np.maximum(budget, 0.0) * lot / np.maximum(ledger.remaining, 1.0))
         # the policy sizes the audit for the lot's predicted error (mean 1 - confidence), or for what the last
         # audit found (about the real error) where that is more; the first lot has no audit before it
-        expected = np.multiply(risk, predicted_ratio)
-        np.clip(expected, 0.0, 1.0, out=expected)
-        np.maximum(expected, risk, out=expected, where=ledger["lots"] > 0)
-        audited = bound.audit_size(expected, allowance)
-        np.clip(audited, np.ceil(costs.audit_rate * lot), lot, out=audited)
-        found = np.multiply(audited, sampled_rate(noise, audited, risk))
-        np.round(found, out=found)
-        np.divide(found, np.maximum(audited, 1.0), out=found)
-        left = bound.wrong_left(found, audited)
-        np.ceil(left, out=left)
-        passes = left <= allowance
-        passes &= formed
-        fails = ~passes
-        delivered = audited.copy()
-        np.copyto(delivered, lot, where=passes)
-        errors_left = np.subtract(lot, audited)
-        np.multiply(errors_left, risk, out=errors_left)
-        np.copyto(errors_left, 0.0, where=fails)
-        np.copyto(left, 0.0, where=fails)
+        predicted = np.clip(risk * predicted_ratio, 0.0, 1.0)
+        expected = np.where(ledger["lots"] > 0, np.maximum(predicted, risk), predicted)
+        audited = np.clip(bound.audit_size(expected, allowance), np.ceil(costs.audit_rate * lot), lot)
+        found = np.round(audited * sampled_rate(noise, audited, risk))
+        left = np.ceil(bound.wrong_left(found / np.maximum(audited, 1.0), audited))
+        passes = formed & (left <= allowance)
+        delivered = np.where(passes, lot, audited)
+        errors_left = np.where(passes, (lot - audited) * risk, 0.0)
         ledger.add("lots", formed.astype(float), active)
-        ledger.add("bound_spent", left, active)
+        ledger.add("bound_spent", np.where(passes, left, 0.0), active)
     ledger.add("auto_accepted", delivered, active)
     ledger.add("audits", audited, active)
     ledger.add("label_errors", errors_left, active)
@@ -1414,10 +1380,7 @@ class _LotBound:
     share ``rate`` wrong and fixing them: the unaudited items at ``rate``, plus a normal bound on the lot's
     rate with the finite-population correction, plus the exact bound of a sample with no error,
     ``ln(1 / level) / -ln(1 - n / m)``. It stands in for :mod:`simulators.acceptance`'s exact bound and
-    audit size, whose bisections per draw and round would cost a plan seconds.
-
-    :meth:`wrong_left` runs over every row of a stacked round each time: it works in a few arrays of its own
-    (``out=``) rather than a new array per operation, each element's operations as written, in order."""
+    audit size, whose bisections per draw and round would cost a plan seconds."""
 
     def __init__(self, lot: Array, j: npt.NDArray[np.intp], delta: float) -> None:
         _, z, log_level = _lot_levels(delta)
@@ -1427,26 +1390,11 @@ class _LotBound:
     def wrong_left(self, rate: Array, audited: Array) -> Array:
         m = self.m
         n = np.clip(audited, 1.0, m)
-        unseen = np.divide(n, m)
-        np.subtract(1.0, unseen, out=unseen)  # 1 - n / m
-        spread = np.subtract(1.0, rate)
-        np.multiply(rate, spread, out=spread)
-        np.multiply(spread, unseen, out=spread)
-        np.divide(spread, n, out=spread)
-        np.sqrt(spread, out=spread)
-        np.multiply(self.z, spread, out=spread)  # z * sqrt(rate * (1 - rate) * unseen / n)
-        clean = np.maximum(unseen, 1e-300)
-        np.log(clean, out=clean)
-        np.negative(clean, out=clean)
+        unseen = 1.0 - n / m
+        spread = self.z * np.sqrt(rate * (1.0 - rate) * unseen / n)
         with np.errstate(divide="ignore"):
-            np.divide(self.log_level, clean, out=clean)  # ln(1 / level) / -ln(1 - n / m)
-        left = np.subtract(m, n, out=n)
-        np.multiply(left, rate, out=left)
-        np.multiply(m, spread, out=spread)
-        np.add(left, spread, out=left)
-        np.add(left, clean, out=left)  # (m - n) * rate + m * spread + clean
-        np.copyto(left, 0.0, where=audited >= self.lot)
-        return left
+            clean = self.log_level / -np.log(np.maximum(unseen, 1e-300))
+        return np.where(audited >= self.lot, 0.0, (m - n) * rate + m * spread + clean)
 
     def audit_size(self, expected: Array, allowance: Array) -> Array:
         """Items to audit so that a sample at the ``expected`` error rate, with the policy's headroom
@@ -1460,8 +1408,7 @@ class _LotBound:
         # the first step: no share audited yet (its factors 1 - f and 1 - f / 2 are 1), no headroom
         sizes = [_sample_size(spread_unit * np.sqrt(variance), clean_unit, allowance - m * expected, m)]
         for _ in range(AUDIT_SIZE_STEPS - 1):
-            n = np.maximum(sizes[-1], 1.0)  # the headroom: planning_rate(expected, n) without its checks
-            rate = np.minimum(expected + PASS_Z * np.sqrt(variance / n) + 1.0 / n, 1.0)
+            rate = planning_rate_unchecked(expected, sizes[-1], variance)
             share = sizes[-1] / m
             unseen = 1.0 - share
             spread = spread_unit * np.sqrt(rate * (1.0 - rate) * unseen)
@@ -1485,13 +1432,8 @@ def sampled_rate(noise: _Noise | None, n_items: Array, rate: Array) -> Array:
     about the square root of its expected count)."""
     if noise is None:
         return rate
-    spread = np.subtract(1.0, rate)
-    np.multiply(rate, spread, out=spread)
-    np.divide(spread, np.maximum(n_items, 1.0), out=spread)
-    np.sqrt(spread, out=spread)  # sqrt(rate * (1 - rate) / max(n, 1))
-    np.multiply(spread, noise.standard_normal(np.shape(rate)), out=spread)
-    np.add(rate, spread, out=spread)
-    return np.clip(spread, 0.0, 1.0, out=spread)
+    spread = np.sqrt(rate * (1.0 - rate) / np.maximum(n_items, 1.0))
+    return np.clip(rate + spread * noise.standard_normal(np.shape(rate)), 0.0, 1.0)
 
 
 def median_path(

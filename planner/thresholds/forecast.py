@@ -287,14 +287,9 @@ class SelectionRows:
     def per_draw(self, n_labels: Array) -> tuple[Array, Array]:
         """Coverage and error among auto-accepted items of each row at its own size (n_rows,)."""
         log_n = _log_labels(n_labels)
-        # expit(intercept + slope * (ln n - center)), in arrays of their own (out=), in that order
-        coverage = np.subtract(log_n, self.coverage_center)
-        np.multiply(self.coverage_slope, coverage, out=coverage)
-        np.add(self.coverage_intercept, coverage, out=coverage)
-        risk = np.subtract(log_n, self.risk_center, out=log_n)
-        np.multiply(self.risk_slope, risk, out=risk)
-        np.add(self.risk_intercept, risk, out=risk)
-        return np.asarray(expit(coverage, out=coverage)), np.asarray(expit(risk, out=risk))
+        coverage = expit(self.coverage_intercept + self.coverage_slope * (log_n - self.coverage_center))
+        risk = expit(self.risk_intercept + self.risk_slope * (log_n - self.risk_center))
+        return np.asarray(coverage), np.asarray(risk)
 
     def error_concentration(self, q: Array) -> Array:
         """Each row's share of the errors below its threshold held by its least confident share ``q``."""
