@@ -226,11 +226,6 @@ def _bisect(
         depth = math.ceil(steps / math.ceil(steps / most))  # the steps in even rounds of lookahead
         # the tree as a heap, one row per element: node i's children are 2i + 1 (test false) and 2i + 2
         # (true); a closed interval has no midpoint to test, and both its children are itself
-        if open_.size <= _FEW_OPEN:
-            points = _bisect_few(low[open_], high[open_], upper, depth, test, open_)
-            for index, (start, stop) in zip(open_.tolist(), points, strict=True):
-                low[index], high[index] = start, stop
-            continue
         nodes = 2 ** (depth + 1) - 1
         lo, hi = np.empty((open_.size, nodes), np.int64), np.empty((open_.size, nodes), np.int64)
         lo[:, 0], hi[:, 0] = low[open_], high[open_]
@@ -259,57 +254,6 @@ def _bisect(
         for _ in range(depth):
             leaf = 2 * leaf + 1 + decided[rows, leaf]
         low[open_], high[open_] = lo[rows, leaf], hi[rows, leaf]
-
-
-#: open elements up to which :func:`_bisect` builds its tree in Python integers (a few dozen nodes: cheaper
-#: than the array operations that build it for many elements)
-_FEW_OPEN = 4
-
-
-def _bisect_few(
-    low: CountArray,
-    high: CountArray,
-    upper: bool,
-    depth: int,
-    test: Callable[[npt.NDArray[np.intp], CountArray], BoolArray],
-    elements: npt.NDArray[np.intp],
-) -> list[tuple[int, int]]:
-    """:func:`_bisect`'s ``depth`` steps of lookahead for a few open intervals ``[low, high]`` (of the
-    searched ``elements``): the same tree, midpoints and walk, in Python integers; the intervals after the
-    steps."""
-    inner = 2**depth - 1
-    trees: list[tuple[list[int], list[int]]] = []
-    asked: list[int] = []
-    mids: list[int] = []
-    where: list[tuple[int, int]] = []  # (tree, node) of each midpoint asked
-    for tree, (start, stop) in enumerate(zip(low.tolist(), high.tolist(), strict=True)):
-        lo, hi = [start], [stop]
-        for node in range(inner):
-            a, b = lo[node], hi[node]
-            if a < b:
-                mid = (a + b + 1) // 2 if upper else (a + b) // 2
-                asked.append(int(elements[tree]))
-                mids.append(mid)
-                where.append((tree, node))
-                if upper:
-                    lo += [a, mid]
-                    hi += [mid - 1, b]
-                else:
-                    lo += [mid + 1, a]
-                    hi += [b, mid]
-            else:
-                lo += [a, a]
-                hi += [b, b]
-        trees.append((lo, hi))
-    passed = test(np.array(asked, dtype=np.intp), np.array(mids, dtype=np.int64)).tolist()
-    decided = dict(zip(where, passed, strict=True))
-    points = []
-    for tree, (lo, hi) in enumerate(trees):
-        leaf = 0
-        for _ in range(depth):
-            leaf = 2 * leaf + 1 + int(decided.get((tree, leaf), False))
-        points.append((lo[leaf], hi[leaf]))
-    return points
 
 
 def lot_delta(lot_number: Any, delta: Any) -> FloatArray:
