@@ -427,10 +427,10 @@ class _Replay:
         if audited.any():
             self._check(items[audited])
 
-    def top_scored(self, proba_scores: Callable[[FloatArray], FloatArray], n_batch: int) -> IndexArray:
-        """The ``n_batch`` remaining items whose class probabilities score highest under ``proba_scores``,
-        highest first, ties at the cut broken at random (all of them when they fit the batch): the choice
-        :meth:`~simulators.query_strategies.QueryStrategy.select_scored` makes from their scores.
+    def top_scored(self, strategy: QueryStrategy, n_batch: int) -> IndexArray:
+        """The ``n_batch`` remaining items whose class probabilities score highest under a ``proba_only``
+        ``strategy``, highest first, ties at the cut broken at random (all of them when they fit the batch):
+        the choice :meth:`~simulators.query_strategies.QueryStrategy.select_scored` makes from their scores.
 
         While the remaining items are at least half of the pool, the whole pool is scored
         (:func:`~simulators._common.predicts_whole_pool`) and ranked where items remain, without gathering
@@ -441,11 +441,9 @@ class _Replay:
         split = self.split
         if not predicts_whole_pool(split, self.n_remaining):
             candidates = self.candidates()
-            scores = np.asarray(
-                proba_scores(predict_proba(self.model, split.features(candidates))), dtype=np.float64
-            )
-            return candidates[top_k(scores, n_batch, self.rng)]
-        scores = np.asarray(proba_scores(predict_proba(self.model, split.X_rows)), dtype=np.float64)
+            scores = strategy.proba_scores(predict_proba(self.model, split.features(candidates)))
+            return strategy.select_scored(candidates, scores, n_batch, self.rng)
+        scores = np.asarray(strategy.proba_scores(predict_proba(self.model, split.X_rows)), dtype=np.float64)
         return split.items_at(top_k(scores, n_batch, self.rng, where=self.remaining_rows))
 
     def retrain(self) -> None:
@@ -607,7 +605,7 @@ class ActiveLearningPolicy(RandomLabeling):
             return super().choose(state, n_batch)
         strategy = self.query_strategy
         if strategy.proba_only:  # scored from the probabilities alone: no candidates' rows copied
-            return state.top_scored(strategy.proba_scores, n_batch)
+            return state.top_scored(strategy, n_batch)
         candidates, split = state.candidates(), state.split
         proba = predict_items(state.model, split, candidates, _rows)[0] if strategy.uses_proba else None
         train = state.checked_items()
