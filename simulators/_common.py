@@ -156,7 +156,7 @@ def split_eval_pool(
             "n_eval",
             f"leaves {n_items - n_eval} of {n_items} items for the pool; at least {min_pool} are needed",
         )
-    eval_rows = rng.permutation(n_items)[:n_eval]
+    eval_rows = rng.choice(n_items, size=n_eval, replace=False)  # not a permutation of all the items
     in_pool = np.ones(n_items, dtype=bool)
     in_pool[eval_rows] = False
     return Split(

@@ -251,16 +251,17 @@ def test_a_shared_split_reads_the_pool_from_the_data_sets_rows() -> None:
     np.testing.assert_array_equal(split.X_pool[items], X[split.pool_rows[items]])  # copied when asked
 
 
-def test_the_split_is_the_one_a_sorted_permutation_gives() -> None:
+def test_the_split_holds_out_a_random_sample_and_keeps_the_rest_in_order() -> None:
     X, y = np.zeros((300, 2)), np.arange(300) % 3
     split = split_eval_pool(X, y, 40, np.random.default_rng(5), share=True)
-    order = np.random.default_rng(5).permutation(300)
-    np.testing.assert_array_equal(split.pool_rows, np.sort(order[40:]))
-    np.testing.assert_array_equal(split.y_eval, y[order[:40]])
+    held_out = np.random.default_rng(5).choice(300, size=40, replace=False)
+    pool = np.setdiff1d(np.arange(300), held_out)  # increasing
+    np.testing.assert_array_equal(split.pool_rows, pool)
+    np.testing.assert_array_equal(split.y_eval, y[held_out])
     assert "y_pool" not in vars(split)  # the pool's labels are gathered when asked for
     items = np.array([0, 5, 259, 3])
-    np.testing.assert_array_equal(split.labels(items), y[np.sort(order[40:])][items])
-    np.testing.assert_array_equal(split.y_pool, y[np.sort(order[40:])])
+    np.testing.assert_array_equal(split.labels(items), y[pool][items])
+    np.testing.assert_array_equal(split.y_pool, y[pool])
     assert split.n_pool == split.y_pool.size == 260
 
 
