@@ -263,9 +263,19 @@ def make_tasks(
     return tuple(tasks)
 
 
-@lru_cache(maxsize=DATASET_CACHE_SIZE)
 def _features(data: str) -> tuple[Any, Any]:
-    """The data set's features and labels, built once per process and path."""
+    """The data set's features and labels, built once per process and version of the file: its path, size
+    and modification time (a file written again under the same path is read again)."""
+    try:
+        stat = Path(data).stat()
+    except OSError:  # reading it says what is wrong, naming the field
+        return _read_features(data, 0, -1)
+    return _read_features(data, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=DATASET_CACHE_SIZE)
+def _read_features(data: str, mtime_ns: int, size: int) -> tuple[Any, Any]:
+    """:func:`_features` of one version of the file (the cache's key)."""
     X, y, _ = load_dataset(data)
     return X, y
 

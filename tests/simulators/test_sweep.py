@@ -15,6 +15,7 @@ from annoplan.simulators.sweep import (
     FULL_POOL,
     ReplayOutcome,
     ReplayTask,
+    load_features,
     make_tasks,
     map_tasks,
     run_sweep,
@@ -172,3 +173,14 @@ def test_bad_backends_name_their_field(small_data: Path, kwargs: dict[str, objec
     with pytest.raises(SimulatorInputError) as error:
         run_sweep(tasks, **kwargs)  # type: ignore[arg-type]
     assert error.value.field == field
+
+
+def test_a_data_set_written_again_is_read_again(tmp_path: Path) -> None:
+    # the features are cached per process: a file replaced under the same path (a second `compare` in one
+    # Python session, a test writing its data again) must not be answered with the old file's items
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.zeros((40, 2)), y=np.arange(40) % 2)
+    assert load_features(path)[1].size == 40
+    np.savez(path, X=np.ones((60, 2)), y=np.arange(60) % 2)
+    X, y = load_features(path)
+    assert y.size == 60 and X.shape == (60, 2)
