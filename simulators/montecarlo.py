@@ -925,49 +925,19 @@ class _Simulation:
             if rows.size == 0:
                 return live
         v = live.ledger
-        n_draws, delta = self.curve.n_draws, self.settings.delta
-        if live.twins is None:
-            _hybrid_round(
-                v,
-                live.routing,
-                self.costs,
-                live.batch_size,
-                delta,
-                error,
-                has_model,
-                None,
-                self.selection_labels(v["n_train"], v["random_items"]),
-                self.max_label_error,
-                None if noise is None else _DrawNoise(noise, live.draw, n_draws),
-            )
-        else:  # the first round: each routing's first lot once, for all its settings (see _LiveRows.twins)
-            rows, twin = live.twins
-            lead = v.keep(rows)
-            coverage, risk = _deliver_round_lot(
-                lead,
-                live.routing.keep(rows),
-                self.costs,
-                delta,
-                has_model.take(rows),
-                None,
-                self.selection_labels(lead["n_train"], lead["random_items"]),
-                self.max_label_error,
-                None if noise is None else _DrawNoise(noise, live.draw.take(rows), n_draws),
-            )
-            v.values = {name: value.take(twin) for name, value in lead.values.items()}
-            v.remaining = lead.remaining.take(twin)
-            _route_round_batch(
-                v,
-                live.routing,
-                live.batch_size,
-                error,
-                has_model,
-                None,
-                coverage.take(twin),
-                risk.take(twin),
-                None if noise is None else _DrawNoise(noise, live.draw, n_draws),
-            )
-        live.twins = None
+        _hybrid_round(
+            v,
+            live.routing,
+            self.costs,
+            live.batch_size,
+            self.settings.delta,
+            error,
+            has_model,
+            None,
+            self.selection_labels(v["n_train"], v["random_items"]),
+            self.max_label_error,
+            None if noise is None else _DrawNoise(noise, live.draw, self.curve.n_draws),
+        )
         v.end_round(None)
         live.ends.record(live)
         return live
@@ -1090,11 +1060,6 @@ class _LiveRows:
     efficiency: Array
     routing: RoutingRows
     ends: _StackEnds
-    #: at the start only, where settings share a routing: the rows of the first setting of each routing
-    #: (``twins[0]``), and for every row the one of those whose lot it forms in the first round (``twins[1]``,
-    #: an index into ``twins[0]``). Every row starts with the same ledger, so settings that differ in batch
-    #: size only form the same first lot, audit it alike and draw the same noise for it
-    twins: tuple[IntArray, IntArray] | None = None
 
     @classmethod
     def start(cls, runs: Sequence[_Simulation], record: bool) -> _LiveRows:
@@ -1116,11 +1081,10 @@ class _LiveRows:
             first.efficiency.take(draw),
             stack_routings(routings, setting, draw, n_draws),
             _StackEnds.start(ledger, n_runs, n_draws, record),
-            _twins(routings, n_draws),
         )
 
     def keep(self, rows: IntArray) -> _LiveRows:
-        """The rows ``rows`` (indices, ascending) only (without ``twins``)."""
+        """The rows ``rows`` (indices, ascending) only."""
         return _LiveRows(
             self.ledger.keep(rows),
             self.setting.take(rows),
@@ -1130,21 +1094,6 @@ class _LiveRows:
             self.routing.keep(rows),
             self.ends,
         )
-
-
-def _twins(routings: Sequence[Routing], n_draws: int) -> tuple[IntArray, IntArray] | None:
-    """:attr:`_LiveRows.twins` of stacked settings with ``routings`` (rows setting by setting, every draw);
-    None when no two settings share a routing."""
-    first_of: dict[int, int] = {}
-    leader = [first_of.setdefault(id(routing), s) for s, routing in enumerate(routings)]
-    if len(first_of) == len(routings):
-        return None
-    leaders = sorted(first_of.values())
-    rank = {s: i for i, s in enumerate(leaders)}
-    draws = np.arange(n_draws, dtype=np.intp)
-    rows = (np.array(leaders, dtype=np.intp)[:, None] * n_draws + draws).reshape(-1)
-    twin = (np.array([rank[s] for s in leader], dtype=np.intp)[:, None] * n_draws + draws).reshape(-1)
-    return rows, twin
 
 
 def _run_stacked(
@@ -1241,26 +1190,6 @@ def _hybrid_round(
     ``n_selection`` labels (see :data:`ROUTED_SELECTION_WEIGHT`). ``batch_size`` (items per round, or per
     draw) and ``delta`` are the run's settings; only the ``active`` draws work (None: every draw).
     """
-    coverage, risk = _deliver_round_lot(
-        ledger, routing, costs, delta, has_model, active, n_selection, max_label_error, noise
-    )
-    _route_round_batch(ledger, routing, batch_size, error, has_model, active, coverage, risk, noise)
-
-
-def _deliver_round_lot(
-    ledger: Ledger,
-    routing: _RoundRouting,
-    costs: RateCard,
-    delta: float,
-    has_model: BoolArray,
-    active: BoolArray | None,
-    n_selection: Array,
-    max_label_error: float | None,
-    noise: _Noise | None,
-) -> tuple[Array, Array]:
-    """The first half of :func:`_hybrid_round`: the confident items not yet taken form a lot, audited and
-    delivered (:func:`_deliver_lots`). Returns the coverage (0 without a model) and risk at the threshold,
-    for the second half, :func:`_route_round_batch`."""
     pool = float(ledger.pool_size)
     coverage, risk = routing.per_draw(n_selection)
     if not has_model.all():
@@ -1276,22 +1205,6 @@ def _deliver_round_lot(
     # the errors that left the confident set: those of the items delivered (a rejected lot's unaudited items
     # stay in the pool with theirs, and form the next lot again)
     ledger.add("lot_errors", delivered * lot_risk, active)
-    return coverage, risk
-
-
-def _route_round_batch(
-    ledger: Ledger,
-    routing: _RoundRouting,
-    batch_size: float | Array,
-    error: Array,
-    has_model: BoolArray,
-    active: BoolArray | None,
-    coverage: Array,
-    risk: Array,
-    noise: _Noise | None,
-) -> None:
-    """The second half of :func:`_hybrid_round`: the least confident of the items below the threshold go
-    to humans as pre-labels (before the first model: a random batch labeled from scratch)."""
     # the items below the threshold carry the rest of the model's errors (mass balance); humans get the least
     # confident of them, in order: the batch holds the errors of its span of the items below the threshold
     below = np.clip((error - coverage * risk) / np.maximum(1.0 - coverage, 1e-9), error, 1.0)
