@@ -269,9 +269,9 @@ def certify_thresholds(
     delta = check_open_unit(delta, "delta")
     kind = check_risk_kind(risk)
     grid = DEFAULT_THRESHOLDS if thresholds is None else check_thresholds(thresholds)
-    needed = [calibration_size_needed(max_risk, delta) for max_risk in goals]
     if not goals:
         return []
+    needed = [calibration_size_needed(max_risk, delta) for max_risk in goals]
     n_accepted, n_errors = _accepted_counts(conf, right, grid)
     empirical, upper = _bounds(n_accepted, n_errors, conf.size, delta, kind)
     return [
