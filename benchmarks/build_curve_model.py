@@ -51,7 +51,6 @@ from annoplan.planner.curves.learned import (
     LABELS_FEATURES,
     LABELS_MONOTONE,
     MAX_RATIO,
-    UNCHANGED,
     LabelsModel,
     LearnedCurveModel,
     TreeEnsemble,
@@ -59,6 +58,7 @@ from annoplan.planner.curves.learned import (
     dumps,
     labels_rows,
     pilot_rows,
+    unchanged_steps,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -208,7 +208,7 @@ def cut_pilot(curve: LcdbCurve, rng: np.random.Generator) -> Pilot | None:
     single = bool(rng.random() < 0.5)
     if single:
         z = rng.normal(0.0, 1.0, k)
-        for i in np.nonzero(np.abs(np.diff(curve.values[idx])) <= UNCHANGED)[0]:
+        for i in np.nonzero(unchanged_steps(curve.values[idx]))[0]:
             z[i + 1] = z[i]  # the same mean over every split: the same predictions, so one run's same error
         errors = np.clip(curve.values[idx] + z * curve.std[idx], 0.0, 1.0)
         noise = curve.std[idx]

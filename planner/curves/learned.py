@@ -95,6 +95,12 @@ REACH_GRID = np.linspace(0.0, REACH_CAP, 60)
 LABELS_MONOTONE = dict(zip(TARGET_FEATURES, (-1, 1, 1, 1, 1), strict=True))
 
 
+def unchanged_steps(errors: Array) -> npt.NDArray[np.bool_]:
+    """Whether each step between consecutive rounds left the error where it was (by :data:`UNCHANGED` at
+    most): the same predictions measured again."""
+    return np.abs(np.diff(np.asarray(errors, dtype=float))) <= UNCHANGED
+
+
 def pilot_features(
     n_labels: Array,
     errors: Array,
@@ -150,7 +156,7 @@ def pilot_features(
             float(noise_sd[-1]) / e_last,
             train_error,
             gap,
-            float(np.mean(np.abs(np.diff(e)) <= UNCHANGED)),
+            float(np.mean(unchanged_steps(e))),
             np.polyfit(log_n, log_a, 1)[0],
             accuracy_steps[-1],
             *(float(f == family) for f in FAMILIES),
