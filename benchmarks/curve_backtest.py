@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_backtest.py --curves CURVES.jsonl --datasets DATA_DIR [--rounds 4 5] [--seeds N]
-        [--first-seed S] [--per-curve] [--parts] [--signals] [--save-curves FILE]
+        [--first-seed S] [--per-curve] [--parts] [--signals] [--reach] [--save-curves FILE]
 
 ``CURVES.jsonl`` holds real learning curves, one JSON object per line with ``anchors`` (training-set sizes),
 ``values`` (test error at each anchor, mean over splits) and optionally ``values_sem`` (their standard errors)
@@ -31,6 +31,13 @@ reached (its truth exists only then), so a labels P90 that says "never" always c
 gives a target a real chance of never being reached, ``lcover`` on reached targets runs above 0.8 by
 construction.
 
+``--reach`` checks the forecast's chance of reaching a target, which the targets above cannot (each is
+reached by construction): for targets 3, 7, 15 and 30% below the last pilot value, chosen without the
+curve's future, it bins the forecast's probability of reaching them by the last anchor (the share of
+``fit_curve``'s curve draws that do) and prints the share the curve did reach, per bin, over all curves and
+by the data set's kind (text or tabular: replayed runs record it). Where the forecast says a target may
+never be reached, the labels' P90 is "never": under-stated chances inflate ``lcover``.
+
 ``--parts`` adds, per set and pilot, the MAE of each part of the forecast as a point forecast (each family
 alone, their mix without and with the slope prior, the last pilot value) as a ratio to the naive power law's:
 where a forecast misses, it shows which part misses.
@@ -39,23 +46,27 @@ where a forecast misses, it shows which part misses.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 from annoplan import planner
-from annoplan.planner.fit import forecast_from_rounds
+from annoplan.planner.curves.learned import LearnedCurveModel
+from annoplan.planner.fit import N_DRAWS, SEED, forecast_from_rounds
 from annoplan.planner.schemas.curves import PilotRound
 from annoplan.simulators.datasets import load_dataset
 from annoplan.simulators.pilot import simulate_pilot
@@ -64,6 +75,12 @@ TARGET_FRACTIONS = (0.25, 0.5, 0.75)
 #: the issue's own labels target: the error at the horizon plus this (scored where the last pilot round has
 #: not reached it)
 HORIZON_MARGIN = 0.01
+#: the reach check's targets (``--reach``): these shares of the last pilot round's error, chosen without
+#: looking at the curve's future (the scored targets above lie on the way to the horizon value: every one is
+#: reached, so they cannot tell whether the forecast's chance of reaching a target is right)
+REACH_SHARES = (0.97, 0.93, 0.85, 0.7)
+#: bins of the forecast's probability of reaching a target by the horizon, in the reach check's table
+REACH_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)
 
 
 def scoring_targets(e_last: float, truth: float) -> list[tuple[str, float]]:
@@ -90,6 +107,8 @@ class Curve:
     #: training labels, and the model family
     train_errors: np.ndarray | None = None
     model: str | None = None
+    #: the data set's kind (``text`` or ``tabular``) where the curve is a replayed run
+    kind: str | None = None
 
 
 def _floats(values: list | None) -> np.ndarray | None:
@@ -121,7 +140,9 @@ def load_jsonl_curves(path: Path) -> list[Curve]:
         if train is not None and d.get("metric") == "accuracy":
             train = 1.0 - train
         name = f"{d.get('dataset_name', '?')}/{d.get('learner', '?')}"
-        curves.append(Curve(name, anchors, values, sem, d.get("n_eval"), train, d.get("model")))
+        curves.append(
+            Curve(name, anchors, values, sem, d.get("n_eval"), train, d.get("model"), d.get("data_kind"))
+        )
     return curves
 
 
@@ -139,6 +160,8 @@ def save_jsonl_curves(curves: list[Curve], path: Path) -> None:
                 d["train_values"] = c.train_errors.tolist()
             if c.model is not None:
                 d["model"] = c.model
+            if c.kind is not None:
+                d["data_kind"] = c.kind
             f.write(json.dumps(d) + "\n")
 
 
@@ -160,7 +183,10 @@ def replay_random_curve(path: Path, seed: int = 0) -> Curve | None:
     sizes = np.array([r.n_labels for r in pilot.rounds], dtype=float)
     errors = 1.0 - np.array([r.value for r in pilot.rounds])
     train_errors = 1.0 - np.array([r.train_value for r in pilot.rounds])
-    return Curve(f"{path.stem}/logreg", sizes, errors, None, pilot.rounds[0].n_eval, train_errors, "linear")
+    kind = "text" if sparse.issparse(X) else "tabular"  # text is vectorised to sparse features
+    return Curve(
+        f"{path.stem}/logreg", sizes, errors, None, pilot.rounds[0].n_eval, train_errors, "linear", kind
+    )
 
 
 def pilot_indices(anchors: np.ndarray, n_rounds: int) -> np.ndarray | None:
@@ -257,6 +283,52 @@ def annoplan_forecast(
         "need_lo": [t.p10 for t in resp.labels_to_reach],
         "need_hi": [t.p90 for t in resp.labels_to_reach],
     }
+
+
+def reach_by_horizon(
+    rounds: list[PilotRound],
+    model: str | None,
+    targets: list[float],
+    horizon: float,
+    learned: LearnedCurveModel | Literal["shipped"] = "shipped",
+) -> list[float]:
+    """The forecast's probability that each target error is reached by ``horizon`` labels: the share of the
+    curve draws ``fit_curve`` makes for the pilot ``rounds`` (and ``model`` family) that reach it there."""
+    forecast = forecast_from_rounds(rounds, False, model, learned)
+    draws = forecast.sample(N_DRAWS, np.random.default_rng(SEED))
+    return [float(np.mean(draws.labels_to_reach(t) <= horizon)) for t in targets]
+
+
+def reach_table(predicted: list[float], reached: list[bool]) -> list[str]:
+    """The reach check's lines: per bin of the forecast's probability of reaching a target by the horizon
+    (:data:`REACH_BINS`), how many targets, their mean probability and the share the curve reached. A
+    calibrated forecast reads the same in both columns."""
+    p, hit = np.asarray(predicted, dtype=float), np.asarray(reached, dtype=float)
+    lines = [f"{len(p)} targets: forecast {p.mean():.2f}, reached {hit.mean():.2f}"]
+    for lo, hi in itertools.pairwise(REACH_BINS):
+        inside = (p >= lo) & ((p < hi) if hi < 1.0 else (p <= hi))
+        if inside.any():
+            lines.append(
+                f"  forecast {lo:.1f}-{hi:.1f}: {int(inside.sum()):5} targets, "
+                f"forecast {p[inside].mean():.2f}, reached {hit[inside].mean():.2f}"
+            )
+    return lines
+
+
+def reach_check(curves: list[Curve], n_rounds: int, signals: bool) -> tuple[list[float], list[bool]]:
+    """The forecast's probability of reaching each of :data:`REACH_SHARES` of the last pilot round's error by
+    the curve's last anchor, and whether the curve did (an anchor past the pilot at or below it)."""
+    predicted: list[float] = []
+    reached: list[bool] = []
+    for curve in curves:
+        idx = pilot_indices(curve.anchors, n_rounds)
+        if idx is None:
+            continue
+        targets = [float(curve.errors[idx[-1]]) * share for share in REACH_SHARES]
+        rounds = [PilotRound(**r) for r in pilot_rounds(curve, idx, signals)]
+        predicted += reach_by_horizon(rounds, curve.model if signals else None, targets, curve.anchors[-1])
+        reached += [bool(np.any(curve.errors[idx[-1] + 1 :] <= t)) for t in targets]
+    return predicted, reached
 
 
 def truth_labels(curve: Curve, target: float, start: int) -> float | None:
@@ -404,6 +476,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also print each family's, the mix's and persistence's MAE as a ratio to the naive power law's",
     )
+    parser.add_argument(
+        "--reach",
+        action="store_true",
+        help="also check the forecast's probability of reaching targets it did not choose by their outcome "
+        "(by data kind where the runs have one)",
+    )
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
         parser.error("give --curves and/or --datasets")
@@ -450,6 +528,15 @@ def main(argv: list[str] | None = None) -> None:
                         f"90% intervals over curves: cover {r['cover_lo']:.2f}-{r['cover_hi']:.2f}, "
                         f"lcover {r['lcover_lo']:.2f}-{r['lcover_hi']:.2f}"
                     )
+                if args.reach:
+                    by_kind = {"all": curves} | {
+                        kind: [c for c in curves if c.kind == kind]
+                        for kind in sorted({c.kind for c in curves if c.kind is not None})
+                    }
+                    for kind, some in by_kind.items():
+                        lines = reach_table(*reach_check(some, n_rounds, args.signals))
+                        print(f"{'':28} {'':>7} reach by the horizon, {kind}: {lines[0]}")
+                        print("\n".join(f"{'':36} {line}" for line in lines[1:]))
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
                     print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")

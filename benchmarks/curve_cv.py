@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--build-seed S]
-        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--parametric] [--time N] [--dump FILE]
+        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--parametric] [--reach] [--time N] [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -23,8 +23,9 @@ same for the issue's own target, the horizon value + 0.01, see ``curve_backtest.
 (median time of one forecast). ``ratio 90%`` is a bootstrap interval of the ratio over the scored dataset
 groups: a ratio of two medians over ~100-150 curves spreads over 0.9-1.6 for the same forecast
 (``--max-curves-per-fold`` samples are for quick looks, not for results). ``--time N`` times N forecasts
-instead. ``--dump FILE`` writes every scored pilot's forecast (P10/P50/P90, labels to reach and the truth) as
-JSON lines, to see where misses fall.
+instead. ``--reach`` adds the curve backtest's reach check (its ``--reach``) on the held-out curves, pilots
+with the signals, the mean curve as the truth. ``--dump FILE`` writes every scored pilot's forecast
+(P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses fall.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_curve_model import LcdbCurve, group_folds, load_lcdb, train
-from curve_backtest import _fit_pow3, _pow3, pilot_indices, scoring_targets
+from curve_backtest import (
+    REACH_SHARES,
+    _fit_pow3,
+    _pow3,
+    pilot_indices,
+    reach_by_horizon,
+    reach_table,
+    scoring_targets,
+)
 
 from annoplan.planner.curves.learned import LearnedCurveModel
 from annoplan.planner.fit import forecast_response
@@ -54,6 +63,8 @@ from annoplan.planner.schemas import FitRequest
 N_ROUNDS = 5
 N_RUNS = 25
 VARIANTS = ("mean", "mean+signals", "single", "single+signals")
+#: the variants the reach check (``--reach``) runs on
+REACH_VARIANTS = ("mean+signals", "single+signals")
 #: resamples of the dataset groups behind the interval of the MAE ratio
 BOOTSTRAP = 400
 
@@ -183,6 +194,27 @@ def score(
     return rows
 
 
+def reach_check(
+    curves: list[LcdbCurve], model: LearnedCurveModel, seed: int, variants: tuple[str, ...]
+) -> dict[str, tuple[list[float], list[bool]]]:
+    """Per variant (with the signals), the forecast's probability of reaching each of
+    ``curve_backtest.REACH_SHARES`` of the last pilot value by the last anchor, and whether the mean curve
+    did (``curve_backtest.reach_check`` on the held-out curves, their pilots as :func:`score` gives them)."""
+    out: dict[str, tuple[list[float], list[bool]]] = {v: ([], []) for v in variants}
+    for curve in curves:
+        idx = pilot_indices(curve.anchors, N_ROUNDS)
+        if idx is None:
+            continue
+        for variant in variants:
+            rng = np.random.default_rng([seed, *curve.name.encode()])
+            req, values = pilot_request(curve, idx, variant, [0.5], rng)
+            targets = [float(values[-1]) * share for share in REACH_SHARES]
+            predicted, reached = out[variant]
+            predicted += reach_by_horizon(req.rounds, req.model, targets, curve.anchors[-1], model)
+            reached += [bool(np.any(curve.values[idx[-1] + 1 :] <= t)) for t in targets]
+    return out
+
+
 def ratio_interval(abs_errors: list[float], naive: list[float], groups: list[str], seed: int) -> np.ndarray:
     """90% interval of the ratio of median absolute errors, by a bootstrap over dataset groups (paired)."""
     names, which = np.unique(np.array(groups), return_inverse=True)
@@ -253,6 +285,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
     parser.add_argument("--dump", type=Path, help="write every scored pilot's forecast (JSON lines)")
     parser.add_argument(
+        "--reach",
+        action="store_true",
+        help="also check the forecast's probability of reaching targets not chosen by their outcome",
+    )
+    parser.add_argument(
         "--time", type=int, metavar="N", help="only time N forecasts (one at a time) and stop"
     )
     args = parser.parse_args(argv)
@@ -266,6 +303,7 @@ def main(argv: list[str] | None = None) -> None:
         # the fold-dealing seed differs from the build's inner folds
         fold = group_folds(groups, args.folds, args.seed + 1000)
         total: dict[str, dict[str, list[float]]] = {}
+        reach: dict[str, tuple[list[float], list[bool]]] = {}
         for k in args.only_folds if args.only_folds is not None else range(args.folds):
             fit_on = [c for c, f in zip(curves, fold, strict=True) if f != k]
             held = [c for c, f in zip(curves, fold, strict=True) if f == k]
@@ -282,6 +320,10 @@ def main(argv: list[str] | None = None) -> None:
                     if key.endswith("annoplan"):
                         rows[key.replace("annoplan", "families")] = r
                         rows[key.replace(":", "+signals:").replace("annoplan", "families")] = r
+            if args.reach:
+                for variant, (p, hit) in reach_check(held, model, args.seed, REACH_VARIANTS).items():
+                    reach.setdefault(variant, ([], []))[0].extend(p)
+                    reach[variant][1].extend(hit)
             print(f"fold {k}: {len(held)} curves of {len(set(c.group for c in held))} groups held out")
             summary(rows)
             for key, r in rows.items():
@@ -290,6 +332,10 @@ def main(argv: list[str] | None = None) -> None:
                     total.setdefault(key, {}).setdefault(m, []).extend(v)
         print("all scored folds:")
         summary(total)
+        for variant, (p, hit) in reach.items():
+            lines = reach_table(p, hit)
+            print(f"reach by the last anchor, {variant}: {lines[0]}")
+            print("\n".join(lines[1:]))
         if args.dump is not None:
             with args.dump.open("w") as f:
                 for key, r in total.items():

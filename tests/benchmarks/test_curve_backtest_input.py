@@ -18,6 +18,8 @@ from benchmarks.curve_backtest import (
     parts_table,
     pilot_indices,
     point_forecasts,
+    reach_check,
+    reach_table,
     save_jsonl_curves,
     scoring_targets,
     share_interval,
@@ -133,11 +135,13 @@ def test_saved_runs_come_back_with_their_signals(tmp_path: Path) -> None:
         2000,
         power_law(ANCHORS) / 3,
         "linear",
+        "tabular",
     )
     path = tmp_path / "runs.jsonl"
     save_jsonl_curves([run], path)
     (back,) = load_jsonl_curves(path)
     assert back.name == run.name and back.n_eval == 2000 and back.model == "linear" and back.sem is None
+    assert back.kind == "tabular"
     np.testing.assert_allclose(back.anchors, run.anchors)
     np.testing.assert_allclose(back.errors, run.errors)
     assert back.train_errors is not None
@@ -173,3 +177,26 @@ def test_a_folder_without_data_sets_is_refused(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(SystemExit):
         main(["--datasets", str(tmp_path)])
     assert "no .npz" in capsys.readouterr().err
+
+
+def test_the_reach_check_bins_the_forecasts_chance_against_what_the_curve_reached() -> None:
+    # a power law falling by half past the pilot reaches every target 3-30% below its last pilot value; a
+    # flat curve reaches none of them
+    falling = Curve("falling/x", ANCHORS.astype(float), 0.01 + 0.8 * ANCHORS**-0.4, None, 5000)
+    flat = Curve("flat/x", ANCHORS.astype(float), np.full(ANCHORS.size, 0.3), None, 5000)
+    predicted, reached = reach_check([falling, flat], n_rounds=4, signals=False)
+
+    assert reached == [True] * 4 + [False] * 4
+    assert all(0.0 <= p <= 1.0 for p in predicted)
+    # the forecast gives the falling curve's nearest target a better chance than its farthest, and than
+    # the flat curve's nearest
+    assert predicted[0] > predicted[3] and predicted[0] > predicted[4]
+
+    lines = reach_table(predicted, reached)
+    assert lines[0].startswith("8 targets:") and "reached 0.50" in lines[0]
+    # every target falls in one bin: the bins' counts add up to all targets
+    assert sum(int(line.split(":")[1].split("targets")[0]) for line in lines[1:]) == 8
+    assert reach_table([1.0, 0.0], [True, False])[1:] == [
+        "  forecast 0.0-0.2:     1 targets, forecast 0.00, reached 0.00",
+        "  forecast 0.9-1.0:     1 targets, forecast 1.00, reached 1.00",
+    ]
