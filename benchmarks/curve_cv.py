@@ -36,6 +36,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
         groups = np.array([c.group for c in curves])
         # the fold-dealing seed differs from the build's inner folds
         fold = group_folds(groups, args.folds, args.seed + 1000)
-        total: dict[str, dict[str, list[float]]] = {}
+        total: dict[str, dict[str, list[Any]]] = {}
         reach: dict[str, tuple[list[float], list[bool]]] = {}
         for k in args.only_folds if args.only_folds is not None else range(args.folds):
             fit_on = [c for c, f in zip(curves, fold, strict=True) if f != k]
