@@ -479,8 +479,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reach",
         action="store_true",
-        help="also check the forecast's probability of reaching targets it did not choose by their outcome "
-        "(by data kind where the runs have one)",
+        help="also check the forecast's chance of reaching targets chosen without the curve's future (by "
+        "data kind where the runs record one)",
     )
     args = parser.parse_args(argv)
     if not args.curves and args.datasets is None:
