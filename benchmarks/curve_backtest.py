@@ -304,6 +304,8 @@ def reach_table(predicted: list[float], reached: list[bool]) -> list[str]:
     (:data:`REACH_BINS`), how many targets, their mean probability and the share the curve reached. A
     calibrated forecast reads the same in both columns."""
     p, hit = np.asarray(predicted, dtype=float), np.asarray(reached, dtype=float)
+    if not p.size:
+        return ["no targets (no curve long enough for the pilot)"]
     lines = [f"{len(p)} targets: forecast {p.mean():.2f}, reached {hit.mean():.2f}"]
     for lo, hi in itertools.pairwise(REACH_BINS):
         inside = (p >= lo) & ((p < hi) if hi < 1.0 else (p <= hi))
@@ -536,7 +538,8 @@ def main(argv: list[str] | None = None) -> None:
                     for kind, some in by_kind.items():
                         lines = reach_table(*reach_check(some, n_rounds, args.signals))
                         print(f"{'':28} {'':>7} reach by the horizon, {kind}: {lines[0]}")
-                        print("\n".join(f"{'':36} {line}" for line in lines[1:]))
+                        for line in lines[1:]:
+                            print(f"{'':36} {line}")
                 if args.parts:
                     parts = parts_table(curves, n_rounds)
                     print(f"{'':28} {'':>7} point forecasts' MAE / naive's: ", end="")

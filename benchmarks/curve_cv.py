@@ -336,7 +336,8 @@ def main(argv: list[str] | None = None) -> None:
         for variant, (p, hit) in reach.items():
             lines = reach_table(p, hit)
             print(f"reach by the last anchor, {variant}: {lines[0]}")
-            print("\n".join(lines[1:]))
+            for line in lines[1:]:
+                print(line)
         if args.dump is not None:
             with args.dump.open("w") as f:
                 for key, r in total.items():

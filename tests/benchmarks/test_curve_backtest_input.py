@@ -196,6 +196,7 @@ def test_the_reach_check_bins_the_forecasts_chance_against_what_the_curve_reache
     assert lines[0].startswith("8 targets:") and "reached 0.50" in lines[0]
     # every target falls in one bin: the bins' counts add up to all targets
     assert sum(int(line.split(":")[1].split("targets")[0]) for line in lines[1:]) == 8
+    assert reach_table([], []) == ["no targets (no curve long enough for the pilot)"]
     assert reach_table([1.0, 0.0], [True, False])[1:] == [
         "  forecast 0.0-0.2:     1 targets, forecast 0.00, reached 0.00",
         "  forecast 0.9-1.0:     1 targets, forecast 1.00, reached 1.00",
