@@ -29,7 +29,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -40,6 +40,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from annoplan import planner
 from annoplan.api import output
+from annoplan.api.progress import ProgressBar, progress_bar
 from annoplan.planner.errors import InvalidInputError, PlannerError
 from annoplan.planner.validation import field_path, parse_request
 
@@ -540,53 +541,14 @@ def emit(response: Any, document: Callable[[Any], output.Document], fmt: output.
     typer.echo(json.dumps(data, indent=2))
 
 
-class PlanProgress:
-    """A progress bar (rich) for :func:`planner.make_plan`'s ``progress(done, total, strategy)`` callback,
-    drawn on ``stream``: the strategies searched of all, the one searching now, the time spent and left.
-
-    The bar starts at the first call (so nothing is drawn for a request refused before any work) and is
-    cleared when the last strategy is done or :meth:`close` is called.
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.bar: Any = None
-        self.task: Any = None
+class PlanProgress(ProgressBar):
+    """A progress bar for :func:`planner.make_plan`'s ``progress(done, total, strategy)`` callback: the
+    strategies searched of all and the one searching now; cleared when the last strategy is done."""
 
     def __call__(self, done: int, total: int, strategy: str) -> None:
-        if self.bar is None:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=Console(file=self.stream, force_terminal=True),
-                transient=True,
-                auto_refresh=False,
-            )
-            self.task = self.bar.add_task("planning", total=total)
-            self.bar.start()
-        what = f"planning: {strategy}" if done < total else "planning: done"
-        self.bar.update(self.task, completed=done, total=total, description=what)
-        self.bar.refresh()
+        self.update(done, total, f"planning: {strategy}" if done < total else "planning: done")
         if done >= total:
             self.close()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
 
 
 def with_progress(progress: PlanProgress | None) -> Callable[[Any], Any]:
@@ -596,19 +558,10 @@ def with_progress(progress: PlanProgress | None) -> Callable[[Any], Any]:
     return functools.partial(planner.make_plan, progress=progress)
 
 
-@contextmanager
-def plan_progress(stream: Any = None) -> Iterator[PlanProgress | None]:
-    """A :class:`PlanProgress` on ``stream`` (standard error by default) when it is a terminal, else None
-    (piped or redirected output gets no bar); the bar is cleared on leaving, however that happens."""
-    stream = sys.stderr if stream is None else stream
-    if not stream.isatty():
-        yield None
-        return
-    progress = PlanProgress(stream)
-    try:
-        yield progress
-    finally:
-        progress.close()
+def plan_progress(stream: Any = None) -> AbstractContextManager[PlanProgress | None]:
+    """A :class:`PlanProgress` on ``stream`` when it is a terminal, else None (see
+    :func:`api.progress.progress_bar`)."""
+    return progress_bar(stream, PlanProgress)
 
 
 def run(call: Any, request: Any, admit: Callable[[Any], Any] | None = None) -> Any:

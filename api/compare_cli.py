@@ -17,12 +17,13 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from annoplan.api import output
+from annoplan.api.progress import progress_bar
 from annoplan.api.replay_cli import read_rate_card
 from annoplan.simulators.costs import RateCard
 from annoplan.simulators.datasets import MAX_CATEGORIES
 from annoplan.simulators.errors import SimulatorInputError
 from annoplan.simulators.query_strategies import QUERY_STRATEGIES
-from annoplan.simulators.sweep import BACKENDS, Comparison, Quantiles, ReplayOutcome
+from annoplan.simulators.sweep import BACKENDS, Comparison, Quantiles
 
 DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy,qbc,density"
 DEFAULT_TARGETS = "0.95,0.98,0.99"
@@ -101,34 +102,6 @@ def _parse_format(text: str | None) -> output.Format:
         return output.Format(text)
     except ValueError:
         _fail("--format", f"must be one of {', '.join(f.value for f in output.Format)}, got {text!r}")
-
-
-class _Progress:
-    """A rich progress bar on standard error, one step per replay."""
-
-    def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(
-            TextColumn("replays"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.task = self.bar.add_task("replays", total=total)
-
-    def __enter__(self) -> _Progress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def __call__(self, outcome: ReplayOutcome) -> None:
-        self.bar.advance(self.task)
 
 
 def compare_command(
@@ -306,7 +279,8 @@ def _run(
         confidence_threshold=threshold,
         reference=not absolute,
     )
-    with _Progress(len(tasks)) as progress:
+    with progress_bar() as bar:
+        progress = None if bar is None else bar.counter(len(tasks), "replays")
         outcomes = run_sweep(tasks, backend=engine, n_jobs=jobs, scheduler=scheduler, progress=progress)
     settings = {
         "data": [path.name for path in data],

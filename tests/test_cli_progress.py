@@ -1,4 +1,5 @@
-"""``annoplan plan``'s progress bar: drawn on standard error only when it is a terminal."""
+"""The command line's progress bars (``annoplan plan``, ``annoplan compare``): drawn on standard error only
+when it is a terminal."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from annoplan import planner
 from annoplan.api import cli as api_cli
 from annoplan.api.cli import app, plan_progress
+from annoplan.api.progress import progress_bar
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "plan.json").read_text())
 SMALL = {**EXAMPLE, "draws": 200, "batch_sizes": [1000, 5000]}
@@ -71,3 +73,17 @@ def test_a_request_refused_before_any_work_draws_nothing(
     assert result.exit_code == 2
     assert "pool_size" in result.stderr
     assert terminal.getvalue() == ""
+
+
+def test_a_counting_bar_moves_one_step_per_call_and_is_cleared_on_leaving() -> None:
+    # what `annoplan compare` draws, one step per replay finished
+    terminal = Terminal()
+    with progress_bar(terminal) as bar:
+        assert bar is not None
+        step = bar.counter(3, "replays")
+        for outcome in ("a", "b", "c"):
+            step(outcome)
+        assert "replays" in terminal.getvalue() and "3/3" in terminal.getvalue()
+    assert bar.bar is None  # stopped
+    with progress_bar(io.StringIO()) as piped:
+        assert piped is None
