@@ -285,18 +285,23 @@ def annoplan_forecast(
     }
 
 
-def reach_by_horizon(
+def reach_of_pilot(
     rounds: list[PilotRound],
     model: str | None,
-    targets: list[float],
-    horizon: float,
+    anchors: np.ndarray,
+    truth: np.ndarray,
+    last: int,
     learned: LearnedCurveModel | Literal["shipped"] = "shipped",
-) -> list[float]:
-    """The forecast's probability that each target error is reached by ``horizon`` labels: the share of the
-    curve draws ``fit_curve`` makes for the pilot ``rounds`` (and ``model`` family) that reach it there."""
+) -> tuple[list[float], list[bool]]:
+    """For targets :data:`REACH_SHARES` of the pilot's last value: the forecast's probability of reaching each
+    by the last of ``anchors`` (the share of the curve draws ``fit_curve`` makes for the pilot ``rounds`` and
+    ``model`` family that reach it there), and whether the curve did (a ``truth`` past the pilot's ``last``
+    anchor at or below it)."""
+    targets = [rounds[-1].value * share for share in REACH_SHARES]
     forecast = forecast_from_rounds(rounds, False, model, learned)
     draws = forecast.sample(N_DRAWS, np.random.default_rng(SEED))
-    return [float(np.mean(draws.labels_to_reach(t) <= horizon)) for t in targets]
+    predicted = [float(np.mean(draws.labels_to_reach(t) <= anchors[-1])) for t in targets]
+    return predicted, [bool(np.any(truth[last + 1 :] <= t)) for t in targets]
 
 
 def reach_table(predicted: list[float], reached: list[bool]) -> list[str]:
@@ -326,10 +331,11 @@ def reach_check(curves: list[Curve], n_rounds: int, signals: bool) -> tuple[list
         idx = pilot_indices(curve.anchors, n_rounds)
         if idx is None:
             continue
-        targets = [float(curve.errors[idx[-1]]) * share for share in REACH_SHARES]
         rounds = [PilotRound(**r) for r in pilot_rounds(curve, idx, signals)]
-        predicted += reach_by_horizon(rounds, curve.model if signals else None, targets, curve.anchors[-1])
-        reached += [bool(np.any(curve.errors[idx[-1] + 1 :] <= t)) for t in targets]
+        model = curve.model if signals else None
+        p, hit = reach_of_pilot(rounds, model, curve.anchors, curve.errors, int(idx[-1]))
+        predicted += p
+        reached += hit
     return predicted, reached
 
 

@@ -48,11 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_curve_model import LcdbCurve, group_folds, load_lcdb, train
 from curve_backtest import (
-    REACH_SHARES,
     _fit_pow3,
     _pow3,
     pilot_indices,
-    reach_by_horizon,
+    reach_of_pilot,
     reach_table,
     scoring_targets,
 )
@@ -208,11 +207,10 @@ def reach_check(
             continue
         for variant in variants:
             rng = np.random.default_rng([seed, *curve.name.encode()])
-            req, values = pilot_request(curve, idx, variant, [0.5], rng)
-            targets = [float(values[-1]) * share for share in REACH_SHARES]
-            predicted, reached = out[variant]
-            predicted += reach_by_horizon(req.rounds, req.model, targets, curve.anchors[-1], model)
-            reached += [bool(np.any(curve.values[idx[-1] + 1 :] <= t)) for t in targets]
+            req, _ = pilot_request(curve, idx, variant, [0.5], rng)
+            p, hit = reach_of_pilot(req.rounds, req.model, curve.anchors, curve.values, int(idx[-1]), model)
+            out[variant][0].extend(p)
+            out[variant][1].extend(hit)
     return out
 
 
