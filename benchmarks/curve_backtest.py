@@ -65,6 +65,7 @@ from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 from annoplan import planner
+from annoplan.planner.curves.forecast import measurement_var
 from annoplan.planner.curves.learned import LearnedCurveModel
 from annoplan.planner.fit import N_DRAWS, SEED, forecast_from_rounds
 from annoplan.planner.schemas.curves import PilotRound
@@ -292,16 +293,29 @@ def reach_of_pilot(
     truth: np.ndarray,
     last: int,
     learned: LearnedCurveModel | Literal["shipped"] = "shipped",
+    measured: bool = False,
 ) -> tuple[list[float], list[bool]]:
     """For targets :data:`REACH_SHARES` of the pilot's last value: the forecast's probability of reaching each
-    by the last of ``anchors`` (the share of the curve draws ``fit_curve`` makes for the pilot ``rounds`` and
-    ``model`` family that reach it there), and whether the curve did (a ``truth`` past the pilot's ``last``
-    anchor at or below it)."""
+    by the last of ``anchors``, and whether the curve did.
+
+    A ``truth`` without noise (a mean over splits) reached a target when an anchor past the pilot's ``last``
+    is at or below it; the forecast's probability is the share of the curve draws ``fit_curve`` makes for the
+    pilot ``rounds`` and ``model`` family that reach it there. A ``measured`` truth (one labeling run: each
+    anchor is one noisy measurement) is judged by its last anchor alone, against the share of the draws whose
+    measurement there (the forecast's measurement noise added) is at or below it: the lowest of a dozen noisy
+    measurements is below the curve, and would count targets the curve never reached."""
     targets = [rounds[-1].value * share for share in REACH_SHARES]
     forecast = forecast_from_rounds(rounds, False, model, learned)
-    draws = forecast.sample(N_DRAWS, np.random.default_rng(SEED))
-    predicted = [float(np.mean(draws.labels_to_reach(t) <= anchors[-1])) for t in targets]
-    return predicted, [bool(np.any(truth[last + 1 :] <= t)) for t in targets]
+    rng = np.random.default_rng(SEED)
+    draws = forecast.sample(N_DRAWS, rng)
+    if not measured:
+        predicted = [float(np.mean(draws.labels_to_reach(t) <= anchors[-1])) for t in targets]
+        return predicted, [bool(np.any(truth[last + 1 :] <= t)) for t in targets]
+    at = anchors[-1:]
+    error = draws.error_at(at)[:, 0]
+    noise = forecast.obs_n_eval, forecast.obs_std, forecast.obs_train_noise
+    error = error + np.sqrt(measurement_var(error, at, *noise)) * rng.standard_normal(error.size)
+    return [float(np.mean(error <= t)) for t in targets], [bool(truth[-1] <= t) for t in targets]
 
 
 def reach_table(predicted: list[float], reached: list[bool]) -> list[str]:
@@ -333,7 +347,7 @@ def reach_check(curves: list[Curve], n_rounds: int, signals: bool) -> tuple[list
             continue
         rounds = [PilotRound(**r) for r in pilot_rounds(curve, idx, signals)]
         model = curve.model if signals else None
-        p, hit = reach_of_pilot(rounds, model, curve.anchors, curve.errors, int(idx[-1]))
+        p, hit = reach_of_pilot(rounds, model, curve.anchors, curve.errors, int(idx[-1]), measured=True)
         predicted += p
         reached += hit
     return predicted, reached

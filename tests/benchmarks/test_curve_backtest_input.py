@@ -179,6 +179,17 @@ def test_a_folder_without_data_sets_is_refused(tmp_path: Path, capsys: pytest.Ca
     assert "no .npz" in capsys.readouterr().err
 
 
+def test_the_reach_check_judges_a_noisy_run_by_its_last_measurement() -> None:
+    # one labeling run on a plateau: its measurements scatter around 0.3, a few dip 5% below it, and the
+    # last reads 0.3. The lowest of its measurements is noise, not the curve reaching 3% below 0.3
+    errors = np.full(ANCHORS.size, 0.3)
+    errors[-12:-1:3] = 0.285
+    run = Curve("plateau/x", ANCHORS.astype(float), errors, None, 5000)
+    predicted, reached = reach_check([run], n_rounds=4, signals=False)
+    assert reached == [False] * 4
+    assert all(0.0 <= p <= 1.0 for p in predicted)
+
+
 def test_the_reach_check_bins_the_forecasts_chance_against_what_the_curve_reached() -> None:
     # a power law falling by half past the pilot reaches every target 3-30% below its last pilot value; a
     # flat curve reaches none of them
