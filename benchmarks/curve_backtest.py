@@ -338,7 +338,8 @@ def reach_table(predicted: list[float], reached: list[bool]) -> list[str]:
 
 def reach_check(curves: list[Curve], n_rounds: int, signals: bool) -> tuple[list[float], list[bool]]:
     """The forecast's probability of reaching each of :data:`REACH_SHARES` of the last pilot round's error by
-    the curve's last anchor, and whether the curve did (an anchor past the pilot at or below it)."""
+    the curve's last anchor, and whether the curve did (:func:`reach_of_pilot`: a mean curve, one with
+    ``sem``, by any anchor past the pilot at or below it; a replayed run by its last measurement)."""
     predicted: list[float] = []
     reached: list[bool] = []
     for curve in curves:
@@ -347,7 +348,9 @@ def reach_check(curves: list[Curve], n_rounds: int, signals: bool) -> tuple[list
             continue
         rounds = [PilotRound(**r) for r in pilot_rounds(curve, idx, signals)]
         model = curve.model if signals else None
-        p, hit = reach_of_pilot(rounds, model, curve.anchors, curve.errors, int(idx[-1]), measured=True)
+        # a curve without a standard error is one run of noisy measurements (a replay), not a mean
+        measured = curve.sem is None
+        p, hit = reach_of_pilot(rounds, model, curve.anchors, curve.errors, int(idx[-1]), measured=measured)
         predicted += p
         reached += hit
     return predicted, reached

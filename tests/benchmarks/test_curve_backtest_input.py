@@ -188,6 +188,9 @@ def test_the_reach_check_judges_a_noisy_run_by_its_last_measurement() -> None:
     predicted, reached = reach_check([run], n_rounds=4, signals=False)
     assert reached == [False] * 4
     assert all(0.0 <= p <= 1.0 for p in predicted)
+    # the same values as a mean over splits (a standard error given) dipped below the target: it was reached
+    mean = Curve("plateau/x", ANCHORS.astype(float), errors, np.full(ANCHORS.size, 1e-3), None)
+    assert reach_check([mean], n_rounds=4, signals=False)[1] == [True, False, False, False]
 
 
 def test_the_reach_check_bins_the_forecasts_chance_against_what_the_curve_reached() -> None:
