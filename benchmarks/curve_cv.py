@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--build-seed S]
-        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--parametric] [--reach] [--time N] [--dump FILE]
+        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--horizons K] [--parametric] [--reach] [--time N]
+        [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -25,12 +26,15 @@ groups: a ratio of two medians over ~100-150 curves spreads over 0.9-1.6 for the
 (``--max-curves-per-fold`` samples are for quick looks, not for results). ``--time N`` times N forecasts
 instead. ``--reach`` adds the curve backtest's reach check (its ``--reach``) on the held-out curves, pilots
 with the signals, the mean curve as the truth. ``--dump FILE`` writes every scored pilot's forecast
-(P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses fall.
+(P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses fall. ``--horizons K``
+scores each held-out curve also cut at half, a quarter, ... of its last anchor (each cut its own pilot and
+horizon): the median over more pilots moves less with the build's seed, for decisions between variants.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -114,6 +118,19 @@ def naive_point(n: np.ndarray, e: np.ndarray, at: float, targets: list[float]) -
 def truth_labels(curve: LcdbCurve, target: float, start: int) -> float | None:
     hits = np.nonzero(curve.values[start:] <= target)[0]
     return float(curve.anchors[start + hits[0]]) if len(hits) else None
+
+
+def horizons(curve: LcdbCurve, k: int) -> list[LcdbCurve]:
+    """The curve and its first ``k - 1`` halvings: the curve cut at the anchor nearest to half, a quarter, ...
+    of its last (each scored with its own pilot and horizon; fewer where the anchors run out)."""
+    out = [curve]
+    for j in range(1, k):
+        end = int(np.argmin(np.abs(np.log(curve.anchors / (curve.anchors[-1] / 2**j))))) + 1
+        if end < 8 or end >= len(out[-1].anchors):
+            break
+        cut = {f: getattr(curve, f)[:end] for f in ("anchors", "values", "sem", "std", "train", "train_sem")}
+        out.append(dataclasses.replace(curve, name=f"{curve.name}@{int(curve.anchors[end - 1])}", **cut))
+    return out
 
 
 def score(
@@ -280,6 +297,14 @@ def main(argv: list[str] | None = None) -> None:
         "show how much of a difference the build's own randomness makes",
     )
     parser.add_argument("--only-folds", type=int, nargs="*", help="score only these folds")
+    parser.add_argument(
+        "--horizons",
+        type=int,
+        default=1,
+        metavar="K",
+        help="score each held-out curve also cut at half, a quarter, ... of its last anchor (K horizons in "
+        "all): more pilots per curve for decisions between variants; the issue's protocol is 1",
+    )
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
     parser.add_argument("--dump", type=Path, help="write every scored pilot's forecast (JSON lines)")
@@ -312,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 held = [held[i] for i in sorted(pick)]
             model = train(fit_on, args.seed if args.build_seed is None else args.build_seed)
+            held = [h for c in held for h in horizons(c, args.horizons)]
             rows = score(held, model, args.seed)
             if args.parametric:
                 # without the learned model the signals change nothing: the families score each pilot once

@@ -1,0 +1,31 @@
+"""The LCDB cross-validation: the extra horizons it may score each held-out curve at."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.build_curve_model import LcdbCurve
+from benchmarks.curve_cv import horizons
+
+
+def falling_curve(n_anchors: int) -> LcdbCurve:
+    anchors = np.round(16 * np.sqrt(2) ** np.arange(n_anchors))
+    values = 0.05 + 0.5 * anchors**-0.3
+    spread = np.full(n_anchors, 0.01)
+    return LcdbCurve("set#1/LR", "set", "linear", anchors, values, spread / 5, spread, values / 2, spread / 5)
+
+
+def test_a_curve_is_scored_at_its_last_anchor_and_its_halvings_while_anchors_last() -> None:
+    curve = falling_curve(20)
+    cuts = horizons(curve, 3)
+    assert cuts[0] is curve and len(horizons(curve, 1)) == 1
+    assert [int(c.anchors[-1]) for c in cuts[1:]] == [int(curve.anchors[-3]), int(curve.anchors[-5])]
+    for cut in cuts[1:]:
+        n = len(cut.anchors)
+        # every per-anchor column is cut alike, and the cut is named apart from the whole curve
+        assert all(len(getattr(cut, f)) == n for f in ("values", "sem", "std", "train", "train_sem"))
+        np.testing.assert_array_equal(cut.values, curve.values[:n])
+        assert cut.name != curve.name and cut.group == curve.group
+    # a short curve has no room for a halving that leaves 8 anchors
+    short = falling_curve(9)
+    assert len(horizons(short, 3)) == 1
