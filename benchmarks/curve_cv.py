@@ -317,6 +317,8 @@ def main(argv: list[str] | None = None) -> None:
         "--time", type=int, metavar="N", help="only time N forecasts (one at a time) and stop"
     )
     args = parser.parse_args(argv)
+    if args.horizons < 1:
+        parser.error(f"--horizons must be 1 or more (got {args.horizons}): the horizons scored per curve")
     print(f"command: {' '.join(['python', *sys.argv])}")
     with threadpool_limits(1):
         curves = load_lcdb(args.curves)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks.build_curve_model import LcdbCurve
-from benchmarks.curve_cv import horizons
+from benchmarks.curve_cv import horizons, main
 
 
 def falling_curve(n_anchors: int) -> LcdbCurve:
@@ -29,3 +30,9 @@ def test_a_curve_is_scored_at_its_last_anchor_and_its_halvings_while_anchors_las
     # a short curve has no room for a halving that leaves 8 anchors
     short = falling_curve(9)
     assert len(horizons(short, 3)) == 1
+
+
+def test_fewer_than_one_horizon_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--curves", "any.jsonl", "--horizons", "0"])
+    assert "--horizons must be 1 or more" in capsys.readouterr().err
