@@ -65,7 +65,6 @@ from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 from annoplan import planner
-from annoplan.planner.curves.forecast import measurement_var
 from annoplan.planner.curves.learned import LearnedCurveModel
 from annoplan.planner.fit import N_DRAWS, SEED, forecast_from_rounds
 from annoplan.planner.schemas.curves import PilotRound
@@ -311,10 +310,7 @@ def reach_of_pilot(
     if not measured:
         predicted = [float(np.mean(draws.labels_to_reach(t) <= anchors[-1])) for t in targets]
         return predicted, [bool(np.any(truth[last + 1 :] <= t)) for t in targets]
-    at = anchors[-1:]
-    error = draws.error_at(at)[:, 0]
-    noise = forecast.obs_n_eval, forecast.obs_std, forecast.obs_train_noise
-    error = error + np.sqrt(measurement_var(error, at, *noise)) * rng.standard_normal(error.size)
+    error = forecast.measured(anchors[-1:], draws, rng.standard_normal((N_DRAWS, 1)))[:, 0]
     return [float(np.mean(error <= t)) for t in targets], [bool(truth[-1] <= t) for t in targets]
 
 

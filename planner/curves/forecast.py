@@ -287,6 +287,16 @@ class CurveForecast:
         if path.stop < out.shape[0]:
             out[path.stop :] += out[path.stop - 1]
 
+    def measured(self, n_labels: Array, draws: CurveDraws, z: Array) -> Array:
+        """The error each draw would *measure* at ``n_labels`` (draws x sizes): its error there plus the noise
+        of one new measurement (:func:`measurement_var` of the forecast's ``obs_*``) times ``z`` (standard
+        normal, one per draw or per draw and size), within [0, 1]."""
+        sizes = np.asarray(n_labels, dtype=float)
+        err = draws.error_at(sizes)
+        var = measurement_var(err, sizes, self.obs_n_eval, self.obs_std, self.obs_train_noise)
+        out: Array = np.clip(err + np.sqrt(var) * z, 0.0, 1.0)
+        return out
+
     def predict_error(
         self, n_labels: Array, draws: CurveDraws, rng: np.random.Generator, quantiles: Array
     ) -> Array:
@@ -300,10 +310,7 @@ class CurveForecast:
         z = rng.standard_normal((draws.n_draws, 1))
         out = np.empty((len(quantiles), len(n)))
         for start in range(0, len(n), PREDICT_CHUNK):
-            sizes = n[start : start + PREDICT_CHUNK]
-            err = draws.error_at(sizes)
-            var = measurement_var(err, sizes, self.obs_n_eval, self.obs_std, self.obs_train_noise)
-            measured = np.clip(err + np.sqrt(var) * z, 0.0, 1.0)
+            measured = self.measured(n[start : start + PREDICT_CHUNK], draws, z)
             out[:, start : start + PREDICT_CHUNK] = np.quantile(measured, quantiles, axis=0)
         # the noise of measuring shrinks with the error: on a nearly flat stretch a draw's measurement may
         # come out a hair worse with more labels, which a forecast must not say
