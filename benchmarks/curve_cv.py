@@ -128,7 +128,11 @@ def horizons(curve: LcdbCurve, k: int) -> list[LcdbCurve]:
         end = int(np.argmin(np.abs(np.log(curve.anchors / (curve.anchors[-1] / 2**j))))) + 1
         if end < 8 or end >= len(out[-1].anchors):
             break
-        cut = {f: getattr(curve, f)[:end] for f in ("anchors", "values", "sem", "std", "train", "train_sem")}
+        cut = {
+            f.name: getattr(curve, f.name)[:end]
+            for f in dataclasses.fields(curve)
+            if isinstance(getattr(curve, f.name), np.ndarray)
+        }
         out.append(dataclasses.replace(curve, name=f"{curve.name}@{int(curve.anchors[end - 1])}", **cut))
     return out
 
