@@ -23,15 +23,19 @@ dataset and seed:
      replay's corrections + the price per audit x its audits; real margin = revenue / cost - 1;
    - break-even: the price per correction at which the replay's revenue would have been exactly cost x
      (1 + margin); the ratio quoted / break-even is >= 1 exactly when the real margin reaches the quoted one;
-   - label error: the share of the replayed pool left wrong, against the goal.
+   - label error: the share of the replayed pool left wrong, against the goal;
+   - where the quote also offers a ``two_part_price`` (a price per routed item plus a price per correction),
+     the same replay billed at it: its real margin, its break-even price per correction (with the quoted
+     price per routed item) and which of the two prices earned more on this replay.
 
 Summary, per dataset and over all replays of a quoted price: the share whose real margin reaches the quoted
 margin (goal >= 90% at risk level 0.9), the median ratio of the quoted price to the break-even price (goal
-<= 1.3) and the share whose label error is within the goal (goal >= 90%); quotes that said "not possible" are
-counted apart. The replay runs the policy the quote prices: with the request's ``max_label_error`` and
-``delta``, each round's lot of auto-accepted items is acceptance-sampled (audited, and delivered only if the
-audit bounds its wrong labels within the goal's budget; else only its audited items are delivered and the
-threshold rises). BLAS threads are pinned to 1.
+<= 1.3) and the share whose label error is within the goal (goal >= 90%); the same margin figures for the
+two-part prices offered (the same goals: they are quoted at the same risk level); quotes that said "not
+possible" are counted apart. The replay runs the policy the quote prices: with the request's
+``max_label_error`` and ``delta``, each round's lot of auto-accepted items is acceptance-sampled (audited,
+and delivered only if the audit bounds its wrong labels within the goal's budget; else only its audited items
+are delivered and the threshold rises). BLAS threads are pinned to 1.
 """
 
 from __future__ import annotations
@@ -103,6 +107,11 @@ class Backtest:
     #: the price per correction at which the replay's bill is exactly its cost x (1 + margin)
     break_even: float | None = None
     label_error: float | None = None
+    #: the quote's two-part price (per routed item, per correction) when it offers one
+    two_part: tuple[float, float] | None = None
+    #: the replay billed at the two-part price; its break-even price per correction (per routed item fixed)
+    two_part_revenue: float | None = None
+    two_part_break_even: float | None = None
     seconds: float = 0.0
 
     @property
@@ -117,19 +126,36 @@ class Backtest:
     @property
     def price_ratio(self) -> float:
         assert self.price_per_correction is not None and self.break_even is not None
-        be = self.break_even
-        if be <= 0:
-            return float("inf")
-        return self.price_per_correction / be
+        return ratio_to_break_even(self.price_per_correction, self.break_even)
 
     @property
     def margin_reached(self) -> bool:
         return self.real_margin >= MARGIN - 1e-12
 
     @property
+    def two_part_margin(self) -> float:
+        assert self.cost is not None and self.two_part_revenue is not None
+        return self.two_part_revenue / self.cost - 1.0 if self.cost > 0 else float("inf")
+
+    @property
+    def two_part_margin_reached(self) -> bool:
+        return self.two_part_margin >= MARGIN - 1e-12
+
+    @property
+    def two_part_price_ratio(self) -> float:
+        assert self.two_part is not None and self.two_part_break_even is not None
+        return ratio_to_break_even(self.two_part[1], self.two_part_break_even)
+
+    @property
     def error_met(self) -> bool:
         assert self.label_error is not None
         return self.label_error <= MAX_LABEL_ERROR
+
+
+def ratio_to_break_even(price: float, break_even: float) -> float:
+    """The quoted price per correction over the replay's break-even one (inf where the other prices alone
+    covered the cost and margin: any price per correction was enough)."""
+    return price / break_even if break_even > 0 else float("inf")
 
 
 def backtest(path: Path, seed: int, draws: int) -> Backtest:
@@ -160,6 +186,10 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
     ppc = float(quote.price_per_correction) if quote.price_per_correction is not None else None
     ppa = float(quote.price_per_audit) if quote.price_per_audit is not None else None
     corrections_q = quote.expected_corrections
+    offer = quote.two_part_price
+    two_part = (
+        (float(offer.price_per_routed_item), float(offer.price_per_correction)) if offer is not None else None
+    )
     base = Backtest(
         dataset=path.stem,
         seed=seed,
@@ -175,6 +205,7 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         quoted_corrections=(
             (corrections_q.p10, corrections_q.p50, corrections_q.p90) if corrections_q is not None else None
         ),
+        two_part=two_part,
     )
     if quote.status != "quoted" or ppc is None or ppa is None:
         return _with(base, seconds=time.perf_counter() - start)
@@ -192,6 +223,13 @@ def backtest(path: Path, seed: int, draws: int) -> Backtest:
         random_state=seed,
     )
     assert result.pool_size == pool_size
+    if two_part is not None:
+        routed, per_correction = two_part
+        base = _with(
+            base,
+            two_part_revenue=float(revenue(result, per_correction, ppa, routed)),
+            two_part_break_even=float(break_even_prices(result, result.cost, ppa, MARGIN, routed)),
+        )
     return _with(
         base,
         corrections=result.corrections,
@@ -225,7 +263,7 @@ def median(values: list[float]) -> str:
 def print_rows(results: list[Backtest]) -> None:
     print("Every quote: dataset seed pool | threshold batch | price/correction price/audit cap | quoted")
     print("corrections P10/P50/P90 | replay: corrections reviews audits rounds cost revenue margin error |")
-    print("break-even, quoted/break-even")
+    print("break-even, quoted/break-even [| two-part: per routed item + per correction, margin, break-even]")
     for r in results:
         head = f"{r.dataset:<20} {r.seed} {r.pool_size:>6}"
         if r.status != "quoted":
@@ -234,11 +272,17 @@ def print_rows(results: list[Backtest]) -> None:
         assert r.quoted_corrections is not None and r.cost is not None and r.revenue is not None
         assert r.label_error is not None and r.threshold is not None
         q = "/".join(f"{v:.0f}" for v in r.quoted_corrections)
+        two_part = (
+            ""
+            if r.two_part is None
+            else f" | {r.two_part[0]:.2f} + {r.two_part[1]:.2f} {r.two_part_margin:+.0%} "
+            f"{r.two_part_break_even:.2f}"
+        )
         print(
             f"{head} | t={r.threshold:.3f} b={r.batch_size} | {r.price_per_correction:.2f} "
             f"{r.price_per_audit:.2f} {r.price_cap:.2f} | {q} | {r.corrections} {r.reviews} {r.audits} "
             f"{r.rounds} {r.cost:.2f} {r.revenue:.2f} {r.real_margin:+.0%} {r.label_error:.3f} | "
-            f"{r.break_even:.2f} {r.price_ratio:.2f}"
+            f"{r.break_even:.2f} {r.price_ratio:.2f}{two_part}"
         )
 
 
@@ -277,8 +321,27 @@ def print_summary(results: list[Backtest]) -> None:
             for r in done
         ]
         print(f"replayed corrections inside the quoted P10-P90: {share(inside)}")
+        print_two_part(done)
     refused = [r for r in results if not r.replayed]
     print(f"quotes refused as not possible: {len(refused)} of {len(results)}")
+
+
+def print_two_part(done: list[Backtest]) -> None:
+    """The replays of quotes that also offered a two-part price, billed at it."""
+    offered = [r for r in done if r.two_part is not None]
+    if not offered:
+        print("two-part prices offered: none")
+        return
+    names = ", ".join(sorted({r.dataset for r in offered}))
+    better = [r.two_part_margin > r.real_margin for r in offered]
+    margins = [r.two_part_margin for r in offered]
+    print(
+        f"two-part prices offered: {len(offered)} of {len(done)} quotes ({names}); margin reached "
+        f"{share([r.two_part_margin_reached for r in offered])}, median price per correction / break-even "
+        f"{median([r.two_part_price_ratio for r in offered])}, real margin P10 "
+        f"{np.quantile(margins, 0.1):+.0%} median {np.median(margins):+.0%}; earned more than "
+        f"correction-only on {share(better)} of them"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
