@@ -118,10 +118,14 @@ class Backtest:
     def replayed(self) -> bool:
         return self.cost is not None
 
+    def margin_of(self, revenue: float | None) -> float:
+        """The real margin of the replay billed ``revenue``."""
+        assert self.cost is not None and revenue is not None
+        return revenue / self.cost - 1.0 if self.cost > 0 else float("inf")
+
     @property
     def real_margin(self) -> float:
-        assert self.cost is not None and self.revenue is not None
-        return self.revenue / self.cost - 1.0 if self.cost > 0 else float("inf")
+        return self.margin_of(self.revenue)
 
     @property
     def price_ratio(self) -> float:
@@ -134,8 +138,7 @@ class Backtest:
 
     @property
     def two_part_margin(self) -> float:
-        assert self.cost is not None and self.two_part_revenue is not None
-        return self.two_part_revenue / self.cost - 1.0 if self.cost > 0 else float("inf")
+        return self.margin_of(self.two_part_revenue)
 
     @property
     def two_part_margin_reached(self) -> bool:
