@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from benchmarks.quote_backtest import MARGIN, Backtest, backtest, print_two_part
+from benchmarks.quote_backtest import MARGIN, backtest, print_two_part
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,3 @@ def test_the_summary_counts_only_quotes_offering_a_two_part_price(
     assert "margin reached 50%" in line
     print_two_part([without])
     assert capsys.readouterr().out.strip() == "two-part prices offered: none"
-
-
-def test_a_record_without_a_replay_has_no_two_part_figures() -> None:
-    refused = Backtest("set", 0, 100, 50, "not_possible", "why", None, None, None, None, None, None)
-    assert refused.two_part is None and not refused.replayed
