@@ -376,7 +376,7 @@ def evaluate(
     """Backtest both methods on every curve with an ``n_rounds`` pilot; summary metrics per method."""
     rng = np.random.default_rng(seed)
     rows: dict[str, dict[str, list[float]]] = {
-        m: {"abs": [], "cover": [], "x2": [], "lcover": [], "x2h": [], "lch": [], "ms": [], "of": []}
+        m: {k: [] for k in ("abs", "cover", "x2", "lcover", "x2h", "lch", "ms", "of", "never", "curve")}
         for m in ("naive", "annoplan")
     }
     for c, curve in enumerate(curves):
@@ -395,6 +395,7 @@ def evaluate(
                 out = annoplan_forecast(curve, idx, at, targets, signals)
             rows[method]["ms"].append(1000 * (time.perf_counter() - t0))
             rows[method]["abs"].append(abs(out["p50"] - truth))
+            rows[method]["curve"].append(c)
             rows[method]["cover"].append(float(out["p10"] <= truth <= out["p90"]))
             answers = zip(kinds, targets, out["need"], out["need_lo"], out["need_hi"], strict=True)
             for kind, t, need, lo, hi in answers:
@@ -408,6 +409,7 @@ def evaluate(
                 rows[method][lcover].append(float(lo_n <= true_n <= hi_n))
                 if lcover == "lcover":
                     rows[method]["of"].append(c)
+                    rows[method]["never"].append(float(hi is None))
             if per_curve and method == "annoplan":
                 pilot = "/".join(str(int(v)) for v in n)
                 print(
@@ -422,7 +424,10 @@ def evaluate(
         summary[m] = {
             "mae": float(np.median(r["abs"])),
             "cover": float(np.mean(r["cover"])),
-            **{k: float(np.mean(r[k])) if r[k] else float("nan") for k in ("x2", "lcover", "x2h", "lch")},
+            **{
+                k: float(np.mean(r[k])) if r[k] else float("nan")
+                for k in ("x2", "lcover", "x2h", "lch", "never")
+            },
             "ms": float(np.median(r["ms"])),
             "cover_lo": cover_lo,
             "cover_hi": cover_hi,
@@ -430,8 +435,28 @@ def evaluate(
             "lcover_hi": lcover_hi,
             "n": len(r["abs"]),
             "n_targets": len(r["x2"]),
+            **by_kind(curves, r),
         }
     return summary
+
+
+def by_kind(curves: list[Curve], r: dict[str, list[float]]) -> dict[str, float]:
+    """The summary's figures for the curves of each kind of data set (replayed runs know theirs), as
+    ``figure:kind``: curves ``n``, ``mae``, ``cover``, labels coverage ``lcover`` and the share ``never`` of
+    labels targets whose P90 is "never" (the 25/50/75% targets)."""
+    kind_of = np.array([str(c.kind) for c in curves])
+    out: dict[str, float] = {}
+    for kind in sorted({c.kind for c in curves if c.kind is not None}):
+        on = kind_of[np.array(r["curve"], dtype=int)] == kind
+        of = kind_of[np.array(r["of"], dtype=int)] == kind
+        out |= {
+            f"n:{kind}": float(on.sum()),
+            f"mae:{kind}": float(np.median(np.array(r["abs"])[on])),
+            f"cover:{kind}": float(np.mean(np.array(r["cover"])[on])),
+            f"lcover:{kind}": float(np.mean(np.array(r["lcover"])[of])) if of.any() else float("nan"),
+            f"never:{kind}": float(np.mean(np.array(r["never"])[of])) if of.any() else float("nan"),
+        }
+    return out
 
 
 def point_forecasts(curve: Curve, idx: np.ndarray, at: float) -> dict[str, float]:
@@ -547,8 +572,15 @@ def main(argv: list[str] | None = None) -> None:
                     print(
                         f"{'':28} {'':>7} MAE ratio {method}/naive: {r['mae'] / result['naive']['mae']:.2f}; "
                         f"90% intervals over curves: cover {r['cover_lo']:.2f}-{r['cover_hi']:.2f}, "
-                        f"lcover {r['lcover_lo']:.2f}-{r['lcover_hi']:.2f}"
+                        f"lcover {r['lcover_lo']:.2f}-{r['lcover_hi']:.2f}; labels P90 never {r['never']:.2f}"
                     )
+                    for kind in [k.split(":", 1)[1] for k in r if k.startswith("n:")]:
+                        figures = {k: r[f"{k}:{kind}"] for k in ("n", "mae", "cover", "lcover", "never")}
+                        print(
+                            f"{'':28} {'':>7} {kind}: {int(figures['n'])} curves, MAE {figures['mae']:.4f}, "
+                            f"cover {figures['cover']:.2f}, lcover {figures['lcover']:.2f}, labels P90 never "
+                            f"{figures['never']:.2f}"
+                        )
                 if args.reach:
                     by_kind = {"all": curves} | {
                         kind: [c for c in curves if c.kind == kind]

@@ -215,3 +215,27 @@ def test_the_reach_check_bins_the_forecasts_chance_against_what_the_curve_reache
         "  forecast 0.0-0.2:     1 targets, forecast 0.00, reached 0.00",
         "  forecast 0.9-1.0:     1 targets, forecast 1.00, reached 1.00",
     ]
+
+
+def test_the_summary_gives_each_kind_of_data_set_its_own_figures() -> None:
+    # two runs of each kind: a curve still learning (text) and one flattening early (tabular); the kinds'
+    # figures are those of their own curves, and the pooled median lies between them
+    learning = [
+        Curve(f"t{i}/lr", ANCHORS, 0.05 + 0.8 * ANCHORS**-0.3, None, 2000, kind="text") for i in (0, 1)
+    ]
+    flat = [Curve(f"b{i}/lr", ANCHORS, 0.2 + 0.8 * ANCHORS**-0.9, None, 2000, kind="tabular") for i in (0, 1)]
+    summary = evaluate([*learning, *flat], n_rounds=4)["annoplan"]
+    alone = {
+        kind: evaluate(curves, n_rounds=4)["annoplan"]
+        for kind, curves in (("text", learning), ("tabular", flat))
+    }
+    for kind, own in alone.items():
+        assert summary[f"n:{kind}"] == 2
+        for figure in ("mae", "cover", "lcover", "never"):
+            assert summary[f"{figure}:{kind}"] == pytest.approx(own[figure], nan_ok=True)
+    assert 0.0 <= summary["never"] <= 1.0
+    low, high = sorted(own["mae"] for own in alone.values())
+    assert low <= summary["mae"] <= high
+    # curves without a kind (LCDB's) give no kind figures
+    plain = Curve("p/lr", ANCHORS, 0.05 + 0.8 * ANCHORS**-0.3, None, 2000)
+    assert not any(":" in key for key in evaluate([plain], n_rounds=4)["annoplan"])
