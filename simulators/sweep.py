@@ -430,7 +430,9 @@ def _dask_map(
     from joblib import Parallel, delayed, parallel_config
 
     if scheduler is None:
-        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        # the scheduler's HTTP server starts even without a dashboard: on a free port (None means 8787, and a
+        # second cluster on the machine falls back from it with a warning)
+        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
     else:
         cluster = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,23 @@ def test_serial_loky_and_a_dask_local_cluster_give_the_same_json(small_data: Pat
     assert serial == loky
     assert serial == dask
     assert len(json.loads(serial)) == len(tasks) == 2 * 5
+
+
+def test_a_local_dask_cluster_takes_a_free_port_beside_another_on_the_dashboards() -> None:
+    # two sweeps on one machine (two users, two test runs) each start a local cluster: the second must not
+    # fall back from a taken fixed port with a warning
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # already taken by something else: the same situation
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Port .* is already in use")
+            assert list(map_tasks(abs, [-1, 2, -3], backend="dask", n_jobs=1)) == [1, 2, 3]
+    finally:
+        taken.close()
 
 
 @pytest.mark.parametrize("backend", ["serial", "loky"])
