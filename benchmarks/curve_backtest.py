@@ -435,26 +435,28 @@ def evaluate(
             "lcover_hi": lcover_hi,
             "n": len(r["abs"]),
             "n_targets": len(r["x2"]),
-            **by_kind(curves, r),
+            **kind_figures(curves, r),
         }
     return summary
 
 
-def by_kind(curves: list[Curve], r: dict[str, list[float]]) -> dict[str, float]:
+def kind_figures(curves: list[Curve], r: dict[str, list[float]]) -> dict[str, float]:
     """The summary's figures for the curves of each kind of data set (replayed runs know theirs), as
     ``figure:kind``: curves ``n``, ``mae``, ``cover``, labels coverage ``lcover`` and the share ``never`` of
     labels targets whose P90 is "never" (the 25/50/75% targets)."""
     kind_of = np.array([str(c.kind) for c in curves])
+    per_curve, per_target = kind_of[np.array(r["curve"], dtype=int)], kind_of[np.array(r["of"], dtype=int)]
+    abs_error, cover = np.array(r["abs"]), np.array(r["cover"])
+    lcover, never = np.array(r["lcover"]), np.array(r["never"])
     out: dict[str, float] = {}
     for kind in sorted({c.kind for c in curves if c.kind is not None}):
-        on = kind_of[np.array(r["curve"], dtype=int)] == kind
-        of = kind_of[np.array(r["of"], dtype=int)] == kind
+        on, of = per_curve == kind, per_target == kind
         out |= {
             f"n:{kind}": float(on.sum()),
-            f"mae:{kind}": float(np.median(np.array(r["abs"])[on])),
-            f"cover:{kind}": float(np.mean(np.array(r["cover"])[on])),
-            f"lcover:{kind}": float(np.mean(np.array(r["lcover"])[of])) if of.any() else float("nan"),
-            f"never:{kind}": float(np.mean(np.array(r["never"])[of])) if of.any() else float("nan"),
+            f"mae:{kind}": float(np.median(abs_error[on])),
+            f"cover:{kind}": float(np.mean(cover[on])),
+            f"lcover:{kind}": float(np.mean(lcover[of])) if of.any() else float("nan"),
+            f"never:{kind}": float(np.mean(never[of])) if of.any() else float("nan"),
         }
     return out
 
