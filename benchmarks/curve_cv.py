@@ -3,8 +3,8 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--build-seed S]
-        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--horizons K] [--parametric] [--reach] [--time N]
-        [--dump FILE]
+        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--horizons K] [--train-groups SHARE] [--parametric]
+        [--reach] [--time N] [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -29,6 +29,9 @@ with the signals, the mean curve as the truth. ``--dump FILE`` writes every scor
 (P10/P50/P90, labels to reach and the truth) as JSON lines, to see where misses fall. ``--horizons K``
 scores each held-out curve also cut at half, a quarter, ... of its last anchor (each cut its own pilot and
 horizon): the median over more pilots moves less with the build's seed, for decisions between variants.
+``--train-groups SHARE`` builds each fold's model from a share of the other folds' dataset groups, drawn with
+the build's seed (the held-out curves stay the same): the meta-model's own learning curve, whether more groups
+of curves would help it.
 """
 
 from __future__ import annotations
@@ -71,6 +74,15 @@ VARIANTS = ("mean", "mean+signals", "single", "single+signals")
 REACH_VARIANTS = ("mean+signals", "single+signals")
 #: resamples of the dataset groups behind the interval of the MAE ratio
 BOOTSTRAP = 400
+
+
+def training_share(curves: list[LcdbCurve], share: float, seed: int) -> list[LcdbCurve]:
+    """The curves of a seeded ``share`` of the dataset groups of ``curves`` (at least one group; all of
+    them at 1)."""
+    names = sorted({c.group for c in curves})
+    keep = max(1, round(share * len(names)))
+    picked = {names[i] for i in np.random.default_rng(seed).permutation(len(names))[:keep]}
+    return [c for c in curves if c.group in picked]
 
 
 def pilot_request(
@@ -309,6 +321,13 @@ def main(argv: list[str] | None = None) -> None:
         help="score each held-out curve also cut at half, a quarter, ... of its last anchor (K horizons in "
         "all): more pilots per curve for decisions between variants; the issue's protocol is 1",
     )
+    parser.add_argument(
+        "--train-groups",
+        type=float,
+        default=1.0,
+        metavar="SHARE",
+        help="build each fold's model from this share of the other folds' dataset groups (seeded)",
+    )
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
     parser.add_argument("--dump", type=Path, help="write every scored pilot's forecast (JSON lines)")
@@ -323,6 +342,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.horizons < 1:
         parser.error(f"--horizons must be 1 or more (got {args.horizons}): the horizons scored per curve")
+    if not 0.0 < args.train_groups <= 1.0:
+        parser.error(
+            f"--train-groups must be in (0, 1] (got {args.train_groups}): the share of the training groups"
+        )
     print(f"command: {' '.join(['python', *sys.argv])}")
     with threadpool_limits(1):
         curves = load_lcdb(args.curves)
@@ -335,14 +358,17 @@ def main(argv: list[str] | None = None) -> None:
         total: dict[str, dict[str, list[Any]]] = {}
         reach: dict[str, tuple[list[float], list[bool]]] = {}
         for k in args.only_folds if args.only_folds is not None else range(args.folds):
-            fit_on = [c for c, f in zip(curves, fold, strict=True) if f != k]
+            build_seed = args.seed if args.build_seed is None else args.build_seed
+            fit_on = training_share(
+                [c for c, f in zip(curves, fold, strict=True) if f != k], args.train_groups, build_seed
+            )
             held = [c for c, f in zip(curves, fold, strict=True) if f == k]
             if args.max_curves_per_fold is not None and len(held) > args.max_curves_per_fold:
                 pick = np.random.default_rng(args.seed).choice(
                     len(held), args.max_curves_per_fold, replace=False
                 )
                 held = [held[i] for i in sorted(pick)]
-            model = train(fit_on, args.seed if args.build_seed is None else args.build_seed)
+            model = train(fit_on, build_seed)
             held = [h for c in held for h in horizons(c, args.horizons)]
             rows = score(held, model, args.seed)
             if args.parametric:

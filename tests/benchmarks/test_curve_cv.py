@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from benchmarks.build_curve_model import LcdbCurve
-from benchmarks.curve_cv import horizons, main
+from benchmarks.curve_cv import horizons, main, training_share
 
 
 def falling_curve(n_anchors: int) -> LcdbCurve:
@@ -36,3 +38,24 @@ def test_fewer_than_one_horizon_is_refused(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["--curves", "any.jsonl", "--horizons", "0"])
     assert "--horizons must be 1 or more" in capsys.readouterr().err
+
+
+def test_a_share_of_the_training_groups_keeps_whole_groups_seeded() -> None:
+    base = falling_curve(12)
+    curves = [
+        dataclasses.replace(base, name=f"set{g}#{i}/LR", group=f"set{g}") for g in range(10) for i in range(3)
+    ]
+    assert training_share(curves, 1.0, 0) == curves
+    half = training_share(curves, 0.5, 0)
+    groups = {c.group for c in half}
+    # every curve of a kept group and none of the others, the same groups for the same seed
+    assert len(groups) == 5 and len(half) == 15
+    assert [c.name for c in half] == [c.name for c in training_share(curves, 0.5, 0)]
+    assert {c.group for c in training_share(curves, 0.5, 1)} != groups
+    assert len(training_share(curves, 0.01, 0)) == 3
+
+
+def test_a_training_share_outside_zero_to_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--curves", "any.jsonl", "--train-groups", "0"])
+    assert "--train-groups must be in (0, 1]" in capsys.readouterr().err
