@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/build_curve_model.py --curves CURVES.jsonl [--seed 0] [--out FILE]
+    python benchmarks/build_curve_model.py --curves CURVES.jsonl [--seed 0] [--out FILE] [--extra-curves FILE]
 
 ``CURVES.jsonl`` holds LCDB 1.1 curves (Yan, Mohr, Viering, NeurIPS 2025 Datasets and Benchmarks; CC BY 4.0),
 one JSON object per line with ``dataset_name``, ``learner``, ``anchors``, ``values`` (test error, mean over
@@ -22,12 +22,14 @@ recalibrated by where the held-out outcomes fall on the running minimum of each 
 A second pair of ensembles, the labels model, learns the log labels to reach targets the curves reached
 within :data:`MAX_RATIO` times the last round (:func:`labels_examples`, :func:`train_labels`), with its own
 table of held-out deviations. The trees are exported as arrays and checked against scikit-learn's own
-predictions. The same corpus and seed give the same bytes.
+predictions. The same corpus and seed give the same bytes. ``--extra-curves`` builds from the curves of
+another corpus as well (LCDB 1.0's, by ``benchmarks/lcdb1_curves.py``), named in the artifact's provenance.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -545,6 +547,12 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarr
     return values[order][pos]
 
 
+def sources(path: Path) -> list[str]:
+    """The distinct ``source`` of the curves in ``path`` (JSON lines), for the artifact's provenance."""
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    return sorted({str(json.loads(line).get("source", "unnamed")) for line in lines})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", type=Path, required=True, help="LCDB curves, JSON lines")
@@ -554,16 +562,26 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=Path(__file__).resolve().parent.parent / "planner" / "curves" / "learned_curve_model.json",
     )
+    parser.add_argument(
+        "--extra-curves", type=Path, help="curves of another corpus to build from as well (JSON lines)"
+    )
     args = parser.parse_args(argv)
     with threadpool_limits(1):
         curves = load_lcdb(args.curves)
-        model = train(curves, args.seed)
+        extra = [] if args.extra_curves is None else load_lcdb(args.extra_curves)
+        model = train(curves + extra, args.seed)
+    if extra:
+        model = dataclasses.replace(
+            model,
+            provenance=model.provenance
+            | {"extra_corpus": sources(args.extra_curves), "extra_curves": len(extra)},
+        )
     text = dumps(model)
     args.out.write_text(text)
     print(f"command: {' '.join(['python', *sys.argv])}")
     print(
-        f"{len(curves)} curves, {model.provenance['examples']} examples -> {args.out.name} "
-        f"({len(text)} bytes)"
+        f"{len(curves)} curves (and {len(extra)} extra), {model.provenance['examples']} examples -> "
+        f"{args.out.name} ({len(text)} bytes)"
     )
     print(
         "table (P10, P50, P90) by band of distance:",

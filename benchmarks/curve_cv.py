@@ -3,8 +3,8 @@
 Usage::
 
     python benchmarks/curve_cv.py --curves CURVES.jsonl [--folds 5] [--seed 0] [--build-seed S]
-        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--horizons K] [--train-groups SHARE] [--parametric]
-        [--reach] [--time N] [--dump FILE]
+        [--only-folds 0 1 ...] [--max-curves-per-fold N] [--horizons K] [--train-groups SHARE]
+        [--extra-curves FILE] [--parametric] [--reach] [--time N] [--dump FILE]
 
 The dataset groups of ``CURVES.jsonl`` (LCDB 1.1 curves, as ``benchmarks/build_curve_model.py`` reads them)
 are dealt into ``--folds`` folds; for each fold, the meta-model is built by
@@ -31,7 +31,9 @@ scores each held-out curve also cut at half, a quarter, ... of its last anchor (
 horizon): the median over more pilots moves less with the build's seed, for decisions between variants.
 ``--train-groups SHARE`` builds each fold's model from a share of the other folds' dataset groups, drawn with
 the build's seed (the held-out curves stay the same): the meta-model's own learning curve, whether more groups
-of curves would help it.
+of curves would help it. ``--extra-curves FILE`` adds the curves of another corpus (for instance LCDB 1.0's,
+by ``benchmarks/lcdb1_curves.py``) to every fold's build, never scored; those of a dataset group the scored
+corpus has are dropped, so that no held-out group is ever trained on.
 """
 
 from __future__ import annotations
@@ -83,6 +85,18 @@ def training_share(curves: list[LcdbCurve], share: float, seed: int) -> list[Lcd
     keep = max(1, round(share * len(names)))
     picked = {names[i] for i in np.random.default_rng(seed).permutation(len(names))[:keep]}
     return [c for c in curves if c.group in picked]
+
+
+def training_only(extra: list[LcdbCurve], scored: list[LcdbCurve]) -> list[LcdbCurve]:
+    """The curves of ``extra`` whose dataset group ``scored`` does not have (a group in both could be held
+    out and trained on at once); says how many it kept."""
+    seen = {c.group for c in scored}
+    kept = [c for c in extra if c.group not in seen]
+    print(
+        f"extra training curves: {len(kept)} of {len({c.group for c in kept})} groups "
+        f"({len(extra) - len(kept)} dropped: their group is in the scored curves)"
+    )
+    return kept
 
 
 def pilot_request(
@@ -328,6 +342,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SHARE",
         help="build each fold's model from this share of the other folds' dataset groups (seeded)",
     )
+    parser.add_argument(
+        "--extra-curves",
+        type=Path,
+        help="curves of another corpus to build every fold's model with as well (never scored)",
+    )
     parser.add_argument("--max-curves-per-fold", type=int, help="score a seeded sample of each fold's curves")
     parser.add_argument("--parametric", action="store_true", help="also score the families alone (no model)")
     parser.add_argument("--dump", type=Path, help="write every scored pilot's forecast (JSON lines)")
@@ -353,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
             time_forecasts(curves, args.time)
             return
         groups = np.array([c.group for c in curves])
+        extra = [] if args.extra_curves is None else training_only(load_lcdb(args.extra_curves), curves)
         # the fold-dealing seed differs from the build's inner folds
         fold = group_folds(groups, args.folds, args.seed + 1000)
         total: dict[str, dict[str, list[Any]]] = {}
@@ -362,6 +382,7 @@ def main(argv: list[str] | None = None) -> None:
             fit_on = training_share(
                 [c for c, f in zip(curves, fold, strict=True) if f != k], args.train_groups, build_seed
             )
+            fit_on += extra
             held = [c for c, f in zip(curves, fold, strict=True) if f == k]
             if args.max_curves_per_fold is not None and len(held) > args.max_curves_per_fold:
                 pick = np.random.default_rng(args.seed).choice(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.build_curve_model import LcdbCurve
-from benchmarks.curve_cv import horizons, main, training_share
+from benchmarks.curve_cv import horizons, main, training_only, training_share
 
 
 def falling_curve(n_anchors: int) -> LcdbCurve:
@@ -59,3 +59,12 @@ def test_a_training_share_outside_zero_to_one_is_refused(capsys: pytest.CaptureF
     with pytest.raises(SystemExit):
         main(["--curves", "any.jsonl", "--train-groups", "0"])
     assert "--train-groups must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_extra_curves_of_a_scored_group_are_never_trained_on(capsys: pytest.CaptureFixture[str]) -> None:
+    base = falling_curve(12)
+    scored = [dataclasses.replace(base, name=f"set{g}#1/LR", group=f"set{g}") for g in range(3)]
+    extra = [dataclasses.replace(base, name=f"set{g}#2/KNN", group=f"set{g}") for g in range(2, 6)]
+    kept = training_only(extra, scored)
+    assert [c.group for c in kept] == ["set3", "set4", "set5"]
+    assert "3 of 3 groups (1 dropped" in capsys.readouterr().out
