@@ -377,8 +377,8 @@ def main(argv: list[str] | None = None) -> None:
         fold = group_folds(groups, args.folds, args.seed + 1000)
         total: dict[str, dict[str, list[Any]]] = {}
         reach: dict[str, tuple[list[float], list[bool]]] = {}
+        build_seed = args.seed if args.build_seed is None else args.build_seed
         for k in args.only_folds if args.only_folds is not None else range(args.folds):
-            build_seed = args.seed if args.build_seed is None else args.build_seed
             fit_on = training_share(
                 [c for c, f in zip(curves, fold, strict=True) if f != k], args.train_groups, build_seed
             )
