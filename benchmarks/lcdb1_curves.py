@@ -24,6 +24,7 @@ import csv
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -63,24 +64,48 @@ MIN_SPLITS = 3
 MIN_ANCHORS = 8
 
 
+#: columns the two files of the package must have
+COLUMNS = {
+    "datasets.csv": ("openmlid", "Name"),
+    "database-accuracy.csv": ("openmlid", "learner", "size_train", "score_train", "score_test"),
+}
+
+
 def excluded(paths: list[Path]) -> tuple[set[int], set[str]]:
-    """OpenML ids and dataset groups of the curves in ``paths`` (LCDB 1.1 shape)."""
+    """OpenML ids and dataset groups of the curves in ``paths`` (LCDB 1.1 shape); ValueError naming the file
+    and line of a curve without them."""
     ids: set[int] = set()
     groups: set[str] = set()
     for path in paths:
-        for line in path.read_text().splitlines():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
             if line.strip():
                 d = json.loads(line)
+                if not isinstance(d, dict) or "dataset_id" not in d or "dataset_name" not in d:
+                    raise ValueError(
+                        f"{path} line {number}: no dataset_id or dataset_name: --exclude takes curve files "
+                        "in the LCDB 1.1 shape"
+                    )
                 ids.add(int(d["dataset_id"]))
                 groups.add(dataset_group(str(d["dataset_name"])))
     return ids, groups
 
 
+def rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of one of the package's files; ValueError naming the columns it lacks."""
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in COLUMNS[path.name] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(
+                f"{path} has no column {', '.join(missing)}: is it the lcdb package's {path.name}?"
+            )
+        yield from reader
+
+
 def curves(folder: Path, exclude_ids: set[int], exclude_groups: set[str]) -> list[dict]:
     """The curves of LCDB 1.0's ``folder`` (``database-accuracy.csv``, ``datasets.csv``) whose datasets are
     neither in ``exclude_ids`` nor in ``exclude_groups``, as LCDB 1.1 records."""
-    with (folder / "datasets.csv").open(newline="") as f:
-        names = {int(row["openmlid"]): row["Name"] for row in csv.DictReader(f)}
+    names = {int(row["openmlid"]): row["Name"] for row in rows(folder / "datasets.csv")}
     keep = {
         i for i, name in names.items() if i not in exclude_ids and dataset_group(name) not in exclude_groups
     }
@@ -88,17 +113,16 @@ def curves(folder: Path, exclude_ids: set[int], exclude_groups: set[str]) -> lis
     errors: dict[tuple[int, str], dict[int, list[tuple[float, float]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    with (folder / "database-accuracy.csv").open(newline="") as f:
-        for row in csv.DictReader(f):
-            i = int(row["openmlid"])
-            if i not in keep or row["learner"] not in LEARNERS:
-                continue
-            try:
-                test, train = 1.0 - float(row["score_test"]), 1.0 - float(row["score_train"])
-            except ValueError:  # a split that failed to measure
-                continue
-            if np.isfinite(test) and np.isfinite(train):
-                errors[(i, row["learner"])][int(row["size_train"])].append((test, train))
+    for row in rows(folder / "database-accuracy.csv"):
+        i = int(row["openmlid"])
+        if i not in keep or row["learner"] not in LEARNERS:
+            continue
+        try:
+            test, train = 1.0 - float(row["score_test"]), 1.0 - float(row["score_train"])
+        except ValueError:  # a split that failed to measure
+            continue
+        if np.isfinite(test) and np.isfinite(train):
+            errors[(i, row["learner"])][int(row["size_train"])].append((test, train))
     out = []
     for (i, learner), by_size in sorted(errors.items()):
         anchors = sorted(n for n, splits in by_size.items() if len(splits) >= MIN_SPLITS)
@@ -140,7 +164,13 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(
                 f"{args.folder / name} not found: give the lcdb package's data folder (lcdb-0.1.0/lcdb)"
             )
-    found = curves(args.folder, *excluded(args.exclude))
+    for path in args.exclude:
+        if not path.is_file():
+            parser.error(f"--exclude: {path} not found")
+    try:
+        found = curves(args.folder, *excluded(args.exclude))
+    except ValueError as e:
+        parser.error(str(e))
     with args.out.open("w") as f:
         for record in found:
             f.write(json.dumps(record) + "\n")

@@ -37,12 +37,8 @@ def lcdb1_folder(tmp: Path) -> Path:
 
 def test_each_dataset_and_learner_becomes_a_curve_the_build_reads(tmp_path: Path) -> None:
     known = tmp_path / "known.jsonl"
-    known.write_text(json.dumps({"dataset_id": 2, "dataset_name": "beta2", "learner": "KNN"}) + "\n")
-    known.write_text(
-        known.read_text()
-        + json.dumps({"dataset_id": 9, "dataset_name": "OVA_Colon", "learner": "KNN"})
-        + "\n"
-    )
+    lines = [{"dataset_id": 2, "dataset_name": "beta2"}, {"dataset_id": 9, "dataset_name": "OVA_Colon"}]
+    known.write_text("".join(json.dumps(d | {"learner": "KNN"}) + "\n" for d in lines))
     out = tmp_path / "lcdb1.jsonl"
     main([str(lcdb1_folder(tmp_path)), "--exclude", str(known), "--out", str(out)])
     records = [json.loads(line) for line in out.read_text().splitlines()]
@@ -73,3 +69,25 @@ def test_a_folder_without_the_database_is_refused(tmp_path: Path, capsys: pytest
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--out", str(tmp_path / "x.jsonl")])
     assert "give the lcdb package's data folder" in capsys.readouterr().err
+
+
+def test_a_curve_file_without_ids_or_a_database_without_scores_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = lcdb1_folder(tmp_path)
+    out = tmp_path / "lcdb1.jsonl"
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text(json.dumps({"dataset_name": "alpha", "learner": "logreg"}) + "\n")
+    with pytest.raises(SystemExit):
+        main([str(folder), "--exclude", str(runs), "--out", str(out)])
+    assert "runs.jsonl line 1: no dataset_id or dataset_name" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(folder), "--exclude", str(tmp_path / "none.jsonl"), "--out", str(out)])
+    assert "--exclude: " in capsys.readouterr().err
+    database = folder / "database-accuracy.csv"
+    database.write_text(database.read_text().replace("score_test", "score"))
+    with pytest.raises(SystemExit):
+        main([str(folder), "--out", str(out)])
+    assert "database-accuracy.csv has no column score_test" in capsys.readouterr().err
+    # nothing was written
+    assert not out.exists()
